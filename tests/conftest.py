@@ -1,0 +1,37 @@
+"""Shared fixtures: the default catalog, reference units, a fixed 'today', sample paths."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_submissions"
+TODAY = date(2026, 11, 22)
+
+# Reproducible "today" for the CLI run in subprocesses.
+os.environ.setdefault("TONGHOP_TODAY", TODAY.isoformat())
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    from validations.catalog import load_catalog
+
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def units():
+    from validations.units import load_units
+
+    return load_units()
+
+
+@pytest.fixture(scope="session")
+def validator(catalog, units):
+    from validations.validator import Validator
+
+    return Validator(catalog=catalog, units=units, today=TODAY)

@@ -1,0 +1,46 @@
+"""Numbers and locations as people read them: '5.100', '92,86' in Vietnamese; '5,100', '92.86' in English."""
+
+from __future__ import annotations
+
+import math
+import re
+
+
+def fmt_num(value: object, lang: str = "vi", decimals: int = 2) -> str:
+    """Format a number with the language's separators; integers without decimals."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return "—"
+    if x.is_integer() and abs(x) < 1e15:
+        s = f"{int(x):,}"
+    else:
+        s = f"{x:,.{decimals}f}".rstrip("0").rstrip(".")
+    if lang == "vi":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def fmt_pct(value: object, lang: str = "vi") -> str:
+    """'92,86%'."""
+    s = fmt_num(value, lang)
+    return s if s == "—" else f"{s}%"
+
+
+_ROW = re.compile(r"^row (\d+)$")
+
+
+def fmt_location(location: str | None, lang: str = "vi") -> str:
+    """'row 14' -> 'Dòng 14' / 'Row 14'; a cell reference 'BaoCao!E14' is kept as is."""
+    if not location:
+        return ""
+    m = _ROW.match(location)
+    if m:
+        return f"Dòng {m[1]}" if lang == "vi" else f"Row {m[1]}"
+    return f"Ô {location}" if lang == "vi" else f"Cell {location}"

@@ -1,0 +1,688 @@
+"""Reading one submission file (CSV or XLSX) into raw rows, refusing what cannot be read.
+
+The reader does not judge values: it returns every data row as written (codes tidied, text
+NFC-normalised) with where it came from; the validator parses numbers and applies the rules.
+A file that cannot be read at all raises `ReadError` with one sentence in Vietnamese and one
+in English that names the file and says what to do.
+
+Formats are detected by content, not by name: a zip archive (PK\\x03\\x04) is read as an
+Excel workbook, an OLE2 file (D0 CF 11 E0: old .xls or a password-protected workbook) is
+refused with "save as .xlsx", anything else must be CSV text.
+
+CSV: long format with a header `unit_code, period, indicator, value[, note]` (case and
+spaces ignored; Vietnamese aliases ma_don_vi, ky_bao_cao / ky, ma_chi_tieu / chi_tieu,
+gia_tri / so_lieu, ghi_chu, with or without accents). Separator ",", ";" or tab, chosen from
+the header line. Encodings, in this order: UTF-8 with BOM ("utf-8-sig"), UTF-16 with BOM
+(Excel "Unicode text"), UTF-8, TCVN3 (ABC, the .VnTime fonts' 8-bit encoding: detected,
+then converted with the TCVN 5712:1993 table, or refused when TCVN3_CONVERT is False),
+otherwise Windows-1258 ("cp1258"). Text is NFC-normalised (cp1258 and TCVN3 carry combining
+tone marks). UTF-16 without a BOM has NUL bytes and is refused as binary.
+
+TCVN3 detection: after a failed UTF-8 decode, count the bytes that TCVN3 uses for frequent
+Vietnamese letters but that are symbols in cp1258 (0xA1-0xAE: ă â ê ô ơ ư đ and capitals;
+0xB5-0xB9: à ả ã á ạ; 0xBB-0xBE: ằ ẳ ẵ ắ) standing in letter positions (next to a letter
+or another high byte). Genuine cp1258 Vietnamese never has ¨ ª ¬ µ ¶ · ¸ ¹ inside a word;
+« » © ® do occur next to words there (quotes, marks), so they only count as supporting
+evidence. The file is TCVN3 when at least one strong and two signals in all are found and
+they are at least a fifth of the high bytes in words. Known limit of TCVN3 itself: capitals
+with tone marks were typed with the .VnTimeH fonts using the lowercase codes, so they come
+out lowercase.
+
+XLSX: the form written by `validations.template`: the header row is found by its text
+("Mã chỉ tiêu" and "Số liệu", within the first HEADER_SEARCH_ROWS rows, sheet "BaoCao"
+first), the unit code and the period by their labels ("Mã đơn vị", "Kỳ báo cáo") above it:
+the value is the first non-empty cell to the right of the label. Rows without an indicator
+code (group headings, blank rows) are ignored. Formulas are never evaluated: the formula
+text is returned with value None.
+
+Limits (everything runs in bounded time and memory):
+- MAX_FILE_BYTES: larger files are refused from `stat`, before reading a byte.
+- MAX_XLSX_UNCOMPRESSED, MAX_COMPRESSION_RATIO: checked from the zip directory before
+  openpyxl opens the file (zip bombs); decompression never exceeds the declared sizes.
+- MAX_ROWS: data rows per file; MAX_SHEET_ROWS, MAX_SHEET_COLS: how much of a sheet is read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from validations.units import fold
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # one unit's report for one period is a few kB
+MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024  # sum of the sizes declared in the zip directory
+MAX_COMPRESSION_RATIO = 100  # per zip entry, for entries over 1 MiB uncompressed
+MAX_ROWS = 5000  # data rows per file
+MAX_SHEET_ROWS = 20_000  # physical rows of a sheet that are read
+MAX_SHEET_COLS = 30  # columns of a sheet that are read
+HEADER_SEARCH_ROWS = 50  # the header row of a form must be within these rows
+FORM_SHEET = "BaoCao"
+# TCVN3 text is converted with the TCVN 5712:1993 table (True) or refused, asking for a
+# CSV UTF-8 export (False).
+TCVN3_CONVERT = True
+
+COLUMNS = ["unit_code", "period", "indicator", "value", "note", "location", "formula"]
+REQUIRED_CSV = ("unit_code", "period", "indicator", "value")
+CSV_ALIASES = {  # folded header text -> canonical column
+    "unitcode": "unit_code",
+    "madonvi": "unit_code",
+    "period": "period",
+    "kybaocao": "period",
+    "ky": "period",
+    "indicator": "indicator",
+    "machitieu": "indicator",
+    "chitieu": "indicator",
+    "value": "value",
+    "giatri": "value",
+    "solieu": "value",
+    "note": "note",
+    "ghichu": "note",
+}
+# In the form, "Chỉ tiêu" is the label column: only the code column is the indicator.
+XLSX_HEADERS = {
+    "machitieu": "indicator",
+    "indicator": "indicator",
+    "solieu": "value",
+    "giatri": "value",
+    "value": "value",
+    "ghichu": "note",
+    "note": "note",
+}
+XLSX_LABELS = {"madonvi": "unit_code", "unitcode": "unit_code", "kybaocao": "period"}
+
+_OLE2 = b"\xd0\xcf\x11\xe0"
+_ZIP = b"PK\x03\x04"
+_TEXT_EXT = {".csv", ".txt"}
+_OLD_EXCEL_EXT = {".xls", ".xlsm", ".xlsb", ".ods"}
+_EXCEL_FLOAT = re.compile(r"^(\d+)\.0+$")
+_STRIP = " \t\r\n\f\v\u00a0\u2007\u2009\u202f\u200b\u200c\u200d\u2060\ufeff"
+
+# TCVN 5712:1993 (VN1), bytes 0x80-0xFF, as in glibc's TCVN5712-1 charmap. TCVN3 (ABC) is
+# its subset VN3 (lowercase letters at 0xA8-0xFE, Ă Â Ê Ô Ơ Ư Đ at 0xA1-0xA7).
+_TCVN_HIGH = (
+    "\u00c0\u1ea2\u00c3\u00c1\u1ea0\u1eb6\u1eac\u00c8\u1eba\u1ebc\u00c9\u1eb8\u1ec6\u00cc\u1ec8\u0128"
+    "\u00cd\u1eca\u00d2\u1ece\u00d5\u00d3\u1ecc\u1ed8\u1edc\u1ede\u1ee0\u1eda\u1ee2\u00d9\u1ee6\u0168"
+    "\u00a0\u0102\u00c2\u00ca\u00d4\u01a0\u01af\u0110\u0103\u00e2\u00ea\u00f4\u01a1\u01b0\u0111\u1eb0"
+    "\u0300\u0309\u0303\u0301\u0323\u00e0\u1ea3\u00e3\u00e1\u1ea1\u1eb2\u1eb1\u1eb3\u1eb5\u1eaf\u1eb4"
+    "\u1eae\u1ea6\u1ea8\u1eaa\u1ea4\u1ec0\u1eb7\u1ea7\u1ea9\u1eab\u1ea5\u1ead\u00e8\u1ec2\u1ebb\u1ebd"
+    "\u00e9\u1eb9\u1ec1\u1ec3\u1ec5\u1ebf\u1ec7\u00ec\u1ec9\u1ec4\u1ebe\u1ed2\u0129\u00ed\u1ecb\u00f2"
+    "\u1ed4\u1ecf\u00f5\u00f3\u1ecd\u1ed3\u1ed5\u1ed7\u1ed1\u1ed9\u1edd\u1edf\u1ee1\u1edb\u1ee3\u00f9"
+    "\u1ed6\u1ee7\u0169\u00fa\u1ee5\u1eeb\u1eed\u1eef\u1ee9\u1ef1\u1ef3\u1ef7\u1ef9\u00fd\u1ef5\u1ed0"
+)
+# VN1 also puts capitals with tone marks on C0 control codes (never used by TCVN3/ABC).
+_TCVN_LOW = {
+    0x01: "\u00da",
+    0x02: "\u1ee4",
+    0x04: "\u1eea",
+    0x05: "\u1eec",
+    0x06: "\u1eee",
+    0x11: "\u1ee8",
+    0x12: "\u1ef0",
+    0x13: "\u1ef2",
+    0x14: "\u1ef6",
+    0x15: "\u1ef8",
+    0x16: "\u00dd",
+    0x17: "\u1ef4",
+}
+TCVN3_TABLE: dict[int, str] = {0x80 + i: ch for i, ch in enumerate(_TCVN_HIGH)} | _TCVN_LOW
+# Bytes of frequent TCVN3 letters that are symbols in cp1258 (¡-¨ ª ¬ SHY µ-¹ ¼-¾), and the
+# ones that also occur around words in genuine cp1258 text (© « ® »), in letter positions.
+_W = rb"[A-Za-z\x80-\xff]"
+_S = rb"[\xa1-\xa8\xaa\xac\xad\xb5-\xb9\xbc-\xbe]"
+_TCVN_STRONG_RE = re.compile(rb"(?<=" + _W + rb")" + _S + rb"|" + _S + rb"(?=" + _W + rb")")
+# « » © ® count only inside a word; "®" also at the start of one (TCVN3's đ: "®·" = đã).
+_TCVN_WEAK_RE = re.compile(rb"(?<=" + _W + rb")[\xa9\xab\xbb](?=" + _W + rb")|\xae(?=" + _W + rb")")
+_HIGH_IN_WORD_RE = re.compile(rb"(?<=" + _W + rb")[\x80-\xff]|[\x80-\xff](?=" + _W + rb")")
+
+
+class ReadError(Exception):
+    """A file that cannot be read as a submission."""
+
+    def __init__(self, path: str, message_vi: str, message_en: str):
+        super().__init__(message_en)
+        self.path = path
+        self.message_vi = message_vi
+        self.message_en = message_en
+
+    def message(self, lang: str = "vi") -> str:
+        return self.message_vi if lang == "vi" else self.message_en
+
+    def __reduce__(self) -> tuple[type[ReadError], tuple[str, str, str]]:
+        # Picklable with both messages (flows may move exceptions between processes).
+        return (ReadError, (self.path, self.message_vi, self.message_en))
+
+
+@dataclass
+class RawSubmission:
+    """The rows of one file as written, with where each came from."""
+
+    path: str
+    file_format: str  # "csv" | "xlsx"
+    encoding: str | None  # detected text encoding for CSV; None for xlsx
+    rows: pd.DataFrame  # columns COLUMNS
+    unit_location: str | None = None  # xlsx: the cell holding the unit code ("BaoCao!D4")
+    period_location: str | None = None
+
+
+def read_submission(path: str | Path) -> RawSubmission:
+    """Read a CSV or XLSX submission; raise ReadError when it cannot be read."""
+    p = Path(path)
+    name = p.name
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise ReadError(
+            str(p),
+            f"Không tìm thấy tệp '{name}': kiểm tra lại đường dẫn và tên tệp.",
+            f"File '{name}' not found: check the path and the file name.",
+        ) from exc
+    if not p.is_file():
+        raise ReadError(
+            str(p),
+            f"'{name}' là thư mục, không phải tệp: chọn tệp báo cáo (.xlsx hoặc .csv).",
+            f"'{name}' is a directory, not a file: choose the report file (.xlsx or .csv).",
+        )
+    if size > MAX_FILE_BYTES:
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' quá lớn ({_mib(size)}, tối đa {_mib(MAX_FILE_BYTES)}): mỗi tệp "
+            "chỉ chứa báo cáo của một đơn vị trong một kỳ.",
+            f"File '{name}' is too large ({_mib(size)}, at most {_mib(MAX_FILE_BYTES)}): a file "
+            "holds one unit's report for one period.",
+        )
+    if size == 0:
+        raise _empty(p)
+    with p.open("rb") as fh:
+        head = fh.read(8)
+    ext = p.suffix.lower()
+    if head.startswith(_OLE2):
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' là tệp Excel cũ (.xls) hoặc có đặt mật khẩu: mở bằng Excel, bỏ mật "
+            "khẩu, chọn Lưu thành (Save As) kiểu .xlsx rồi gửi lại.",
+            f"File '{name}' is an old Excel file (.xls) or is password-protected: open it in "
+            "Excel, remove the password, Save As .xlsx and send it again.",
+        )
+    if ext in _OLD_EXCEL_EXT:
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' có định dạng '{ext}' không được nhận: mở bằng Excel, chọn Lưu thành "
+            "(Save As) kiểu .xlsx rồi gửi lại.",
+            f"File '{name}' is a '{ext}' file, which is not accepted: open it in Excel, Save As "
+            ".xlsx and send it again.",
+        )
+    if ext not in _TEXT_EXT | {".xlsx"}:
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' có phần mở rộng '{ext or '(không có)'}' không được nhận: chỉ nhận "
+            "biểu mẫu Excel .xlsx hoặc tệp .csv / .txt.",
+            f"File '{name}' has the extension '{ext or '(none)'}', which is not accepted: send "
+            "the Excel form (.xlsx) or a .csv / .txt file.",
+        )
+    if head.startswith(_ZIP):
+        return _read_xlsx(p)
+    if ext == ".xlsx":
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' bị hỏng (có thể tải về chưa hết) hoặc không phải tệp Excel: mở lại "
+            "bằng Excel, lưu kiểu .xlsx rồi gửi lại.",
+            f"File '{name}' is truncated or not an Excel file: open it in Excel, save it as "
+            ".xlsx and send it again.",
+        )
+    return _read_csv(p, p.read_bytes())
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _read_csv(p: Path, data: bytes) -> RawSubmission:
+    name = p.name
+    text, encoding = _decode(p, data)
+    start = text.lstrip(_STRIP)
+    if not start:
+        raise _empty(p)
+    if start[0] in "{[":
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' chứa dữ liệu JSON, không phải CSV: gửi biểu mẫu Excel .xlsx hoặc tệp "
+            "CSV có dòng tiêu đề unit_code, period, indicator, value.",
+            f"File '{name}' holds JSON, not CSV: send the Excel form (.xlsx) or a CSV file with "
+            "the header unit_code, period, indicator, value.",
+        )
+    if start[0] == "<":
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' là trang web (HTML/XML), không phải CSV hay Excel: mở bằng Excel, "
+            "chọn Lưu thành (Save As) kiểu .xlsx rồi gửi lại.",
+            f"File '{name}' is a web page (HTML/XML), not CSV or Excel: open it in Excel, Save "
+            "As .xlsx and send it again.",
+        )
+    sep = _sniff_separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    records: list[dict[str, Any]] = []
+    columns: dict[str, int] | None = None
+    last_line = 0
+    try:
+        for cells in reader:
+            line = last_line + 1  # the physical line where this record starts
+            last_line = reader.line_num
+            stripped = [_clean(c) for c in cells]
+            if not any(stripped):
+                continue
+            if columns is None:
+                columns = _csv_columns(p, stripped)
+                continue
+            if len(records) >= MAX_ROWS:
+                raise _too_many_rows(p)
+            records.append(_csv_record(stripped, columns, line))
+    except csv.Error as exc:
+        raise ReadError(
+            str(p),
+            f"Tệp '{name}' có lỗi cấu trúc CSV ở dòng {reader.line_num} ({exc}): kiểm tra dấu "
+            "ngoặc kép rồi xuất lại tệp từ Excel.",
+            f"File '{name}' is not valid CSV at line {reader.line_num} ({exc}): check the "
+            "quotes and export the file from Excel again.",
+        ) from exc
+    if columns is None:
+        raise _empty(p)
+    if not records:
+        raise _no_rows(p)
+    return RawSubmission(str(p), "csv", encoding, _frame(records))
+
+
+def _decode(p: Path, data: bytes) -> tuple[str, str]:
+    """Text and encoding name; see the module docstring for the order of the guesses."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return _nfc(data[len(codecs.BOM_UTF8) :].decode("utf-8")), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise _binary(p) from exc
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return _nfc(data.decode("utf-16")), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _binary(p) from exc
+    controls = sum(data.count(bytes([b])) for b in (*range(0, 9), *range(14, 26), *range(27, 32)))
+    if b"\x00" in data or controls > len(data) // 100:
+        raise _binary(p)
+    try:
+        return _nfc(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if looks_like_tcvn3(data):
+        if TCVN3_CONVERT:
+            return decode_tcvn3(data), "tcvn3"
+        raise ReadError(
+            str(p),
+            f"Tệp '{p.name}' được lưu bằng bảng mã TCVN3 (ABC, phông .VnTime): lưu lại dưới "
+            "dạng CSV UTF-8 (hoặc dùng biểu mẫu .xlsx) rồi gửi lại.",
+            f"File '{p.name}' is saved in the legacy TCVN3 (ABC, .VnTime fonts) encoding: save "
+            "it as CSV UTF-8 (or use the .xlsx form) and send it again.",
+        )
+    try:
+        return _nfc(data.decode("cp1258")), "cp1258"
+    except UnicodeDecodeError as exc:
+        raise _binary(p) from exc
+
+
+def looks_like_tcvn3(data: bytes) -> bool:
+    """Whether 8-bit text that is not UTF-8 is TCVN3 (ABC) rather than cp1258."""
+    strong = len(_TCVN_STRONG_RE.findall(data))
+    if not strong:
+        return False
+    signals = strong + len(_TCVN_WEAK_RE.findall(data))
+    high = len(_HIGH_IN_WORD_RE.findall(data))
+    return signals >= 2 and signals * 5 >= high
+
+
+def decode_tcvn3(data: bytes) -> str:
+    """TCVN3 (ABC) bytes to NFC Unicode text."""
+    return _nfc(data.decode("latin-1").translate(TCVN3_TABLE))
+
+
+def _sniff_separator(text: str) -> str:
+    for line in io.StringIO(text, newline=""):
+        if line.strip(_STRIP):
+            counts = {sep: line.count(sep) for sep in (",", ";", "\t")}
+            best = max(counts, key=lambda s: counts[s])
+            return best if counts[best] else ","
+    return ","
+
+
+def _csv_columns(p: Path, header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for idx, text in enumerate(header):
+        canon = CSV_ALIASES.get(fold(text))
+        if canon is None:
+            continue  # unknown or empty (trailing) columns are ignored
+        if canon in columns:
+            raise ReadError(
+                str(p),
+                f"Tệp '{p.name}' có hai cột cùng là '{canon}' ('{header[columns[canon]]}' và "
+                f"'{text}'): xóa một cột rồi gửi lại.",
+                f"File '{p.name}' has two '{canon}' columns ('{header[columns[canon]]}' and "
+                f"'{text}'): delete one and send the file again.",
+            )
+        columns[canon] = idx
+    missing = [c for c in REQUIRED_CSV if c not in columns]
+    if missing:
+        found = ", ".join(h for h in header if h) or "(không có / none)"
+        raise ReadError(
+            str(p),
+            f"Tệp '{p.name}' thiếu cột {', '.join(missing)} (các cột tìm thấy: {found}): dòng "
+            "đầu tiên phải là unit_code, period, indicator, value, note.",
+            f"File '{p.name}' lacks the column(s) {', '.join(missing)} (columns found: {found}): "
+            "the first line must be unit_code, period, indicator, value, note.",
+        )
+    return columns
+
+
+def _csv_record(cells: list[str], columns: dict[str, int], line: int) -> dict[str, Any]:
+    def cell(col: str) -> str:
+        idx = columns.get(col)
+        return cells[idx] if idx is not None and idx < len(cells) else ""
+
+    return {
+        "unit_code": _unit_code(cell("unit_code")),
+        "period": cell("period"),
+        "indicator": cell("indicator").lower(),
+        "value": cell("value") or None,
+        "note": cell("note"),
+        "location": f"row {line}",
+        "formula": None,
+    }
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+
+def _read_xlsx(p: Path) -> RawSubmission:
+    _check_zip(p)
+    from openpyxl import load_workbook  # imported here: CSV-only runs do not pay for it
+
+    # A file object, not the path: openpyxl would refuse a workbook not named .xlsx.
+    with p.open("rb") as fh:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
+                wb = load_workbook(fh, read_only=True, data_only=False)
+        except Exception as exc:  # untrusted input: openpyxl fails in many ways on broken files
+            raise _corrupt(p, exc) from exc
+        try:
+            names = wb.sheetnames
+            order = [FORM_SHEET] if FORM_SHEET in names else []
+            order += [n for n in names if n != FORM_SHEET]
+            for sheet in order:
+                found = _read_form_sheet(p, wb[sheet], sheet)
+                if found is not None:
+                    return found
+        except ReadError:
+            raise
+        except Exception as exc:  # broken XML inside an otherwise valid zip
+            raise _corrupt(p, exc) from exc
+        finally:
+            wb.close()
+    raise ReadError(
+        str(p),
+        f"Tệp '{p.name}' không phải biểu mẫu tonghop (không thấy trang '{FORM_SHEET}' có dòng "
+        "tiêu đề 'Mã chỉ tiêu', 'Số liệu'): tạo biểu mẫu bằng lệnh "
+        "`tonghop template --unit MÃ_ĐƠN_VỊ --period KỲ`, điền số liệu rồi gửi lại.",
+        f"File '{p.name}' is not a tonghop form (no sheet '{FORM_SHEET}' with the header "
+        "'Mã chỉ tiêu', 'Số liệu'): generate one with `tonghop template --unit CODE --period P`, "
+        "fill it in and send it again.",
+    )
+
+
+def _check_zip(p: Path) -> None:
+    """Refuse truncated archives and zip bombs from the zip directory, before openpyxl."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _corrupt(p, exc) from exc
+    total = sum(i.file_size for i in infos)
+    bomb = total > MAX_XLSX_UNCOMPRESSED or any(
+        i.file_size > 1024 * 1024 and i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1)
+        for i in infos
+    )
+    if bomb:
+        raise ReadError(
+            str(p),
+            f"Tệp '{p.name}' khi giải nén quá lớn ({_mib(total)}, tối đa "
+            f"{_mib(MAX_XLSX_UNCOMPRESSED)}) nên không được mở: gửi biểu mẫu do hệ thống tạo.",
+            f"File '{p.name}' expands to too much data ({_mib(total)}, at most "
+            f"{_mib(MAX_XLSX_UNCOMPRESSED)}) and is not opened: send the form the service "
+            "generates.",
+        )
+    if not any(i.filename == "xl/workbook.xml" for i in infos):
+        raise _corrupt(p, None)
+
+
+def _read_form_sheet(p: Path, ws: Any, sheet: str) -> RawSubmission | None:
+    """The form's rows from one sheet, or None if the sheet has no form header."""
+    from openpyxl.utils import get_column_letter
+
+    ref = sheet if re.fullmatch(r"[A-Za-z0-9_]+", sheet) else "'" + sheet.replace("'", "''") + "'"
+    labels: dict[str, tuple[Any, str]] = {}  # unit_code/period -> (value, location)
+    columns: dict[str, int] | None = None
+    header_row = 0
+    records: list[dict[str, Any]] = []
+    for row_no, row in _rows(ws):
+        if columns is None:
+            if row_no > HEADER_SEARCH_ROWS:
+                return None
+            columns = _xlsx_header(row)
+            if columns is not None:
+                header_row = row_no
+                continue
+            _xlsx_labels(row, row_no, ref, labels, get_column_letter)
+            continue
+        if row_no > MAX_SHEET_ROWS:
+            if any(c.value not in (None, "") for c in row):
+                raise _too_many_rows(p)
+            break
+        code = _cell_text(_at(row, columns["indicator"]))
+        if not code:
+            continue
+        if len(records) >= MAX_ROWS:
+            raise _too_many_rows(p)
+        vcell = _at(row, columns["value"])
+        value, formula = _cell_value(vcell)
+        note = _cell_text(_at(row, columns["note"])) if "note" in columns else ""
+        col = get_column_letter(columns["value"] + 1)
+        records.append(
+            {
+                "unit_code": "",
+                "period": "",
+                "indicator": code.lower(),
+                "value": value,
+                "note": note,
+                "location": f"{ref}!{col}{row_no}",
+                "formula": formula,
+            }
+        )
+    if columns is None:
+        return None
+    for key in ("unit_code", "period"):
+        if key not in labels:
+            label = "Mã đơn vị" if key == "unit_code" else "Kỳ báo cáo"
+            raise ReadError(
+                str(p),
+                f"Tệp '{p.name}' thiếu ô '{label}' phía trên dòng tiêu đề (dòng {header_row}): "
+                "dùng biểu mẫu do lệnh `tonghop template` tạo, không xóa các ô thông tin.",
+                f"File '{p.name}' has no '{label}' cell above the header (row {header_row}): "
+                "use the form made by `tonghop template` and keep its information cells.",
+            )
+    if not records:
+        raise _no_rows(p)
+    unit_raw, unit_loc = labels["unit_code"]
+    period_raw, period_loc = labels["period"]
+    unit_code = _unit_code(_scalar_text(unit_raw))
+    period = _period_text(period_raw)
+    for r in records:
+        r["unit_code"] = unit_code
+        r["period"] = period
+    return RawSubmission(
+        str(p),
+        "xlsx",
+        None,
+        _frame(records),
+        unit_location=unit_loc or None,
+        period_location=period_loc or None,
+    )
+
+
+def _rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    yield from enumerate(ws.iter_rows(min_row=1, max_col=MAX_SHEET_COLS), start=1)
+
+
+def _at(row: tuple[Any, ...], idx: int) -> Any:
+    return row[idx] if idx < len(row) else None
+
+
+def _xlsx_header(row: tuple[Any, ...]) -> dict[str, int] | None:
+    columns: dict[str, int] = {}
+    for idx, c in enumerate(row):
+        if isinstance(c.value, str):
+            canon = XLSX_HEADERS.get(fold(c.value))
+            if canon and canon not in columns:
+                columns[canon] = idx
+    return columns if "indicator" in columns and "value" in columns else None
+
+
+def _xlsx_labels(
+    row: tuple[Any, ...], row_no: int, ref: str, labels: dict[str, tuple[Any, str]], letter: Any
+) -> None:
+    for idx, c in enumerate(row):
+        if not isinstance(c.value, str):
+            continue
+        key = XLSX_LABELS.get(fold(c.value))
+        if key is None or key in labels:
+            continue
+        labels[key] = (None, "")
+        for j in range(idx + 1, len(row)):
+            v = row[j].value
+            if v is not None and not (isinstance(v, str) and not v.strip(_STRIP)):
+                labels[key] = (v, f"{ref}!{letter(j + 1)}{row_no}")
+                break
+
+
+def _cell_value(cell: Any) -> tuple[Any, str | None]:
+    """(value, formula): a formula is returned as text, never evaluated."""
+    if cell is None or cell.value is None:
+        return None, None
+    v = cell.value
+    if cell.data_type == "f" or not isinstance(v, (str, int, float, date, datetime)):
+        text = getattr(v, "text", None) or str(v)  # ArrayFormula / DataTableFormula
+        return None, text if text.startswith("=") else "=" + text
+    if isinstance(v, str):
+        v = _clean(v)
+        return (v or None), None
+    return v, None
+
+
+def _cell_text(cell: Any) -> str:
+    return "" if cell is None else _scalar_text(cell.value)
+
+
+def _scalar_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return _clean(str(v))
+
+
+def _period_text(v: Any) -> str:
+    """Excel turns a typed "2024-06" into a date: give the month back."""
+    if isinstance(v, (date, datetime)):
+        return f"{v.year}-{v.month:02d}"
+    return _scalar_text(v)
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip(_STRIP)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _unit_code(text: str) -> str:
+    """Kept as written, except Excel's float form "3386.0" -> "3386" (padding is later)."""
+    m = _EXCEL_FLOAT.match(text)
+    return m[1] if m else text
+
+
+def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    data: dict[str, pd.Series] = {}
+    for col in COLUMNS:
+        items = [r[col] for r in records]
+        data[col] = pd.Series(items, dtype=object if col in ("value", "formula") else "str")
+    return pd.DataFrame(data, columns=COLUMNS)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MiB"
+
+
+def _empty(p: Path) -> ReadError:
+    return ReadError(
+        str(p),
+        f"Tệp '{p.name}' rỗng: điền số liệu vào biểu mẫu rồi gửi lại.",
+        f"File '{p.name}' is empty: fill in the form and send it again.",
+    )
+
+
+def _no_rows(p: Path) -> ReadError:
+    return ReadError(
+        str(p),
+        f"Tệp '{p.name}' chỉ có dòng tiêu đề, không có dòng số liệu nào: điền số liệu rồi gửi lại.",
+        f"File '{p.name}' has a header but no data rows: fill in the values and send it again.",
+    )
+
+
+def _too_many_rows(p: Path) -> ReadError:
+    return ReadError(
+        str(p),
+        f"Tệp '{p.name}' có hơn {MAX_ROWS} dòng số liệu: mỗi tệp chỉ chứa báo cáo của một đơn vị "
+        "trong một kỳ.",
+        f"File '{p.name}' has more than {MAX_ROWS} data rows: a file holds one unit's report for "
+        "one period.",
+    )
+
+
+def _binary(p: Path) -> ReadError:
+    return ReadError(
+        str(p),
+        f"Tệp '{p.name}' không phải văn bản CSV hay biểu mẫu Excel (.xlsx) đọc được: lưu lại "
+        "dưới dạng .xlsx hoặc CSV UTF-8 rồi gửi lại.",
+        f"File '{p.name}' is neither readable CSV text nor an Excel form (.xlsx): save it as "
+        ".xlsx or CSV UTF-8 and send it again.",
+    )
+
+
+def _corrupt(p: Path, exc: BaseException | None) -> ReadError:
+    detail = f" ({type(exc).__name__})" if exc is not None else ""
+    return ReadError(
+        str(p),
+        f"Tệp '{p.name}' bị hỏng (có thể tải về chưa hết) hoặc không phải tệp Excel{detail}: mở "
+        "lại bằng Excel, lưu kiểu .xlsx rồi gửi lại.",
+        f"File '{p.name}' is truncated or not an Excel file{detail}: open it in Excel, save it "
+        "as .xlsx and send it again.",
+    )

@@ -1,0 +1,197 @@
+"""The submitter's report: what was checked, the verdict, and one line per problem to fix.
+
+Text (terminal), JSON and a self-contained HTML page, Vietnamese by default. Every line
+prints the same Issue record (validations.issue.Issue).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from validations.catalog import Catalog
+from validations.fmt import fmt_location, fmt_num
+from validations.issue import Issue, Severity, Status
+from validations.result import ValidationResult
+from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, load_units
+
+STATUS_TEXT = {
+    "vi": {
+        Status.ACCEPTED: "ĐƯỢC CHẤP NHẬN",
+        Status.ACCEPTED_WITH_WARNINGS: "ĐƯỢC CHẤP NHẬN, CÓ CẢNH BÁO",
+        Status.REJECTED: "BỊ TỪ CHỐI",
+    },
+    "en": {
+        Status.ACCEPTED: "ACCEPTED",
+        Status.ACCEPTED_WITH_WARNINGS: "ACCEPTED WITH WARNINGS",
+        Status.REJECTED: "REJECTED",
+    },
+}
+WORDS = {
+    "vi": {
+        "file": "Tệp",
+        "unit": "Đơn vị",
+        "period": "Kỳ",
+        "verdict": "Kết quả",
+        "errors": "lỗi",
+        "warnings": "cảnh báo",
+        "rule": "Quy tắc",
+        "checked": "Đã kiểm tra",
+        "failed": "Không đạt",
+        "problems": "Các vấn đề",
+        "error": "LỖI",
+        "warning": "CẢNH BÁO",
+        "value": "giá trị",
+        "expected": "yêu cầu",
+        "none": "Không phát hiện vấn đề nào.",
+        "next_rejected": "Sửa các lỗi trên rồi gửi lại toàn bộ tệp.",
+        "next_warn": "Số liệu đã được chấp nhận; hãy xác nhận hoặc sửa các điểm cảnh báo ở lần gửi sau.",
+        "unknown": "không xác định",
+    },
+    "en": {
+        "file": "File",
+        "unit": "Unit",
+        "period": "Period",
+        "verdict": "Verdict",
+        "errors": "errors",
+        "warnings": "warnings",
+        "rule": "Rule",
+        "checked": "Checked",
+        "failed": "Failed",
+        "problems": "Problems",
+        "error": "ERROR",
+        "warning": "WARNING",
+        "value": "value",
+        "expected": "expected",
+        "none": "No problems found.",
+        "next_rejected": "Correct the errors above and resubmit the whole file.",
+        "next_warn": "The figures are accepted; confirm or correct the warnings in your next submission.",
+        "unknown": "unknown",
+    },
+}
+
+
+def unit_line(result: ValidationResult, lang: str) -> str:
+    w = WORDS[lang]
+    if not result.unit_code:
+        return w["unknown"]
+    names = LEVEL_NAMES_VI if lang == "vi" else LEVEL_NAMES_EN
+    unit = next(iter(load_units().versions(result.unit_code)), None)
+    level = names.get(result.level or (unit.level if unit else ""), "")
+    name = unit.name if unit else ""
+    return f"{result.unit_code} {name} ({level})".replace(" ()", "")
+
+
+def issue_line(issue: Issue, catalog: Catalog, lang: str) -> str:
+    """'Dòng 14 — Số vụ điều tra, khám phá: <message> <hint>'."""
+    parts = [fmt_location(issue.location, lang)]
+    if issue.indicator and issue.indicator in catalog.indicators:
+        label = catalog.indicators[issue.indicator].label(lang)
+        # the message names the indicator already where it starts with its label
+        parts.append(issue.indicator if issue.message(lang).startswith(label) else f"{label} ({issue.indicator})")
+    head = " — ".join(p for p in parts if p)
+    text = f"{issue.message(lang)} {issue.hint(lang)}".strip()
+    return f"{head}: {text}" if head else text
+
+
+def render_text(result: ValidationResult, catalog: Catalog, lang: str = "vi") -> str:
+    w = WORDS[lang]
+    status = result.status
+    lines = [
+        f"{w['file']}: {result.path}",
+        f"{w['unit']}: {unit_line(result, lang)}    {w['period']}: {result.period or w['unknown']}",
+        f"{w['verdict']}: {STATUS_TEXT[lang][status]} "
+        f"({len(result.errors)} {w['errors']}, {len(result.warnings)} {w['warnings']})",
+        "",
+    ]
+    failed = result.failed()
+    rows = [(r, n, failed.get(r, 0)) for r, n in result.checked.items() if n or failed.get(r)]
+    width = max([len(w["rule"])] + [len(r) for r, _, _ in rows])
+    lines.append(f"{w['rule']:<{width}}  {w['checked']:>12}  {w['failed']:>10}")
+    for rule, n, f in rows:
+        lines.append(f"{rule:<{width}}  {n:>12}  {f:>10}")
+    lines.append("")
+    if not result.issues:
+        lines.append(w["none"])
+        return "\n".join(lines)
+    lines.append(f"{w['problems']}:")
+    for n, issue in enumerate(result.issues, 1):
+        tag = w["error"] if issue.severity == Severity.ERROR else w["warning"]
+        lines.append(f"{n:>3}. [{tag}] [{issue.rule_id}] {issue_line(issue, catalog, lang)}")
+    lines.append("")
+    lines.append(w["next_rejected"] if status == Status.REJECTED else w["next_warn"])
+    return "\n".join(lines)
+
+
+def render_json(result: ValidationResult, lang: str = "vi") -> str:
+    return json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2, default=_json_default)
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):
+        return obj.item()
+    return str(obj)
+
+
+def render_html(result: ValidationResult, catalog: Catalog, lang: str = "vi") -> str:
+    """A self-contained page for the submitter's outbox; every value is HTML-escaped."""
+    w = WORDS[lang]
+    e = html.escape
+    status = result.status
+    color = {"accepted": "#1b7f3b", "accepted_with_warnings": "#a66a00", "rejected": "#b00020"}[
+        str(status)
+    ]
+    rows = []
+    for issue in result.issues:
+        tag = w["error"] if issue.severity == Severity.ERROR else w["warning"]
+        label = (
+            catalog.indicators[issue.indicator].label(lang)
+            if issue.indicator in catalog.indicators
+            else (issue.indicator or "")
+        )
+        rows.append(
+            "<tr>"
+            f"<td>{e(tag)}</td><td>{e(fmt_location(issue.location, lang))}</td>"
+            f"<td>{e(label)}</td><td>{e(fmt_num(issue.value, lang))}</td>"
+            f"<td>{e(issue.expected or '')}</td>"
+            f"<td>{e(issue.message(lang))} <em>{e(issue.hint(lang))}</em></td>"
+            f"<td><code>{e(issue.rule_id)}</code></td></tr>"
+        )
+    table = (
+        "<table><thead><tr>"
+        + "".join(
+            f"<th>{e(h)}</th>"
+            for h in (
+                "",
+                "Vị trí" if lang == "vi" else "Location",
+                "Chỉ tiêu" if lang == "vi" else "Indicator",
+                w["value"],
+                w["expected"],
+                "Cần làm" if lang == "vi" else "What to do",
+                w["rule"],
+            )
+        )
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+        if rows
+        else f"<p>{e(w['none'])}</p>"
+    )
+    return f"""<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<title>{e(w['verdict'])}: {e(result.unit_code or '')} {e(result.period or '')}</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}
+.verdict{{color:#fff;background:{color};padding:.4rem .8rem;border-radius:4px;display:inline-block}}
+table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}}
+</style></head><body>
+<h1>{e(w['verdict'])}: <span class="verdict">{e(STATUS_TEXT[lang][status])}</span></h1>
+<p>{e(w['file'])}: {e(result.path)}<br>{e(w['unit'])}: {e(unit_line(result, lang))}<br>
+{e(w['period'])}: {e(result.period or w['unknown'])}<br>
+{len(result.errors)} {e(w['errors'])}, {len(result.warnings)} {e(w['warnings'])}</p>
+<h2>{e(w['problems'])}</h2>
+{table}
+<p>{e(w['next_rejected'] if status == Status.REJECTED else w['next_warn'])}</p>
+</body></html>
+"""

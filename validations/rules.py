@@ -1,0 +1,187 @@
+"""Catalog rules compiled into pandera schemas, evaluated on whole batches at once.
+
+Two frames are checked, both holding every submission of a batch (one file or ten thousand):
+- the *long* frame, one row per value, carries each value's indicator kind and domain; the
+  domain rules (integer counts, non-negative values, rates in range, 0/1 flags) are
+  dataframe-level pandera checks over it;
+- the *wide* frame, one row per submission and one column per indicator, carries the rules
+  that relate indicators: parts <= wholes, conditional rules, rates equal to their parts.
+
+Each pandera Check is named after the catalog rule id (plus `:indicator` for the rate rules),
+so a failure case maps back to exactly one rule and one row. Pandas dataframe-level checks
+report one failure case per column; `failures()` de-duplicates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from validations.catalog import Catalog, Condition, Rule, Term
+
+# A reported rate may differ from 100 * n / d by the two-decimal rounding of the form.
+RATE_TOLERANCE = 0.005 + 1e-9
+
+_OPS: dict[str, Callable[[pd.Series, pd.Series], pd.Series]] = {
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "==": lambda a, b: a == b,
+}
+
+
+@dataclass(frozen=True)
+class CompiledCheck:
+    """A pandera check and what it was compiled from."""
+
+    name: str  # rule id, or "rule_id:indicator" for rate rules
+    rule: Rule
+    indicator: str | None
+    check: pa.Check
+
+
+# --- long frame: one row per value --------------------------------------------------------
+DOMAIN_RULE_KINDS = ("integer", "nonnegative", "rate_range", "flag")
+
+
+def _domain_pass(kind: str) -> Callable[[pd.DataFrame], pd.Series]:
+    """True where the value passes (or the rule does not apply)."""
+
+    def integer(df: pd.DataFrame) -> pd.Series:
+        v = df["value"]
+        return (df["kind"] != "count") | v.isna() | (v == np.floor(v))
+
+    def nonnegative(df: pd.DataFrame) -> pd.Series:
+        v = df["value"]
+        applies = df["kind"].isin(["count", "decimal"])
+        return ~applies | v.isna() | (v >= df["min"].fillna(0))
+
+    def rate_range(df: pd.DataFrame) -> pd.Series:
+        v = df["value"]
+        lo = df["min"].fillna(-np.inf)
+        hi = df["max"].fillna(np.inf)
+        return (df["kind"] != "rate") | v.isna() | ((v >= lo) & (v <= hi))
+
+    def flag(df: pd.DataFrame) -> pd.Series:
+        v = df["value"]
+        return (df["kind"] != "flag") | v.isna() | v.isin([0.0, 1.0])
+
+    return {"integer": integer, "nonnegative": nonnegative, "rate_range": rate_range, "flag": flag}[
+        kind
+    ]
+
+
+def long_checks(catalog: Catalog) -> list[CompiledCheck]:
+    out = []
+    for kind in DOMAIN_RULE_KINDS:
+        for rule in catalog.rules_of_kind(kind):
+            check = pa.Check(_domain_pass(kind), name=rule.id)
+            out.append(CompiledCheck(rule.id, rule, None, check))
+    return out
+
+
+def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
+    """The intake contract of the long frame (types plus the domain rules)."""
+    return pa.DataFrameSchema(
+        columns={
+            "sub": pa.Column(int),
+            "indicator": pa.Column(str),
+            "kind": pa.Column(str, pa.Check.isin(["count", "decimal", "rate", "flag"])),
+            "value": pa.Column(float, nullable=True),
+            "min": pa.Column(float, nullable=True),
+            "max": pa.Column(float, nullable=True),
+        },
+        checks=[c.check for c in long_checks(catalog)],
+        coerce=True,
+    )
+
+
+# --- wide frame: one row per submission ---------------------------------------------------
+def expr_value(wide: pd.DataFrame, terms: tuple[Term, ...]) -> pd.Series:
+    """Sum of coef * indicator; NaN where any term is missing."""
+    total = pd.Series(0.0, index=wide.index)
+    for t in terms:
+        col = wide[t.code] if t.code in wide else pd.Series(np.nan, index=wide.index)
+        total = total + t.coef * col.astype(float)
+    return total
+
+
+def _condition(wide: pd.DataFrame, cond: Condition | None) -> pd.Series:
+    if cond is None:
+        return pd.Series(True, index=wide.index)
+    col = wide[cond.code] if cond.code in wide else pd.Series(np.nan, index=wide.index)
+    return _OPS[cond.op](col.astype(float), pd.Series(cond.value, index=wide.index)).fillna(False)
+
+
+def compare_pass(rule: Rule) -> Callable[[pd.DataFrame], pd.Series]:
+    assert rule.op is not None
+
+    def check(wide: pd.DataFrame) -> pd.Series:
+        left = expr_value(wide, rule.left)
+        right = expr_value(wide, rule.right)
+        applies = _condition(wide, rule.when) & left.notna() & right.notna()
+        return ~applies | _OPS[rule.op](left, right)
+
+    return check
+
+
+def expected_rate(wide: pd.DataFrame, num: str, den: str, formula: str) -> pd.Series:
+    """100 * n / d (ratio) or 100 * (n - d) / d (change); NaN where d is 0 or missing."""
+    n = wide[num].astype(float) if num in wide else pd.Series(np.nan, index=wide.index)
+    d = wide[den].astype(float) if den in wide else pd.Series(np.nan, index=wide.index)
+    d = d.where(d != 0)
+    return 100 * (n - d) / d if formula == "change" else 100 * n / d
+
+
+def rate_pass(code: str, num: str, den: str, formula: str) -> Callable[[pd.DataFrame], pd.Series]:
+    def check(wide: pd.DataFrame) -> pd.Series:
+        exp = expected_rate(wide, num, den, formula)
+        reported = wide[code].astype(float) if code in wide else pd.Series(np.nan, index=wide.index)
+        applies = reported.notna() & exp.notna()
+        return ~applies | ((reported - exp).abs() <= RATE_TOLERANCE)
+
+    return check
+
+
+def wide_checks(catalog: Catalog) -> list[CompiledCheck]:
+    out = []
+    for rule in catalog.rules_of_kind("compare"):
+        out.append(
+            CompiledCheck(rule.id, rule, None, pa.Check(compare_pass(rule), name=rule.id))
+        )
+    for rule in catalog.rules_of_kind("rate_consistency"):
+        for ind in catalog.rates():
+            if ind.formula != rule.formula or not ind.numerator or not ind.denominator:
+                continue
+            name = f"{rule.id}:{ind.code}"
+            fn = rate_pass(ind.code, ind.numerator, ind.denominator, rule.formula)
+            out.append(CompiledCheck(name, rule, ind.code, pa.Check(fn, name=name)))
+    return out
+
+
+def wide_schema(catalog: Catalog) -> pa.DataFrameSchema:
+    """Cross-indicator rules over one row per submission (columns are indicator codes)."""
+    return pa.DataFrameSchema(checks=[c.check for c in wide_checks(catalog)])
+
+
+def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[str, list[int]]:
+    """Run a schema lazily; map each failing check name to the sorted failing row labels."""
+    if frame.empty:
+        return {}
+    try:
+        schema.validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna()]
+        fc = fc.drop_duplicates(subset=["check", "index"])  # one per column on pandas: de-dup
+        out: dict[str, list[int]] = {}
+        for check, grp in fc.groupby("check", sort=False):
+            out[str(check)] = sorted({int(i) for i in grp["index"]})
+        return out
+    return {}

@@ -1,0 +1,551 @@
+"""Validate submissions: one file, or a whole batch at once (vectorised), into ValidationResults.
+
+The batch is the unit of work: all submissions' rows are checked together by the pandera
+schemas compiled from the catalog (see rules.py), and the Issues are then split per
+submission. Validating one file is a batch of one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from validations.catalog import Catalog, Rule, Term, load_catalog
+from validations.fmt import fmt_num
+from validations.issue import Issue, Severity
+from validations.numbers import parse_numbers
+from validations.period import Period, PeriodError, parse_period
+from validations.readers import RawSubmission, read_submission
+from validations.result import VALUE_COLUMNS, ValidationResult
+from validations.rules import (
+    expected_rate,
+    expr_value,
+    failures,
+    long_checks,
+    long_schema,
+    wide_checks,
+    wide_schema,
+)
+from validations.units import LEGACY_END, LEVEL_NAMES_EN, LEVEL_NAMES_VI, ReferenceUnits, load_units
+
+_OP_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
+
+
+def default_today() -> date:
+    """Today, or the date in TONGHOP_TODAY (YYYY-MM-DD) for reproducible runs."""
+    env = os.environ.get("TONGHOP_TODAY")
+    return date.fromisoformat(env) if env else date.today()
+
+
+class _Fields(dict):  # type: ignore[type-arg]
+    """format_map mapping that leaves unknown placeholders visible instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass
+class _Sub:
+    """What the validator learns about one submission's header."""
+
+    raw: RawSubmission
+    unit_code: str | None = None
+    period: Period | None = None
+    level: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class Validator:
+    """Holds the catalog, reference units and compiled schemas; reusable across batches."""
+
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        units: ReferenceUnits | None = None,
+        today: date | None = None,
+    ):
+        self.catalog = catalog or load_catalog()
+        self.units = units or load_units()
+        self.today = today or default_today()
+        self._long_schema = long_schema(self.catalog)
+        self._long_checks = {c.name: c for c in long_checks(self.catalog)}
+        self._wide_schema = wide_schema(self.catalog)
+        self._wide_checks = {c.name: c for c in wide_checks(self.catalog)}
+        ind = self.catalog.indicators
+        self._kind = {c: i.kind for c, i in ind.items()}
+        self._min = {c: i.min for c, i in ind.items()}
+        self._max = {c: i.max for c, i in ind.items()}
+        self._allowed = {f"{c}|{lv}" for c, i in ind.items() for lv in i.levels}
+        self._required = {
+            lv: [i.code for i in self.catalog.for_level(lv) if i.required] for lv in "CDP"
+        }
+
+    # --- public API ---------------------------------------------------------------------------
+    def validate_file(self, path: str | Path) -> ValidationResult:
+        """Read and validate one file; raises readers.ReadError when it cannot be read."""
+        return self.validate([read_submission(path)])[0]
+
+    def validate(self, raws: list[RawSubmission]) -> list[ValidationResult]:
+        """Validate a batch of read submissions; one result per submission, in order."""
+        if not raws:
+            return []
+        subs = [_Sub(raw) for raw in raws]
+        rows = self._concat(raws)
+        self._check_headers(subs, rows)
+        rows = self._primary_rows(rows)
+        rows = self._annotate(subs, rows)
+        self._check_rows(subs, rows)
+        vals = self._parse_values(subs, rows)
+        self._check_required(subs, vals, rows)
+        self._check_domain(subs, vals)
+        wide = self._check_wide(subs, vals)
+        by_sub = dict(tuple(vals.groupby("sub", sort=False)))
+        empty = vals.iloc[0:0]
+        return [self._result(s, by_sub.get(k, empty)) for k, s in enumerate(subs)]
+
+    # --- helpers ------------------------------------------------------------------------------
+    @staticmethod
+    def _concat(raws: list[RawSubmission]) -> pd.DataFrame:
+        frames = []
+        for k, raw in enumerate(raws):
+            df = raw.rows.copy()
+            df["sub"] = k
+            frames.append(df)
+        rows = pd.concat(frames, ignore_index=True)
+        for col in ("unit_code", "period", "indicator", "note", "location"):
+            rows[col] = rows[col].fillna("").astype(str)
+        return rows
+
+    def _label(self, code: str | None, lang: str) -> str:
+        ind = self.catalog.indicators.get(code or "")
+        return ind.label(lang) if ind else str(code)
+
+    def _expr_label(self, terms: tuple[Term, ...], lang: str) -> str:
+        parts = []
+        for t in terms:
+            lab = self._label(t.code, lang)
+            parts.append(lab if t.coef == 1 else f"{fmt_num(t.coef, lang)} × {lab}")
+        return " + ".join(parts)
+
+    def _issue(
+        self,
+        rule: Rule,
+        sub: _Sub,
+        *,
+        indicator: str | None = None,
+        location: str | None = None,
+        value: Any = None,
+        expected: str | None = None,
+        fields: Callable[[str], dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Issue:
+        texts = {}
+        for lang in ("vi", "en"):
+            f = _Fields(
+                label=self._label(indicator, lang) if indicator else "",
+                indicator=indicator or "",
+                value=fmt_num(value, lang) if not isinstance(value, str) else value,
+                expected=expected or "",
+                unit_code=sub.unit_code or "",
+                period=sub.period.code if sub.period else "",
+                location=location or "",
+            )
+            if fields:
+                f.update(fields(lang))
+            texts[lang] = (
+                getattr(rule, f"message_{lang}").format_map(f),
+                getattr(rule, f"hint_{lang}").format_map(f),
+            )
+        issue = Issue(
+            rule_id=rule.id,
+            severity=Severity(rule.severity),
+            unit_code=sub.unit_code,
+            period=sub.period.code if sub.period else None,
+            indicator=indicator,
+            location=location,
+            value=value,
+            expected=expected,
+            message_vi=texts["vi"][0],
+            message_en=texts["en"][0],
+            hint_vi=texts["vi"][1],
+            hint_en=texts["en"][1],
+            extra=extra or {},
+        )
+        sub.issues.append(issue)
+        return issue
+
+    def _one_rule(self, kind: str) -> Rule:
+        return self.catalog.rules_of_kind(kind)[0]
+
+    # --- header: unit, period, single submission ---------------------------------------------
+    def _check_headers(self, subs: list[_Sub], rows: pd.DataFrame) -> None:
+        firsts = rows.drop_duplicates(["sub"]).set_index("sub")
+        periods = rows.loc[rows["period"] != "", ["sub", "period"]].drop_duplicates()
+        units = rows.loc[rows["unit_code"] != "", ["sub", "unit_code"]].drop_duplicates()
+        parsed: dict[str, Period | None] = {}
+        for p in periods["period"].unique():
+            try:
+                parsed[p] = parse_period(p)
+            except PeriodError:
+                parsed[p] = None
+        periods_by_sub = periods.groupby("sub")["period"].agg(list).to_dict()
+        units_by_sub = units.groupby("sub")["unit_code"].agg(list).to_dict()
+        close = self.catalog.close_day
+        for k, sub in enumerate(subs):
+            raw = sub.raw
+            first = firsts.loc[k] if k in firsts.index else None
+            first_loc = str(first["location"]) if first is not None else None
+            praw = periods_by_sub.get(k, [])
+            uraw = units_by_sub.get(k, [])
+            for kind in ("single_submission", "period_format", "period_future", "unit_exists"):
+                sub.checked[self._one_rule(kind).id] += 1
+            # several periods or units in one file
+            canon_p = {parsed[p].code if parsed[p] else p for p in praw}
+            canon_u = {self._pad_first(u) for u in uraw}
+            if len(canon_p) > 1 or len(canon_u) > 1:
+                detail = ", ".join(sorted(canon_u | canon_p))
+                self._issue(
+                    self._one_rule("single_submission"),
+                    sub,
+                    location=first_loc,
+                    value=detail,
+                    fields=lambda _lang, d=detail: {"detail": d},
+                )
+            # period
+            p_text = praw[0] if praw else ""
+            sub.period = parsed.get(p_text) if p_text else None
+            if sub.period is None:
+                self._issue(
+                    self._one_rule("period_format"),
+                    sub,
+                    location=raw.period_location or first_loc,
+                    value=p_text,
+                )
+            elif sub.period.start(close) > self.today:
+                start = sub.period.start(close)
+                self._issue(
+                    self._one_rule("period_future"),
+                    sub,
+                    location=raw.period_location or first_loc,
+                    value=sub.period.code,
+                    expected=start.strftime("%d/%m/%Y"),
+                )
+            # unit
+            u_text = uraw[0] if uraw else ""
+            on = sub.period.end(close) if sub.period else None
+            cands = self.units.pad(u_text, on) if u_text else []
+            unit = self.units.get(cands[0], on) if cands else None
+            unit_loc = raw.unit_location or first_loc
+            if unit is not None:
+                sub.unit_code, sub.level = unit.code, unit.level
+                continue
+            other = self.units.pad(u_text) if u_text else []
+            if other and on is not None:
+                sub.checked[self._one_rule("unit_valid").id] += 1
+                sub.unit_code = other[0]
+                version = self.units.versions(other[0])[0]
+
+                def detail(lang: str, v: Any = version) -> dict[str, str]:
+                    if v.valid_to == LEGACY_END:
+                        return {
+                            "detail": f"{v.name}: danh mục hết hiệu lực ngày 30/06/2025"
+                            if lang == "vi"
+                            else f"{v.name}: in the list valid until 30 June 2025"
+                        }
+                    return {
+                        "detail": f"{v.name}: danh mục có hiệu lực từ 01/07/2025"
+                        if lang == "vi"
+                        else f"{v.name}: in the list valid from 1 July 2025"
+                    }
+
+                self._issue(
+                    self._one_rule("unit_valid"),
+                    sub,
+                    location=unit_loc,
+                    value=other[0],
+                    fields=detail,
+                )
+            elif not other:
+                self._issue(self._one_rule("unit_exists"), sub, location=unit_loc, value=u_text)
+            else:  # known code but the period is unreadable: keep the code, level unknown
+                sub.unit_code = other[0]
+
+    @staticmethod
+    def _primary_rows(rows: pd.DataFrame) -> pd.DataFrame:
+        """Rows of the submission's own unit and period (the first ones named in the file).
+
+        Rows of other units or periods were reported by file_several_submissions and are not
+        checked further, so that one mistake yields one Issue.
+        """
+        keep = pd.Series(True, index=rows.index)
+        for col in ("unit_code", "period"):
+            filled = rows.loc[rows[col] != ""]
+            first = rows["sub"].map(filled.groupby("sub")[col].first()).fillna("")
+            keep &= (rows[col] == first) | (rows[col] == "")
+        return rows.loc[keep]
+
+    def _pad_first(self, raw: str) -> str:
+        cands = self.units.pad(raw)
+        return cands[0] if cands else raw
+
+    # --- rows ------------------------------------------------------------------------------------
+    def _annotate(self, subs: list[_Sub], rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.copy()
+        rows["level"] = [subs[k].level or "" for k in rows["sub"]]
+        rows["known"] = rows["indicator"].isin(self.catalog.indicators.keys())
+        rows["allowed"] = (rows["indicator"] + "|" + rows["level"]).isin(self._allowed)
+        rows["kind"] = rows["indicator"].map(self._kind).fillna("decimal")
+        return rows
+
+    def _check_rows(self, subs: list[_Sub], rows: pd.DataFrame) -> None:
+        r_unknown = self._one_rule("indicator_known")
+        r_level = self._one_rule("indicator_level")
+        r_dup = self._one_rule("duplicate")
+        r_formula = self._one_rule("formula")
+        counts = rows.groupby("sub").size()
+        for k, n in counts.items():
+            subs[int(k)].checked[r_unknown.id] += int(n)
+            subs[int(k)].checked[r_formula.id] += int(n)
+        for row in rows.loc[~rows["known"]].itertuples():
+            self._issue(r_unknown, subs[row.sub], location=row.location, value=row.indicator)
+        known_lvl = rows["known"] & (rows["level"] != "")
+        for k, n in rows.loc[known_lvl].groupby("sub").size().items():
+            subs[int(k)].checked[r_level.id] += int(n)
+        for row in rows.loc[known_lvl & ~rows["allowed"]].itertuples():
+            sub = subs[row.sub]
+            self._issue(
+                r_level,
+                sub,
+                indicator=row.indicator,
+                location=row.location,
+                value=row.value if row.value is not None else None,
+                fields=lambda lang, lv=row.level: {
+                    "detail": (LEVEL_NAMES_VI if lang == "vi" else LEVEL_NAMES_EN)[lv]
+                },
+            )
+        known = rows.loc[rows["known"]]
+        for k, n in known.groupby("sub").size().items():
+            subs[int(k)].checked[r_dup.id] += int(n)
+        dups = known.loc[known.duplicated(["sub", "indicator"], keep=False)]
+        for (k, code), grp in dups.groupby(["sub", "indicator"], sort=False):
+            locs = ", ".join(grp["location"])
+            self._issue(
+                r_dup,
+                subs[int(k)],
+                indicator=str(code),
+                location=str(grp["location"].iloc[1]),
+                value=", ".join(str(v) for v in grp["value"]),
+                fields=lambda _lang, d=locs: {"detail": d},
+            )
+        for row in rows.loc[rows["formula"].notna() & (rows["formula"].astype(str) != "")].itertuples():
+            self._issue(
+                r_formula,
+                subs[row.sub],
+                indicator=row.indicator if row.known else None,
+                location=row.location,
+                value=str(row.formula),
+            )
+
+    def _parse_values(self, subs: list[_Sub], rows: pd.DataFrame) -> pd.DataFrame:
+        """Known-indicator rows with parsed values, minus duplicates and formula cells."""
+        has_formula = rows["formula"].notna() & (rows["formula"].astype(str) != "")
+        vals = rows.loc[rows["known"] & ~has_formula].copy()
+        parsed = parse_numbers(vals["value"], vals["kind"])
+        vals["raw_value"] = vals["value"]
+        vals["value"] = parsed.values.astype(float)
+        vals["status"] = parsed.status.astype(str)
+        vals["read_as"] = parsed.read_as.astype(str)
+        r_num = self._one_rule("number")
+        r_amb = self._one_rule("ambiguous")
+        for k, n in vals.loc[vals["status"] != "blank"].groupby("sub").size().items():
+            subs[int(k)].checked[r_num.id] += int(n)
+            subs[int(k)].checked[r_amb.id] += int(n)
+        for row in vals.loc[vals["status"] == "invalid"].itertuples():
+            self._issue(
+                r_num, subs[row.sub], indicator=row.indicator, location=row.location,
+                value=str(row.raw_value),
+            )
+        for row in vals.loc[vals["status"] == "ambiguous"].itertuples():
+            self._issue(
+                r_amb, subs[row.sub], indicator=row.indicator, location=row.location,
+                value=str(row.raw_value), expected=row.read_as,
+            )
+        vals["min"] = vals["indicator"].map(self._min).astype(float)
+        vals["max"] = vals["indicator"].map(self._max).astype(float)
+        vals = vals.loc[~vals.duplicated(["sub", "indicator"], keep="first")]
+        return vals
+
+    def _check_domain(self, subs: list[_Sub], vals: pd.DataFrame) -> None:
+        ok = vals.loc[vals["value"].notna()]
+        frame = ok[["sub", "indicator", "kind", "value", "min", "max"]].reset_index(drop=True)
+        applies = {
+            "integer": frame["kind"] == "count",
+            "nonnegative": frame["kind"].isin(["count", "decimal"]),
+            "rate_range": frame["kind"] == "rate",
+            "flag": frame["kind"] == "flag",
+        }
+        for name, check in self._long_checks.items():
+            kind = check.rule.kind
+            for k, n in frame.loc[applies[kind]].groupby("sub").size().items():
+                subs[int(k)].checked[name] += int(n)
+        bad_rows: set[int] = set()
+        for name, idx in failures(self._long_schema, frame).items():
+            rule = self._long_checks[name].rule
+            for i in idx:
+                row = ok.iloc[i]
+                bad_rows.add(int(ok.index[i]))
+                exp = None
+                if rule.kind == "rate_range":
+                    lo, hi = row["min"], row["max"]
+                    exp = f"[{fmt_num(lo)}; {fmt_num(hi) if not np.isnan(hi) else '∞'}]"
+                elif rule.kind == "flag":
+                    exp = "0 | 1"
+                elif rule.kind == "nonnegative":
+                    exp = "≥ 0"
+                elif rule.kind == "integer":
+                    exp = "số nguyên / whole number"
+                self._issue(
+                    rule, subs[int(row["sub"])], indicator=row["indicator"],
+                    location=row["location"], value=float(row["value"]), expected=exp,
+                )
+        # values that broke a domain rule do not take part in cross-indicator rules
+        vals.drop(index=list(bad_rows), inplace=True)
+
+    def _check_required(self, subs: list[_Sub], vals: pd.DataFrame, rows: pd.DataFrame) -> None:
+        rule = self._one_rule("required")
+        filled = pd.concat(
+            [
+                vals.loc[vals["status"] != "blank", ["sub", "indicator"]],
+                rows.loc[rows["known"] & (rows["formula"].fillna("").astype(str) != ""), ["sub", "indicator"]],
+            ]
+        )
+        present = filled.groupby("sub")["indicator"].agg(set).to_dict()
+        for k, sub in enumerate(subs):
+            if not sub.level:
+                continue
+            required = self._required[sub.level]
+            sub.checked[rule.id] += len(required)
+            have = present.get(k, set())
+            for code in required:
+                if code not in have:
+                    self._issue(rule, sub, indicator=code, location=self._blank_loc(vals, k, code))
+
+    @staticmethod
+    def _blank_loc(vals: pd.DataFrame, k: int, code: str) -> str | None:
+        hit = vals.loc[(vals["sub"] == k) & (vals["indicator"] == code), "location"]
+        return str(hit.iloc[0]) if len(hit) else None
+
+    def _check_wide(self, subs: list[_Sub], vals: pd.DataFrame) -> pd.DataFrame:
+        ok = vals.loc[vals["value"].notna() & vals["allowed"]]
+        wide = ok.pivot(index="sub", columns="indicator", values="value")
+        wide = wide.reindex(range(len(subs)))
+        wide.columns = [str(c) for c in wide.columns]
+        locs = dict(
+            zip(
+                zip(ok["sub"].to_numpy().tolist(), ok["indicator"].to_numpy().tolist()),
+                ok["location"].to_numpy().tolist(),
+            )
+        )
+        if wide.empty:
+            return wide
+        for name, cc in self._wide_checks.items():
+            rule = cc.rule
+            if rule.kind == "compare":
+                applies = expr_value(wide, rule.left).notna() & expr_value(wide, rule.right).notna()
+            else:
+                ind = self.catalog.indicators[cc.indicator or ""]
+                col = wide[ind.code] if ind.code in wide else pd.Series(np.nan, index=wide.index)
+                exp = expected_rate(wide, ind.numerator or "", ind.denominator or "", rule.formula or "ratio")
+                applies = col.notna() & exp.notna()
+            for k in wide.index[applies.to_numpy()]:
+                subs[int(k)].checked[rule.id] += 1
+        for name, idx in failures(self._wide_schema, wide).items():
+            cc = self._wide_checks[name]
+            for k in idx:
+                self._wide_issue(cc.rule, cc.indicator, subs[k], wide.loc[k], locs, k)
+        return wide
+
+    def _wide_issue(
+        self, rule: Rule, indicator: str | None, sub: _Sub, row: pd.Series,
+        locs: dict[tuple[int, str], str], k: int,
+    ) -> None:
+        one = row.to_frame().T
+        if rule.kind == "compare":
+            lv = float(expr_value(one, rule.left).iloc[0])
+            rv = float(expr_value(one, rule.right).iloc[0])
+            code = rule.left[0].code
+            self._issue(
+                rule, sub, indicator=code, location=locs.get((k, code)), value=lv,
+                expected=f"{_OP_TEXT[rule.op or '']} {fmt_num(rv, 'en')}",
+                fields=lambda lang: {
+                    "left": self._expr_label(rule.left, lang),
+                    "right": self._expr_label(rule.right, lang),
+                    "left_value": fmt_num(lv, lang),
+                    "right_value": fmt_num(rv, lang),
+                },
+                extra={"left_value": lv, "right_value": rv},
+            )
+            return
+        ind = self.catalog.indicators[indicator or ""]
+        num, den = ind.numerator or "", ind.denominator or ""
+        exp = float(expected_rate(one, num, den, rule.formula or "ratio").iloc[0])
+        nv, dv = float(row.get(num, np.nan)), float(row.get(den, np.nan))
+        self._issue(
+            rule, sub, indicator=ind.code, location=locs.get((k, ind.code)),
+            value=float(row[ind.code]), expected=fmt_num(round(exp, 2), "en"),
+            fields=lambda lang: {
+                "left": self._label(num, lang),
+                "right": self._label(den, lang),
+                "left_value": fmt_num(nv, lang),
+                "right_value": fmt_num(dv, lang),
+                "expected": fmt_num(round(exp, 2), lang),
+            },
+            extra={"numerator": nv, "denominator": dv, "expected_exact": exp},
+        )
+
+    def _result(self, sub: _Sub, mine: pd.DataFrame) -> ValidationResult:
+        mine = mine.loc[mine["value"].notna()]  # blank cells are not reported values
+        values = pd.DataFrame(
+            {
+                "unit_code": sub.unit_code,
+                "period": sub.period.code if sub.period else None,
+                "indicator": mine["indicator"].to_numpy(),
+                "value": mine["value"].to_numpy(dtype=float),
+                "note": mine["note"].to_numpy(),
+                "location": mine["location"].to_numpy(),
+            },
+            columns=VALUE_COLUMNS,
+        )
+        order = {r: n for n, r in enumerate(self.catalog.rules)}
+        sub.issues.sort(key=lambda i: (i.severity != Severity.ERROR, order.get(i.rule_id, 0)))
+        checked = {r: sub.checked.get(r, 0) for r in self.catalog.rules}
+        return ValidationResult(
+            path=sub.raw.path,
+            unit_code=sub.unit_code,
+            period=sub.period.code if sub.period else None,
+            issues=sub.issues,
+            values=values,
+            level=sub.level,
+            file_format=sub.raw.file_format,
+            encoding=sub.raw.encoding,
+            checked=checked,
+        )
+
+
+def validate_file(path: str | Path, **kwargs: Any) -> ValidationResult:
+    """Validate one submission file (raises readers.ReadError if it cannot be read)."""
+    return Validator(**kwargs).validate_file(path)
+
+
+def validate_files(paths: Iterable[str | Path], **kwargs: Any) -> list[ValidationResult]:
+    """Validate readable files as one batch; unreadable ones raise ReadError."""
+    return Validator(**kwargs).validate([read_submission(p) for p in paths])

@@ -1,0 +1,224 @@
+"""Approval of a consolidated period: approve (lock), accept (by the level above), unapprove.
+
+States of a unit + period in fct_approval: no row (open), `approved` (the unit's steward signed
+off its consolidated figures; the unit and every unit below it are locked for that period: a new
+accepted submission is stored as `held`), `accepted` (the level above took the approved figures;
+still locked). `unapprove` works from either state and deletes the row, so the period is open
+again; the history stays in audit_log.
+
+Decision on held versions: on unapprove, every held submission of the unit and its descendants
+for that period that no other approval still locks (e.g. the province's) gets back its
+validator's verdict (accepted / accepted_with_warnings); the newest of them becomes current if
+it is newer (higher version) than the current one, superseding it, exactly as if it had just
+been loaded. Older held versions stay stored, not current.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from validations.period import DEFAULT_CLOSE_DAY, Period, PeriodError, parse_period
+from validations.units import structure_on
+from warehouse.db import now
+from warehouse.store import locked_sql, promote_current
+
+APPROVED = "approved"
+ACCEPTED = "accepted"
+
+
+class ApprovalError(ValueError):
+    """An approval step that does not apply to the unit and period in their current state."""
+
+
+def _period(period: str) -> Period:
+    try:
+        return parse_period(period)
+    except PeriodError as exc:
+        raise ApprovalError(str(exc)) from exc
+
+
+def _unit_level(con: duckdb.DuckDBPyConnection, unit_code: str, structure: str) -> str:
+    row = con.execute(
+        "SELECT level FROM dim_unit WHERE unit_code = ? AND structure = ?", [unit_code, structure]
+    ).fetchall()
+    if not row:
+        raise ApprovalError(
+            f"Unit {unit_code} does not exist in the {structure} structure (is dim_unit loaded?)"
+        )
+    return str(row[0][0])
+
+
+def approval_state(con: duckdb.DuckDBPyConnection, unit_code: str, period: str) -> str | None:
+    """approved | accepted | None (open)."""
+    row = con.execute(
+        "SELECT state FROM fct_approval WHERE unit_code = ? AND period = ?",
+        [unit_code, _period(period).code],
+    ).fetchall()
+    return str(row[0][0]) if row else None
+
+
+def is_locked(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> bool:
+    """Whether the unit or one of its ancestors is approved (or accepted) for the period."""
+    p = _period(period)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _probe AS SELECT 0 AS seq, ?::VARCHAR AS unit_code,"
+        " ?::VARCHAR AS period, ?::VARCHAR AS structure",
+        [unit_code, p.code, structure_on(p.end(close_day))],
+    )
+    hit = con.execute(locked_sql("_probe")).fetchall()
+    con.execute("DROP TABLE _probe")
+    return bool(hit)
+
+
+def _audit(
+    con: duckdb.DuckDBPyConnection,
+    actor: str,
+    action: str,
+    unit_code: str,
+    period: str,
+    from_status: str | None,
+    to_status: str | None,
+    detail: str,
+) -> None:
+    con.execute(
+        "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+        [now(), actor, action, unit_code, period, from_status, to_status, detail],
+    )
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:  # type: ignore[no-untyped-def]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        work()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def approve(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    actor: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> None:
+    """Approve a district's (or province's) consolidated period: locks it and the units below."""
+    p = _period(period)
+    structure = structure_on(p.end(close_day))
+    level = _unit_level(con, unit_code, structure)
+    if level == "C":
+        raise ApprovalError(
+            f"Commune {unit_code} is not approved on its own: the unit it reports to approves "
+            "its consolidated period"
+        )
+    state = approval_state(con, unit_code, p.code)
+    if state is not None:
+        raise ApprovalError(f"{unit_code} {p.code} is already {state}")
+    has_data = con.execute(
+        "SELECT (SELECT count(*) FROM fct_rollup WHERE unit_code = $u AND period = $p)"
+        " + (SELECT count(*) FROM fct_submission WHERE unit_code = $u AND period = $p"
+        "    AND is_current)",
+        {"u": unit_code, "p": p.code},
+    ).fetchall()[0][0]
+    if not has_data:
+        raise ApprovalError(
+            f"Nothing to approve for {unit_code} {p.code}: no accepted submission and no "
+            "consolidation; consolidate the period first"
+        )
+
+    def work() -> None:
+        con.execute(
+            "INSERT INTO fct_approval VALUES (?, ?, ?, ?, ?)",
+            [unit_code, p.code, APPROVED, actor, now()],
+        )
+        _audit(con, actor, "approve", unit_code, p.code, None, APPROVED, "locked")
+
+    _in_transaction(con, work)
+
+
+def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: str) -> None:
+    """The level above accepts an approved unit's period (state approved -> accepted)."""
+    p = _period(period)
+    state = approval_state(con, unit_code, p.code)
+    if state != APPROVED:
+        why = "already accepted" if state == ACCEPTED else "not approved yet"
+        raise ApprovalError(f"Cannot accept {unit_code} {p.code}: it is {why}")
+
+    def work() -> None:
+        con.execute(
+            'UPDATE fct_approval SET state = ?, actor = ?, "at" = ?'
+            " WHERE unit_code = ? AND period = ?",
+            [ACCEPTED, actor, now(), unit_code, p.code],
+        )
+        _audit(con, actor, "accept", unit_code, p.code, APPROVED, ACCEPTED, "")
+
+    _in_transaction(con, work)
+
+
+def unapprove(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    actor: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> list[str]:
+    """Unlock a unit's period; release the held versions no other approval locks.
+
+    Returns the ids of the released submissions.
+    """
+    p = _period(period)
+    structure = structure_on(p.end(close_day))
+    state = approval_state(con, unit_code, p.code)
+    if state is None:
+        raise ApprovalError(f"Cannot unapprove {unit_code} {p.code}: it is not approved")
+    released: list[str] = []
+
+    def work() -> None:
+        at = now()
+        con.execute(
+            "DELETE FROM fct_approval WHERE unit_code = ? AND period = ?", [unit_code, p.code]
+        )
+        _audit(con, actor, "unapprove", unit_code, p.code, state, None, "unlocked")
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _held AS
+            SELECT row_number() OVER (ORDER BY s.submission_id) AS seq, s.submission_id,
+                   s.unit_code, s.period, s.structure, s.version, s.validation_status
+            FROM fct_submission s
+            WHERE s.status = 'held' AND s.period = $p
+              AND (s.unit_code = $u OR s.unit_code IN (
+                    SELECT d.unit_code FROM dim_unit d WHERE d.structure = $st
+                    AND (d.parent_code = $u OR d.province_code = $u)))
+            """,
+            {"p": p.code, "u": unit_code, "st": structure},
+        )
+        con.execute(f"DELETE FROM _held WHERE seq IN ({locked_sql('_held')})")
+        released.extend(
+            r[0] for r in con.execute("SELECT submission_id FROM _held ORDER BY seq").fetchall()
+        )
+        con.execute(
+            "UPDATE fct_submission SET status = h.validation_status FROM _held h"
+            " WHERE fct_submission.submission_id = h.submission_id"
+        )
+        con.execute(
+            """
+            INSERT INTO audit_log
+            SELECT $at, $actor, 'release', unit_code, period, submission_id, 'held',
+                   validation_status, 'released by unapproving ' || $u
+            FROM _held ORDER BY seq
+            """,
+            {"at": at, "actor": actor, "u": unit_code},
+        )
+        promote_current(
+            con, "SELECT submission_id, unit_code, period, version FROM _held", actor, at
+        )
+        con.execute("DROP TABLE _held")
+
+    _in_transaction(con, work)
+    return released

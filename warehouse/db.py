@@ -1,0 +1,206 @@
+"""The DuckDB warehouse file: opening it, migrating its schema, loading the reference dimensions.
+
+DuckDB allows one writing process per file, and a writer blocks even read-only opens from other
+processes. The warehouse therefore has a single writer (the load / consolidation step); intake
+writes immutable staging Parquet files (warehouse.staging) that the writer loads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from validations.catalog import Catalog
+from validations.units import ReferenceUnits
+
+ENV_PATH = "TONGHOP_WAREHOUSE"
+DEFAULT_PATH = Path("data") / "tonghop.duckdb"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse file could not be opened or migrated."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds the warehouse file open for writing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema migration file: migrations/NNN_name.sql."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def warehouse_path(path: str | Path | None = None) -> Path:
+    """The warehouse file: the argument, else $TONGHOP_WAREHOUSE, else ./data/tonghop.duckdb."""
+    if path is not None and str(path) != "":
+        return Path(path)
+    env = os.environ.get(ENV_PATH)
+    return Path(env) if env else DEFAULT_PATH
+
+
+def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (creating its folder); WarehouseLockedError if another process writes it."""
+    p = warehouse_path(path)
+    if str(p) != ":memory:" and not read_only:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(p), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            holder = re.search(r"held in (.+)$", text.splitlines()[0])
+            who = f" ({holder[1]})" if holder else ""
+            raise WarehouseLockedError(
+                f"The warehouse file {p} is in use by another process{who}. Only one process may "
+                "write it at a time: wait for the other run (load or consolidation) to finish, "
+                "or stop it, then try again."
+            ) from exc
+        raise WarehouseError(f"Cannot open the warehouse file {p}: {text}") from exc
+    except duckdb.Error as exc:
+        raise WarehouseError(f"Cannot open the warehouse file {p}: {exc}") from exc
+
+
+def migrations() -> list[Migration]:
+    """The shipped migrations, in version order (package data warehouse/migrations/*.sql)."""
+    out: list[Migration] = []
+    for entry in files("warehouse").joinpath("migrations").iterdir():
+        m = _MIGRATION_NAME.match(entry.name)
+        if m:
+            out.append(Migration(int(m[1]), m[2], entry.read_text(encoding="utf-8")))
+    out.sort(key=lambda mig: mig.version)
+    versions = [mig.version for mig in out]
+    if len(set(versions)) != len(versions):
+        raise WarehouseError(f"Two migration files share a version number: {versions}")
+    return out
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations not yet recorded in schema_migrations, each in its own transaction."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied: list[int] = []
+    for mig in migrations():
+        if mig.version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(mig.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)", [mig.version, mig.name, now()]
+            )
+            con.execute("COMMIT")
+        except BaseException as exc:
+            con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise WarehouseError(
+                    f"Migration {mig.version:03d}_{mig.name}.sql failed: {exc}"
+                ) from exc
+            raise
+        applied.append(mig.version)
+    return applied
+
+
+def now() -> datetime:
+    """Naive local time in Vietnam (UTC+7, no DST), the warehouse's timestamp convention."""
+    return (datetime.now(UTC) + _VN_OFFSET).replace(tzinfo=None)
+
+
+def to_local(ts: datetime) -> datetime:
+    """A timestamp in the warehouse convention: aware ones converted to Vietnam time, naive kept."""
+    if ts.tzinfo is None:
+        return ts
+    return (ts.astimezone(UTC) + _VN_OFFSET).replace(tzinfo=None)
+
+
+_VN_OFFSET = datetime(2000, 1, 1, 7) - datetime(2000, 1, 1)
+
+
+def load_reference(
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, units: ReferenceUnits
+) -> dict[str, int]:
+    """Replace dim_unit (both structures) and dim_indicator in one transaction; idempotent."""
+    unit_df = pd.DataFrame(
+        {
+            "unit_code": [u.code for u in units.units],
+            "structure": [u.structure for u in units.units],
+            "name": [u.name for u in units.units],
+            "level": [u.level for u in units.units],
+            "parent_code": [u.parent_code for u in units.units],
+            "province_code": [u.province_code for u in units.units],
+            "valid_from": pd.to_datetime([u.valid_from for u in units.units]),
+            "valid_to": pd.to_datetime([u.valid_to for u in units.units]),
+        }
+    )
+    inds = list(catalog.indicators.values())
+    ind_df = pd.DataFrame(
+        {
+            "code": [i.code for i in inds],
+            "grp": [i.group for i in inds],
+            "label_vi": [i.label_vi for i in inds],
+            "label_en": [i.label_en for i in inds],
+            "unit_vi": [i.unit_vi for i in inds],
+            "unit_en": [i.unit_en for i in inds],
+            "levels": [list(i.levels) for i in inds],
+            "kind": [i.kind for i in inds],
+            "aggregation": [i.aggregation for i in inds],
+            "parent_relation": [i.parent_relation for i in inds],
+            "numerator": [i.numerator for i in inds],
+            "denominator": [i.denominator for i in inds],
+            "formula": [i.formula for i in inds],
+            "target_op": [i.target.op if i.target else None for i in inds],
+            "target_value": [i.target.value if i.target else None for i in inds],
+            "target_source": [i.target.source if i.target else None for i in inds],
+        }
+    )
+    con.register("_ref_units", unit_df)
+    con.register("_ref_indicators", ind_df)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM dim_unit")
+        con.execute(
+            "INSERT INTO dim_unit SELECT unit_code, structure, name, level, parent_code,"
+            " province_code, CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_units"
+        )
+        con.execute("DELETE FROM dim_indicator")
+        con.execute(
+            "INSERT INTO dim_indicator SELECT code, grp, label_vi, label_en, unit_vi, unit_en,"
+            " CAST(levels AS VARCHAR[]), kind, aggregation, parent_relation, numerator,"
+            " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source"
+            " FROM _ref_indicators"
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_ref_units")
+        con.unregister("_ref_indicators")
+    return {"dim_unit": len(unit_df), "dim_indicator": len(ind_df)}
+
+
+def open_warehouse(
+    path: str | Path | None = None,
+    catalog: Catalog | None = None,
+    units: ReferenceUnits | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Connect for writing, migrate, and load the reference dimensions when given."""
+    con = connect(path)
+    migrate(con)
+    if catalog is not None and units is not None:
+        load_reference(con, catalog, units)
+    return con

@@ -1,0 +1,938 @@
+"""Consolidation maths: completeness, rollups, cross-level consistency, targets, year-on-year.
+
+Every function takes (con, period, unit_code, catalog, units). The hierarchy comes from the
+reference units valid at the period's closing date (Period.end(catalog.close_day)): a district
+consolidates its communes; a province its districts in the legacy three-level structure, or its
+communes directly in the 2025 two-level structure (closing date >= 2025-07-01).
+
+Values a unit "has" for a period (its effective values, `unit_values`): those of its current
+accepted submission for that period; else, for a quarter, half-year or year that it did not
+submit directly, values built from its current monthly submissions when ALL the months are
+there (a partial sum would silently understate the counts): flows are summed over the months,
+stocks take the last month. Stock is decided without a catalog field: an indicator whose
+parent_relation is "=" (drug users under management, residential areas, safe areas, released
+prisoners, reoffenders: a parent must equal the sum of its children, which only holds for a
+head-count at a date) or a flag (drug-free commune: a state) is a stock. Rates are never summed
+or averaged: they are recomputed from the summed parts.
+
+Aggregation over children:
+- sum (counts, decimals): sum of the children's values;
+- ratio: 100 * sum(numerator) / sum(denominator) over children having both parts (formula
+  change: 100 * (sum(n) - sum(d)) / sum(d)); NULL when sum(denominator) is 0;
+- count_share (flags): numerator = number of children with 1, denominator = children that
+  reported the flag, value = numerator, share = 100 * numerator / denominator; a district's
+  (numerator, denominator) carry up to the province.
+A child's value is its consolidated value (fct_rollup) when it has children itself, else its
+effective values. Where the unit has an effective value of its own, that figure is official
+(source "own") and the children's aggregate is the check (children_sum); otherwise the value is
+the children's aggregate (source "children").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from validations.catalog import Catalog, Indicator, Target
+from validations.issue import Issue, Severity
+from validations.period import Period, PeriodError, parse_period
+from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, ReferenceUnits, Unit, structure_on
+from warehouse.db import now
+
+RULE_CROSS_LEVEL = "cross_level_total"
+MIN_DEPARTURE = 0.2  # a likely cause is at least 20% above (or below) its own baseline
+ROLLUP_COLUMNS = [
+    "unit_code",
+    "level",
+    "period",
+    "structure",
+    "indicator",
+    "value",
+    "numerator",
+    "denominator",
+    "share",
+    "children_sum",
+    "children_reporting",
+    "source",
+    "target",
+    "attainment",
+    "attainment_points",
+    "change_vs_last_year",
+    "change_kind",
+    "completeness",
+]
+
+
+class RollupError(ValueError):
+    """A unit or period that cannot be consolidated."""
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Which expected children of a unit reported for a period, and when."""
+
+    unit_code: str
+    level: str
+    period: str
+    structure: str
+    child_level: str | None
+    deadline: date | None
+    expected: list[str]
+    received: list[str]
+    on_time: list[str]
+    late: list[str]
+
+    @property
+    def missing(self) -> list[str]:
+        got = set(self.received)
+        return [c for c in self.expected if c not in got]
+
+    @property
+    def pct(self) -> float | None:
+        return 100.0 * len(self.received) / len(self.expected) if self.expected else None
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass
+class ConsolidationResult:
+    """What consolidating one unit and period wrote (children consolidated first)."""
+
+    unit_code: str
+    level: str
+    period: str
+    structure: str
+    rollup: pd.DataFrame
+    completeness: Completeness
+    issues: list[Issue]
+    children: list[ConsolidationResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Context:
+    period: Period
+    closing: date
+    structure: str
+    unit: Unit
+    children: list[Unit]
+
+
+# --- small helpers ----------------------------------------------------------------------------
+def is_stock(indicator: Indicator) -> bool:
+    """Stock-like (last month of a multi-month period) rather than a flow (summed)."""
+    return indicator.parent_relation == "=" or indicator.aggregation == "count_share"
+
+
+def previous_periods(period: Period, n: int) -> list[Period]:
+    """The n periods of the same kind before `period`, most recent first."""
+    per_year = {"M": 12, "Q": 4, "H": 2, "Y": 1}[period.kind]
+    out = []
+    idx = period.year * per_year + period.index - 1
+    for k in range(1, n + 1):
+        y, i = divmod(idx - k, per_year)
+        out.append(Period(y, period.kind, i + 1))
+    return out
+
+
+def _ratio(formula: str | None, n: float, d: float) -> float | None:
+    if d == 0 or _nan(n) or _nan(d):
+        return None
+    if formula == "change":
+        return 100.0 * (n - d) / d
+    return 100.0 * n / d
+
+
+def _nan(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _num(x: object) -> float | None:
+    return None if _nan(x) else float(x)  # type: ignore[arg-type]
+
+
+def attainment(target: Target | None, value: float | None) -> tuple[str | None, float | None]:
+    """reached / exceeded / missed and by how many points (value rounded to 2 decimals).
+
+    92.86 with target >= 75 -> ("exceeded", 17.86); -9.25 with target <= -5 -> ("exceeded",
+    4.25); 15 with target < 15 -> ("missed", 0.0).
+    """
+    if target is None or value is None:
+        return None, None
+    v = round(value, 2)
+    diff = round(abs(v - target.value), 2)
+    if not target.reached(v):
+        return "missed", diff
+    if diff == 0:
+        return "reached", 0.0
+    if target.op == "==":
+        return "reached", 0.0
+    return "exceeded", diff
+
+
+def _target_text(target: Target | None) -> str | None:
+    return f"{target.op} {target.value:g}" if target else None
+
+
+def fmt_vi(x: float | None) -> str:
+    """Vietnamese number: '.' groups thousands, ',' marks decimals (5.100; 92,86; 7,8)."""
+    if x is None:
+        return "-"
+    if float(x).is_integer():
+        return f"{int(x):,}".replace(",", ".")
+    text = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def fmt_en(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _context(period: str, unit_code: str, catalog: Catalog, units: ReferenceUnits) -> _Context:
+    try:
+        p = parse_period(period)
+    except PeriodError as exc:
+        raise RollupError(str(exc)) from exc
+    closing = p.end(catalog.close_day)
+    unit = units.get(unit_code, closing)
+    if unit is None:
+        raise RollupError(
+            f"Unit {unit_code} does not exist on {closing.isoformat()} (closing date of {p.code}; "
+            "districts were abolished on 2025-07-01)"
+        )
+    if unit.level == "C":
+        raise RollupError(f"Commune {unit_code} has no units below it to consolidate")
+    return _Context(p, closing, structure_on(closing), unit, units.children(unit_code, closing))
+
+
+# --- effective values -------------------------------------------------------------------------
+def unit_values(
+    con: duckdb.DuckDBPyConnection,
+    unit_codes: list[str],
+    period: Period,
+    catalog: Catalog,
+    stocks: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """Effective values [unit_code, indicator, value, origin direct|months] of units for a period."""
+    cols = ["unit_code", "indicator", "value", "origin"]
+    if not unit_codes:
+        return pd.DataFrame(columns=cols)
+    if stocks is None:
+        stocks = [i.code for i in catalog.indicators.values() if is_stock(i)]
+    rates = [i.code for i in catalog.indicators.values() if i.aggregation == "ratio"]
+    months = period.month_codes() if period.kind != "M" else []
+    df = con.execute(
+        """
+        WITH direct_units AS (
+            SELECT DISTINCT unit_code FROM fct_submission
+            WHERE is_current AND period = $period AND unit_code IN (SELECT unnest($units))
+        ),
+        direct AS (
+            SELECT s.unit_code, v.indicator, v.value
+            FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
+            WHERE s.is_current AND s.period = $period AND s.unit_code IN (SELECT unnest($units))
+        ),
+        month_subs AS (
+            SELECT submission_id, unit_code, period FROM fct_submission
+            WHERE is_current AND period IN (SELECT unnest($months))
+              AND unit_code IN (SELECT unnest($units))
+              AND unit_code NOT IN (SELECT unit_code FROM direct_units)
+        ),
+        complete AS (
+            SELECT unit_code FROM month_subs GROUP BY unit_code
+            HAVING count(DISTINCT period) = $n_months
+        ),
+        derived AS (
+            SELECT m.unit_code, v.indicator,
+                   CASE WHEN v.indicator IN (SELECT unnest($stocks))
+                        THEN arg_max(v.value, m.period) ELSE sum(v.value) END AS value
+            FROM month_subs m JOIN fct_value v ON v.submission_id = m.submission_id
+            WHERE m.unit_code IN (SELECT unit_code FROM complete)
+              AND v.indicator NOT IN (SELECT unnest($rates))
+            GROUP BY m.unit_code, v.indicator
+        )
+        SELECT unit_code, indicator, value, 'direct' AS origin FROM direct
+        UNION ALL
+        SELECT unit_code, indicator, value, 'months' AS origin FROM derived
+        ORDER BY unit_code, indicator
+        """,
+        {
+            "period": period.code,
+            "units": list(unit_codes),
+            "months": months or [""],
+            "n_months": len(months),
+            "stocks": list(stocks) or [""],
+            "rates": rates or [""],
+        },
+    ).df()
+    return df.reindex(columns=cols)
+
+
+def _first_accepted(
+    con: duckdb.DuckDBPyConnection, unit_codes: list[str], period: Period
+) -> dict[str, datetime | None]:
+    """Received units (current accepted version, or all months) -> first acceptance time."""
+    if not unit_codes:
+        return {}
+    months = period.month_codes() if period.kind != "M" else []
+    rows = con.execute(
+        """
+        SELECT unit_code, period,
+               bool_or(is_current) AS has_current,
+               min(received_at) FILTER (
+                   WHERE validation_status IN ('accepted', 'accepted_with_warnings')
+               ) AS first_at
+        FROM fct_submission
+        WHERE unit_code IN (SELECT unnest($units)) AND period IN (SELECT unnest($periods))
+        GROUP BY unit_code, period
+        """,
+        {
+            "units": list(unit_codes),
+            "periods": [period.code, *months],
+        },
+    ).fetchall()
+    direct: dict[str, datetime | None] = {}
+    by_month: dict[str, dict[str, datetime | None]] = {}
+    for unit, per, has_current, first_at in rows:
+        if not has_current:
+            continue
+        if per == period.code:
+            direct[unit] = first_at
+        else:
+            by_month.setdefault(unit, {})[per] = first_at
+    out = dict(direct)
+    for unit, got in by_month.items():
+        if unit not in out and months and len(got) == len(months):
+            times = [t for t in got.values() if t is not None]
+            out[unit] = max(times) if times else None
+    return out
+
+
+def _completeness(con: duckdb.DuckDBPyConnection, ctx: _Context, catalog: Catalog) -> Completeness:
+    expected = [c.code for c in ctx.children]
+    child_level = ctx.children[0].level if ctx.children else None
+    deadline = (
+        ctx.closing + timedelta(days=catalog.deadline_days.get(child_level, 0))
+        if child_level
+        else None
+    )
+    got = _first_accepted(con, expected, ctx.period)
+    received = [c for c in expected if c in got]
+    late = [
+        c
+        for c in received
+        if deadline is not None and got[c] is not None and got[c].date() > deadline
+    ]
+    on_time = [c for c in received if c not in set(late)]
+    return Completeness(
+        ctx.unit.code,
+        ctx.unit.level,
+        ctx.period.code,
+        ctx.structure,
+        child_level,
+        deadline,
+        expected,
+        received,
+        on_time,
+        late,
+    )
+
+
+def completeness(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    unit_code: str,
+    catalog: Catalog,
+    units: ReferenceUnits,
+) -> Completeness:
+    """Expected children, received (current accepted version), missing, late vs on time.
+
+    Deadline = closing date + catalog.deadline_days[child level]; a child is late when its
+    first accepted version arrived after that day (for a multi-month period built from months,
+    the latest month's first acceptance counts).
+    """
+    return _completeness(con, _context(period, unit_code, catalog, units), catalog)
+
+
+# --- rollup -----------------------------------------------------------------------------------
+def _children_frame(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _Context,
+    catalog: Catalog,
+    stocks: Collection[str] | None,
+) -> pd.DataFrame:
+    """[unit_code, indicator, value, numerator, denominator] contributed by each child."""
+    cols = ["unit_code", "indicator", "value", "numerator", "denominator"]
+    leaves = [c.code for c in ctx.children if c.level == "C"]
+    inner = [c.code for c in ctx.children if c.level != "C"]
+    frames = []
+    fallback = list(leaves)
+    if inner:
+        rolled = con.execute(
+            "SELECT unit_code, indicator, value, numerator, denominator FROM fct_rollup"
+            " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
+            {"p": ctx.period.code, "u": inner},
+        ).df()
+        frames.append(rolled)
+        fallback += [c for c in inner if c not in set(rolled["unit_code"])]
+    own = unit_values(con, fallback, ctx.period, catalog, stocks)
+    if len(own):
+        own = own.drop(columns="origin")
+        own["numerator"] = float("nan")
+        own["denominator"] = float("nan")
+        flags = [i.code for i in catalog.indicators.values() if i.aggregation == "count_share"]
+        is_flag = own["indicator"].isin(flags) & own["value"].notna()
+        own.loc[is_flag, "numerator"] = own.loc[is_flag, "value"]
+        own.loc[is_flag, "denominator"] = 1.0
+        frames.append(own)
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True).reindex(columns=cols)
+    for c in ("value", "numerator", "denominator"):
+        out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    return out
+
+
+def _aggregate(
+    ctx: _Context,
+    catalog: Catalog,
+    own: dict[str, float],
+    kids: pd.DataFrame,
+    pct: float | None,
+) -> pd.DataFrame:
+    values = (
+        kids.pivot_table(
+            index="unit_code", columns="indicator", values="value", aggfunc="first", dropna=False
+        )
+        if len(kids)
+        else pd.DataFrame()
+    )
+    rows = []
+    for ind in catalog.indicators.values():
+        code = ind.code
+        row: dict[str, object] = {"numerator": None, "denominator": None, "share": None}
+        if ind.aggregation == "sum":
+            col = values[code] if code in values else pd.Series(dtype="float64")
+            n_rep = int(col.notna().sum())
+            kids_sum = float(col.sum()) if n_rep else None
+            mine = _num(own.get(code))
+            if mine is not None:
+                value, source = mine, "own"
+            elif n_rep:
+                value, source = kids_sum, "children"
+            else:
+                value, source = None, None
+            row |= {"children_sum": kids_sum, "children_reporting": n_rep}
+        elif ind.aggregation == "ratio":
+            num, den = ind.numerator, ind.denominator
+            if num in values and den in values:
+                both = values[num].notna() & values[den].notna()
+                n_rep = int(both.sum())
+                n_sum = float(values.loc[both, num].sum()) if n_rep else None
+                d_sum = float(values.loc[both, den].sum()) if n_rep else None
+            else:
+                n_rep, n_sum, d_sum = 0, None, None
+            kids_rate = _ratio(ind.formula, n_sum, d_sum) if n_rep else None  # type: ignore[arg-type]
+            own_n, own_d = _num(own.get(num)), _num(own.get(den))  # type: ignore[arg-type]
+            row |= {"children_sum": kids_rate, "children_reporting": n_rep}
+            if own_n is not None and own_d is not None:
+                value, source = _ratio(ind.formula, own_n, own_d), "own"
+                row |= {"numerator": own_n, "denominator": own_d}
+            elif _num(own.get(code)) is not None:
+                value, source = _num(own.get(code)), "own"
+            elif n_rep:
+                value, source = kids_rate, "children"
+                row |= {"numerator": n_sum, "denominator": d_sum}
+            else:
+                value, source = None, None
+        else:  # count_share
+            part = kids[kids["indicator"] == code] if len(kids) else kids
+            reporting = part[part["denominator"].notna()] if len(part) else part
+            n_rep = int(len(reporting))
+            if n_rep:
+                yes = float(reporting["numerator"].sum())
+                total = float(reporting["denominator"].sum())
+                value, source = yes, "children"
+                row |= {
+                    "numerator": yes,
+                    "denominator": total,
+                    "share": 100.0 * yes / total if total else None,
+                    "children_sum": yes,
+                    "children_reporting": n_rep,
+                }
+            else:
+                value, source = None, None
+        if source is None:
+            continue
+        shown = row["share"] if ind.aggregation == "count_share" else value
+        att, points = attainment(ind.target, shown)  # type: ignore[arg-type]
+        row |= {
+            "unit_code": ctx.unit.code,
+            "level": ctx.unit.level,
+            "period": ctx.period.code,
+            "structure": ctx.structure,
+            "indicator": code,
+            "value": value,
+            "source": source,
+            "target": _target_text(ind.target),
+            "attainment": att,
+            "attainment_points": points,
+            "change_vs_last_year": None,
+            "change_kind": None,
+            "completeness": pct,
+        }
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=ROLLUP_COLUMNS)
+    for c in ("value", "numerator", "denominator", "share", "children_sum", "attainment_points"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
+    df["children_reporting"] = df["children_reporting"].astype("Int64")
+    return df
+
+
+def _compute(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _Context,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    stocks: Collection[str] | None,
+    with_change: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame, Completeness]:
+    comp = _completeness(con, ctx, catalog)
+    kids = _children_frame(con, ctx, catalog, stocks)
+    own_df = unit_values(con, [ctx.unit.code], ctx.period, catalog, stocks)
+    own = {r.indicator: r.value for r in own_df.itertuples(index=False) if not _nan(r.value)}
+    df = _aggregate(ctx, catalog, own, kids, comp.pct)
+    df["change_vs_last_year"] = df["change_vs_last_year"].astype("float64")
+    df["change_kind"] = df["change_kind"].astype(object)
+    if with_change and len(df):
+        _add_change(con, ctx, catalog, units, stocks, df)
+    return df, kids, comp
+
+
+def _add_change(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _Context,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    stocks: Collection[str] | None,
+    df: pd.DataFrame,
+) -> None:
+    """Fill change_vs_last_year: % for sums, percentage points for rates and flag shares."""
+    last = ctx.period.same_period_last_year()
+    prev = con.execute(
+        "SELECT indicator, value, share FROM fct_rollup WHERE unit_code = ? AND period = ?",
+        [ctx.unit.code, last.code],
+    ).df()
+    if not len(prev):
+        try:
+            lctx = _context(last.code, ctx.unit.code, catalog, units)
+        except RollupError:
+            return
+        prev, _, _ = _compute(con, lctx, catalog, units, stocks, with_change=False)
+    before = {r.indicator: (r.share if not _nan(r.share) else r.value) for r in prev.itertuples()}
+    for i, r in df.iterrows():
+        ind = catalog.indicators[r["indicator"]]
+        then = _num(before.get(r["indicator"]))
+        current = _num(r["share"] if ind.aggregation == "count_share" else r["value"])
+        if then is None or current is None:
+            continue
+        if ind.aggregation == "sum":
+            if then != 0:
+                df.at[i, "change_vs_last_year"] = 100.0 * (current - then) / then
+                df.at[i, "change_kind"] = "percent"
+        else:
+            df.at[i, "change_vs_last_year"] = current - then
+            df.at[i, "change_kind"] = "points"
+
+
+def rollup(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    unit_code: str,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    stocks: Collection[str] | None = None,
+) -> pd.DataFrame:
+    """One row per indicator (ROLLUP_COLUMNS) for the unit and period, without writing.
+
+    Children with children of their own contribute their fct_rollup rows (consolidate them
+    first; `consolidate` does), else their own current submission.
+    """
+    ctx = _context(period, unit_code, catalog, units)
+    df, _, _ = _compute(con, ctx, catalog, units, stocks)
+    return df
+
+
+# --- cross-level consistency ------------------------------------------------------------------
+def _history(
+    con: duckdb.DuckDBPyConnection,
+    unit_codes: list[str],
+    indicator: str,
+    periods: list[Period],
+) -> dict[str, tuple[float, int]]:
+    """unit -> (median, n) of its values for the indicator over the given periods."""
+    if not unit_codes or not periods:
+        return {}
+    rows = con.execute(
+        """
+        WITH h AS (
+            SELECT unit_code, period, value FROM fct_rollup
+            WHERE indicator = $i AND unit_code IN (SELECT unnest($u))
+              AND period IN (SELECT unnest($p))
+            UNION ALL
+            SELECT s.unit_code, s.period, v.value
+            FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
+            WHERE s.is_current AND v.indicator = $i AND s.unit_code IN (SELECT unnest($u))
+              AND s.period IN (SELECT unnest($p))
+              AND NOT EXISTS (SELECT 1 FROM fct_rollup r WHERE r.unit_code = s.unit_code
+                              AND r.period = s.period AND r.indicator = $i)
+        )
+        SELECT unit_code, median(value), count(value) FROM h
+        WHERE value IS NOT NULL GROUP BY unit_code
+        """,
+        {"i": indicator, "u": unit_codes, "p": [p.code for p in periods]},
+    ).fetchall()
+    return {u: (float(m), int(n)) for u, m, n in rows}
+
+
+def _likely_causes(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _Context,
+    indicator: str,
+    kids: pd.DataFrame,
+    too_high: bool,
+    history: int,
+    names: dict[str, str],
+) -> list[dict[str, object]]:
+    """Children ranked by how far their value departs from their own history (else peers).
+
+    Departure = (value + 1) / (baseline + 1), baseline = the median of the child's values over
+    the previous `history` periods of the same kind in the warehouse, or, for a child without
+    history, the median of its siblings' current values.
+    """
+    part = kids[(kids["indicator"] == indicator) & kids["value"].notna()] if len(kids) else kids
+    if not len(part):
+        return []
+    vals = dict(zip(part["unit_code"], part["value"].astype(float), strict=True))
+    hist = _history(con, list(vals), indicator, previous_periods(ctx.period, history))
+    peers = float(pd.Series(list(vals.values())).median())
+    scored = []
+    for unit, v in vals.items():
+        if unit in hist:
+            base, basis, n = hist[unit][0], "history", hist[unit][1]
+        else:
+            base, basis, n = peers, "peers", len(vals) - 1
+        ratio = (v + 1.0) / (base + 1.0)
+        scored.append(
+            {
+                "unit_code": unit,
+                "name": names.get(unit, unit),
+                "value": v,
+                "baseline": base,
+                "basis": basis,
+                "n": n,
+                "ratio": round(ratio, 3),
+                "score": math.log(ratio),
+            }
+        )
+    # a cause departs in the direction of the failure (too high when the children's sum is
+    # above the parent's figure) by more than MIN_DEPARTURE; otherwise none is named
+    wanted = [
+        c
+        for c in scored
+        if abs(float(c["ratio"]) - 1) > MIN_DEPARTURE  # type: ignore[arg-type]
+        and (float(c["score"]) > 0) == too_high  # type: ignore[arg-type]
+    ]
+    wanted.sort(key=lambda c: float(c["score"]), reverse=too_high)  # type: ignore[arg-type]
+    return wanted[:3]
+
+
+def _cause_text(c: dict[str, object], lang: str) -> str:
+    v, base, ratio = float(c["value"]), float(c["baseline"]), float(c["ratio"])  # type: ignore[arg-type]
+    name, code, n = c["name"], c["unit_code"], c["n"]
+    fmt = fmt_vi if lang == "vi" else fmt_en
+    if c["basis"] == "history":
+        ref_vi, ref_en = (
+            f"trung vị {n} kỳ trước của đơn vị",
+            f"its median over the previous {n} periods",
+        )
+    else:
+        ref_vi, ref_en = "trung vị của các đơn vị cùng cấp", "the median of its peers"
+    if lang == "vi":
+        how = (
+            f"gấp {fmt_vi(round(ratio, 1))} lần"
+            if ratio >= 1
+            else f"chỉ bằng {fmt_vi(round(100 * ratio))}%"
+        )
+        return f"{name} ({code}) báo {fmt(v)}, {how} {ref_vi} ({fmt(base)})"
+    how = f"{ratio:.1f} times" if ratio >= 1 else f"only {round(100 * ratio)}% of"
+    return f"{name} ({code}) reported {fmt(v)}, {how} {ref_en} ({fmt(base)})"
+
+
+def _consistency(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _Context,
+    catalog: Catalog,
+    df: pd.DataFrame,
+    kids: pd.DataFrame,
+    comp: Completeness,
+    abs_tol: float,
+    rel_tol: float,
+    severity: Severity | str,
+    history: int,
+) -> list[Issue]:
+    sev = Severity(severity)
+    names = {c.code: c.name for c in ctx.children}
+    issues = []
+    for r in df.itertuples(index=False):
+        ind = catalog.indicators[r.indicator]
+        rel = ind.parent_relation
+        if ind.aggregation != "sum" or rel == "-" or r.source != "own" or _nan(r.children_sum):
+            continue
+        own, kids_sum = float(r.value), float(r.children_sum)
+        tol = max(abs_tol, rel_tol * abs(kids_sum))
+        if rel == "=":
+            if not comp.complete:  # a partial sum cannot be equal: checked once all reported
+                continue
+            failed = abs(own - kids_sum) > tol
+        else:
+            failed = own < kids_sum - tol
+        if not failed:
+            continue
+        too_high = kids_sum > own
+        causes = _likely_causes(con, ctx, r.indicator, kids, too_high, history, names)
+        rel_vi = "không bằng" if rel == "=" else "nhỏ hơn"
+        rel_en = "differs from" if rel == "=" else "is below"
+        need_vi = "phải bằng" if rel == "=" else "phải lớn hơn hoặc bằng"
+        need_en = "must equal" if rel == "=" else "must be at least"
+        cause_vi = f" Nguyên nhân có thể: {_cause_text(causes[0], 'vi')}." if causes else ""
+        cause_en = f" Likely cause: {_cause_text(causes[0], 'en')}." if causes else ""
+        unit = ctx.unit
+        issues.append(
+            Issue(
+                rule_id=RULE_CROSS_LEVEL,
+                severity=sev,
+                unit_code=unit.code,
+                period=ctx.period.code,
+                indicator=r.indicator,
+                location=None,
+                value=own,
+                expected=f"{rel} {fmt_en(kids_sum)}",
+                message_vi=(
+                    f"{ind.label_vi}: số của {unit.name} ({fmt_vi(own)}) {rel_vi} tổng số của "
+                    f"các {LEVEL_NAMES_VI.get(comp.child_level or '', 'đơn vị')} trực thuộc "
+                    f"({fmt_vi(kids_sum)}); số của {LEVEL_NAMES_VI[unit.level]} {need_vi} tổng "
+                    f"này.{cause_vi}"
+                ),
+                message_en=(
+                    f"{ind.label_en}: the figure of {unit.name} ({fmt_en(own)}) {rel_en} the sum "
+                    f"of its {LEVEL_NAMES_EN.get(comp.child_level or '', 'unit')}s "
+                    f"({fmt_en(kids_sum)}); the {LEVEL_NAMES_EN[unit.level]} figure {need_en} "
+                    f"that sum.{cause_en}"
+                ),
+                hint_vi="Đối chiếu số liệu với đơn vị được nêu, sửa và gửi lại báo cáo sai.",
+                hint_en="Check the figures with the unit named, correct and resend the wrong report.",
+                extra={
+                    "relation": rel,
+                    "own": own,
+                    "children_sum": kids_sum,
+                    "difference": own - kids_sum,
+                    "complete": comp.complete,
+                    "likely_cause": causes,
+                },
+            )
+        )
+    return issues
+
+
+def consistency(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    unit_code: str,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    abs_tol: float = 0.0,
+    rel_tol: float = 0.0,
+    severity: Severity | str = Severity.WARNING,
+    history: int = 12,
+    stocks: Collection[str] | None = None,
+) -> list[Issue]:
+    """Cross-level checks of the unit's own figures against its children's sums.
+
+    parent_relation "=": own == sum (only checked when every expected child reported);
+    ">=": own >= sum; "-": not checked. A difference within max(abs_tol, rel_tol * |sum|)
+    passes. Each failure names the children that depart most from their own history (median
+    of their previous `history` periods; their peers' median when they have none).
+    """
+    ctx = _context(period, unit_code, catalog, units)
+    df, kids, comp = _compute(con, ctx, catalog, units, stocks, with_change=False)
+    return _consistency(con, ctx, catalog, df, kids, comp, abs_tol, rel_tol, severity, history)
+
+
+# --- consolidation ----------------------------------------------------------------------------
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _Context,
+    df: pd.DataFrame,
+    comp: Completeness,
+    issues: list[Issue],
+    actor: str,
+    at: datetime,
+) -> None:
+    key = [ctx.unit.code, ctx.period.code]
+    for table in ("fct_rollup", "fct_completeness", "fct_consolidation_issue"):
+        con.execute(f"DELETE FROM {table} WHERE unit_code = ? AND period = ?", key)
+    out = df.copy()
+    out["consolidated_at"] = at
+    con.register("_rollup_rows", out)
+    try:
+        con.execute(
+            f"INSERT INTO fct_rollup ({', '.join(ROLLUP_COLUMNS)}, consolidated_at)"
+            f" SELECT {', '.join(ROLLUP_COLUMNS)}, consolidated_at FROM _rollup_rows"
+        )
+    finally:
+        con.unregister("_rollup_rows")
+    con.execute(
+        "INSERT INTO fct_completeness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ctx.unit.code,
+            ctx.unit.level,
+            ctx.period.code,
+            ctx.structure,
+            comp.child_level,
+            len(comp.expected),
+            len(comp.received),
+            len(comp.missing),
+            len(comp.on_time),
+            len(comp.late),
+            comp.pct,
+            comp.deadline,
+            comp.missing,
+            comp.late,
+            at,
+        ],
+    )
+    if issues:
+        rows = pd.DataFrame(
+            [
+                {
+                    "unit_code": ctx.unit.code,
+                    "period": ctx.period.code,
+                    "structure": ctx.structure,
+                    "rule_id": i.rule_id,
+                    "severity": str(i.severity),
+                    "indicator": i.indicator,
+                    "location": i.location,
+                    "value": None if i.value is None else fmt_en(float(i.value)).replace(",", ""),
+                    "expected": i.expected,
+                    "message_vi": i.message_vi,
+                    "message_en": i.message_en,
+                    "hint_vi": i.hint_vi,
+                    "hint_en": i.hint_en,
+                    "extra": json.dumps(i.extra, ensure_ascii=False, default=str),
+                    "consolidated_at": at,
+                }
+                for i in issues
+            ]
+        )
+        con.register("_issue_rows", rows)
+        try:
+            con.execute(
+                "INSERT INTO fct_consolidation_issue SELECT unit_code, period, structure,"
+                " rule_id, severity, indicator, location, value, expected, message_vi,"
+                " message_en, hint_vi, hint_en, extra, consolidated_at FROM _issue_rows"
+            )
+        finally:
+            con.unregister("_issue_rows")
+    pct = "-" if comp.pct is None else f"{comp.pct:.1f}%"
+    con.execute(
+        "INSERT INTO audit_log VALUES (?, ?, 'consolidate', ?, ?, NULL, NULL, NULL, ?)",
+        [
+            at,
+            actor,
+            *key,
+            f"{len(df)} indicators, {len(comp.received)}/{len(comp.expected)} children "
+            f"({pct}, {len(comp.late)} late), {len(issues)} consistency issues",
+        ],
+    )
+
+
+def _consolidate_tree(
+    con: duckdb.DuckDBPyConnection,
+    ctx: _Context,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    actor: str,
+    at: datetime,
+    opts: dict[str, object],
+) -> ConsolidationResult:
+    subs = [
+        _consolidate_tree(
+            con, _context(ctx.period.code, c.code, catalog, units), catalog, units, actor, at, opts
+        )
+        for c in ctx.children
+        if c.level != "C"
+    ]
+    stocks = opts["stocks"]
+    df, kids, comp = _compute(con, ctx, catalog, units, stocks)  # type: ignore[arg-type]
+    issues = _consistency(
+        con,
+        ctx,
+        catalog,
+        df,
+        kids,
+        comp,
+        float(opts["abs_tol"]),  # type: ignore[arg-type]
+        float(opts["rel_tol"]),  # type: ignore[arg-type]
+        opts["severity"],  # type: ignore[arg-type]
+        int(opts["history"]),  # type: ignore[call-overload]
+    )
+    _write(con, ctx, df, comp, issues, actor, at)
+    return ConsolidationResult(
+        ctx.unit.code, ctx.unit.level, ctx.period.code, ctx.structure, df, comp, issues, subs
+    )
+
+
+def consolidate(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    unit_code: str,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    actor: str = "consolidate",
+    abs_tol: float = 0.0,
+    rel_tol: float = 0.0,
+    severity: Severity | str = Severity.WARNING,
+    history: int = 12,
+    stocks: Collection[str] | None = None,
+) -> ConsolidationResult:
+    """Consolidate a district or province (its districts first, legacy structure) and write
+    fct_rollup, fct_completeness and fct_consolidation_issue, replacing the previous
+    consolidation of each (unit, period), all in ONE transaction."""
+    ctx = _context(period, unit_code, catalog, units)
+    opts: dict[str, object] = {
+        "abs_tol": abs_tol,
+        "rel_tol": rel_tol,
+        "severity": Severity(severity),
+        "history": history,
+        "stocks": stocks,
+    }
+    at = now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _consolidate_tree(con, ctx, catalog, units, actor, at, opts)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result

@@ -1,0 +1,274 @@
+"""Immutable staging batches: what intake hands to the single warehouse writer.
+
+A batch is a folder `<staging_dir>/<batch_id>/` holding submissions.parquet, values.parquet,
+issues.parquet and manifest.json. It is written into a hidden temporary folder next to it and
+renamed into place, so a crash or a full disk never leaves a half batch visible, and an existing
+batch is never overwritten. Intake may run in many processes at once: it never opens the
+warehouse file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from validations.issue import Severity
+from validations.result import ValidationResult
+from warehouse.db import now, to_local
+
+FILES = ("submissions.parquet", "values.parquet", "issues.parquet")
+MANIFEST = "manifest.json"
+_BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+# Column order and DuckDB types of each staged file; the COPY casts to them, so an empty
+# DataFrame still yields a correctly typed Parquet file.
+SUBMISSION_COLUMNS = {
+    "seq": "INTEGER",
+    "batch_id": "VARCHAR",
+    "file_name": "VARCHAR",
+    "content_hash": "VARCHAR",
+    "unit_code": "VARCHAR",
+    "period": "VARCHAR",
+    "level": "VARCHAR",
+    "validation_status": "VARCHAR",
+    "received_at": "TIMESTAMP",
+    "n_values": "INTEGER",
+    "n_errors": "INTEGER",
+    "n_warnings": "INTEGER",
+}
+VALUE_COLUMNS = {
+    "seq": "INTEGER",
+    "unit_code": "VARCHAR",
+    "period": "VARCHAR",
+    "indicator": "VARCHAR",
+    "value": "DOUBLE",
+    "note": "VARCHAR",
+    "location": "VARCHAR",
+}
+ISSUE_COLUMNS = {
+    "seq": "INTEGER",
+    "rule_id": "VARCHAR",
+    "severity": "VARCHAR",
+    "unit_code": "VARCHAR",
+    "period": "VARCHAR",
+    "indicator": "VARCHAR",
+    "location": "VARCHAR",
+    "value": "VARCHAR",
+    "expected": "VARCHAR",
+    "message_vi": "VARCHAR",
+    "message_en": "VARCHAR",
+    "hint_vi": "VARCHAR",
+    "hint_en": "VARCHAR",
+    "extra": "VARCHAR",
+}
+
+
+class StagingError(RuntimeError):
+    """A staging batch could not be written or read; nothing half-written is left behind."""
+
+
+def content_hash_of(result: ValidationResult) -> str:
+    """A fallback content hash when intake gave none: sha256 of the canonical values."""
+    v = result.values
+    rows = sorted(
+        f"{r.unit_code}|{r.period}|{r.indicator}|{r.value!r}|{r.note}"
+        for r in v.itertuples(index=False)
+    )
+    text = "\n".join([str(result.unit_code), str(result.period), *rows])
+    return "values:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and x != x)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _frames(
+    results: list[ValidationResult],
+    batch_id: str,
+    hashes: Mapping[str, str],
+    received_at: datetime | Mapping[str, datetime] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    stamp = now()
+    subs: list[dict[str, Any]] = []
+    seqs: list[int] = []
+    value_cols: dict[str, list[Any]] = {c: [] for c in VALUE_COLUMNS if c != "seq"}
+    issues: list[dict[str, Any]] = []
+    for seq, r in enumerate(results):
+        if isinstance(received_at, Mapping):
+            at = received_at.get(r.path, stamp)
+        else:
+            at = received_at or stamp
+        errors = sum(1 for i in r.issues if i.severity == Severity.ERROR)
+        subs.append(
+            {
+                "seq": seq,
+                "batch_id": batch_id,
+                "file_name": r.path,
+                "content_hash": hashes.get(r.path) or content_hash_of(r),
+                "unit_code": r.unit_code,
+                "period": r.period,
+                "level": r.level,
+                "validation_status": str(r.status),
+                "received_at": to_local(at),
+                "n_values": len(r.values),
+                "n_errors": errors,
+                "n_warnings": len(r.issues) - errors,
+            }
+        )
+        n = len(r.values)
+        if n:
+            # plain lists, not one DataFrame per result: 10,000 results stage in about a second
+            seqs.extend([seq] * n)
+            for col in VALUE_COLUMNS:
+                if col == "seq":
+                    continue
+                data = r.values[col].tolist() if col in r.values else [None] * n
+                fill = {"unit_code": r.unit_code, "period": r.period}.get(col)
+                if fill is not None:  # rows without their own unit or period: the submission's
+                    data = [fill if _missing(x) else x for x in data]
+                value_cols[col].extend(data)
+        for i in r.issues:
+            issues.append(
+                {
+                    "seq": seq,
+                    "rule_id": i.rule_id,
+                    "severity": str(i.severity),
+                    "unit_code": i.unit_code,
+                    "period": i.period,
+                    "indicator": i.indicator,
+                    "location": i.location,
+                    "value": _text(i.value),
+                    "expected": _text(i.expected),
+                    "message_vi": i.message_vi,
+                    "message_en": i.message_en,
+                    "hint_vi": i.hint_vi,
+                    "hint_en": i.hint_en,
+                    "extra": json.dumps(i.extra, ensure_ascii=False, default=str)
+                    if i.extra
+                    else None,
+                }
+            )
+    sub_df = pd.DataFrame(subs, columns=list(SUBMISSION_COLUMNS))
+    val_df = pd.DataFrame({"seq": seqs, **value_cols}, columns=list(VALUE_COLUMNS))
+    val_df["value"] = pd.to_numeric(val_df["value"], errors="coerce").astype("float64")
+    iss_df = pd.DataFrame(issues, columns=list(ISSUE_COLUMNS))
+    return sub_df, val_df, iss_df
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, df: pd.DataFrame, cols: dict[str, str], dest: Path
+) -> None:
+    name = f"_stage_{uuid.uuid4().hex}"
+    con.register(name, df)
+    try:
+        select = ", ".join(f'CAST("{c}" AS {t}) AS "{c}"' for c, t in cols.items())
+        target = str(dest).replace("'", "''")
+        con.execute(f"COPY (SELECT {select} FROM {name}) TO '{target}' (FORMAT parquet)")
+    finally:
+        con.unregister(name)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_staging(
+    results: list[ValidationResult],
+    staging_dir: str | Path,
+    batch_id: str,
+    hashes: Mapping[str, str],
+    received_at: datetime | Mapping[str, datetime] | None = None,
+) -> Path:
+    """Write one immutable batch folder for these results and return its path.
+
+    `hashes` maps each result's path to its file's content hash (a hash of the values is used
+    when missing). `received_at` is one time for the batch or one per path (default: now,
+    Vietnam local time; aware datetimes are converted).
+    """
+    if not _BATCH_ID.match(batch_id):
+        raise StagingError(
+            f"Batch id '{batch_id}' is not usable as a folder name: use letters, digits, . _ -"
+        )
+    root = Path(staging_dir)
+    final = root / batch_id
+    if final.exists():
+        raise StagingError(f"Staging batch {final} already exists: batches are never overwritten")
+    sub_df, val_df, iss_df = _frames(results, batch_id, hashes, received_at)
+    tmp = root / f".{batch_id}.tmp-{uuid.uuid4().hex[:12]}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        con = duckdb.connect()
+        try:
+            for df, cols, fname in zip(
+                (sub_df, val_df, iss_df),
+                (SUBMISSION_COLUMNS, VALUE_COLUMNS, ISSUE_COLUMNS),
+                FILES,
+                strict=True,
+            ):
+                _copy(con, df, cols, tmp / fname)
+        finally:
+            con.close()
+        manifest = {
+            "batch_id": batch_id,
+            "created_at": now().isoformat(),
+            "submissions": len(sub_df),
+            "values": len(val_df),
+            "issues": len(iss_df),
+            "files": list(FILES),
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for name in (*FILES, MANIFEST):
+            _fsync(tmp / name)
+        _fsync(tmp)
+        if final.exists():
+            raise StagingError(f"Staging batch {final} appeared while writing: not overwritten")
+        os.rename(tmp, final)
+        _fsync(root)
+    except (OSError, duckdb.Error) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StagingError(
+            f"Could not write staging batch {final}: {exc}. Nothing was staged; free disk "
+            "space or fix permissions and send the files again."
+        ) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def read_manifest(batch_dir: str | Path) -> dict[str, Any]:
+    """The manifest of a complete batch; StagingError if the folder is not one."""
+    d = Path(batch_dir)
+    missing = [f for f in (*FILES, MANIFEST) if not (d / f).is_file()]
+    if missing:
+        raise StagingError(f"{d} is not a complete staging batch (missing {', '.join(missing)})")
+    try:
+        return json.loads((d / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StagingError(f"Cannot read {d / MANIFEST}: {exc}") from exc

@@ -1,0 +1,312 @@
+"""Loading staging batches into the warehouse: versions, supersession, holds, audit.
+
+Only the single writer calls `load_batch`. A batch is loaded in ONE transaction with set-based
+SQL over the staged Parquet files, so a SIGKILL leaves the warehouse exactly as before or after
+the batch, and a batch of 10,000 submissions costs a handful of statements, not 10,000.
+
+Rules (per unit + period):
+- the same content hash already stored (or earlier in the same batch) is a duplicate: no new
+  row, the outcome names the stored version (re-ingesting a batch changes nothing). A file
+  identical to an older version that was later superseded is also a duplicate: to reinstate it
+  the submitter must change it (e.g. a note) or a steward must act;
+- a new hash is a new version (1, 2, ... in order of received_at, then position in the batch);
+- an accepted (or accepted_with_warnings) version becomes the current one and supersedes the
+  previous current version; a rejected version is stored with its values and issues but never
+  removes the current accepted version;
+- when the unit + period, or an ancestor of the unit for that period, is approved (locked), a
+  new accepted version is stored with status `held`, not current, until it is unapproved
+  (warehouse.approval.unapprove releases it).
+Every status change is written to audit_log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
+from validations.units import structure_on
+from warehouse.db import now
+from warehouse.staging import read_manifest
+
+PAUSE_ENV = "TONGHOP_TEST_PAUSE_IN_TXN"
+ACCEPTED_STATES = ("accepted", "accepted_with_warnings")
+LOCKING_STATES = ("approved", "accepted")
+
+# Each unit with itself, its parent and its province as "ancestor", per structure.
+ANCESTORS_SQL = """
+    SELECT unit_code, structure, unit_code AS ancestor FROM dim_unit
+    UNION ALL
+    SELECT unit_code, structure, parent_code FROM dim_unit WHERE parent_code IS NOT NULL
+    UNION ALL
+    SELECT unit_code, structure, province_code FROM dim_unit
+    WHERE province_code <> unit_code AND province_code IS DISTINCT FROM parent_code
+"""
+
+
+class StoreError(RuntimeError):
+    """A staging batch could not be loaded; the warehouse is unchanged."""
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionOutcome:
+    """What loading one staged submission did."""
+
+    unit_code: str | None
+    period: str | None
+    version: int
+    status: str
+    submission_id: str
+    duplicate: bool
+    superseded: int | None  # version of the submission it replaced as current
+    file_name: str | None = None
+
+
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _structures(periods: list[str | None], close_day: int) -> pd.DataFrame:
+    rows = []
+    for p in periods:
+        if p is None:
+            continue
+        try:
+            rows.append((p, structure_on(parse_period(p).end(close_day))))
+        except PeriodError:
+            continue
+    return pd.DataFrame(rows, columns=["period", "structure"], dtype=object)
+
+
+def locked_sql(table: str) -> str:
+    """Rows (seq) of `table` (seq, unit_code, period, structure) whose unit+period is locked."""
+    return f"""
+        SELECT DISTINCT k.seq FROM (
+            SELECT t.seq, t.unit_code AS ancestor, t.period FROM {table} t
+            UNION ALL
+            SELECT t.seq, a.ancestor, t.period FROM {table} t
+            JOIN ({ANCESTORS_SQL}) a ON a.unit_code = t.unit_code AND a.structure = t.structure
+        ) k
+        JOIN fct_approval ap ON ap.unit_code = k.ancestor AND ap.period = k.period
+        WHERE ap.state IN ('approved', 'accepted')
+    """
+
+
+def promote_current(
+    con: duckdb.DuckDBPyConnection, candidates_sql: str, actor: str, at: datetime
+) -> None:
+    """Make the newest accepted candidate of each unit+period current, chaining `supersedes`.
+
+    `candidates_sql` selects (submission_id, unit_code, period, version) of stored, accepted,
+    not held submissions. A candidate older than the current version never becomes current.
+    Runs inside the caller's transaction.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _promo AS
+        WITH cand AS ({candidates_sql}),
+        keys AS (SELECT DISTINCT unit_code, period FROM cand),
+        cur AS (
+            SELECT s.submission_id AS cur_id, s.unit_code, s.period, s.version AS cur_version
+            FROM fct_submission s JOIN keys k ON k.unit_code = s.unit_code AND k.period = s.period
+            WHERE s.is_current
+        ),
+        eligible AS (
+            SELECT c.*, cur.cur_id, cur.cur_version
+            FROM cand c LEFT JOIN cur ON cur.unit_code = c.unit_code AND cur.period = c.period
+            WHERE cur.cur_version IS NULL OR c.version > cur.cur_version
+        )
+        SELECT submission_id, unit_code, period, version, cur_id,
+               coalesce(lag(submission_id) OVER w, cur_id) AS supersedes,
+               row_number() OVER (PARTITION BY unit_code, period ORDER BY version DESC) = 1
+                   AS becomes_current
+        FROM eligible
+        WINDOW w AS (PARTITION BY unit_code, period ORDER BY version)
+    """)
+    con.execute("""
+        UPDATE fct_submission SET is_current = false
+        WHERE is_current AND submission_id IN (
+            SELECT cur_id FROM _promo WHERE becomes_current AND cur_id IS NOT NULL)
+    """)
+    con.execute("""
+        UPDATE fct_submission SET supersedes = p.supersedes, is_current = p.becomes_current
+        FROM _promo p WHERE fct_submission.submission_id = p.submission_id
+    """)
+    con.execute(
+        """
+        INSERT INTO audit_log
+        SELECT $at, $actor, 'supersede', unit_code, period, supersedes, 'current', 'superseded',
+               'superseded by ' || submission_id
+        FROM _promo WHERE supersedes IS NOT NULL
+        ORDER BY unit_code, period, version
+        """,
+        {"at": at, "actor": actor},
+    )
+    con.execute("DROP TABLE _promo")
+
+
+def _pause_for_test() -> None:
+    """Test hook: sleep inside the transaction so a test can SIGKILL the loader mid-load."""
+    pause = os.environ.get(PAUSE_ENV)
+    if pause:
+        print("TONGHOP_PAUSED", flush=True)
+        print("TONGHOP_PAUSED", file=sys.stderr, flush=True)
+        time.sleep(float(pause))
+
+
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch_dir: str | Path,
+    actor: str = "ingest",
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> list[SubmissionOutcome]:
+    """Load one staging batch in one transaction; one outcome per staged submission, in order."""
+    batch = Path(batch_dir)
+    read_manifest(batch)
+    sub, val, iss = (
+        _sql_path(batch / f"{name}.parquet") for name in ("submissions", "values", "issues")
+    )
+    try:
+        periods = [r[0] for r in con.execute(f"SELECT DISTINCT period FROM {sub}").fetchall()]
+    except duckdb.Error as exc:
+        raise StoreError(f"Cannot read staging batch {batch}: {exc}") from exc
+    has_schema = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_submission'"
+    ).fetchall()[0][0]
+    if not has_schema:
+        raise StoreError("The warehouse has no schema yet: run warehouse.db.migrate first")
+    con.register("_stg_periods", _structures(periods, close_day))
+    at = now()
+    params = {"at": at, "actor": actor}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _stg AS
+            SELECT s.*, p.structure,
+                   row_number() OVER (PARTITION BY s.unit_code, s.period, s.content_hash
+                                      ORDER BY s.received_at, s.seq) AS dup_rank
+            FROM read_parquet({sub}) s LEFT JOIN _stg_periods p ON p.period = s.period
+        """)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _match AS
+            SELECT s.seq, e.submission_id AS existing_id
+            FROM _stg s JOIN fct_submission e
+              ON e.unit_code IS NOT DISTINCT FROM s.unit_code
+             AND e.period IS NOT DISTINCT FROM s.period
+             AND e.content_hash = s.content_hash
+        """)
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _numbered AS
+            WITH fresh AS (
+                SELECT * FROM _stg WHERE dup_rank = 1 AND seq NOT IN (SELECT seq FROM _match)
+            ),
+            prev AS (
+                SELECT e.unit_code, e.period, max(e.version) AS max_version
+                FROM fct_submission e
+                WHERE EXISTS (SELECT 1 FROM fresh f WHERE f.unit_code IS NOT DISTINCT FROM e.unit_code
+                              AND f.period IS NOT DISTINCT FROM e.period)
+                GROUP BY e.unit_code, e.period
+            )
+            SELECT f.*,
+                   CAST(coalesce(p.max_version, 0) + row_number() OVER (
+                       PARTITION BY f.unit_code, f.period ORDER BY f.received_at, f.seq)
+                       AS INTEGER) AS version
+            FROM fresh f LEFT JOIN prev p
+              ON p.unit_code IS NOT DISTINCT FROM f.unit_code
+             AND p.period IS NOT DISTINCT FROM f.period
+        """)
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _new AS
+            SELECT n.*,
+                   coalesce(n.unit_code, '?') || ':' || coalesce(n.period, '?') || ':v'
+                       || n.version AS submission_id,
+                   CASE WHEN n.validation_status IN ('accepted', 'accepted_with_warnings')
+                             AND n.seq IN ({locked_sql("_numbered")})
+                        THEN 'held' ELSE n.validation_status END AS status
+            FROM _numbered n
+        """)
+        con.execute(
+            """
+            INSERT INTO fct_submission (submission_id, unit_code, period, structure, level,
+                version, content_hash, file_name, batch_id, received_at, validation_status,
+                status, supersedes, is_current, n_values, n_errors, n_warnings, loaded_at)
+            SELECT submission_id, unit_code, period, structure, level, version, content_hash,
+                   file_name, batch_id, received_at, validation_status, status, NULL, false,
+                   n_values, n_errors, n_warnings, $at
+            FROM _new ORDER BY seq
+            """,
+            {"at": at},
+        )
+        con.execute(f"""
+            INSERT INTO fct_value
+            SELECT n.submission_id, v.unit_code, v.period, v.indicator, v.value, v.note, v.location
+            FROM read_parquet({val}) v JOIN _new n ON n.seq = v.seq
+        """)
+        con.execute(f"""
+            INSERT INTO fct_issue
+            SELECT n.submission_id, i.rule_id, i.severity, i.unit_code, i.period, i.indicator,
+                   i.location, i.value, i.expected, i.message_vi, i.message_en, i.hint_vi,
+                   i.hint_en, i.extra
+            FROM read_parquet({iss}) i JOIN _new n ON n.seq = i.seq
+        """)
+        con.execute(
+            """
+            INSERT INTO audit_log
+            SELECT $at, $actor, 'ingest', unit_code, period, submission_id, NULL, status,
+                   'v' || version || ' from ' || coalesce(file_name, '?') || ' (batch '
+                   || batch_id || ')'
+                   || CASE WHEN status = 'held'
+                           THEN ': held, the unit and period are approved (locked)' ELSE '' END
+            FROM _new ORDER BY seq
+            """,
+            params,
+        )
+        promote_current(
+            con,
+            "SELECT submission_id, unit_code, period, version FROM _new "
+            "WHERE status IN ('accepted', 'accepted_with_warnings') "
+            "AND unit_code IS NOT NULL AND period IS NOT NULL",
+            actor,
+            at,
+        )
+        rows = con.execute("""
+            WITH resolved AS (
+                SELECT s.seq, s.unit_code, s.period, s.file_name,
+                       coalesce(n.submission_id, m.existing_id, f.submission_id) AS submission_id,
+                       n.submission_id IS NULL AS duplicate
+                FROM _stg s
+                LEFT JOIN _new n ON n.seq = s.seq
+                LEFT JOIN _match m ON m.seq = s.seq
+                LEFT JOIN _new f ON s.dup_rank > 1
+                     AND f.unit_code IS NOT DISTINCT FROM s.unit_code
+                     AND f.period IS NOT DISTINCT FROM s.period
+                     AND f.content_hash = s.content_hash
+            )
+            SELECT r.unit_code, r.period, d.version, d.status, r.submission_id, r.duplicate,
+                   CASE WHEN r.duplicate THEN NULL ELSE p.version END AS superseded,
+                   r.file_name
+            FROM resolved r
+            JOIN fct_submission d ON d.submission_id = r.submission_id
+            LEFT JOIN fct_submission p ON p.submission_id = d.supersedes
+            ORDER BY r.seq
+        """).fetchall()
+        for table in ("_stg", "_match", "_numbered", "_new"):
+            con.execute(f"DROP TABLE {table}")
+        _pause_for_test()
+        con.execute("COMMIT")
+    except BaseException as exc:
+        con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(
+                f"Loading staging batch {batch} failed, nothing stored: {exc}"
+            ) from exc
+        raise
+    finally:
+        con.unregister("_stg_periods")
+    return [SubmissionOutcome(*row) for row in rows]
