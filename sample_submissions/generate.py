@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
+OUT = ROOT  # where files are written; main(out=...) changes it
 
 from validations.catalog import Catalog, Indicator, load_catalog  # noqa: E402
 from validations.period import parse_period  # noqa: E402
@@ -85,8 +86,13 @@ def own_record(level: str, rng: random.Random, *, parent: bool) -> dict[str, flo
     r["hotspots_transformed"] = rng.randint(0, total)
     r["illegal_border_crossings"] = poisson(rng, 1.5 * scale)
     if parent:  # stock indicators ("=") are the children's sum only
-        for k in ("drug_users_managed", "residential_areas", "residential_areas_safe",
-                  "released_prisoners", "reoffenders"):
+        for k in (
+            "drug_users_managed",
+            "residential_areas",
+            "residential_areas_safe",
+            "released_prisoners",
+            "reoffenders",
+        ):
             r[k] = 0
     else:
         r["drug_users_managed"] = rng.randint(4, 45)
@@ -183,18 +189,37 @@ def num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(round(float(x), 2))
 
 
-def rows_for(unit: str, period: str, values: dict[str, float], catalog: Catalog,
-             notes: dict[str, str] | None = None) -> list[list[str]]:
+def rows_for(
+    unit: str,
+    period: str,
+    values: dict[str, float],
+    catalog: Catalog,
+    notes: dict[str, str] | None = None,
+) -> list[list[str]]:
     order = [c for c in catalog.indicators if c in values] + [
         c for c in values if c not in catalog.indicators
     ]
     notes = notes or {}
-    return [[unit, period, c, num(values[c]) if not isinstance(values[c], str) else values[c],
-             notes.get(c, "")] for c in order]
+    return [
+        [
+            unit,
+            period,
+            c,
+            num(values[c]) if not isinstance(values[c], str) else values[c],
+            notes.get(c, ""),
+        ]
+        for c in order
+    ]
 
 
-def write_csv(path: Path, rows: list[list[str]], *, sep: str = ",", encoding: str = "utf-8",
-              newline: str = "\n") -> None:
+def write_csv(
+    path: Path,
+    rows: list[list[str]],
+    *,
+    sep: str = ",",
+    encoding: str = "utf-8",
+    newline: str = "\n",
+) -> None:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=sep, lineterminator=newline)
     w.writerow(["unit_code", "period", "indicator", "value", "note"])
@@ -229,8 +254,13 @@ def to_cp1258(text: str) -> bytes:
     return "".join(out).encode("cp1258")
 
 
-def write_xlsx(path: Path, unit: str, period: str, values: dict[str, object],
-               notes: dict[str, str] | None = None) -> None:
+def write_xlsx(
+    path: Path,
+    unit: str,
+    period: str,
+    values: dict[str, object],
+    notes: dict[str, str] | None = None,
+) -> None:
     from validations.template import write_template
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,30 +300,45 @@ def write_valid(gen: Generator) -> int:
         on = parse_period(period).end(gen.catalog.close_day)
         prov = units.get(PROVINCE, on)
         assert prov is not None
-        folder = ROOT / "valid" / period
+        folder = OUT / "valid" / period
         for child in units.children(PROVINCE, on):
             communes = units.children(child.code, on) if child.level == "D" else []
             for c in communes:
                 vals = gen.values(c, period)
                 notes = _notes(c.code, period)
                 if child.code == XLSX_DISTRICT:
-                    write_xlsx(folder / child.code / f"{c.code}_{period}.xlsx", c.code, period,
-                               dict(vals), notes)
+                    write_xlsx(
+                        folder / child.code / f"{c.code}_{period}.xlsx",
+                        c.code,
+                        period,
+                        dict(vals),
+                        notes,
+                    )
                 else:
-                    write_csv(folder / child.code / f"{c.code}_{period}.csv",
-                              rows_for(c.code, period, vals, gen.catalog, notes))
+                    write_csv(
+                        folder / child.code / f"{c.code}_{period}.csv",
+                        rows_for(c.code, period, vals, gen.catalog, notes),
+                    )
                 n += 1
             vals = gen.values(child, period)
             if child.level == "D":
-                write_xlsx(folder / child.code / f"{child.code}_{period}.xlsx", child.code,
-                           period, dict(vals), _notes(child.code, period))
+                write_xlsx(
+                    folder / child.code / f"{child.code}_{period}.xlsx",
+                    child.code,
+                    period,
+                    dict(vals),
+                    _notes(child.code, period),
+                )
             else:  # two-level: communes straight under the province
-                write_csv(folder / "communes" / f"{child.code}_{period}.csv",
-                          rows_for(child.code, period, vals, gen.catalog,
-                                   _notes(child.code, period)))
+                write_csv(
+                    folder / "communes" / f"{child.code}_{period}.csv",
+                    rows_for(child.code, period, vals, gen.catalog, _notes(child.code, period)),
+                )
             n += 1
-        write_csv(folder / f"{PROVINCE}_{period}.csv",
-                  rows_for(PROVINCE, period, gen.values(prov, period), gen.catalog))
+        write_csv(
+            folder / f"{PROVINCE}_{period}.csv",
+            rows_for(PROVINCE, period, gen.values(prov, period), gen.catalog),
+        )
         n += 1
     return n
 
@@ -315,18 +360,27 @@ def write_invalid(gen: Generator) -> int:
     assert commune and district
     c_vals = gen.values(commune, BASE_PERIOD)
     d_vals = gen.values(district, BASE_PERIOD)
-    out = ROOT / "invalid"
+    out = OUT / "invalid"
 
     def base_counts(v: dict[str, float], level: str) -> dict[str, float]:
         return {k: x for k, x in v.items() if cat.indicators[k].kind != "rate"}
 
-    def emit(rule: str, level: str, changes: dict[str, object], *, unit: str | None = None,
-             period: str = BASE_PERIOD, extra_rows: list[list[str]] | None = None,
-             drop: tuple[str, ...] = ()) -> None:
+    def emit(
+        rule: str,
+        level: str,
+        changes: dict[str, object],
+        *,
+        unit: str | None = None,
+        period: str = BASE_PERIOD,
+        extra_rows: list[list[str]] | None = None,
+        drop: tuple[str, ...] = (),
+    ) -> None:
         """A valid report with `changes` applied: parts first, rates recomputed, then the
         changed rates and text values on top, so that only the intended rule breaks."""
-        is_part = {k: not isinstance(v, str) and cat.indicators[k].kind != "rate"
-                   for k, v in changes.items()}
+        is_part = {
+            k: not isinstance(v, str) and cat.indicators[k].kind != "rate"
+            for k, v in changes.items()
+        }
         counts = base_counts(c_vals if level == "C" else d_vals, level)
         counts.update({k: v for k, v in changes.items() if is_part[k]})  # type: ignore[misc]
         vals: dict[str, object] = dict(with_rates(counts, cat, level))
@@ -340,25 +394,48 @@ def write_invalid(gen: Generator) -> int:
     c_rates = with_rates(base_counts(c_vals, "C"), cat, "C")
     # file / period / unit
     other = units.children(commune.parent_code or "", on)[1]
-    emit("file_several_submissions", "C", {},
-         extra_rows=rows_for(other.code, BASE_PERIOD, gen.values(other, BASE_PERIOD), cat))
-    emit("duplicate_value", "C", {},
-         extra_rows=[[BASE_COMMUNE, BASE_PERIOD, "propaganda_sessions",
-                      num(c_vals["propaganda_sessions"] + 1), "dòng gõ trùng"]])
+    emit(
+        "file_several_submissions",
+        "C",
+        {},
+        extra_rows=rows_for(other.code, BASE_PERIOD, gen.values(other, BASE_PERIOD), cat),
+    )
+    emit(
+        "duplicate_value",
+        "C",
+        {},
+        extra_rows=[
+            [
+                BASE_COMMUNE,
+                BASE_PERIOD,
+                "propaganda_sessions",
+                num(c_vals["propaganda_sessions"] + 1),
+                "dòng gõ trùng",
+            ]
+        ],
+    )
     emit("period_malformed", "C", {}, period="2024/Jun")
     reform_commune = units.children(PROVINCE, date(2025, 7, 14))[0]
     reform_vals = gen.values(reform_commune, "2025-07")
-    write_csv(out / "period_future.csv",
-              rows_for(reform_commune.code, "2099-06", reform_vals, cat))
+    write_csv(out / "period_future.csv", rows_for(reform_commune.code, "2099-06", reform_vals, cat))
     emit("unit_unknown", "C", {}, unit="99999")
-    write_csv(out / "unit_not_valid_for_period.csv",
-              rows_for(BASE_DISTRICT, "2025-07", with_rates(base_counts(d_vals, "D"), cat, "D"),
-                       cat))
+    write_csv(
+        out / "unit_not_valid_for_period.csv",
+        rows_for(BASE_DISTRICT, "2025-07", with_rates(base_counts(d_vals, "D"), cat, "D"), cat),
+    )
     # indicators
-    emit("indicator_unknown", "C", {}, extra_rows=[[BASE_COMMUNE, BASE_PERIOD, "crime_casess",
-                                                   "3", ""]])
-    emit("indicator_wrong_level", "C", {}, extra_rows=[[BASE_COMMUNE, BASE_PERIOD,
-                                                       "serious_cases", "1", ""]])
+    emit(
+        "indicator_unknown",
+        "C",
+        {},
+        extra_rows=[[BASE_COMMUNE, BASE_PERIOD, "crime_casess", "3", ""]],
+    )
+    emit(
+        "indicator_wrong_level",
+        "C",
+        {},
+        extra_rows=[[BASE_COMMUNE, BASE_PERIOD, "serious_cases", "1", ""]],
+    )
     emit("indicator_missing", "C", {}, drop=("drug_users_managed",))
     # values
     formula_vals: dict[str, object] = dict(c_rates)
@@ -368,30 +445,40 @@ def write_invalid(gen: Generator) -> int:
     emit("value_ambiguous", "C", {"poppy_destroyed_m2": "1.250"})
     emit("count_not_integer", "C", {"rehab_voluntary": "2,5"})
     emit("value_negative", "C", {"rehab_voluntary": -1})
-    emit("rate_out_of_range", "C", {"crime_clearance_rate": 120.0, "crime_cases": 5,
-                                    "crime_solved": 4})
+    emit(
+        "rate_out_of_range",
+        "C",
+        {"crime_clearance_rate": 120.0, "crime_cases": 5, "crime_solved": 4},
+    )
     emit("flag_not_binary", "C", {"drug_free_commune": 2})
-    emit("rate_mismatch", "C", {"crime_cases": 7, "crime_solved": 6,
-                                "crime_clearance_rate": 50.0})
-    emit("change_rate_mismatch", "C", {"crime_cases": 9, "crime_cases_prev": 10,
-                                       "crime_change_rate": -25.0})
+    emit("rate_mismatch", "C", {"crime_cases": 7, "crime_solved": 6, "crime_clearance_rate": 50.0})
+    emit(
+        "change_rate_mismatch",
+        "C",
+        {"crime_cases": 9, "crime_cases_prev": 10, "crime_change_rate": -25.0},
+    )
     # parts and wholes
     emit("crime_solved_le_cases", "C", {"crime_cases": 3, "crime_solved": 5})
     emit("serious_solved_le_cases", "D", {"serious_cases": 1, "serious_solved": 2})
     emit("reports_resolved_le_received", "C", {"reports_received": 4, "reports_resolved": 6})
-    emit("wanted_resolved_le_existing", "D", {"wanted_existing": 5, "wanted_surrendered": 3,
-                                              "wanted_arrested": 3})
-    emit("assets_recovered_le_lost", "D", {"assets_lost_mvnd": 100.0,
-                                           "assets_recovered_mvnd": 150.5})
+    emit(
+        "wanted_resolved_le_existing",
+        "D",
+        {"wanted_existing": 5, "wanted_surrendered": 3, "wanted_arrested": 3},
+    )
+    emit(
+        "assets_recovered_le_lost", "D", {"assets_lost_mvnd": 100.0, "assets_recovered_mvnd": 150.5}
+    )
     emit("drug_suspects_ge_cases", "C", {"drug_cases": 3, "drug_suspects": 1})
     emit("rehab_compulsory_le_users", "D", {"rehab_compulsory": 10_000})
     emit("vice_violations_le_inspections", "D", {"vice_inspections": 3, "vice_violations": 4})
-    emit("trafficking_suspects_ge_cases", "D", {"trafficking_cases": 3,
-                                                "trafficking_suspects": 2})
-    emit("participants_ge_sessions", "C", {"propaganda_sessions": 5,
-                                           "propaganda_participants": 3})
-    emit("participants_per_session_plausible", "C", {"propaganda_sessions": 2,
-                                                     "propaganda_participants": 5000})
+    emit("trafficking_suspects_ge_cases", "D", {"trafficking_cases": 3, "trafficking_suspects": 2})
+    emit("participants_ge_sessions", "C", {"propaganda_sessions": 5, "propaganda_participants": 3})
+    emit(
+        "participants_per_session_plausible",
+        "C",
+        {"propaganda_sessions": 2, "propaganda_participants": 5000},
+    )
     emit("hotspots_transformed_le_total", "C", {"hotspots_total": 2, "hotspots_transformed": 3})
     emit("safe_areas_le_areas", "C", {"residential_areas": 10, "residential_areas_safe": 12})
     emit("reoffenders_le_released", "C", {"released_prisoners": 2, "reoffenders": 3})
@@ -425,9 +512,12 @@ def write_messy(gen: Generator) -> int:
     vals["propaganda_participants"] = 1250  # a count that needs a thousands separator
     vals["propaganda_sessions"] = 9
     vals = with_rates(vals, cat, "C")
-    notes = {"crime_cases": "Ghi chú: đã xác minh", "drug_users_managed": "Tăng 2 người so với tháng trước"}
+    notes = {
+        "crime_cases": "Ghi chú: đã xác minh",
+        "drug_users_managed": "Tăng 2 người so với tháng trước",
+    }
     rows = rows_for(BASE_COMMUNE, BASE_PERIOD, vals, cat, notes)
-    out = ROOT / "messy"
+    out = OUT / "messy"
     write_csv(out / "canonical.csv", rows)
     vn_rows = [[u, p, i, vn_number(v), n] for u, p, i, v, n in rows]
     write_csv(out / "semicolon_vn_numbers.csv", vn_rows, sep=";")
@@ -449,16 +539,16 @@ def write_messy(gen: Generator) -> int:
     to_tcvn3 = {ch: bytes([b]) for b, ch in TCVN3_TABLE.items()}
     buf = io.StringIO()
     csv.writer(buf, delimiter=";", lineterminator="\r\n").writerows(
-        [["unit_code", "period", "indicator", "value", "note"], *vn_rows])
+        [["unit_code", "period", "indicator", "value", "note"], *vn_rows]
+    )
     text = unicodedata.normalize("NFC", buf.getvalue())
-    (out / "tcvn3.csv").write_bytes(
-        b"".join(to_tcvn3.get(ch) or ch.encode("ascii") for ch in text))
+    (out / "tcvn3.csv").write_bytes(b"".join(to_tcvn3.get(ch) or ch.encode("ascii") for ch in text))
     return len(list(out.iterdir()))
 
 
 # --- unreadable ---------------------------------------------------------------------------------
 def write_unreadable(gen: Generator) -> int:
-    out = ROOT / "unreadable"
+    out = OUT / "unreadable"
     out.mkdir(parents=True, exist_ok=True)
     (out / "empty.csv").write_bytes(b"")
     (out / "header_only.csv").write_bytes(b"unit_code,period,indicator,value,note\n")
@@ -466,22 +556,26 @@ def write_unreadable(gen: Generator) -> int:
     (out / "binary.csv").write_bytes(bytes(rng.randrange(256) for _ in range(2048)))
     (out / "web_page.csv").write_text(
         "<!DOCTYPE html><html><head><title>Báo cáo</title></head><body><table><tr><td>1</td>"
-        "</tr></table></body></html>\n", encoding="utf-8")
+        "</tr></table></body></html>\n",
+        encoding="utf-8",
+    )
     (out / "json_export.csv").write_text(
-        '{"unit_code": "03386", "period": "2024-06", "crime_cases": 3}\n', encoding="utf-8")
-    (out / "wrong_columns.csv").write_text(
-        "ma_xa;thang;so_vu\n03386;6;3\n", encoding="utf-8")
-    form = ROOT / "messy" / "form.xlsx"
+        '{"unit_code": "03386", "period": "2024-06", "crime_cases": 3}\n', encoding="utf-8"
+    )
+    (out / "wrong_columns.csv").write_text("ma_xa;thang;so_vu\n03386;6;3\n", encoding="utf-8")
+    form = OUT / "messy" / "form.xlsx"
     data = form.read_bytes()
     (out / "truncated.xlsx").write_bytes(data[: len(data) // 2])
     (out / "not_really.xlsx").write_text("unit_code,period\n03386,2024-06\n", encoding="utf-8")
     return len(list(out.iterdir()))
 
 
-def main() -> None:
+def main(out: Path = ROOT) -> dict[str, int]:
+    global OUT
+    OUT = out
     catalog, units = load_catalog(), load_units()
     for sub in ("valid", "invalid", "messy", "unreadable"):
-        shutil.rmtree(ROOT / sub, ignore_errors=True)
+        shutil.rmtree(OUT / sub, ignore_errors=True)
     gen = Generator(catalog, units)
     counts = {
         "valid": write_valid(gen),
@@ -489,8 +583,9 @@ def main() -> None:
         "messy": write_messy(gen),
         "unreadable": write_unreadable(gen),
     }
-    print(", ".join(f"{k}: {v} files" for k, v in counts.items()))
+    return counts
 
 
 if __name__ == "__main__":
-    main()
+    result = main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT)
+    print(", ".join(f"{k}: {v} files" for k, v in result.items()))

@@ -7,7 +7,10 @@ def test_default_catalog_holds_every_indicator_of_the_form(catalog):
     assert len(catalog.indicators) == 52
     rate = catalog.indicators["crime_clearance_rate"]
     assert (rate.kind, rate.numerator, rate.denominator, rate.aggregation) == (
-        "rate", "crime_solved", "crime_cases", "ratio",
+        "rate",
+        "crime_solved",
+        "crime_cases",
+        "ratio",
     )
     assert rate.target.op == ">=" and rate.target.value == 75 and "92,86" in rate.target.source
     assert catalog.indicators["crime_change_rate"].min == -100
@@ -36,7 +39,13 @@ def _write(tmp_path, text, name="bad.yaml"):
 @pytest.mark.parametrize(
     ("patch", "needle"),
     [
-        (("kind: count, aggregation: sum, parent_relation: \">=\"}", "kind: counts, aggregation: sum, parent_relation: \">=\"}"), "kind 'counts'"),
+        (
+            (
+                'kind: count, aggregation: sum, parent_relation: ">="}',
+                'kind: counts, aggregation: sum, parent_relation: ">="}',
+            ),
+            "kind 'counts'",
+        ),
         (("left: crime_solved\n", "left: crime_solvd\n"), "unknown indicator 'crime_solvd'"),
         (("severity: warning", "severity: maybe"), "severity"),
         (("levels: [D, P], kind: count", "levels: [X], kind: count"), "levels"),

@@ -33,7 +33,7 @@ from warehouse.approval import (
 )
 from warehouse.db import connect
 from warehouse.staging import write_staging
-from warehouse.store import PAUSE_ENV, load_batch
+from warehouse.store import PAUSE_ENV, load_batch, pending_batches
 
 ROOT = Path(__file__).resolve().parents[1]
 P = "2024-06"
@@ -71,10 +71,29 @@ def test_first_load_then_reload_changes_nothing(tmp_path):
     assert all(o.duplicate for o in again)
     assert [o.submission_id for o in again] == [o.submission_id for o in out]
     assert snapshot(con) == first  # full table contents, audit included
-    # the same files staged again in a new batch are duplicates too
+    # the same files staged again in a new batch are duplicates too: only the batch is recorded
     assert all(o.duplicate for o in load(con, tmp_path, results, "b1-again"))
-    assert snapshot(con) == first
+    now = snapshot(con)
+    assert {t: rows for t, rows in now.items() if t != "stg_batch"} == {
+        t: rows for t, rows in first.items() if t != "stg_batch"
+    }
+    assert [r[0] for r in now["stg_batch"]] == ["b1", "b1-again"]
+    assert now["stg_batch"][1][-2:] == (0, len(results))  # no new version, all duplicates
     assert one_current_per_key(con)
+
+
+def test_pending_batches_and_batch_record(tmp_path):
+    con = warehouse(tmp_path)
+    staging = tmp_path / "staging"
+    for name in ("b1", "b2"):
+        write_staging([result(C1, P, base(len(name)))], staging, name, {})
+    (staging / ".b3.tmp-123").mkdir()  # a batch being written by intake: not visible
+    assert [p.name for p in pending_batches(con, staging)] == ["b1", "b2"]
+    load_batch(con, staging / "b1")
+    assert [p.name for p in pending_batches(con, staging)] == ["b2"]
+    assert con.execute(
+        "SELECT batch_id, submissions, new_versions, duplicates FROM stg_batch"
+    ).fetchall() == [("b1", 1, 1, 0)]
 
 
 def test_corrected_file_supersedes(tmp_path):
@@ -135,6 +154,15 @@ def test_versions_and_duplicates_within_one_batch(tmp_path):
     assert (by_file["b.csv"].version, by_file["b.csv"].superseded) == (2, 1)
     assert current(con, C1, P) == [(f"{C1}:{P}:v2", 2, "accepted")]
     assert con.execute("SELECT count(*) FROM fct_submission").fetchall() == [(2,)]
+
+
+def test_an_older_file_loaded_late_does_not_replace_a_newer_current(tmp_path):
+    con = warehouse(tmp_path)
+    load(con, tmp_path, [result(C1, P, base(2))], "newer", received_at=datetime(2024, 6, 16, 10))
+    (old,) = load(con, tmp_path, [result(C1, P, base(1))], "older", datetime(2024, 6, 16, 9))
+    assert (old.version, old.status, old.superseded) == (2, "accepted", None)
+    assert current(con, C1, P)[0][1] == 1
+    assert one_current_per_key(con)
 
 
 def test_unreadable_rejected_file_is_stored_without_unit(tmp_path):

@@ -72,7 +72,9 @@ def validate(
 @app.command()
 def template(
     unit: Annotated[str, typer.Option("--unit", help="Unit code, e.g. 03386 or 105.")],
-    period: Annotated[str, typer.Option("--period", help="Period: 2024-06, 2024-Q2, 2024-H1, 2024.")],
+    period: Annotated[
+        str, typer.Option("--period", help="Period: 2024-06, 2024-Q2, 2024-H1, 2024.")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the .xlsx form.")],
 ) -> None:
     """Generate the Excel form for one unit and one period."""
@@ -121,7 +123,9 @@ def unit(
     for u in hits:
         until = u.valid_to.isoformat() if u.valid_to else "…"
         since = u.valid_from.isoformat() if u.valid_from else "…"
-        typer.echo(f"{u.code}\t{u.level}\t{u.name}\tparent={u.parent_code or '-'}\t{since}..{until}")
+        typer.echo(
+            f"{u.code}\t{u.level}\t{u.name}\tparent={u.parent_code or '-'}\t{since}..{until}"
+        )
 
 
 @app.command()

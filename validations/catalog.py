@@ -274,8 +274,8 @@ def _indicator(entry: dict[str, Any], where: str, groups: set[str]) -> Indicator
         aggregation=aggregation,
         parent_relation=relation,
         required=bool(entry.get("required", kind != "rate")),
-        min=entry["min"] if "min" in entry else dmin,
-        max=entry["max"] if "max" in entry else dmax,
+        min=entry.get("min", dmin),
+        max=entry.get("max", dmax),
         numerator=entry.get("numerator"),
         denominator=entry.get("denominator"),
         formula=entry.get("formula", "ratio") if kind == "rate" else None,
@@ -369,7 +369,9 @@ def _load(path: Path) -> Catalog:
         rules[rule.id] = rule
     for needed in sorted(RULE_KINDS - {"compare"}):
         if not any(r.kind == needed for r in rules.values()):
-            raise CatalogError(f"{path}: no rule of kind '{needed}' (every built-in check needs one)")
+            raise CatalogError(
+                f"{path}: no rule of kind '{needed}' (every built-in check needs one)"
+            )
     cal = data.get("calendar") or {}
     close_day = int(cal.get("close_day", 14))
     if not 1 <= close_day <= 28:

@@ -89,7 +89,11 @@ def issue_line(issue: Issue, catalog: Catalog, lang: str) -> str:
     if issue.indicator and issue.indicator in catalog.indicators:
         label = catalog.indicators[issue.indicator].label(lang)
         # the message names the indicator already where it starts with its label
-        parts.append(issue.indicator if issue.message(lang).startswith(label) else f"{label} ({issue.indicator})")
+        parts.append(
+            issue.indicator
+            if issue.message(lang).startswith(label)
+            else f"{label} ({issue.indicator})"
+        )
     head = " — ".join(p for p in parts if p)
     text = f"{issue.message(lang)} {issue.hint(lang)}".strip()
     return f"{head}: {text}" if head else text
@@ -180,18 +184,18 @@ def render_html(result: ValidationResult, catalog: Catalog, lang: str = "vi") ->
     )
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
-<title>{e(w['verdict'])}: {e(result.unit_code or '')} {e(result.period or '')}</title>
+<title>{e(w["verdict"])}: {e(result.unit_code or "")} {e(result.period or "")}</title>
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}
 .verdict{{color:#fff;background:{color};padding:.4rem .8rem;border-radius:4px;display:inline-block}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}}
 </style></head><body>
-<h1>{e(w['verdict'])}: <span class="verdict">{e(STATUS_TEXT[lang][status])}</span></h1>
-<p>{e(w['file'])}: {e(result.path)}<br>{e(w['unit'])}: {e(unit_line(result, lang))}<br>
-{e(w['period'])}: {e(result.period or w['unknown'])}<br>
-{len(result.errors)} {e(w['errors'])}, {len(result.warnings)} {e(w['warnings'])}</p>
-<h2>{e(w['problems'])}</h2>
+<h1>{e(w["verdict"])}: <span class="verdict">{e(STATUS_TEXT[lang][status])}</span></h1>
+<p>{e(w["file"])}: {e(result.path)}<br>{e(w["unit"])}: {e(unit_line(result, lang))}<br>
+{e(w["period"])}: {e(result.period or w["unknown"])}<br>
+{len(result.errors)} {e(w["errors"])}, {len(result.warnings)} {e(w["warnings"])}</p>
+<h2>{e(w["problems"])}</h2>
 {table}
-<p>{e(w['next_rejected'] if status == Status.REJECTED else w['next_warn'])}</p>
+<p>{e(w["next_rejected"] if status == Status.REJECTED else w["next_warn"])}</p>
 </body></html>
 """

@@ -152,9 +152,7 @@ def rate_pass(code: str, num: str, den: str, formula: str) -> Callable[[pd.DataF
 def wide_checks(catalog: Catalog) -> list[CompiledCheck]:
     out = []
     for rule in catalog.rules_of_kind("compare"):
-        out.append(
-            CompiledCheck(rule.id, rule, None, pa.Check(compare_pass(rule), name=rule.id))
-        )
+        out.append(CompiledCheck(rule.id, rule, None, pa.Check(compare_pass(rule), name=rule.id)))
     for rule in catalog.rules_of_kind("rate_consistency"):
         for ind in catalog.rates():
             if ind.formula != rule.formula or not ind.numerator or not ind.denominator:

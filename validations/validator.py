@@ -106,8 +106,8 @@ class Validator:
         self._check_rows(subs, rows)
         vals = self._parse_values(subs, rows)
         self._check_required(subs, vals, rows)
-        self._check_domain(subs, vals)
-        wide = self._check_wide(subs, vals)
+        vals = self._check_domain(subs, vals)
+        self._check_wide(subs, vals)
         by_sub = dict(tuple(vals.groupby("sub", sort=False)))
         empty = vals.iloc[0:0]
         return [self._result(s, by_sub.get(k, empty)) for k, s in enumerate(subs)]
@@ -346,7 +346,9 @@ class Validator:
                 value=", ".join(str(v) for v in grp["value"]),
                 fields=lambda _lang, d=locs: {"detail": d},
             )
-        for row in rows.loc[rows["formula"].notna() & (rows["formula"].astype(str) != "")].itertuples():
+        for row in rows.loc[
+            rows["formula"].notna() & (rows["formula"].astype(str) != "")
+        ].itertuples():
             self._issue(
                 r_formula,
                 subs[row.sub],
@@ -371,20 +373,28 @@ class Validator:
             subs[int(k)].checked[r_amb.id] += int(n)
         for row in vals.loc[vals["status"] == "invalid"].itertuples():
             self._issue(
-                r_num, subs[row.sub], indicator=row.indicator, location=row.location,
+                r_num,
+                subs[row.sub],
+                indicator=row.indicator,
+                location=row.location,
                 value=str(row.raw_value),
             )
         for row in vals.loc[vals["status"] == "ambiguous"].itertuples():
             self._issue(
-                r_amb, subs[row.sub], indicator=row.indicator, location=row.location,
-                value=str(row.raw_value), expected=row.read_as,
+                r_amb,
+                subs[row.sub],
+                indicator=row.indicator,
+                location=row.location,
+                value=str(row.raw_value),
+                expected=row.read_as,
             )
         vals["min"] = vals["indicator"].map(self._min).astype(float)
         vals["max"] = vals["indicator"].map(self._max).astype(float)
         vals = vals.loc[~vals.duplicated(["sub", "indicator"], keep="first")]
         return vals
 
-    def _check_domain(self, subs: list[_Sub], vals: pd.DataFrame) -> None:
+    def _check_domain(self, subs: list[_Sub], vals: pd.DataFrame) -> pd.DataFrame:
+        """Domain rules; returns the values that passed them (for the cross-indicator rules)."""
         ok = vals.loc[vals["value"].notna()]
         frame = ok[["sub", "indicator", "kind", "value", "min", "max"]].reset_index(drop=True)
         applies = {
@@ -414,18 +424,25 @@ class Validator:
                 elif rule.kind == "integer":
                     exp = "số nguyên / whole number"
                 self._issue(
-                    rule, subs[int(row["sub"])], indicator=row["indicator"],
-                    location=row["location"], value=float(row["value"]), expected=exp,
+                    rule,
+                    subs[int(row["sub"])],
+                    indicator=row["indicator"],
+                    location=row["location"],
+                    value=float(row["value"]),
+                    expected=exp,
                 )
         # values that broke a domain rule do not take part in cross-indicator rules
-        vals.drop(index=list(bad_rows), inplace=True)
+        return vals.drop(index=list(bad_rows))
 
     def _check_required(self, subs: list[_Sub], vals: pd.DataFrame, rows: pd.DataFrame) -> None:
         rule = self._one_rule("required")
         filled = pd.concat(
             [
                 vals.loc[vals["status"] != "blank", ["sub", "indicator"]],
-                rows.loc[rows["known"] & (rows["formula"].fillna("").astype(str) != ""), ["sub", "indicator"]],
+                rows.loc[
+                    rows["known"] & (rows["formula"].fillna("").astype(str) != ""),
+                    ["sub", "indicator"],
+                ],
             ]
         )
         present = filled.groupby("sub")["indicator"].agg(set).to_dict()
@@ -451,20 +468,22 @@ class Validator:
         wide.columns = [str(c) for c in wide.columns]
         locs = dict(
             zip(
-                zip(ok["sub"].to_numpy().tolist(), ok["indicator"].to_numpy().tolist()),
-                ok["location"].to_numpy().tolist(),
+                zip(ok["sub"].to_numpy().tolist(), ok["indicator"].to_numpy().tolist(), strict=False),
+                ok["location"].to_numpy().tolist(), strict=False,
             )
         )
         if wide.empty:
             return wide
-        for name, cc in self._wide_checks.items():
+        for cc in self._wide_checks.values():
             rule = cc.rule
             if rule.kind == "compare":
                 applies = expr_value(wide, rule.left).notna() & expr_value(wide, rule.right).notna()
             else:
                 ind = self.catalog.indicators[cc.indicator or ""]
                 col = wide[ind.code] if ind.code in wide else pd.Series(np.nan, index=wide.index)
-                exp = expected_rate(wide, ind.numerator or "", ind.denominator or "", rule.formula or "ratio")
+                exp = expected_rate(
+                    wide, ind.numerator or "", ind.denominator or "", rule.formula or "ratio"
+                )
                 applies = col.notna() & exp.notna()
             for k in wide.index[applies.to_numpy()]:
                 subs[int(k)].checked[rule.id] += 1
@@ -475,8 +494,13 @@ class Validator:
         return wide
 
     def _wide_issue(
-        self, rule: Rule, indicator: str | None, sub: _Sub, row: pd.Series,
-        locs: dict[tuple[int, str], str], k: int,
+        self,
+        rule: Rule,
+        indicator: str | None,
+        sub: _Sub,
+        row: pd.Series,
+        locs: dict[tuple[int, str], str],
+        k: int,
     ) -> None:
         one = row.to_frame().T
         if rule.kind == "compare":
@@ -484,7 +508,11 @@ class Validator:
             rv = float(expr_value(one, rule.right).iloc[0])
             code = rule.left[0].code
             self._issue(
-                rule, sub, indicator=code, location=locs.get((k, code)), value=lv,
+                rule,
+                sub,
+                indicator=code,
+                location=locs.get((k, code)),
+                value=lv,
                 expected=f"{_OP_TEXT[rule.op or '']} {fmt_num(rv, 'en')}",
                 fields=lambda lang: {
                     "left": self._expr_label(rule.left, lang),
@@ -500,8 +528,12 @@ class Validator:
         exp = float(expected_rate(one, num, den, rule.formula or "ratio").iloc[0])
         nv, dv = float(row.get(num, np.nan)), float(row.get(den, np.nan))
         self._issue(
-            rule, sub, indicator=ind.code, location=locs.get((k, ind.code)),
-            value=float(row[ind.code]), expected=fmt_num(round(exp, 2), "en"),
+            rule,
+            sub,
+            indicator=ind.code,
+            location=locs.get((k, ind.code)),
+            value=float(row[ind.code]),
+            expected=fmt_num(round(exp, 2), "en"),
             fields=lambda lang: {
                 "left": self._label(num, lang),
                 "right": self._label(den, lang),

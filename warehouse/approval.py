@@ -9,8 +9,8 @@ again; the history stays in audit_log.
 Decision on held versions: on unapprove, every held submission of the unit and its descendants
 for that period that no other approval still locks (e.g. the province's) gets back its
 validator's verdict (accepted / accepted_with_warnings); the newest of them becomes current if
-it is newer (higher version) than the current one, superseding it, exactly as if it had just
-been loaded. Older held versions stay stored, not current.
+it is newer (received later; same time: higher version) than the current one, superseding it,
+exactly as if it had just been loaded. Older held versions stay stored, not current.
 """
 
 from __future__ import annotations
@@ -215,9 +215,7 @@ def unapprove(
             """,
             {"at": at, "actor": actor, "u": unit_code},
         )
-        promote_current(
-            con, "SELECT submission_id, unit_code, period, version FROM _held", actor, at
-        )
+        promote_current(con, "SELECT submission_id FROM _held", actor, at)
         con.execute("DROP TABLE _held")
 
     _in_transaction(con, work)

@@ -9,9 +9,11 @@ Rules (per unit + period):
   row, the outcome names the stored version (re-ingesting a batch changes nothing). A file
   identical to an older version that was later superseded is also a duplicate: to reinstate it
   the submitter must change it (e.g. a note) or a steward must act;
-- a new hash is a new version (1, 2, ... in order of received_at, then position in the batch);
+- a new hash is a new version (1, 2, ... in order of loading, then received_at and position
+  within the batch);
 - an accepted (or accepted_with_warnings) version becomes the current one and supersedes the
-  previous current version; a rejected version is stored with its values and issues but never
+  previous current version, unless it was received before the current one (an older file in a
+  batch loaded late: stored, never current); a rejected version is stored with its values and issues but never
   removes the current accepted version;
 - when the unit + period, or an ancestor of the unit for that period, is approved (locked), a
   new accepted version is stored with status `held`, not current, until it is unapproved
@@ -34,7 +36,7 @@ import pandas as pd
 from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.units import structure_on
 from warehouse.db import now
-from warehouse.staging import read_manifest
+from warehouse.staging import MANIFEST, read_manifest
 
 PAUSE_ENV = "TONGHOP_TEST_PAUSE_IN_TXN"
 ACCEPTED_STATES = ("accepted", "accepted_with_warnings")
@@ -104,30 +106,38 @@ def promote_current(
 ) -> None:
     """Make the newest accepted candidate of each unit+period current, chaining `supersedes`.
 
-    `candidates_sql` selects (submission_id, unit_code, period, version) of stored, accepted,
-    not held submissions. A candidate older than the current version never becomes current.
+    `candidates_sql` selects the submission_id of stored, accepted, not held submissions.
+    "Newest" orders by received_at, then version: a candidate received before the current
+    version (an older file in a batch loaded late) is stored but never becomes current.
     Runs inside the caller's transaction.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _promo AS
-        WITH cand AS ({candidates_sql}),
+        WITH cand AS (
+            SELECT s.submission_id, s.unit_code, s.period, s.version, s.received_at
+            FROM fct_submission s WHERE s.submission_id IN ({candidates_sql})
+        ),
         keys AS (SELECT DISTINCT unit_code, period FROM cand),
         cur AS (
-            SELECT s.submission_id AS cur_id, s.unit_code, s.period, s.version AS cur_version
+            SELECT s.submission_id AS cur_id, s.unit_code, s.period, s.version AS cur_version,
+                   s.received_at AS cur_received_at
             FROM fct_submission s JOIN keys k ON k.unit_code = s.unit_code AND k.period = s.period
             WHERE s.is_current
         ),
         eligible AS (
-            SELECT c.*, cur.cur_id, cur.cur_version
+            SELECT c.*, cur.cur_id
             FROM cand c LEFT JOIN cur ON cur.unit_code = c.unit_code AND cur.period = c.period
-            WHERE cur.cur_version IS NULL OR c.version > cur.cur_version
+            WHERE cur.cur_id IS NULL
+               OR c.received_at > cur.cur_received_at
+               OR (c.received_at = cur.cur_received_at AND c.version > cur.cur_version)
         )
         SELECT submission_id, unit_code, period, version, cur_id,
                coalesce(lag(submission_id) OVER w, cur_id) AS supersedes,
-               row_number() OVER (PARTITION BY unit_code, period ORDER BY version DESC) = 1
+               row_number() OVER (PARTITION BY unit_code, period
+                                  ORDER BY received_at DESC, version DESC) = 1
                    AS becomes_current
         FROM eligible
-        WINDOW w AS (PARTITION BY unit_code, period ORDER BY version)
+        WINDOW w AS (PARTITION BY unit_code, period ORDER BY received_at, version)
     """)
     con.execute("""
         UPDATE fct_submission SET is_current = false
@@ -168,7 +178,7 @@ def load_batch(
 ) -> list[SubmissionOutcome]:
     """Load one staging batch in one transaction; one outcome per staged submission, in order."""
     batch = Path(batch_dir)
-    read_manifest(batch)
+    manifest = read_manifest(batch)
     sub, val, iss = (
         _sql_path(batch / f"{name}.parquet") for name in ("submissions", "values", "issues")
     )
@@ -269,7 +279,7 @@ def load_batch(
         )
         promote_current(
             con,
-            "SELECT submission_id, unit_code, period, version FROM _new "
+            "SELECT submission_id FROM _new "
             "WHERE status IN ('accepted', 'accepted_with_warnings') "
             "AND unit_code IS NOT NULL AND period IS NOT NULL",
             actor,
@@ -296,6 +306,15 @@ def load_batch(
             LEFT JOIN fct_submission p ON p.submission_id = d.supersedes
             ORDER BY r.seq
         """).fetchall()
+        con.execute(
+            """
+            INSERT INTO stg_batch
+            SELECT $batch_id, $dir, $at, $actor, s.n, n.n, s.n - n.n
+            FROM (SELECT count(*) AS n FROM _stg) s, (SELECT count(*) AS n FROM _new) n
+            WHERE NOT EXISTS (SELECT 1 FROM stg_batch WHERE batch_id = $batch_id)
+            """,
+            {**params, "batch_id": manifest["batch_id"], "dir": str(batch)},
+        )
         for table in ("_stg", "_match", "_numbered", "_new"):
             con.execute(f"DROP TABLE {table}")
         _pause_for_test()
@@ -310,3 +329,17 @@ def load_batch(
     finally:
         con.unregister("_stg_periods")
     return [SubmissionOutcome(*row) for row in rows]
+
+
+def pending_batches(con: duckdb.DuckDBPyConnection, staging_dir: str | Path) -> list[Path]:
+    """Complete batch folders under staging_dir not loaded yet, oldest first (by manifest time)."""
+    root = Path(staging_dir)
+    if not root.is_dir():
+        return []
+    loaded = {r[0] for r in con.execute("SELECT batch_id FROM stg_batch").fetchall()}
+    found = []
+    for d in root.iterdir():
+        if d.name.startswith(".") or not (d / MANIFEST).is_file() or d.name in loaded:
+            continue
+        found.append((read_manifest(d).get("created_at", ""), d.name, d))
+    return [d for _, _, d in sorted(found)]

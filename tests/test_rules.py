@@ -1,0 +1,61 @@
+"""The catalog compiles into pandera schemas whose checks are named after rule ids."""
+
+import numpy as np
+import pandas as pd
+
+from validations.rules import failures, long_checks, long_schema, wide_checks, wide_schema
+
+
+def test_every_domain_and_cross_rule_is_compiled_once(catalog):
+    names = {c.name for c in long_checks(catalog)}
+    assert names == {"count_not_integer", "value_negative", "rate_out_of_range", "flag_not_binary"}
+    wide = {c.name for c in wide_checks(catalog)}
+    compare = {r.id for r in catalog.rules_of_kind("compare")}
+    assert compare <= wide
+    rates = {f"rate_mismatch:{i.code}" for i in catalog.rates() if i.formula == "ratio"}
+    assert rates <= wide and "change_rate_mismatch:crime_change_rate" in wide
+    schema = wide_schema(catalog)
+    assert {c.name for c in schema.checks} == wide
+
+
+def test_wide_checks_flag_exactly_the_failing_rows_and_skip_missing_values(catalog):
+    wide = pd.DataFrame(
+        {
+            "crime_cases": [40, 10, np.nan, 0],
+            "crime_solved": [45, 5, 3, 0],
+            "crime_clearance_rate": [100.0, 50.0, 1.0, 0.0],
+            "drug_cases": [0, 2, 0, 0],
+            "drug_suspects": [0, 1, 5, 0],
+        }
+    )
+    got = failures(wide_schema(catalog), wide)
+    assert got == {
+        "crime_solved_le_cases": [0],
+        "rate_mismatch:crime_clearance_rate": [0],
+        "drug_suspects_ge_cases": [1],
+    }
+
+
+def test_long_checks_flag_domain_failures_once_per_row(catalog):
+    frame = pd.DataFrame(
+        {
+            "sub": [0, 0, 0, 1, 1],
+            "indicator": [
+                "crime_cases",
+                "crime_clearance_rate",
+                "drug_free_commune",
+                "assets_lost_mvnd",
+                "crime_change_rate",
+            ],
+            "kind": ["count", "rate", "flag", "decimal", "rate"],
+            "value": [1.5, 120.0, 2.0, -3.0, -40.0],
+            "min": [0.0, 0.0, 0.0, 0.0, -100.0],
+            "max": [np.nan, 100.0, 1.0, np.nan, np.nan],
+        }
+    )
+    assert failures(long_schema(catalog), frame) == {
+        "count_not_integer": [0],
+        "rate_out_of_range": [1],
+        "flag_not_binary": [2],
+        "value_negative": [3],
+    }

@@ -1,0 +1,117 @@
+"""A test per rule: it fires on its own sample file and stays silent on every valid one."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SAMPLES
+
+from validations.readers import read_submission
+
+INVALID = sorted((SAMPLES / "invalid").iterdir())
+VALID = sorted((SAMPLES / "valid").rglob("*.*"))
+MESSY = sorted(p for p in (SAMPLES / "messy").iterdir() if p.name != "canonical.csv")
+
+
+def test_every_catalog_rule_has_exactly_one_invalid_sample(catalog):
+    assert {p.stem for p in INVALID} == set(catalog.rules)
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_rule_fires_on_its_sample_and_nothing_else_does(validator, catalog, path: Path):
+    result = validator.validate_file(path)
+    fired = Counter(i.rule_id for i in result.issues)
+    assert fired == Counter({path.stem: fired[path.stem]}) and fired[path.stem] >= 1
+    expected_status = (
+        "rejected" if catalog.rule(path.stem).severity == "error" else "accepted_with_warnings"
+    )
+    assert str(result.status) == expected_status
+    issue = result.issues[0]
+    assert issue.message_vi and issue.message_en and issue.hint_vi
+    assert "{" not in issue.message_vi + issue.message_en + issue.hint_vi  # all placeholders filled
+
+
+def test_valid_samples_fire_nothing(validator):
+    raws = [read_submission(p) for p in VALID]
+    results = validator.validate(raws)
+    noisy = {r.path: [i.rule_id for i in r.issues] for r in results if r.issues}
+    assert noisy == {}
+    assert len(results) == len(VALID) >= 2 * 106 + 2 * 8 + 2  # two months of Lai Châu at least
+    levels = Counter(r.level for r in results)
+    assert levels["C"] >= 212 and levels["D"] >= 16 and levels["P"] >= 2
+
+
+def test_batch_and_single_file_validation_agree(validator):
+    paths = INVALID[:10] + VALID[:5]
+    batch = validator.validate([read_submission(p) for p in paths])
+    for path, res in zip(paths, batch, strict=True):
+        one = validator.validate_file(path)
+        assert [i.rule_id for i in res.issues] == [i.rule_id for i in one.issues], path
+        assert res.values.equals(one.values)
+
+
+def _values(result) -> pd.DataFrame:
+    return result.values.set_index("indicator")[
+        ["unit_code", "period", "value", "note"]
+    ].sort_index()
+
+
+@pytest.mark.parametrize("path", MESSY, ids=lambda p: p.name)
+def test_messy_variants_parse_to_the_canonical_values(validator, path: Path):
+    canonical = validator.validate_file(SAMPLES / "messy" / "canonical.csv")
+    result = validator.validate_file(path)
+    assert str(result.status) == "accepted", [i.message_en for i in result.issues]
+    pd.testing.assert_frame_equal(_values(result), _values(canonical))
+    assert _values(result).loc["propaganda_participants", "value"] == 1250
+    assert _values(result).loc["crime_cases", "note"] == "Ghi chú: đã xác minh"
+
+
+def test_issue_locations_point_at_rows_and_cells(validator):
+    csv_issue = validator.validate_file(SAMPLES / "invalid" / "crime_solved_le_cases.csv").issues[0]
+    rows = (SAMPLES / "invalid" / "crime_solved_le_cases.csv").read_text().splitlines()
+    line = int(csv_issue.location.split()[1])
+    assert rows[line - 1].split(",")[2] == "crime_solved"
+    assert (csv_issue.value, csv_issue.expected) == (5, "≤ 3")
+    assert "Số vụ điều tra, khám phá = 5 lớn hơn" in csv_issue.message_vi
+    assert "correct one of them and resubmit" in csv_issue.hint_en
+    xlsx_issue = validator.validate_file(SAMPLES / "invalid" / "value_formula.xlsx").issues[0]
+    assert xlsx_issue.location.startswith("BaoCao!E") and xlsx_issue.value == "=1+1"
+
+
+def test_rate_is_not_demanded_when_the_denominator_is_zero(validator, tmp_path):
+    src = (SAMPLES / "messy" / "canonical.csv").read_text(encoding="utf-8").splitlines()
+    rows = [r for r in src if ",crime_clearance_rate," not in r]
+    rows = [
+        r.replace(",crime_cases,", ",crime_cases,X").replace(",crime_solved,", ",crime_solved,X")
+        for r in rows
+    ]
+    fixed = []
+    for r in rows:
+        parts = r.split(",")
+        if parts[2] in ("crime_cases", "crime_solved"):
+            parts[3] = "0"
+        fixed.append(",".join(parts))
+    path = tmp_path / "zero.csv"
+    path.write_text("\n".join(fixed) + "\n", encoding="utf-8")
+    result = validator.validate_file(path)
+    assert [i.rule_id for i in result.issues] == []
+
+
+def test_rate_tolerance_is_the_two_decimal_rounding(validator, tmp_path):
+    base = (SAMPLES / "invalid" / "rate_mismatch.csv").read_text(encoding="utf-8")
+    # 6 of 7 solved = 85.714...%: 85.71 is right, 85.7 is not
+    for reported, ok in (("85.71", True), ("85.72", False), ("85.7", False)):
+        path = tmp_path / f"r{reported}.csv"
+        path.write_text(
+            base.replace(",crime_clearance_rate,50,", f",crime_clearance_rate,{reported},")
+        )
+        fired = [i.rule_id for i in validator.validate_file(path).issues]
+        assert fired == ([] if ok else ["rate_mismatch"]), reported
+
+
+def test_count_written_with_a_decimal_comma_gets_a_helpful_hint(validator):
+    issue = validator.validate_file(SAMPLES / "invalid" / "count_not_integer.csv").issues[0]
+    assert issue.value == 2.5 and "1.250" in issue.hint_vi
