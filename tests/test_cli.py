@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SAMPLES
 from typer.testing import CliRunner
 
+from conftest import ROOT, SAMPLES
 from tonghop.cli import app
 
 runner = CliRunner()

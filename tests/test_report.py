@@ -1,7 +1,6 @@
 import json
 
 from conftest import SAMPLES
-
 from validations.report import render_html, render_json, render_text
 
 

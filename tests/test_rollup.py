@@ -23,6 +23,7 @@ from validations.period import parse_period
 from warehouse.rollup import (
     RollupError,
     attainment,
+    buildable_months,
     completeness,
     consolidate,
     previous_periods,
@@ -393,3 +394,17 @@ def test_likely_cause_falls_back_to_peers_and_is_omitted_without_departure(tmp_p
     # 60 vs 13 x 5 = 65: every commune reported its usual 5, so no single one is blamed
     areas = by_indicator["residential_areas"]
     assert areas.extra["likely_cause"] == [] and "Nguyên nhân" not in areas.message_vi
+
+
+@pytest.mark.parametrize(
+    ("period", "months"),
+    [
+        ("2024-06", []),
+        ("2024-Q2", ["2024-04", "2024-05", "2024-06"]),
+        ("2025-Q2", ["2025-04", "2025-05", "2025-06"]),  # all legacy
+        ("2025-Q3", ["2025-07", "2025-08", "2025-09"]),  # all two-level
+        ("2025", []),  # straddles the reform: never summed across it
+    ],
+)
+def test_multi_month_periods_are_built_within_one_structure(period, months):
+    assert buildable_months(parse_period(period), CATALOG.close_day) == months

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SAMPLES
 
+from conftest import SAMPLES
 from validations.readers import read_submission
 
 INVALID = sorted((SAMPLES / "invalid").iterdir())

@@ -468,8 +468,11 @@ class Validator:
         wide.columns = [str(c) for c in wide.columns]
         locs = dict(
             zip(
-                zip(ok["sub"].to_numpy().tolist(), ok["indicator"].to_numpy().tolist(), strict=False),
-                ok["location"].to_numpy().tolist(), strict=False,
+                zip(
+                    ok["sub"].to_numpy().tolist(), ok["indicator"].to_numpy().tolist(), strict=False
+                ),
+                ok["location"].to_numpy().tolist(),
+                strict=False,
             )
         )
         if wide.empty:

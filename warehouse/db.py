@@ -60,7 +60,7 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
-            holder = re.search(r"held in (.+)$", text.splitlines()[0])
+            holder = re.search(r"held in (.+?\(PID \d+\))", text)
             who = f" ({holder[1]})" if holder else ""
             raise WarehouseLockedError(
                 f"The warehouse file {p} is in use by another process{who}. Only one process may "

@@ -8,12 +8,14 @@ communes directly in the 2025 two-level structure (closing date >= 2025-07-01).
 Values a unit "has" for a period (its effective values, `unit_values`): those of its current
 accepted submission for that period; else, for a quarter, half-year or year that it did not
 submit directly, values built from its current monthly submissions when ALL the months are
-there (a partial sum would silently understate the counts): flows are summed over the months,
-stocks take the last month. Stock is decided without a catalog field: an indicator whose
-parent_relation is "=" (drug users under management, residential areas, safe areas, released
-prisoners, reoffenders: a parent must equal the sum of its children, which only holds for a
-head-count at a date) or a flag (drug-free commune: a state) is a stock. Rates are never summed
-or averaged: they are recomputed from the summed parts.
+there (a partial sum would silently understate the counts) and the period does not straddle
+the 2025 reform (the year 2025 closes in the two-level structure, but its first months were
+reported by legacy units, some of whose codes now name other communes). Flows are summed over
+the months, stocks take the last month. Stock is decided without a catalog field: an indicator
+whose parent_relation is "=" (drug users under management, residential areas, safe areas,
+released prisoners, reoffenders: a parent must equal the sum of its children, which only holds
+for a head-count at a date) or a flag (drug-free commune: a state) is a stock; `stocks=` overrides
+the rule. Rates are never summed or averaged: they are recomputed from the summed parts.
 
 Aggregation over children:
 - sum (counts, decimals): sum of the children's values;
@@ -26,6 +28,10 @@ A child's value is its consolidated value (fct_rollup) when it has children itse
 effective values. Where the unit has an effective value of its own, that figure is official
 (source "own") and the children's aggregate is the check (children_sum); otherwise the value is
 the children's aggregate (source "children").
+
+Across the reform: change vs the same period last year is left empty when that period was in
+the other structure, and a child's history (for the likely cause of a cross-level failure) only
+uses periods of the current structure.
 """
 
 from __future__ import annotations
@@ -142,6 +148,22 @@ def previous_periods(period: Period, n: int) -> list[Period]:
     return out
 
 
+def buildable_months(period: Period, close_day: int) -> list[str]:
+    """The months a multi-month period can be built from: none for a month, and none when the
+    period straddles the 2025 reform (a code may name another commune before and after it)."""
+    if period.kind == "M":
+        return []
+    own = structure_on(period.end(close_day))
+    months = period.month_codes()
+    if any(structure_on(parse_period(m).end(close_day)) != own for m in months):
+        return []
+    return months
+
+
+def _same_structure(periods: list[Period], structure: str, close_day: int) -> list[Period]:
+    return [p for p in periods if structure_on(p.end(close_day)) == structure]
+
+
 def _ratio(formula: str | None, n: float, d: float) -> float | None:
     if d == 0 or _nan(n) or _nan(d):
         return None
@@ -229,7 +251,7 @@ def unit_values(
     if stocks is None:
         stocks = [i.code for i in catalog.indicators.values() if is_stock(i)]
     rates = [i.code for i in catalog.indicators.values() if i.aggregation == "ratio"]
-    months = period.month_codes() if period.kind != "M" else []
+    months = buildable_months(period, catalog.close_day)
     df = con.execute(
         """
         WITH direct_units AS (
@@ -278,12 +300,12 @@ def unit_values(
 
 
 def _first_accepted(
-    con: duckdb.DuckDBPyConnection, unit_codes: list[str], period: Period
+    con: duckdb.DuckDBPyConnection, unit_codes: list[str], period: Period, close_day: int
 ) -> dict[str, datetime | None]:
     """Received units (current accepted version, or all months) -> first acceptance time."""
     if not unit_codes:
         return {}
-    months = period.month_codes() if period.kind != "M" else []
+    months = buildable_months(period, close_day)
     rows = con.execute(
         """
         SELECT unit_code, period,
@@ -325,7 +347,7 @@ def _completeness(con: duckdb.DuckDBPyConnection, ctx: _Context, catalog: Catalo
         if child_level
         else None
     )
-    got = _first_accepted(con, expected, ctx.period)
+    got = _first_accepted(con, expected, ctx.period, catalog.close_day)
     received = [c for c in expected if c in got]
     late = [
         c
@@ -529,6 +551,8 @@ def _add_change(
 ) -> None:
     """Fill change_vs_last_year: % for sums, percentage points for rates and flag shares."""
     last = ctx.period.same_period_last_year()
+    if structure_on(last.end(catalog.close_day)) != ctx.structure:
+        return  # across the 2025 reform the same code may cover another territory
     prev = con.execute(
         "SELECT indicator, value, share FROM fct_rollup WHERE unit_code = ? AND period = ?",
         [ctx.unit.code, last.code],
@@ -613,6 +637,7 @@ def _likely_causes(
     too_high: bool,
     history: int,
     names: dict[str, str],
+    close_day: int,
 ) -> list[dict[str, object]]:
     """Children ranked by how far their value departs from their own history (else peers).
 
@@ -624,7 +649,8 @@ def _likely_causes(
     if not len(part):
         return []
     vals = dict(zip(part["unit_code"], part["value"].astype(float), strict=True))
-    hist = _history(con, list(vals), indicator, previous_periods(ctx.period, history))
+    periods = _same_structure(previous_periods(ctx.period, history), ctx.structure, close_day)
+    hist = _history(con, list(vals), indicator, periods)
     peers = float(pd.Series(list(vals.values())).median())
     scored = []
     for unit, v in vals.items():
@@ -710,7 +736,9 @@ def _consistency(
         if not failed:
             continue
         too_high = kids_sum > own
-        causes = _likely_causes(con, ctx, r.indicator, kids, too_high, history, names)
+        causes = _likely_causes(
+            con, ctx, r.indicator, kids, too_high, history, names, catalog.close_day
+        )
         rel_vi = "không bằng" if rel == "=" else "nhỏ hơn"
         rel_en = "differs from" if rel == "=" else "is below"
         need_vi = "phải bằng" if rel == "=" else "phải lớn hơn hoặc bằng"
