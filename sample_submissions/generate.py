@@ -11,6 +11,8 @@ Deterministic: the same code writes the same bytes (xlsx files carry fixed times
 - invalid/<rule_id>.csv|xlsx: a valid file changed to break exactly that rule.
 - messy/: the same commune report in every variant real offices produce (must parse to the
   same values as messy/canonical.csv).
+- corrections/: valid reports sent again with a corrected figure (a new version).
+- anomalies/: a report every rule accepts but with a typo (x10) that consolidation traces.
 - unreadable/: files that must be refused with exit code 2.
 """
 
@@ -58,8 +60,14 @@ def poisson(rng: random.Random, lam: float) -> int:
         k += 1
 
 
-def own_record(level: str, rng: random.Random, *, parent: bool) -> dict[str, float]:
-    """Figures a unit handles itself; each record satisfies every part/whole rule on its own."""
+def own_record(
+    level: str, rng: random.Random, *, parent: bool, stable: random.Random
+) -> dict[str, float]:
+    """Figures a unit handles itself; each record satisfies every part/whole rule on its own.
+
+    Flows (cases, sessions...) are drawn per period from `rng`; stocks (drug users under
+    management, residential areas, released prisoners) come from the unit's own `stable`
+    generator with a small monthly drift, as they do in reality."""
     scale = {"C": 1.0, "D": 2.0, "P": 3.0}[level]
     r: dict[str, float] = {}
     cases = poisson(rng, 1.6 * scale)
@@ -95,11 +103,11 @@ def own_record(level: str, rng: random.Random, *, parent: bool) -> dict[str, flo
         ):
             r[k] = 0
     else:
-        r["drug_users_managed"] = rng.randint(4, 45)
-        areas = rng.randint(5, 18)
+        r["drug_users_managed"] = max(0, stable.randint(4, 45) + rng.randint(-2, 2))
+        areas = stable.randint(5, 18)
         r["residential_areas"] = areas
-        r["residential_areas_safe"] = rng.randint(areas // 2, areas)
-        released = rng.randint(0, 6)
+        r["residential_areas_safe"] = min(areas, stable.randint(areas // 2, areas) + rng.randint(0, 1))
+        released = max(0, stable.randint(0, 6) + rng.randint(-1, 1))
         r["released_prisoners"] = released
         r["reoffenders"] = sum(rng.random() < 0.1 for _ in range(released))
         r["drug_free_commune"] = int(r["drug_users_managed"] < 15 and dc == 0)
@@ -164,7 +172,9 @@ class Generator:
             return self.cache[key]
         on = parse_period(period).end(self.catalog.close_day)
         children = self.units.children(unit.code, on)
-        own = own_record(unit.level, rng_for(unit.code, period), parent=bool(children))
+        own = own_record(
+            unit.level, rng_for(unit.code, period), parent=bool(children), stable=rng_for(unit.code)
+        )
         level_inds = [i for i in self.catalog.for_level(unit.level) if i.kind != "rate"]
         out: dict[str, float] = {}
         kids = [self.values(c, period) for c in children]
@@ -546,6 +556,56 @@ def write_messy(gen: Generator) -> int:
     return len(list(out.iterdir()))
 
 
+# --- corrections: a second, changed version of valid reports ------------------------------
+CORRECTED = ("03387", "03388")
+
+
+def write_corrections(gen: Generator) -> int:
+    """Valid reports sent again with a corrected figure (one more case, solved)."""
+    cat = gen.catalog
+    on = parse_period(BASE_PERIOD).end(cat.close_day)
+    out = OUT / "corrections"
+    for code in CORRECTED:
+        unit = gen.units.get(code, on)
+        assert unit
+        vals = {
+            k: v
+            for k, v in gen.values(unit, BASE_PERIOD).items()
+            if cat.indicators[k].kind != "rate"
+        }
+        vals["crime_cases"] += 1
+        vals["crime_solved"] += 1
+        vals["reports_received"] += 1
+        vals["reports_resolved"] += 1
+        notes = {"crime_cases": "Bổ sung 1 vụ phát hiện sau ngày chốt số liệu"}
+        write_csv(
+            out / f"{code}_{BASE_PERIOD}.csv",
+            rows_for(code, BASE_PERIOD, with_rates(vals, cat, "C"), cat, notes),
+        )
+    return len(list(out.iterdir()))
+
+
+# --- anomalies: files every rule accepts but that are wrong --------------------------------
+TYPO_COMMUNE = "03478"  # Xã ... of Huyện Sìn Hồ (108)
+
+
+def write_anomalies(gen: Generator) -> int:
+    """A commune types an extra zero: drug users managed x10. Every intake rule passes; the
+    district's own total then disagrees with its communes' sum, and consolidation names this
+    commune as the likely cause (its value departs most from its own history)."""
+    cat = gen.catalog
+    on = parse_period(BASE_PERIOD).end(cat.close_day)
+    unit = gen.units.get(TYPO_COMMUNE, on)
+    assert unit
+    vals = dict(gen.values(unit, BASE_PERIOD))
+    vals["drug_users_managed"] *= 10
+    out = OUT / "anomalies"
+    write_csv(
+        out / f"{TYPO_COMMUNE}_{BASE_PERIOD}.csv", rows_for(TYPO_COMMUNE, BASE_PERIOD, vals, cat)
+    )
+    return len(list(out.iterdir()))
+
+
 # --- unreadable ---------------------------------------------------------------------------------
 def write_unreadable(gen: Generator) -> int:
     out = OUT / "unreadable"
@@ -574,13 +634,15 @@ def main(out: Path = ROOT) -> dict[str, int]:
     global OUT
     OUT = out
     catalog, units = load_catalog(), load_units()
-    for sub in ("valid", "invalid", "messy", "unreadable"):
+    for sub in ("valid", "invalid", "messy", "corrections", "anomalies", "unreadable"):
         shutil.rmtree(OUT / sub, ignore_errors=True)
     gen = Generator(catalog, units)
     counts = {
         "valid": write_valid(gen),
         "invalid": write_invalid(gen),
         "messy": write_messy(gen),
+        "corrections": write_corrections(gen),
+        "anomalies": write_anomalies(gen),
         "unreadable": write_unreadable(gen),
     }
     return counts

@@ -11,7 +11,7 @@ def test_committed_samples_equal_what_the_generator_writes(tmp_path):
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     gen.main(tmp_path)
-    for sub in ("valid", "invalid", "messy", "unreadable"):
+    for sub in ("valid", "invalid", "messy", "corrections", "anomalies", "unreadable"):
         cmp = filecmp.dircmp(tmp_path / sub, SAMPLES / sub)
         stack, diffs = [cmp], []
         while stack:

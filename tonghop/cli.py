@@ -128,34 +128,298 @@ def unit(
         )
 
 
+Warehouse = Annotated[
+    str | None,
+    typer.Option(
+        "--warehouse", help="DuckDB file (default: $TONGHOP_WAREHOUSE or ./data/tonghop.duckdb)."
+    ),
+]
+Period = Annotated[str, typer.Option("--period", help="Period: 2024-06, 2024-Q2, 2024-H1, 2024.")]
+UnitCode = Annotated[
+    str, typer.Option("--unit", help="Unit code, e.g. 105 (district) or 12 (province).")
+]
+Actor = Annotated[str, typer.Option("--actor", help="Who does it (recorded in the audit log).")]
+
+
+def _fail(message: str, code: int = EXIT_UNREADABLE) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _steward_errors():  # type: ignore[no-untyped-def]
+    """Exceptions that are the user's to fix, shown as one sentence instead of a traceback."""
+    from validations.catalog import CatalogError
+    from validations.period import PeriodError
+    from warehouse.approval import ApprovalError
+    from warehouse.db import WarehouseError
+    from warehouse.rollup import RollupError
+    from warehouse.staging import StagingError
+
+    return (CatalogError, PeriodError, ApprovalError, WarehouseError, RollupError, StagingError)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of submissions.")],
+    warehouse: Warehouse = None,
+    outbox: Annotated[
+        Path | None, typer.Option(help="Submitters' reports (default ./outbox).")
+    ] = None,
+    archive: Annotated[
+        Path | None, typer.Option(help="Move ingested files here after loading.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run the ingest flow: validate, stage, load into the warehouse, answer each submitter.
+
+    Exit 0 when the run completed, whatever the verdicts.
+    """
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise _fail(f"Not found: {', '.join(missing)}")
+    from flows.ingest import ingest_submissions
+
+    try:
+        res = ingest_submissions(
+            [str(p) for p in paths],
+            warehouse=warehouse,
+            outbox=str(outbox) if outbox else None,
+            archive=str(archive) if archive else None,
+        )
+    except _steward_errors() as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(res, ensure_ascii=False, indent=2, default=str))
+        return
+    for s in res["submissions"]:
+        status = "duplicate" if s["duplicate"] else s["status"]
+        typer.echo(
+            f"{status:<24} {s['unit_code'] or '?':<6} {s['period'] or '?':<8} v{s['version']}  {s['file']}"
+        )
+    for u in res["unreadable"]:
+        typer.echo(f"{'unreadable':<24} {u['file']}: {u['message_vi']}")
+    typer.echo(f"warehouse: {res['warehouse']}   reports: {res['outbox']}/")
+
+
+@app.command()
+def consolidate(
+    period: Period,
+    unit: UnitCode,
+    warehouse: Warehouse = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run the consolidate flow for a district or province: completeness, checks, rollups."""
+    from flows.consolidate import consolidate_period
+
+    try:
+        res = consolidate_period([period], unit, warehouse=warehouse)[0]
+    except _steward_errors() as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps(res, ensure_ascii=False, indent=2, default=str))
+        return
+    _print_consolidation(res)
+
+
+def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[type-arg]
+    pct = res["completeness_pct"]
+    typer.echo(
+        f"{indent}{res['unit_code']} {res['period']}: {res['received']}/{res['expected']} reported"
+        + (f" ({pct:.1f}%)" if pct is not None else "")
+        + (f", missing {', '.join(res['missing'])}" if res["missing"] else "")
+        + (f", late {', '.join(res['late'])}" if res["late"] else "")
+        + f", {res['indicators']} indicators, {len(res['issues'])} issues"
+    )
+    for issue in res["issues"]:
+        typer.echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
+    for child in res["children"]:
+        _print_consolidation(child, indent + "  ")
+
+
+def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | None) -> None:
+    from validations.catalog import load_catalog
+    from warehouse import approval
+    from warehouse.db import open_warehouse
+
+    try:
+        con = open_warehouse(warehouse)
+        try:
+            if action == "accept":
+                approval.accept(con, unit, period, actor)
+                released: list[str] = []
+            elif action == "approve":
+                approval.approve(con, unit, period, actor, close_day=load_catalog().close_day)
+                released = []
+            else:
+                released = approval.unapprove(
+                    con, unit, period, actor, close_day=load_catalog().close_day
+                )
+        finally:
+            con.close()
+    except _steward_errors() as exc:
+        raise _fail(str(exc), 1) from None
+    typer.echo(f"{action}d: {unit} {period} by {actor}")
+    for sid in released:
+        typer.echo(f"  released held version {sid}")
+
+
+@app.command()
+def approve(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+    """A district steward approves its consolidated period; it and the units below are locked."""
+    _approval("approve", unit, period, actor, warehouse)
+
+
+@app.command()
+def accept(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+    """The province accepts an approved district's period."""
+    _approval("accept", unit, period, actor, warehouse)
+
+
+@app.command()
+def unapprove(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+    """Unlock an approved period; versions held meanwhile become current."""
+    _approval("unapprove", unit, period, actor, warehouse)
+
+
+ROLLUP_COLUMNS = [
+    "unit_code",
+    "level",
+    "period",
+    "indicator",
+    "label_vi",
+    "value",
+    "numerator",
+    "denominator",
+    "share",
+    "children_sum",
+    "source",
+    "target",
+    "attainment",
+    "attainment_points",
+    "change_vs_last_year",
+    "completeness",
+]
+
+
+@app.command()
+def rollup(
+    period: Period,
+    unit: UnitCode,
+    warehouse: Warehouse = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """Print a consolidated unit's rollup (read-only; run consolidate first)."""
+    if fmt not in ("table", "csv", "json"):
+        raise _fail(f"--format must be table, csv or json, not '{fmt}'.")
+    from validations.fmt import fmt_num
+    from validations.period import PeriodError, parse_period
+    from warehouse.db import connect, warehouse_path
+
+    try:
+        code = parse_period(period).code
+    except PeriodError as exc:
+        raise _fail(str(exc)) from None
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        raise _fail(f"No warehouse at {path}: run tonghop ingest and tonghop consolidate first.")
+    try:
+        con = connect(path, read_only=True)
+        try:
+            df = con.execute(
+                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM v_rollup WHERE unit_code = ? AND period = ? "
+                "ORDER BY indicator",
+                [unit, code],
+            ).df()
+        finally:
+            con.close()
+    except _steward_errors() as exc:
+        raise _fail(str(exc)) from None
+    if df.empty:
+        raise _fail(
+            f"No rollup for {unit} {code} in {path}: run tonghop consolidate --period {code} --unit {unit}.",
+            1,
+        )
+    if fmt == "json":
+        typer.echo(df.to_json(orient="records", force_ascii=False, indent=2, date_format="iso"))
+    elif fmt == "csv":
+        from validations.report import csv_safe
+
+        typer.echo(df.map(csv_safe).to_csv(index=False), nl=False)
+    else:
+        import pandas as pd
+
+        for r in df.itertuples():
+            target = (
+                f"{r.attainment} {fmt_num(r.attainment_points)}" if pd.notna(r.attainment) else ""
+            )
+            typer.echo(f"{r.indicator:<30} {fmt_num(r.value):>12}  {r.source or '':<9} {target}")
+
+
+@app.command()
+def status(
+    period: Period,
+    unit: Annotated[
+        str | None, typer.Option("--unit", help="Only this unit and the units below it.")
+    ] = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Which units sent what for a period: versions, current status, rejections, held, approval."""
+    from validations.period import PeriodError, parse_period
+    from warehouse.db import connect, warehouse_path
+
+    try:
+        code = parse_period(period).code
+    except PeriodError as exc:
+        raise _fail(str(exc)) from None
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
+    con = connect(path, read_only=True)
+    try:
+        df = con.execute(
+            "SELECT s.unit_code, s.unit_name, s.n_versions, s.current_version, s.current_status, "
+            "s.latest_status, s.n_rejected, s.n_held, s.approval_state "
+            "FROM v_submission_status s JOIN dim_unit u ON u.unit_code = s.unit_code "
+            "AND u.structure = s.structure WHERE s.period = ? AND (? IS NULL OR s.unit_code = ? "
+            "OR u.parent_code = ? OR u.province_code = ?) ORDER BY s.unit_code",
+            [code, unit, unit, unit, unit],
+        ).df()
+    finally:
+        con.close()
+    for r in df.itertuples():
+        typer.echo(
+            f"{r.unit_code:<6} {r.unit_name:<28} v{r.current_version or '-'} {r.current_status or 'none':<23}"
+            f" latest={r.latest_status:<23} rejected={r.n_rejected} held={r.n_held}"
+            f" {r.approval_state or ''}"
+        )
+    typer.echo(f"{len(df)} units sent something for {code}")
+
+
 @app.command()
 def demo(
+    root: Annotated[
+        Path, typer.Option(help="Where the demo warehouse and reports go (recreated).")
+    ] = Path("data/demo"),
     samples: Annotated[Path, typer.Option(help="Folder of sample submissions.")] = Path(
         "sample_submissions"
     ),
-    lang: Lang = "vi",
 ) -> None:
-    """The main job: validate every sample submission and print the verdicts."""
-    from validations.readers import ReadError
-    from validations.validator import Validator
+    """The main job: a fresh warehouse from the samples, the flows run, the province rollup printed."""
+    if not (samples / "valid").is_dir():
+        raise _fail(f"{samples}/valid not found: run from the repository root or pass --samples.")
+    from flows.demo import MONTH, PROVINCE, run_demo
 
-    lang = _check_lang(lang)
-    files = sorted(p for p in samples.rglob("*") if p.suffix.lower() in (".csv", ".xlsx"))
-    if not files:
-        typer.echo(f"No .csv or .xlsx files under {samples}.", err=True)
-        raise typer.Exit(EXIT_UNREADABLE)
-    validator = Validator()
-    counts: dict[str, int] = {}
-    for path in files:
-        try:
-            res = validator.validate_file(path)
-            status = str(res.status)
-            first = res.issues[0].rule_id if res.issues else ""
-        except ReadError as exc:
-            status, first = "unreadable", (exc.message_vi if lang == "vi" else exc.message_en)
-        counts[status] = counts.get(status, 0) + 1
-        typer.echo(f"{status:<24} {path}  {first}")
-    typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    res = run_demo(root, samples, echo=typer.echo)
+    typer.echo("")
+    _print_consolidation(res["june"])
+    typer.echo("")
+    typer.echo(
+        f"Province {PROVINCE} rollup for {MONTH} (tonghop rollup --period {MONTH} --unit {PROVINCE} --warehouse {res['warehouse']}):"
+    )
+    rollup(period=MONTH, unit=PROVINCE, warehouse=res["warehouse"], fmt="table")
+    typer.echo("")
+    typer.echo(f"Warehouse: {res['warehouse']}")
+    typer.echo(f"Submitters' reports: {res['outbox']}/<unit_code>/")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from validations.catalog import Catalog
@@ -138,7 +139,48 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
-def render_html(result: ValidationResult, catalog: Catalog, lang: str = "vi") -> str:
+WAREHOUSE_TEXT = {
+    "vi": {
+        "duplicate": "Tệp này đã được nhận trước đó (phiên bản {version}); không có gì thay đổi.",
+        "held": "Số liệu kỳ này đã được phê duyệt và khóa: phiên bản {version} được giữ lại chờ mở khóa.",
+        "stored": "Đã lưu thành phiên bản {version}.",
+        "superseded": "Đã lưu thành phiên bản {version}, thay thế phiên bản {superseded}.",
+        "rejected": "Phiên bản {version} bị từ chối; phiên bản đã chấp nhận trước đó (nếu có) vẫn được giữ.",
+    },
+    "en": {
+        "duplicate": "This file was received before (version {version}); nothing changed.",
+        "held": "This period is approved and locked: version {version} is held until it is unlocked.",
+        "stored": "Stored as version {version}.",
+        "superseded": "Stored as version {version}, replacing version {superseded}.",
+        "rejected": "Version {version} is rejected; the previously accepted version (if any) is kept.",
+    },
+}
+
+
+def warehouse_line(done: Mapping[str, Any] | None, lang: str = "vi") -> str:
+    """One sentence on what the warehouse did with the submission."""
+    if not done or not done.get("version"):
+        return ""
+    t = WAREHOUSE_TEXT[lang]
+    if done.get("duplicate"):
+        key = "duplicate"
+    elif done.get("status") == "held":
+        key = "held"
+    elif done.get("status") == "rejected":
+        key = "rejected"
+    elif done.get("superseded"):
+        key = "superseded"
+    else:
+        key = "stored"
+    return t[key].format(version=done.get("version"), superseded=done.get("superseded"))
+
+
+def render_html(
+    result: ValidationResult,
+    catalog: Catalog,
+    lang: str = "vi",
+    warehouse: Mapping[str, Any] | None = None,
+) -> str:
     """A self-contained page for the submitter's outbox; every value is HTML-escaped."""
     w = WORDS[lang]
     e = html.escape
@@ -199,3 +241,13 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding
 <p>{e(w["next_rejected"] if status == Status.REJECTED else w["next_warn"])}</p>
 </body></html>
 """
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Neutralise a text cell a spreadsheet would run as a formula (CSV/DDE injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

@@ -75,6 +75,9 @@ ROLLUP_COLUMNS = [
 ]
 
 
+FLOAT_EPS = 1e-9
+
+
 class RollupError(ValueError):
     """A unit or period that cannot be consolidated."""
 
@@ -726,7 +729,9 @@ def _consistency(
         if ind.aggregation != "sum" or rel == "-" or r.source != "own" or _nan(r.children_sum):
             continue
         own, kids_sum = float(r.value), float(r.children_sum)
-        tol = max(abs_tol, rel_tol * abs(kids_sum))
+        # FLOAT_EPS absorbs binary floating-point noise in sums of decimals (1453.1 vs
+        # 1453.1000000000001); it is far below any figure the form can express.
+        tol = max(abs_tol, rel_tol * abs(kids_sum), FLOAT_EPS * max(1.0, abs(kids_sum)))
         if rel == "=":
             if not comp.complete:  # a partial sum cannot be equal: checked once all reported
                 continue

@@ -1,0 +1,97 @@
+"""consolidate_period: completeness, cross-level checks and rollups for (period, unit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+import flows  # noqa: F401  (Prefect defaults)
+from flows.settings import resolve_warehouse
+from validations.catalog import load_catalog
+from validations.units import load_units
+from warehouse.db import WarehouseLockedError, open_warehouse
+from warehouse.rollup import ConsolidationResult, consolidate
+
+
+def _retry_if_locked(task: Any, task_run: Any, state: Any) -> bool:
+    try:
+        state.result()
+    except WarehouseLockedError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def summarise(res: ConsolidationResult) -> dict[str, Any]:
+    c = res.completeness
+    return {
+        "unit_code": res.unit_code,
+        "level": res.level,
+        "period": res.period,
+        "structure": res.structure,
+        "expected": len(c.expected),
+        "received": len(c.received),
+        "missing": c.missing,
+        "late": c.late,
+        "completeness_pct": c.pct,
+        "indicators": len(res.rollup),
+        "issues": [i.to_dict() for i in res.issues],
+        "children": [summarise(ch) for ch in res.children],
+    }
+
+
+@task(
+    name="consolidate-unit",
+    retries=3,
+    retry_delay_seconds=[2, 5, 15],
+    retry_condition_fn=_retry_if_locked,
+)
+def consolidate_unit(
+    period: str,
+    unit_code: str,
+    warehouse: str,
+    catalog: str | None,
+    abs_tol: float,
+    rel_tol: float,
+    actor: str,
+) -> dict[str, Any]:
+    """The single writer: consolidate one unit (children first) in one transaction."""
+    cat, units = load_catalog(catalog), load_units()
+    con = open_warehouse(warehouse, cat, units)
+    try:
+        res = consolidate(
+            con, period, unit_code, cat, units, actor=actor, abs_tol=abs_tol, rel_tol=rel_tol
+        )
+        return summarise(res)
+    finally:
+        con.close()
+
+
+@flow(name="consolidate-period", version="1")
+def consolidate_period(
+    periods: list[str],
+    unit_code: str,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    abs_tol: float = 0.0,
+    rel_tol: float = 0.0,
+    actor: str = "consolidate",
+) -> list[dict[str, Any]]:
+    """Consolidate a district or province for one or more periods."""
+    log = get_run_logger()
+    wh = str(resolve_warehouse(warehouse))
+    out = []
+    for period in periods:
+        summary = consolidate_unit(period, unit_code, wh, catalog, abs_tol, rel_tol, actor)
+        log.info(
+            "%s %s: %s/%s children reported, %d issues",
+            unit_code,
+            period,
+            summary["received"],
+            summary["expected"],
+            len(summary["issues"]),
+        )
+        out.append(summary)
+    return out

@@ -1,0 +1,128 @@
+"""The main job on the sample data: a fresh warehouse for Lai Châu, filled by the real flows.
+
+The scenario replays a reporting season with realistic arrival times:
+- 2024-01 .. 2024-05: every commune, district and the province report on time (history);
+- 2024-06: two communes never report, three communes and one district report late, a commune
+  of Sìn Hồ types an extra zero (consolidation traces the district's disagreement to it), commune
+  03386 first sends a file the rules reject and then a corrected one, commune 03387 sends a
+  correction after its first accepted report (a new version supersedes the old one);
+- the province is consolidated for every month (districts first), then district 105 approves
+  June and the province accepts it; a later correction from commune 03388 is then *held*;
+- 2025-07: the two-level structure, communes consolidated straight into the province.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from flows.consolidate import consolidate_period
+from flows.ingest import ingest_submissions
+from validations.catalog import load_catalog
+from validations.period import parse_period
+
+PROVINCE = "12"
+HISTORY = [f"2024-{m:02d}" for m in range(1, 6)]
+MONTH = "2024-06"
+TWO_LEVEL = "2025-07"
+MISSING = ("03394", "03430")  # Tam Đường communes that never report in June
+TYPO = "03478"  # a Sìn Hồ commune types an extra zero (sample_submissions/anomalies/)
+LATE = ("03400", "03421", "03424")
+LATE_DISTRICT = "112"
+REJECTED_THEN_CORRECTED = "03386"
+CORRECTED = "03387"
+HELD = "03388"
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".csv", ".xlsx"))
+
+
+def _period_of(f: Path) -> str:
+    """Sample files are named <unit_code>_<period>.<ext>."""
+    return f.stem.split("_", 1)[1]
+
+
+def _at(period: str, days_after_close: float, hour: int = 9) -> datetime:
+    close = parse_period(period).end(load_catalog().close_day)
+    return datetime.combine(close, time(hour)) + timedelta(days=days_after_close)
+
+
+def run_demo(
+    root: str | Path = "data/demo",
+    samples: str | Path = "sample_submissions",
+    echo: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Build the demo warehouse from scratch and return what happened."""
+    root, samples = Path(root), Path(samples)
+    shutil.rmtree(root, ignore_errors=True)
+    wh, outbox, staging = root / "tonghop.duckdb", root / "outbox", root / "staging"
+    common = {"warehouse": str(wh), "outbox": str(outbox), "staging": str(staging)}
+    runs: list[dict[str, Any]] = []
+
+    def ingest(label: str, files: list[Path], received: dict[str, datetime]) -> None:
+        res = ingest_submissions([str(f) for f in files], received_at=received, **common)
+        runs.append(res)
+        counts = Counter("duplicate" if s["duplicate"] else s["status"] for s in res["submissions"])
+        echo(
+            f"  {label}: {len(files)} files -> "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        )
+
+    echo(f"Building the demo warehouse in {root}/ (Prefect flows on the local ephemeral server)")
+    valid = samples / "valid"
+    history = [f for p in HISTORY for f in _files(valid / p)]
+    ingest("2024-01..05 on time", history, {str(f): _at(_period_of(f), 1) for f in history})
+
+    june = _files(valid / MONTH)
+    skip = {f"{c}_{MONTH}" for c in (*MISSING, *LATE)} | {f"{LATE_DISTRICT}_{MONTH}"}
+    first_wave = [f for f in june if f.stem not in skip]
+    rejected = samples / "invalid" / "crime_solved_le_cases.csv"  # commune 03386, June
+    typo = samples / "anomalies" / f"{TYPO}_{MONTH}.csv"
+    wave1 = [rejected, typo] + [
+        f
+        for f in first_wave
+        if f.stem not in (f"{REJECTED_THEN_CORRECTED}_{MONTH}", f"{TYPO}_{MONTH}")
+    ]
+    ingest("2024-06 first wave (one rejected)", wave1, {str(f): _at(MONTH, 1) for f in wave1})
+
+    fixes = [f for f in first_wave if f.stem == f"{REJECTED_THEN_CORRECTED}_{MONTH}"]
+    fixes.append(samples / "corrections" / f"{CORRECTED}_{MONTH}.csv")
+    ingest("2024-06 corrections", fixes, {str(f): _at(MONTH, 2) for f in fixes})
+
+    late = [
+        f for f in june if f.stem in {f"{c}_{MONTH}" for c in LATE} | {f"{LATE_DISTRICT}_{MONTH}"}
+    ]
+    ingest("2024-06 late reports", late, {str(f): _at(MONTH, 9) for f in late})
+
+    reform = _files(valid / TWO_LEVEL)
+    ingest("2025-07 two-level structure", reform, {str(f): _at(TWO_LEVEL, 1) for f in reform})
+
+    summaries = consolidate_period(HISTORY + [MONTH, TWO_LEVEL], PROVINCE, warehouse=str(wh))
+    june_summary = next(s for s in summaries if s["period"] == MONTH)
+    echo(f"  consolidated province {PROVINCE} for {len(summaries)} periods (districts first)")
+
+    from warehouse.approval import accept, approve
+    from warehouse.db import open_warehouse
+
+    con = open_warehouse(wh)
+    try:
+        approve(con, "105", MONTH, actor="steward.105")
+        accept(con, "105", MONTH, actor="steward.12")
+    finally:
+        con.close()
+    echo(f"  district 105 approved {MONTH}; province {PROVINCE} accepted it")
+    held = [samples / "corrections" / f"{HELD}_{MONTH}.csv"]
+    ingest("2024-06 correction after approval", held, {str(f): _at(MONTH, 12) for f in held})
+    return {
+        "root": str(root),
+        "warehouse": str(wh),
+        "outbox": str(outbox),
+        "runs": runs,
+        "consolidation": summaries,
+        "june": june_summary,
+    }

@@ -1,0 +1,158 @@
+"""ingest_submissions: files -> batch validation -> immutable staging Parquet -> warehouse.
+
+One Prefect task per *batch* of files (never one per file: at 10,000 communes the
+orchestration overhead would dwarf the work). The warehouse is written by one task only (the
+single DuckDB writer); staging batches are immutable, so a crash between staging and loading
+is recovered by the next run, which loads every pending batch first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+import flows  # noqa: F401  (Prefect defaults)
+from flows.settings import resolve_outbox, resolve_staging, resolve_warehouse
+from validations.catalog import load_catalog
+from validations.intake import BatchOutcome, expand_paths, validate_paths
+from validations.outbox import write_reports, write_unreadable
+from validations.units import load_units
+from validations.validator import Validator
+from warehouse.db import WarehouseLockedError, now, open_warehouse
+from warehouse.staging import write_staging
+from warehouse.store import load_batch, pending_batches
+
+
+def _retry_if_locked(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry the load only when another process holds the warehouse file."""
+    try:
+        state.result()
+    except WarehouseLockedError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="validate-batch", retries=1, retry_delay_seconds=2)
+def validate_batch(paths: list[str], catalog: str | None = None) -> BatchOutcome:
+    """Read and validate a batch of files in one vectorised pass."""
+    return validate_paths(list(paths), Validator(catalog=load_catalog(catalog)))
+
+
+@task(name="stage-batch", retries=2, retry_delay_seconds=2)
+def stage_batch(
+    outcome: BatchOutcome,
+    staging_dir: str,
+    batch_id: str,
+    received_at: dict[str, datetime] | datetime | None,
+) -> str:
+    """Write the batch's accepted and rejected submissions to immutable Parquet files."""
+    return str(write_staging(outcome.results, staging_dir, batch_id, outcome.hashes, received_at))
+
+
+@task(
+    name="load-warehouse",
+    retries=3,
+    retry_delay_seconds=[2, 5, 15],
+    retry_condition_fn=_retry_if_locked,
+)
+def load_warehouse(
+    staging_dir: str, warehouse: str, catalog: str | None, actor: str
+) -> list[dict[str, Any]]:
+    """The single writer: load every pending staging batch, each in one transaction."""
+    con = open_warehouse(warehouse, load_catalog(catalog), load_units())
+    try:
+        cat = load_catalog(catalog)
+        out: list[dict[str, Any]] = []
+        for batch in pending_batches(con, staging_dir):
+            for o in load_batch(con, batch, actor=actor, close_day=cat.close_day):
+                out.append(asdict(o) | {"batch": batch.name})
+        return out
+    finally:
+        con.close()
+
+
+@task(name="write-reports")
+def write_outbox(
+    outbox: str, outcome: BatchOutcome, loaded: list[dict[str, Any]], catalog: str | None
+) -> int:
+    """Each submitter's HTML and JSON report, plus the unreadable files' messages."""
+    by_file = {o["file_name"]: o for o in loaded if o.get("file_name")}
+    done = {r.path: by_file.get(r.path, {}) for r in outcome.results}
+    paths = write_reports(outbox, outcome.results, done, load_catalog(catalog))
+    paths += write_unreadable(outbox, outcome.unreadable)
+    return len(paths)
+
+
+@flow(name="ingest-submissions", version="1")
+def ingest_submissions(
+    paths: list[str],
+    warehouse: str | None = None,
+    staging: str | None = None,
+    outbox: str | None = None,
+    batch_size: int = 2000,
+    received_at: dict[str, datetime] | datetime | None = None,
+    archive: str | None = None,
+    catalog: str | None = None,
+    actor: str = "ingest",
+) -> dict[str, Any]:
+    """Ingest submission files (or folders of them) into the warehouse and answer submitters."""
+    log = get_run_logger()
+    wh = resolve_warehouse(warehouse)
+    stage_dir = resolve_staging(staging, wh)
+    out_dir = resolve_outbox(outbox)
+    files = [str(p) for p in expand_paths(list(paths))]
+    log.info("ingest: %d files in batches of %d", len(files), batch_size)
+    chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
+    futures = [validate_batch.submit(chunk, catalog) for chunk in chunks]
+    outcome = BatchOutcome()
+    for fut in futures:
+        part = fut.result()
+        outcome.results += part.results
+        outcome.unreadable += part.unreadable
+        outcome.hashes |= part.hashes
+    batch_id = f"{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    if outcome.results:
+        stage_batch(outcome, str(stage_dir), batch_id, received_at)
+    loaded = load_warehouse(str(stage_dir), str(wh), catalog, actor)
+    mine = [o for o in loaded if o["batch"] == batch_id]
+    write_outbox(str(out_dir), outcome, mine, catalog)
+    if archive:
+        _archive(files, outcome, Path(archive) / batch_id)
+    subs = [
+        {
+            "file": o["file_name"],
+            "unit_code": o["unit_code"],
+            "period": o["period"],
+            "version": o["version"],
+            "status": o["status"],
+            "duplicate": o["duplicate"],
+            "superseded": o["superseded"],
+        }
+        for o in mine
+    ]
+    return {
+        "batch_id": batch_id,
+        "files": len(files),
+        "submissions": subs,
+        "unreadable": [u.to_dict() for u in outcome.unreadable],
+        "other_batches_loaded": sorted({o["batch"] for o in loaded} - {batch_id}),
+        "warehouse": str(wh),
+        "outbox": str(out_dir),
+    }
+
+
+def _archive(files: list[str], outcome: BatchOutcome, dest: Path) -> None:
+    """Move processed files out of the inbox (only after the warehouse load succeeded)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in files:
+        src = Path(f)
+        if src.exists():
+            shutil.move(str(src), dest / src.name)
