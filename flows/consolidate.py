@@ -69,6 +69,18 @@ def consolidate_unit(
         con.close()
 
 
+def resolve_periods(periods: list[str], catalog: str | None = None) -> list[str]:
+    """'latest' stands for the most recently closed month (for scheduled runs)."""
+    from validations.period import latest_closed_month
+    from validations.validator import default_today
+
+    close_day = load_catalog(catalog).close_day
+    return [
+        latest_closed_month(default_today(), close_day).code if p == "latest" else p
+        for p in periods
+    ]
+
+
 @flow(name="consolidate-period", version="1")
 def consolidate_period(
     periods: list[str],
@@ -83,7 +95,7 @@ def consolidate_period(
     log = get_run_logger()
     wh = str(resolve_warehouse(warehouse))
     out = []
-    for period in periods:
+    for period in resolve_periods(periods, catalog):
         summary = consolidate_unit(period, unit_code, wh, catalog, abs_tol, rel_tol, actor)
         log.info(
             "%s %s: %s/%s children reported, %d issues",

@@ -106,7 +106,9 @@ def own_record(
         r["drug_users_managed"] = max(0, stable.randint(4, 45) + rng.randint(-2, 2))
         areas = stable.randint(5, 18)
         r["residential_areas"] = areas
-        r["residential_areas_safe"] = min(areas, stable.randint(areas // 2, areas) + rng.randint(0, 1))
+        r["residential_areas_safe"] = min(
+            areas, stable.randint(areas // 2, areas) + rng.randint(0, 1)
+        )
         released = max(0, stable.randint(0, 6) + rng.randint(-1, 1))
         r["released_prisoners"] = released
         r["reoffenders"] = sum(rng.random() < 0.1 for _ in range(released))

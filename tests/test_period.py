@@ -45,3 +45,11 @@ def test_months_and_same_period_last_year():
     assert parse_period("2024-H1").month_codes() == [f"2024-0{m}" for m in range(1, 7)]
     assert parse_period("2024-Q2").same_period_last_year().code == "2023-Q2"
     assert parse_period("2024-06").label_vi == "tháng 06/2024"
+
+
+def test_latest_closed_month_follows_the_closing_day():
+    from validations.period import latest_closed_month
+
+    assert latest_closed_month(date(2026, 11, 22)).code == "2026-11"
+    assert latest_closed_month(date(2026, 11, 13)).code == "2026-10"
+    assert latest_closed_month(date(2026, 1, 10)).code == "2025-12"

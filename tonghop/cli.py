@@ -206,13 +206,21 @@ def consolidate(
     period: Period,
     unit: UnitCode,
     warehouse: Warehouse = None,
+    abs_tol: Annotated[
+        float, typer.Option("--abs-tol", help="Cross-level difference tolerated, absolute.")
+    ] = 0.0,
+    rel_tol: Annotated[
+        float, typer.Option("--rel-tol", help="Cross-level difference tolerated, share of the sum.")
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run the consolidate flow for a district or province: completeness, checks, rollups."""
     from flows.consolidate import consolidate_period
 
     try:
-        res = consolidate_period([period], unit, warehouse=warehouse)[0]
+        res = consolidate_period(
+            [period], unit, warehouse=warehouse, abs_tol=abs_tol, rel_tol=rel_tol
+        )[0]
     except _steward_errors() as exc:
         raise _fail(str(exc)) from None
     if as_json:

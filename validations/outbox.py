@@ -59,7 +59,9 @@ def write_reports(
         unit = safe_name(res.unit_code or "unknown")
         version = done.get("version")
         stem = safe_name(
-            f"{res.period or 'unknown'}_v{version}" if version else f"{res.period}_{Path(res.path).stem}"
+            f"{res.period or 'unknown'}_v{version}"
+            if version
+            else f"{res.period}_{Path(res.path).stem}"
         )
         data = res.to_dict(lang) | {"warehouse": done}
         jpath = root / unit / f"{stem}.json"

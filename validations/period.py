@@ -122,3 +122,11 @@ def normalise_period(text: object) -> str | None:
         return parse_period(text).code
     except PeriodError:
         return None
+
+
+def latest_closed_month(today: date, close_day: int = DEFAULT_CLOSE_DAY) -> Period:
+    """The most recent monthly period whose closing date is on or before `today`."""
+    y, m = today.year, today.month
+    if today.day < close_day:
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return Period(y, "M", m)

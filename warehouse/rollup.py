@@ -50,6 +50,7 @@ from validations.issue import Issue, Severity
 from validations.period import Period, PeriodError, parse_period
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, ReferenceUnits, Unit, structure_on
 from warehouse.db import now
+from warehouse.store import pause_for_test
 
 RULE_CROSS_LEVEL = "cross_level_total"
 MIN_DEPARTURE = 0.2  # a likely cause is at least 20% above (or below) its own baseline
@@ -964,6 +965,7 @@ def consolidate(
     con.execute("BEGIN TRANSACTION")
     try:
         result = _consolidate_tree(con, ctx, catalog, units, actor, at, opts)
+        pause_for_test()  # test hook ($TONGHOP_TEST_PAUSE_IN_TXN): SIGKILL before COMMIT
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

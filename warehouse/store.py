@@ -39,6 +39,7 @@ from warehouse.db import now
 from warehouse.staging import MANIFEST, read_manifest
 
 PAUSE_ENV = "TONGHOP_TEST_PAUSE_IN_TXN"
+PAUSE_MARKER_ENV = "TONGHOP_TEST_PAUSE_MARKER"
 ACCEPTED_STATES = ("accepted", "accepted_with_warnings")
 LOCKING_STATES = ("approved", "accepted")
 
@@ -161,10 +162,16 @@ def promote_current(
     con.execute("DROP TABLE _promo")
 
 
-def _pause_for_test() -> None:
-    """Test hook: sleep inside the transaction so a test can SIGKILL the loader mid-load."""
+def pause_for_test() -> None:
+    """Test hook: sleep inside the transaction so a test can SIGKILL the writer mid-write.
+
+    Called just before COMMIT by load_batch and warehouse.rollup.consolidate. When
+    $TONGHOP_TEST_PAUSE_MARKER names a file, it is created first (tests poll for it)."""
     pause = os.environ.get(PAUSE_ENV)
     if pause:
+        marker = os.environ.get(PAUSE_MARKER_ENV)
+        if marker:
+            Path(marker).touch()
         print("TONGHOP_PAUSED", flush=True)
         print("TONGHOP_PAUSED", file=sys.stderr, flush=True)
         time.sleep(float(pause))
@@ -317,7 +324,7 @@ def load_batch(
         )
         for table in ("_stg", "_match", "_numbered", "_new"):
             con.execute(f"DROP TABLE {table}")
-        _pause_for_test()
+        pause_for_test()
         con.execute("COMMIT")
     except BaseException as exc:
         con.execute("ROLLBACK")
