@@ -404,6 +404,85 @@ def status(
 
 
 @app.command()
+def report(
+    period: Period,
+    unit: UnitCode,
+    fmt: Annotated[str, typer.Option("--format", help="md, html or xlsx.")] = "md",
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="File to write (Markdown goes to stdout without it)."),
+    ] = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """The period's summary as the province publishes it: sentences, tables, charts."""
+    if fmt not in ("md", "html", "xlsx"):
+        raise _fail(f"--format must be md, html or xlsx, not '{fmt}'.")
+    if fmt == "xlsx" and output is None:
+        raise _fail("An xlsx report needs -o FILE.xlsx.")
+    from validations.catalog import load_catalog
+    from validations.units import load_units
+    from warehouse.db import connect, warehouse_path
+    from warehouse.summary import (
+        SummaryError,
+        build_summary,
+        render_html,
+        render_markdown,
+        write_xlsx,
+    )
+
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
+    units = load_units()
+    try:
+        con = connect(path, read_only=True)
+        try:
+            summary = build_summary(con, period, unit, load_catalog(), units)
+        finally:
+            con.close()
+    except (SummaryError, *_steward_errors()) as exc:
+        raise _fail(str(exc), 1) from None
+    if fmt == "xlsx":
+        assert output is not None
+        write_xlsx(summary, units, output)
+        typer.echo(f"Đã ghi / written: {output}")
+        return
+    text = render_markdown(summary, units) if fmt == "md" else render_html(summary, units)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"Đã ghi / written: {output}")
+
+
+@app.command()
+def export(
+    period: Period,
+    unit: UnitCode,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the Parquet files.")],
+    warehouse: Warehouse = None,
+) -> None:
+    """Export a period's views for the unit and the units below it as Parquet (read-only)."""
+    from warehouse.db import connect, warehouse_path
+    from warehouse.export import ExportError, export_period
+
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
+    try:
+        con = connect(path, read_only=True)
+        try:
+            counts = export_period(con, period, unit, output)
+        finally:
+            con.close()
+    except (ExportError, *_steward_errors()) as exc:
+        raise _fail(str(exc), 1) from None
+    for name, n in counts.items():
+        typer.echo(f"{name:<18} {n:>6} rows  {output / name}/")
+
+
+@app.command()
 def demo(
     root: Annotated[
         Path, typer.Option(help="Where the demo warehouse and reports go (recreated).")

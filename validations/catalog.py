@@ -42,6 +42,19 @@ RULE_KINDS = {
     "rate_consistency",
     "compare",
 }
+OUTLIER_METHODS = {"history", "peers"}
+# Outlier thresholds and their defaults (validations/outliers.py explains each); an entry of the
+# catalog's `outliers:` section may set any of them.
+OUTLIER_THRESHOLDS: dict[str, float] = {
+    "history_periods": 12,
+    "min_history": 4,
+    "min_peers": 5,
+    "z": 3.0,
+    "modified_z": 3.5,
+    "ratio": 5.0,
+    "min_difference": 10.0,
+}
+OUTLIER_MESSAGES = ("message", "message_low", "message_to_zero", "message_from_zero")
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([a-z][a-z0-9_]*)\s*$")
 _WHEN = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -141,6 +154,34 @@ class Rule:
         return tuple(dict.fromkeys(codes))
 
 
+@dataclass(frozen=True, slots=True)
+class OutlierRule:
+    """A warning on a value far from the unit's own history or from its peers (`outliers:`).
+
+    `method` is "history" (the unit's previous periods of the same kind) or "peers" (the other
+    units with the same parent, same period). Texts: `message` (higher than usual),
+    `message_low` (lower), `message_to_zero` (0 where the usual value is not),
+    `message_from_zero` (a value where the usual one is 0), each in vi and en, plus hints.
+    """
+
+    id: str
+    method: str
+    severity: str
+    history_periods: int
+    min_history: int
+    min_peers: int
+    z: float
+    modified_z: float
+    ratio: float
+    min_difference: float
+    texts: dict[str, str]
+    exclude: tuple[str, ...] = ()
+
+    def text(self, key: str, lang: str = "vi") -> str:
+        """`message`, `message_low`, `message_to_zero`, `message_from_zero` or `hint`."""
+        return self.texts[f"{key}_{lang}"]
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Indicators by code, rules by id, groups, calendar; where it was loaded from."""
@@ -152,6 +193,7 @@ class Catalog:
     groups: dict[str, dict[str, str]]
     close_day: int = 14
     deadline_days: dict[str, int] = field(default_factory=dict)
+    outlier_rules: dict[str, OutlierRule] = field(default_factory=dict)
 
     def for_level(self, level: str) -> list[Indicator]:
         return [i for i in self.indicators.values() if level in i.levels]
@@ -193,7 +235,7 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     base = _read((path.parent / str(inc)).resolve(), (*seen, path))
     merged = dict(base)
     for key, value in data.items():
-        if key in ("indicators", "rules"):
+        if key in ("indicators", "rules", "outliers"):
             ident = "code" if key == "indicators" else "id"
             by_id = {e.get(ident): dict(e) for e in base.get(key, []) if isinstance(e, dict)}
             for entry in value or []:
@@ -329,6 +371,64 @@ def _rule(entry: dict[str, Any], where: str, codes: set[str]) -> Rule:
     )
 
 
+def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> OutlierRule:
+    rid = _need(entry, "id", where)
+    where = f"{where} '{rid}'"
+    if not _CODE.match(str(rid)):
+        raise CatalogError(f"{where}: id must be lower_snake_case")
+    known = {"id", "method", "severity", "exclude", *OUTLIER_THRESHOLDS}
+    known |= {f"{m}_{lang}" for m in (*OUTLIER_MESSAGES, "hint") for lang in ("vi", "en")}
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(known)}")
+    method = _need(entry, "method", where)
+    if method not in OUTLIER_METHODS:
+        raise CatalogError(f"{where}: method '{method}' is not one of {sorted(OUTLIER_METHODS)}")
+    severity = entry.get("severity", "warning")
+    if severity != "warning":
+        raise CatalogError(f"{where}: severity must be 'warning' (an outlier never rejects)")
+    values: dict[str, float] = {}
+    for key, default in OUTLIER_THRESHOLDS.items():
+        raw = entry.get(key, default)
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw:
+            raise CatalogError(f"{where}: {key} must be a number, not {raw!r}")
+        values[key] = float(raw)
+    for key in ("history_periods", "min_history", "min_peers"):
+        if not values[key].is_integer():
+            raise CatalogError(f"{where}: {key} must be a whole number")
+    if values["min_history"] < 2 or values["history_periods"] < values["min_history"]:
+        raise CatalogError(f"{where}: need 2 <= min_history <= history_periods")
+    if values["min_peers"] < 2:
+        raise CatalogError(f"{where}: min_peers must be at least 2")
+    if values["ratio"] <= 1:
+        raise CatalogError(f"{where}: ratio must be above 1 (5 means 5 times or 1/5 of usual)")
+    if min(values["z"], values["modified_z"]) <= 0 or values["min_difference"] < 0:
+        raise CatalogError(f"{where}: z and modified_z must be > 0, min_difference >= 0")
+    texts = {
+        f"{m}_{lang}": str(_need(entry, f"{m}_{lang}", where))
+        for m in OUTLIER_MESSAGES
+        for lang in ("vi", "en")
+    }
+    texts |= {f"hint_{lang}": str(entry.get(f"hint_{lang}") or "") for lang in ("vi", "en")}
+    exclude = entry.get("exclude") or []
+    if not isinstance(exclude, list) or any(c not in codes for c in exclude):
+        raise CatalogError(f"{where}: exclude must list known indicator codes")
+    return OutlierRule(
+        id=str(rid),
+        method=str(method),
+        severity=str(severity),
+        history_periods=int(values["history_periods"]),
+        min_history=int(values["min_history"]),
+        min_peers=int(values["min_peers"]),
+        z=values["z"],
+        modified_z=values["modified_z"],
+        ratio=values["ratio"],
+        min_difference=values["min_difference"],
+        texts=texts,
+        exclude=tuple(str(c) for c in exclude),
+    )
+
+
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Load and check a catalog file (default: the national default form)."""
     p = Path(path) if path else DEFAULT_CATALOG
@@ -372,6 +472,18 @@ def _load(path: Path) -> Catalog:
             raise CatalogError(
                 f"{path}: no rule of kind '{needed}' (every built-in check needs one)"
             )
+    raw_out = data.get("outliers") or []
+    if not isinstance(raw_out, list):
+        raise CatalogError(f"{path}: 'outliers' must be a list of outlier rules")
+    outlier_rules: dict[str, OutlierRule] = {}
+    for n, entry in enumerate(raw_out, 1):
+        where = f"{path}: outliers[{n}]"
+        if not isinstance(entry, dict):
+            raise CatalogError(f"{where}: each outlier rule is a mapping")
+        orule = _outlier_rule(entry, where, codes)
+        if orule.id in outlier_rules or orule.id in rules:
+            raise CatalogError(f"{where}: duplicate rule id '{orule.id}'")
+        outlier_rules[orule.id] = orule
     cal = data.get("calendar") or {}
     close_day = int(cal.get("close_day", 14))
     if not 1 <= close_day <= 28:
@@ -384,4 +496,5 @@ def _load(path: Path) -> Catalog:
         groups=groups,
         close_day=close_day,
         deadline_days={str(k): int(v) for k, v in (cal.get("deadline_days") or {}).items()},
+        outlier_rules=outlier_rules,
     )
