@@ -118,6 +118,8 @@ def run_demo(
     echo(f"  district 105 approved {MONTH}; province {PROVINCE} accepted it")
     held = [samples / "corrections" / f"{HELD}_{MONTH}.csv"]
     ingest("2024-06 correction after approval", held, {str(f): _at(MONTH, 12) for f in held})
+    reports = write_reports(wh, root / "reports", [(MONTH, PROVINCE), ("2024-H1", PROVINCE)])
+    echo(f"  wrote the province's summaries for {MONTH} and 2024-H1 (md, html, xlsx)")
     return {
         "root": str(root),
         "warehouse": str(wh),
@@ -125,4 +127,28 @@ def run_demo(
         "runs": runs,
         "consolidation": summaries,
         "june": june_summary,
+        "reports": reports,
     }
+
+
+def write_reports(wh: Path, folder: Path, which: list[tuple[str, str]]) -> list[str]:
+    """The period summaries as the province publishes them, in the three formats."""
+    from validations.units import load_units
+    from warehouse.db import connect
+    from warehouse.summary import build_summary, render_html, render_markdown, write_xlsx
+
+    units, catalog = load_units(), load_catalog()
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    con = connect(wh, read_only=True)
+    try:
+        for period, unit in which:
+            s = build_summary(con, period, unit, catalog, units)
+            stem = folder / f"{unit}_{period}"
+            stem.with_suffix(".md").write_text(render_markdown(s, units), encoding="utf-8")
+            stem.with_suffix(".html").write_text(render_html(s, units), encoding="utf-8")
+            write_xlsx(s, units, stem.with_suffix(".xlsx"))
+            out += [str(stem.with_suffix(x)) for x in (".md", ".html", ".xlsx")]
+    finally:
+        con.close()
+    return out

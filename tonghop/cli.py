@@ -507,6 +507,7 @@ def demo(
     typer.echo("")
     typer.echo(f"Warehouse: {res['warehouse']}")
     typer.echo(f"Submitters' reports: {res['outbox']}/<unit_code>/")
+    typer.echo("Province summaries: " + ", ".join(res["reports"]))
 
 
 def main() -> None:

@@ -176,6 +176,7 @@ class OutlierRule:
     min_difference: float
     texts: dict[str, str]
     exclude: tuple[str, ...] = ()
+    min_difference_for: dict[str, float] = field(default_factory=dict)
 
     def text(self, key: str, lang: str = "vi") -> str:
         """`message`, `message_low`, `message_to_zero`, `message_from_zero` or `hint`."""
@@ -376,7 +377,7 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
     where = f"{where} '{rid}'"
     if not _CODE.match(str(rid)):
         raise CatalogError(f"{where}: id must be lower_snake_case")
-    known = {"id", "method", "severity", "exclude", *OUTLIER_THRESHOLDS}
+    known = {"id", "method", "severity", "exclude", "min_difference_for", *OUTLIER_THRESHOLDS}
     known |= {f"{m}_{lang}" for m in (*OUTLIER_MESSAGES, "hint") for lang in ("vi", "en")}
     unknown = sorted(set(entry) - known)
     if unknown:
@@ -413,6 +414,14 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
     exclude = entry.get("exclude") or []
     if not isinstance(exclude, list) or any(c not in codes for c in exclude):
         raise CatalogError(f"{where}: exclude must list known indicator codes")
+    floors = entry.get("min_difference_for") or {}
+    if not isinstance(floors, dict):
+        raise CatalogError(f"{where}: min_difference_for maps indicator codes to numbers")
+    for code, floor in floors.items():
+        if code not in codes:
+            raise CatalogError(f"{where}: min_difference_for: unknown indicator '{code}'")
+        if isinstance(floor, bool) or not isinstance(floor, int | float) or not floor >= 0:
+            raise CatalogError(f"{where}: min_difference_for.{code} must be a number >= 0")
     return OutlierRule(
         id=str(rid),
         method=str(method),
@@ -426,6 +435,7 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
         min_difference=values["min_difference"],
         texts=texts,
         exclude=tuple(str(c) for c in exclude),
+        min_difference_for={str(k): float(v) for k, v in floors.items()},
     )
 
 

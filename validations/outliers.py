@@ -176,15 +176,16 @@ def judge(scores: pd.DataFrame, rule: OutlierRule) -> pd.Series:
     enough = scores["n"] >= (rule.min_history if rule.method == "history" else rule.min_peers)
     high = ratio >= rule.ratio
     low = ratio <= 1.0 / rule.ratio
-    material = (high | low) & ((x - med).abs() >= max(rule.min_difference, 1e-12))
-    mz_hit = scores["modified_z"].abs() > rule.modified_z
+    floor = scores["indicator"].map(rule.min_difference_for).fillna(rule.min_difference)
+    material = (high | low) & ((x - med).abs() >= floor.clip(lower=1e-12))
+    z, mz = scores["z"], scores["modified_z"]
+    mz_ok = mz.isna() | (mz.abs() > rule.modified_z)
     if rule.method == "history":
-        unusual = mz_hit | (scores["z"].abs() > rule.z)
-        no_spread = scores["z"].isna() & scores["modified_z"].isna()
+        # both scores agree where defined; with no spread at all the ratio decides alone
+        unusual = (z.isna() | (z.abs() > rule.z)) & mz_ok
     else:
-        unusual = mz_hit
-        no_spread = scores["modified_z"].isna()
-    hit = enough & x.notna() & material & (unusual | no_spread)
+        unusual = mz_ok
+    hit = enough & x.notna() & material & unusual
     direction = pd.Series("", index=scores.index, dtype=object)
     direction[hit & high] = HIGH
     direction[hit & low] = LOW
