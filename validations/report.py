@@ -236,6 +236,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding
 <p>{e(w["file"])}: {e(result.path)}<br>{e(w["unit"])}: {e(unit_line(result, lang))}<br>
 {e(w["period"])}: {e(result.period or w["unknown"])}<br>
 {len(result.errors)} {e(w["errors"])}, {len(result.warnings)} {e(w["warnings"])}</p>
+<p class="warehouse">{e(warehouse_line(warehouse, lang))}</p>
 <h2>{e(w["problems"])}</h2>
 {table}
 <p>{e(w["next_rejected"] if status == Status.REJECTED else w["next_warn"])}</p>
