@@ -7,10 +7,11 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 import flows  # noqa: F401  (Prefect defaults)
-from flows.settings import resolve_warehouse
+from flows.settings import resolve_data_docs, resolve_warehouse
 from validations.catalog import load_catalog
 from validations.units import load_units
 from warehouse.db import WarehouseLockedError, open_warehouse
+from warehouse.quality import run_checkpoint
 from warehouse.rollup import ConsolidationResult, consolidate
 
 
@@ -69,6 +70,35 @@ def consolidate_unit(
         con.close()
 
 
+@task(
+    name="quality-checkpoint",
+    retries=3,
+    retry_delay_seconds=[2, 5, 15],
+    retry_condition_fn=_retry_if_locked,
+)
+def quality_checkpoint(
+    period: str, unit_code: str, warehouse: str, catalog: str | None, docs_dir: str
+) -> dict[str, Any]:
+    """The Great Expectations checkpoint over the consolidated period (warehouse.quality):
+    Data Docs into docs_dir, failures stored as gx_ issues of the tree."""
+    cat = load_catalog(catalog)
+    con = open_warehouse(warehouse)
+    try:
+        res = run_checkpoint(con, period, unit_code, cat, docs_dir, load_units())
+    finally:
+        con.close()
+    get_run_logger().info(
+        "%s %s: quality checkpoint %s (%d expectations failed, %d issues); Data Docs: %s",
+        unit_code,
+        period,
+        "passed" if res.success else "FAILED",
+        res.failed_expectations,
+        len(res.issues),
+        res.docs_index,
+    )
+    return res.summary()
+
+
 def resolve_periods(periods: list[str], catalog: str | None = None) -> list[str]:
     """'latest' stands for the most recently closed month (for scheduled runs)."""
     from validations.period import latest_closed_month
@@ -90,13 +120,22 @@ def consolidate_period(
     abs_tol: float = 0.0,
     rel_tol: float = 0.0,
     actor: str = "consolidate",
+    docs_dir: str | None = None,
+    quality: bool = True,
 ) -> list[dict[str, Any]]:
-    """Consolidate a district or province for one or more periods."""
+    """Consolidate a district or province for one or more periods, then (quality=True) run the
+    Great Expectations checkpoint over each consolidated period; its Data Docs go to docs_dir
+    (default $TONGHOP_DATA_DOCS, else <warehouse folder>/data_docs)."""
     log = get_run_logger()
-    wh = str(resolve_warehouse(warehouse))
+    wh_path = resolve_warehouse(warehouse)
+    wh = str(wh_path)
+    docs = str(resolve_data_docs(docs_dir, wh_path))
     out = []
     for period in resolve_periods(periods, catalog):
         summary = consolidate_unit(period, unit_code, wh, catalog, abs_tol, rel_tol, actor)
+        summary["quality"] = (
+            quality_checkpoint(period, unit_code, wh, catalog, docs) if quality else None
+        )
         log.info(
             "%s %s: %s/%s children reported, %d issues",
             unit_code,

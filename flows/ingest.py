@@ -46,6 +46,36 @@ def validate_batch(paths: list[str], catalog: str | None = None) -> BatchOutcome
     return validate_paths(list(paths), Validator(catalog=load_catalog(catalog)))
 
 
+@task(name="outliers")
+def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -> BatchOutcome:
+    """Outlier warnings (validations/outliers.py) against the warehouse, opened read-only.
+
+    Never fails the ingest: without a warehouse yet, or while another process writes it, or on
+    any error, the check is skipped for this batch with a warning in the log."""
+    from warehouse.db import WarehouseError, connect
+    from warehouse.history import add_outlier_warnings
+
+    log = get_run_logger()
+    if not outcome.results:
+        return outcome
+    if not Path(warehouse).is_file():
+        log.warning("outliers: no warehouse at %s yet; check skipped for this batch", warehouse)
+        return outcome
+    try:
+        con = connect(warehouse, read_only=True)
+    except WarehouseError as exc:  # WarehouseLockedError: another process writes it
+        log.warning("outliers: check skipped for this batch: %s", exc)
+        return outcome
+    try:
+        n = add_outlier_warnings(con, outcome.results, load_catalog(catalog), load_units())
+        log.info("outliers: %d warnings", n)
+    except Exception as exc:  # a warning check never fails the ingest
+        log.warning("outliers: check skipped for this batch: %s: %s", type(exc).__name__, exc)
+    finally:
+        con.close()
+    return outcome
+
+
 @task(name="stage-batch", retries=2, retry_delay_seconds=2)
 def stage_batch(
     outcome: BatchOutcome,
@@ -120,6 +150,7 @@ def ingest_submissions(
         outcome.hashes |= part.hashes
     batch_id = f"{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     if outcome.results:
+        outcome = check_outliers(outcome, str(wh), catalog)
         stage_batch(outcome, str(stage_dir), batch_id, received_at)
     loaded = load_warehouse(str(stage_dir), str(wh), catalog, actor)
     mine = [o for o in loaded if o["batch"] == batch_id]

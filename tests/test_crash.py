@@ -13,6 +13,7 @@ and staging folder the CLI then uses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -51,9 +52,12 @@ def prefect_home(tmp_path_factory) -> Path:
 
 @dataclass
 class Run:
+    """One `tonghop` process, its output files and its pause marker (None: no pause)."""
+
     proc: subprocess.Popen[bytes]
     out: Path
     err: Path
+    marker: Path | None
 
     @property
     def stdout(self) -> str:
@@ -65,10 +69,8 @@ class Run:
 
     def kill(self) -> None:
         """SIGKILL the CLI and its Prefect server (its own process group)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=30)
 
 
@@ -98,10 +100,11 @@ def tonghop(tmp_path, prefect_home) -> Iterator:
             "TONGHOP_TODAY": TODAY.isoformat(),
             "PYTHONPATH": str(ROOT),
         }
-        if pause:
-            env[PAUSE_ENV] = "600"  # far longer than any test: the test kills it
-            env[PAUSE_MARKER_ENV] = str(tmp_path / f"paused-{len(runs)}.marker")
         n = len(runs)
+        marker = tmp_path / f"paused-{n}.marker" if pause else None
+        if marker:
+            env[PAUSE_ENV] = "600"  # far longer than any test: the test kills it first
+            env[PAUSE_MARKER_ENV] = str(marker)
         out, err = tmp_path / f"run{n}.out", tmp_path / f"run{n}.err"
         with open(out, "wb") as fo, open(err, "wb") as fe:
             proc = subprocess.Popen(
@@ -112,26 +115,21 @@ def tonghop(tmp_path, prefect_home) -> Iterator:
                 cwd=tmp_path,
                 start_new_session=True,
             )
-        run = Run(proc, out, err)
-        run.marker = Path(env[PAUSE_MARKER_ENV]) if pause else None  # type: ignore[attr-defined]
+        run = Run(proc, out, err, marker)
         runs.append(run)
         return run
 
     yield start
-    for run in runs:
+    for run in runs:  # a finished CLI stops its own Prefect server
         if run.proc.poll() is None:
             run.kill()
-        else:
-            try:  # a Prefect server left behind by a finished CLI
-                os.killpg(run.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def wait_paused(run: Run) -> None:
     """Until the process is inside its transaction (the marker exists)."""
+    assert run.marker is not None
     deadline = time.monotonic() + MARKER_TIMEOUT
-    while not run.marker.exists():  # type: ignore[attr-defined]
+    while not run.marker.exists():
         if run.proc.poll() is not None:
             pytest.fail(f"exited {run.proc.returncode} before pausing:\n{run.stdout}\n{run.stderr}")
         if time.monotonic() > deadline:

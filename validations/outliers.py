@@ -20,10 +20,12 @@ Scores of one value x against a reference sample (its history, or its peers):
 An outlier rule (`outliers:` in the catalog, validations.catalog.OutlierRule) flags x when
 1. the sample is large enough: `min_history` points of history, or `min_peers` peers;
 2. the departure is material: ratio >= `ratio` or <= 1/`ratio`, and |x - median| >=
-   `min_difference` (so that 0 -> 1 or 1 -> 6 cases is never an outlier);
-3. the departure is unusual for this unit: history: |z| > `z` or |modified z| > `modified_z`;
-   peers: |modified z| > `modified_z`. Where the sample has no spread (std = 0, or MAD = 0 for
-   peers) the scores are undefined and the ratio test of 2. decides alone.
+   `min_difference` (per indicator: `min_difference_for`), so that 0 -> 1 or 1 -> 6 cases is
+   never an outlier;
+3. the departure is unusual for this unit: history: |z| > `z` and |modified z| > `modified_z`,
+   each where it is defined; peers: |modified z| > `modified_z`. A score is undefined where
+   its spread is 0 (std = 0; MAD = 0, as for 29, 30, 29, 29, 27); where neither is defined
+   (a constant history), the ratio test of 2. decides alone.
 Only count and decimal indicators are judged (rates are recomputed from their parts, flags
 are 0/1). Every outlier is an Issue of severity warning: it never rejects a file.
 """
@@ -129,26 +131,35 @@ def _scores(v: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
 def history_scores(
     values: pd.DataFrame, history: pd.DataFrame, history_periods: int = 12
 ) -> pd.DataFrame:
-    """One row per row of `values` (same order, SCORE_COLUMNS): its scores against the unit's
-    values of the previous `history_periods` periods of the same kind (n = 0 when none)."""
+    """One row per row of `values` (same index, SCORE_COLUMNS): its scores against the unit's
+    values of the previous `history_periods` periods of the same kind (n = 0 when none).
+
+    When both frames have a `structure` column (legacy / 2025), history of the other structure
+    is ignored: after the 2025 reform a code may name another commune."""
     v = _base(values)
     v["_kind"], v["_ord"] = _period_keys(v["period"])
-    h = history.reindex(columns=["unit_code", "period", "indicator", "value"]).copy()
+    on = ["unit_code", "indicator", "_kind"]
+    if "structure" in values.columns and "structure" in history.columns:
+        v["structure"] = values["structure"].to_numpy()
+        on.append("structure")
+    h = history.reindex(columns=["unit_code", "period", "indicator", "value", *on[3:]]).copy()
     h["value"] = pd.to_numeric(h["value"], errors="coerce")
     h = h.loc[h["value"].notna()].drop_duplicates(KEY, keep="last")
     h["_kind"], h["_hord"] = _period_keys(h["period"])
-    pairs = v[["_row", "unit_code", "indicator", "_kind", "_ord"]].merge(
-        h.rename(columns={"value": "_hvalue"})[["unit_code", "indicator", "_kind", "_hord", "_hvalue"]],
-        on=["unit_code", "indicator", "_kind"],
+    pairs = v[["_row", *on, "_ord"]].merge(
+        h.rename(columns={"value": "_hvalue"})[[*on, "_hord", "_hvalue"]], on=on
     )
-    pairs = pairs.loc[(pairs["_hord"] < pairs["_ord"]) & (pairs["_hord"] >= pairs["_ord"] - history_periods)]
-    return _scores(v.drop(columns=["_kind", "_ord"]), _sample_stats(pairs, "_hvalue"))
+    pairs = pairs.loc[
+        (pairs["_hord"] < pairs["_ord"]) & (pairs["_hord"] >= pairs["_ord"] - history_periods)
+    ]
+    v = v.drop(columns=["_kind", "_ord", "structure"], errors="ignore")
+    return _scores(v, _sample_stats(pairs, "_hvalue"))
 
 
 def peer_scores(
     values: pd.DataFrame, peers: pd.DataFrame, parents: Mapping[str, str | None] | None = None
 ) -> pd.DataFrame:
-    """One row per row of `values` (same order, SCORE_COLUMNS): its scores against the values
+    """One row per row of `values` (same index, SCORE_COLUMNS): its scores against the values
     of the same period and indicator of the other units with the same parent (n = the number of
     peers). The parent is `values.parent_code`, else `parents[unit_code]`."""
     v = _base(values)
@@ -161,7 +172,9 @@ def peer_scores(
     p = peers.reindex(columns=["unit_code", "parent_code", "period", "indicator", "value"]).copy()
     p["value"] = pd.to_numeric(p["value"], errors="coerce")
     p = p.loc[p["value"].notna() & p["parent_code"].notna()].drop_duplicates(KEY, keep="last")
-    pairs = v.loc[v["parent_code"].notna(), ["_row", "unit_code", "parent_code", "period", "indicator"]]
+    pairs = v.loc[
+        v["parent_code"].notna(), ["_row", "unit_code", "parent_code", "period", "indicator"]
+    ]
     pairs = pairs.merge(
         p.rename(columns={"unit_code": "_peer", "value": "_pvalue"}),
         on=["parent_code", "period", "indicator"],
@@ -179,12 +192,11 @@ def judge(scores: pd.DataFrame, rule: OutlierRule) -> pd.Series:
     floor = scores["indicator"].map(rule.min_difference_for).fillna(rule.min_difference)
     material = (high | low) & ((x - med).abs() >= floor.clip(lower=1e-12))
     z, mz = scores["z"], scores["modified_z"]
-    mz_ok = mz.isna() | (mz.abs() > rule.modified_z)
+    # each score that is defined must agree (peers: the modified z only); a sample with no
+    # spread at all leaves the ratio test to decide alone
+    unusual = mz.isna() | (mz.abs() > rule.modified_z)
     if rule.method == "history":
-        # both scores agree where defined; with no spread at all the ratio decides alone
-        unusual = (z.isna() | (z.abs() > rule.z)) & mz_ok
-    else:
-        unusual = mz_ok
+        unusual &= z.isna() | (z.abs() > rule.z)
     hit = enough & x.notna() & material & unusual
     direction = pd.Series("", index=scores.index, dtype=object)
     direction[hit & high] = HIGH

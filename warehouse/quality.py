@@ -360,9 +360,9 @@ def build_suite(catalog: Catalog) -> list[ExpectationSpec]:
             indicators=counts,
             expected="a whole number",
             message_vi="{label_vi} của {unit_name} ({unit}) không phải số nguyên "
-            "(phần lẻ {value_vi}).",
+            "({value_vi}, phần lẻ {frac_vi}).",
             message_en="{label_en} of {unit_name} ({unit}) is not a whole number "
-            "(fraction {value_en}).",
+            "({value_en}, fraction {frac_en}).",
             hint_vi=_FIX_VALUE_VI,
             hint_en=_FIX_VALUE_EN,
         )
@@ -396,9 +396,9 @@ def build_suite(catalog: Catalog) -> list[ExpectationSpec]:
             indicators=[i.code for i in with_parts],
             expected=f"100 × numerator / denominator ± {RATE_TOLERANCE:g}",
             message_vi="{label_vi} của {unit_name} ({unit}) = {rate_vi} không bằng tỷ lệ tính từ "
-            "các thành phần ({expected_vi}), lệch {value_vi}.",
+            "các thành phần ({expected_vi}), lệch {diff_vi}.",
             message_en="{label_en} of {unit_name} ({unit}) = {rate_en} does not equal the rate "
-            "of its parts ({expected_en}), off by {value_en}.",
+            "of its parts ({expected_en}), off by {diff_en}.",
             hint_vi=_FIX_TABLE_VI,
             hint_en=_FIX_TABLE_EN,
         )
@@ -731,8 +731,13 @@ def _issues_of(
                 "expected_vi": _fmt(round(row["rate_expected"], 2), "vi"),
                 "expected_en": _fmt(round(row["rate_expected"], 2), "en"),
                 "expected_text": f"{row['rate_expected']:.2f} ± {RATE_TOLERANCE:g}",
+                "diff_vi": _fmt(round(row["rate_diff"], 4), "vi"),
+                "diff_en": _fmt(round(row["rate_diff"], 4), "en"),
             }
             value = rate
+        elif spec.check == "count_integer":
+            more |= {"frac_vi": _fmt(value, "vi"), "frac_en": _fmt(value, "en")}
+            value = row["value"]
         elif spec.check == "flag_count_le_reporting":
             value = row["numerator"]
             more["expected_text"] = f"<= {_fmt(row['denominator'], 'en')}"
