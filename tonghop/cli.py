@@ -158,6 +158,36 @@ def _steward_errors():  # type: ignore[no-untyped-def]
     return (CatalogError, PeriodError, ApprovalError, WarehouseError, RollupError, StagingError)
 
 
+def _period_code(period: str) -> str:
+    """The canonical period code, or exit 2 with the reason."""
+    from validations.period import PeriodError, parse_period
+
+    try:
+        return parse_period(period).code
+    except PeriodError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _read_warehouse(
+    warehouse: str | None, work, extra_errors: tuple = (), code: int = EXIT_UNREADABLE
+):  # type: ignore[no-untyped-def]
+    """Open the warehouse read-only, run `work(con)` and close it; a user's mistake (no file,
+    a writer holding it, no data) ends in one sentence, not a traceback."""
+    from warehouse.db import connect, warehouse_path
+
+    path = warehouse_path(warehouse)
+    if not path.exists():
+        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
+    try:
+        con = connect(path, read_only=True)
+        try:
+            return work(con)
+        finally:
+            con.close()
+    except (*extra_errors, *_steward_errors()) as exc:
+        raise _fail(str(exc), code) from None
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of submissions.")],
@@ -320,31 +350,19 @@ def rollup(
     if fmt not in ("table", "csv", "json"):
         raise _fail(f"--format must be table, csv or json, not '{fmt}'.")
     from validations.fmt import fmt_num
-    from validations.period import PeriodError, parse_period
-    from warehouse.db import connect, warehouse_path
 
-    try:
-        code = parse_period(period).code
-    except PeriodError as exc:
-        raise _fail(str(exc)) from None
-    path = warehouse_path(warehouse)
-    if not path.exists():
-        raise _fail(f"No warehouse at {path}: run tonghop ingest and tonghop consolidate first.")
-    try:
-        con = connect(path, read_only=True)
-        try:
-            df = con.execute(
-                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM v_rollup WHERE unit_code = ? AND period = ? "
-                "ORDER BY indicator",
-                [unit, code],
-            ).df()
-        finally:
-            con.close()
-    except _steward_errors() as exc:
-        raise _fail(str(exc)) from None
+    code = _period_code(period)
+    df = _read_warehouse(
+        warehouse,
+        lambda con: con.execute(
+            f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM v_rollup WHERE unit_code = ? AND period = ? "
+            "ORDER BY indicator",
+            [unit, code],
+        ).df(),
+    )
     if df.empty:
         raise _fail(
-            f"No rollup for {unit} {code} in {path}: run tonghop consolidate --period {code} --unit {unit}.",
+            f"No rollup for {unit} {code}: run tonghop consolidate --period {code} --unit {unit}.",
             1,
         )
     if fmt == "json":
@@ -372,33 +390,24 @@ def status(
     warehouse: Warehouse = None,
 ) -> None:
     """Which units sent what for a period: versions, current status, rejections, held, approval."""
-    from validations.period import PeriodError, parse_period
-    from warehouse.db import connect, warehouse_path
 
-    try:
-        code = parse_period(period).code
-    except PeriodError as exc:
-        raise _fail(str(exc)) from None
-    path = warehouse_path(warehouse)
-    if not path.exists():
-        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
-    con = connect(path, read_only=True)
-    try:
-        df = con.execute(
+    code = _period_code(period)
+    df = _read_warehouse(
+        warehouse,
+        lambda con: con.execute(
             "SELECT s.unit_code, s.unit_name, s.n_versions, s.current_version, s.current_status, "
             "s.latest_status, s.n_rejected, s.n_held, s.approval_state "
             "FROM v_submission_status s JOIN dim_unit u ON u.unit_code = s.unit_code "
             "AND u.structure = s.structure WHERE s.period = ? AND (? IS NULL OR s.unit_code = ? "
             "OR u.parent_code = ? OR u.province_code = ?) ORDER BY s.unit_code",
             [code, unit, unit, unit, unit],
-        ).df()
-    finally:
-        con.close()
+        ).df(),
+    )
     for r in df.itertuples():
         typer.echo(
             f"{r.unit_code:<6} {r.unit_name:<28} v{r.current_version or '-'} {r.current_status or 'none':<23}"
             f" latest={r.latest_status:<23} rejected={r.n_rejected} held={r.n_held}"
-            f" {r.approval_state or ''}"
+            f" {r.approval_state if isinstance(r.approval_state, str) else ''}"
         )
     typer.echo(f"{len(df)} units sent something for {code}")
 
@@ -421,7 +430,6 @@ def report(
         raise _fail("An xlsx report needs -o FILE.xlsx.")
     from validations.catalog import load_catalog
     from validations.units import load_units
-    from warehouse.db import connect, warehouse_path
     from warehouse.summary import (
         SummaryError,
         build_summary,
@@ -430,18 +438,13 @@ def report(
         write_xlsx,
     )
 
-    path = warehouse_path(warehouse)
-    if not path.exists():
-        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
     units = load_units()
-    try:
-        con = connect(path, read_only=True)
-        try:
-            summary = build_summary(con, period, unit, load_catalog(), units)
-        finally:
-            con.close()
-    except (SummaryError, *_steward_errors()) as exc:
-        raise _fail(str(exc), 1) from None
+    summary = _read_warehouse(
+        warehouse,
+        lambda con: build_summary(con, period, unit, load_catalog(), units),
+        (SummaryError,),
+        1,
+    )
     if fmt == "xlsx":
         assert output is not None
         write_xlsx(summary, units, output)
@@ -464,20 +467,11 @@ def export(
     warehouse: Warehouse = None,
 ) -> None:
     """Export a period's views for the unit and the units below it as Parquet (read-only)."""
-    from warehouse.db import connect, warehouse_path
     from warehouse.export import ExportError, export_period
 
-    path = warehouse_path(warehouse)
-    if not path.exists():
-        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
-    try:
-        con = connect(path, read_only=True)
-        try:
-            counts = export_period(con, period, unit, output)
-        finally:
-            con.close()
-    except (ExportError, *_steward_errors()) as exc:
-        raise _fail(str(exc), 1) from None
+    counts = _read_warehouse(
+        warehouse, lambda con: export_period(con, period, unit, output), (ExportError,), 1
+    )
     for name, n in counts.items():
         typer.echo(f"{name:<18} {n:>6} rows  {output / name}/")
 
