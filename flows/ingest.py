@@ -82,9 +82,14 @@ def stage_batch(
     staging_dir: str,
     batch_id: str,
     received_at: dict[str, datetime] | datetime | None,
+    refused: list[dict[str, Any]] | None = None,
 ) -> str:
     """Write the batch's accepted and rejected submissions to immutable Parquet files."""
-    return str(write_staging(outcome.results, staging_dir, batch_id, outcome.hashes, received_at))
+    return str(
+        write_staging(
+            outcome.results, staging_dir, batch_id, outcome.hashes, received_at, refused=refused
+        )
+    )
 
 
 @task(
@@ -132,8 +137,12 @@ def ingest_submissions(
     archive: str | None = None,
     catalog: str | None = None,
     actor: str = "ingest",
+    inbox_root: str | None = None,
 ) -> dict[str, Any]:
-    """Ingest submission files (or folders of them) into the warehouse and answer submitters."""
+    """Ingest submission files (or folders of them) into the warehouse and answer submitters.
+
+    With `inbox_root`, each file's sender is its folder under it (validations/authority.py): a
+    file naming a unit that is not the sender's own nor below it is refused, not stored."""
     log = get_run_logger()
     wh = resolve_warehouse(warehouse)
     stage_dir = resolve_staging(staging, wh)
@@ -149,12 +158,21 @@ def ingest_submissions(
         outcome.unreadable += part.unreadable
         outcome.hashes |= part.hashes
     batch_id = f"{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    if outcome.results:
-        outcome = check_outliers(outcome, str(wh), catalog)
-        stage_batch(outcome, str(stage_dir), batch_id, received_at)
+    refusals: list[Any] = []
+    if inbox_root:
+        outcome, refusals = _check_senders(outcome, inbox_root, catalog)
+    if outcome.results or refusals:
+        if outcome.results:
+            outcome = check_outliers(outcome, str(wh), catalog)
+        refused = [r.audit() for r in refusals]
+        stage_batch(outcome, str(stage_dir), batch_id, received_at, refused)
     loaded = load_warehouse(str(stage_dir), str(wh), catalog, actor)
     mine = [o for o in loaded if o["batch"] == batch_id]
     write_outbox(str(out_dir), outcome, mine, catalog)
+    if refusals:
+        from validations.authority import write_refusals
+
+        write_refusals(out_dir, refusals, load_catalog(catalog))
     if archive:
         _archive(files, outcome, Path(archive) / batch_id)
     subs = [
@@ -174,10 +192,24 @@ def ingest_submissions(
         "files": len(files),
         "submissions": subs,
         "unreadable": [u.to_dict() for u in outcome.unreadable],
+        "refused": [r.to_dict() for r in refusals],
         "other_batches_loaded": sorted({o["batch"] for o in loaded} - {batch_id}),
         "warehouse": str(wh),
         "outbox": str(out_dir),
     }
+
+
+def _check_senders(
+    outcome: BatchOutcome, inbox_root: str, catalog: str | None
+) -> tuple[BatchOutcome, list[Any]]:
+    """Refuse the files whose sender (their inbox folder) may not deliver the unit they name."""
+    from validations.authority import Inbox, check_senders
+
+    kept, refusals = check_senders(outcome, Inbox(inbox_root, load_units()), load_catalog(catalog))
+    log = get_run_logger()
+    for r in refusals:
+        log.warning("refused (%s): %s", r.rule_id, r.audit()["detail"])
+    return kept, refusals
 
 
 def _archive(files: list[str], outcome: BatchOutcome, dest: Path) -> None:

@@ -38,7 +38,7 @@ from warehouse.store import PAUSE_ENV, PAUSE_MARKER_ENV, load_batch, pending_bat
 
 P = "2024-06"
 JUNE = SAMPLES / "valid" / P
-MARKER_TIMEOUT = 120.0  # CLI start + Prefect ephemeral server (15-25 s, more on a busy machine)
+MARKER_TIMEOUT = 180.0  # CLI start + Prefect ephemeral server: 15-25 s, far more on a busy machine
 RUN_TIMEOUT = 240.0
 CONSOLIDATION_TABLES = ("fct_rollup", "fct_completeness", "fct_consolidation_issue")
 CLI = "import sys; from tonghop.cli import main; sys.argv[0] = 'tonghop'; main()"
@@ -184,6 +184,11 @@ def consolidate_now(db: Path, unit: str) -> None:
         con.close()
 
 
+def _f(x: object) -> float:
+    """NULL (DuckDB) and NaN (pandas) alike."""
+    return float("nan") if x is None else float(x)  # type: ignore[arg-type]
+
+
 def unit_of(path: Path) -> str:
     return path.stem.split("_", 1)[0]
 
@@ -318,8 +323,8 @@ def test_consolidation_killed_inside_its_transaction_leaves_the_rollups_as_befor
             assert len(stored) == len(computed) == 52
             for (i1, v1, c1), (i2, v2, c2) in zip(stored, computed, strict=True):
                 assert i1 == i2
-                assert v1 == pytest.approx(v2, nan_ok=True), (unit, i1)
-                assert c1 == pytest.approx(c2, nan_ok=True), (unit, i1)
+                assert _f(v1) == pytest.approx(_f(v2), nan_ok=True), (unit, i1)
+                assert _f(c1) == pytest.approx(_f(c2), nan_ok=True), (unit, i1)
     finally:
         con.close()
 
@@ -352,8 +357,9 @@ def test_a_second_writer_fails_clearly_while_one_holds_the_warehouse(tmp_path, t
 
     assert rc_other != 0
     assert other.stdout == ""
-    last = other.stderr.strip().splitlines()[-1]
-    assert str(db) in last and "in use by another process" in last
+    # the CLI's own line (Prefect's log lines start with a time, tracebacks with spaces)
+    ours = [line for line in other.stderr.splitlines() if line.startswith("The warehouse file")]
+    assert ours and all(str(db) in line and "in use by another process" in line for line in ours)
     if "Traceback" in other.stderr:
         pytest.xfail(
             "product bug: `tonghop consolidate` on a locked warehouse ends with the one-sentence "

@@ -570,12 +570,6 @@ def test_a_correction_after_approval_is_held_until_unapproved(june, tmp_path, un
     assert rollup_row(loc, "105", "crime_cases")["children_sum"] == cases_before + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: validations.report.render_html ignores its `warehouse` argument "
-    "(warehouse_line is never called), so the HTML report never says stored / replaced / "
-    "rejected-kept / duplicate / held; only the JSON has it",
-)
 def test_the_html_report_says_what_the_warehouse_did(june, tmp_path):
     loc = copy_of(june["loc"], tmp_path)
     con = connect(loc["warehouse"])

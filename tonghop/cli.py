@@ -198,6 +198,14 @@ def ingest(
     archive: Annotated[
         Path | None, typer.Option(help="Move ingested files here after loading.")
     ] = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option(
+            "--inbox",
+            help="Inbox root: each file's sender is its folder under it (inbox/<unit_code>/ or "
+            "a token of inbox/manifest.yaml); files for other units are refused.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run the ingest flow: validate, stage, load into the warehouse, answer each submitter.
@@ -215,6 +223,7 @@ def ingest(
             warehouse=warehouse,
             outbox=str(outbox) if outbox else None,
             archive=str(archive) if archive else None,
+            inbox_root=str(inbox) if inbox else None,
         )
     except _steward_errors() as exc:
         raise _fail(str(exc)) from None
@@ -228,6 +237,10 @@ def ingest(
         )
     for u in res["unreadable"]:
         typer.echo(f"{'unreadable':<24} {u['file']}: {u['message_vi']}")
+    for r in res.get("refused", []):
+        typer.echo(
+            f"{'refused':<24} {r['unit_code'] or '?':<6} {r['period'] or '?':<8} {r['rule']}  {r['file']}"
+        )
     typer.echo(f"warehouse: {res['warehouse']}   reports: {res['outbox']}/")
 
 
@@ -272,6 +285,19 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
         typer.echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
     for child in res["children"]:
         _print_consolidation(child, indent + "  ")
+    quality = res.get("quality")
+    if quality:
+        verdict = (
+            "đạt / passed"
+            if quality["success"]
+            else f"KHÔNG ĐẠT / FAILED ({quality['failed_expectations']}/"
+            f"{quality['evaluated_expectations']} expectations)"
+        )
+        typer.echo(f"{indent}Great Expectations checkpoint: {verdict}")
+        for issue in quality["issues"]:
+            typer.echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
+        if quality.get("docs_index"):
+            typer.echo(f"{indent}Data Docs: {quality['docs_index']}")
 
 
 def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | None) -> None:
@@ -502,6 +528,9 @@ def demo(
     typer.echo(f"Warehouse: {res['warehouse']}")
     typer.echo(f"Submitters' reports: {res['outbox']}/<unit_code>/")
     typer.echo("Province summaries: " + ", ".join(res["reports"]))
+    quality = res["june"].get("quality") or {}
+    if quality.get("docs_index"):
+        typer.echo(f"Great Expectations Data Docs: {quality['docs_index']}")
 
 
 def main() -> None:

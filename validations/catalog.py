@@ -177,6 +177,7 @@ class OutlierRule:
     texts: dict[str, str]
     exclude: tuple[str, ...] = ()
     min_difference_for: dict[str, float] = field(default_factory=dict)
+    levels: tuple[str, ...] = LEVELS
 
     def text(self, key: str, lang: str = "vi") -> str:
         """`message`, `message_low`, `message_to_zero`, `message_from_zero` or `hint`."""
@@ -377,7 +378,8 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
     where = f"{where} '{rid}'"
     if not _CODE.match(str(rid)):
         raise CatalogError(f"{where}: id must be lower_snake_case")
-    known = {"id", "method", "severity", "exclude", "min_difference_for", *OUTLIER_THRESHOLDS}
+    known = {"id", "method", "severity", "levels", "exclude", "min_difference_for"}
+    known |= set(OUTLIER_THRESHOLDS)
     known |= {f"{m}_{lang}" for m in (*OUTLIER_MESSAGES, "hint") for lang in ("vi", "en")}
     unknown = sorted(set(entry) - known)
     if unknown:
@@ -414,6 +416,9 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
     exclude = entry.get("exclude") or []
     if not isinstance(exclude, list) or any(c not in codes for c in exclude):
         raise CatalogError(f"{where}: exclude must list known indicator codes")
+    levels = tuple(entry.get("levels") or LEVELS)
+    if any(lv not in LEVELS for lv in levels):
+        raise CatalogError(f"{where}: levels must be a list of C, D, P")
     floors = entry.get("min_difference_for") or {}
     if not isinstance(floors, dict):
         raise CatalogError(f"{where}: min_difference_for maps indicator codes to numbers")
@@ -436,6 +441,7 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
         texts=texts,
         exclude=tuple(str(c) for c in exclude),
         min_difference_for={str(k): float(v) for k, v in floors.items()},
+        levels=levels,
     )
 
 

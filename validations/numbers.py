@@ -113,9 +113,10 @@ def parse_numbers(raw: pd.Series, kinds: pd.Series) -> ParsedNumbers:
         is_str = np.zeros(n, dtype=bool)
         is_num = ~missing
     else:  # mixed: classify by type (a few distinct types, each tested once)
-        types = obj.map(type)
-        is_str = types.map(lambda t: issubclass(t, str)).to_numpy(dtype=bool)
-        is_num = types.map(_is_numeric_type).to_numpy(dtype=bool) & ~missing
+        types = [type(x) for x in obj.to_numpy()]
+        classes = {t: (issubclass(t, str), _is_numeric_type(t)) for t in set(types)}
+        is_str = np.fromiter((classes[t][0] for t in types), dtype=bool, count=n)
+        is_num = np.fromiter((classes[t][1] for t in types), dtype=bool, count=n) & ~missing
     if is_num.any():
         num = pd.to_numeric(obj[is_num], errors="coerce").to_numpy(dtype="float64")
         sub_values = np.full(len(num), np.nan)

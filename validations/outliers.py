@@ -24,8 +24,8 @@ An outlier rule (`outliers:` in the catalog, validations.catalog.OutlierRule) fl
    never an outlier;
 3. the departure is unusual for this unit: history: |z| > `z` and |modified z| > `modified_z`,
    each where it is defined; peers: |modified z| > `modified_z`. A score is undefined where
-   its spread is 0 (std = 0; MAD = 0, as for 29, 30, 29, 29, 27); where neither is defined
-   (a constant history), the ratio test of 2. decides alone.
+   its spread is 0 (std = 0; MAD = 0, as for 29, 30, 29, 29, 27); where no score is defined
+   (a constant history; peers whose MAD is 0), the ratio test of 2. decides alone.
 Only count and decimal indicators are judged (rates are recomputed from their parts, flags
 are 0/1). Every outlier is an Issue of severity warning: it never rejects a file.
 """
@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from validations.catalog import Catalog, OutlierRule
+from validations.catalog import LEVELS, Catalog, OutlierRule
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
 from validations.period import PeriodError, parse_period
@@ -71,6 +71,7 @@ _MESSAGE_KEY = {
     FROM_ZERO: "message_from_zero",
 }
 _PER_YEAR = {"M": 12, "Q": 4, "H": 2, "Y": 1}
+_LEVEL_OF_WIDTH = {5: "C", 3: "D", 2: "P"}  # GSO codes: commune 5 digits, district 3, province 2
 
 
 class _Fields(dict):  # type: ignore[type-arg]
@@ -197,7 +198,7 @@ def judge(scores: pd.DataFrame, rule: OutlierRule) -> pd.Series:
     unusual = mz.isna() | (mz.abs() > rule.modified_z)
     if rule.method == "history":
         unusual &= z.isna() | (z.abs() > rule.z)
-    hit = enough & x.notna() & material & unusual
+    hit = enough & (x >= 0) & material & unusual  # counts and decimals are >= 0
     direction = pd.Series("", index=scores.index, dtype=object)
     direction[hit & high] = HIGH
     direction[hit & low] = LOW
@@ -208,11 +209,19 @@ def judge(scores: pd.DataFrame, rule: OutlierRule) -> pd.Series:
 
 # --- issues --------------------------------------------------------------------------------------
 def _judged(values: pd.DataFrame, catalog: Catalog, rule: OutlierRule) -> pd.DataFrame:
-    """The rows of count and decimal indicators the rule does not exclude (index kept)."""
+    """The rows the rule judges (index kept): count and decimal indicators it does not
+    exclude, of units of its levels (`values.level`, else the code's width: 5 C, 3 D, 2 P)."""
     codes = {
         c for c, i in catalog.indicators.items() if i.kind in JUDGED_KINDS and c not in rule.exclude
     }
-    return values.loc[values["indicator"].isin(codes)]
+    keep = values["indicator"].isin(codes)
+    if set(rule.levels) != set(LEVELS):
+        if "level" in values.columns:
+            level = values["level"]
+        else:
+            level = values["unit_code"].astype(str).str.len().map(_LEVEL_OF_WIDTH)
+        keep &= level.isin(rule.levels)
+    return values.loc[keep]
 
 
 def _times(ratio: float) -> float:
@@ -338,12 +347,14 @@ def find_outliers(
     parents: Mapping[str, str | None] | None = None,
     parent_names: Mapping[str, str] | None = None,
 ) -> tuple[pd.Series, pd.DataFrame]:
-    """Every outlier rule of the catalog (`catalog.outlier_rules`) on the values.
+    """Every outlier rule of the catalog (`catalog.outlier_rules`, in order) on the values.
 
-    Returns (issues, judged): the Issues indexed by the label of their row in `values` (a row
-    may carry one per rule), and a boolean frame, one column per rule id, of the rows each rule
-    could judge. Peer rules are skipped when `peers` is None."""
+    One value, one warning: a value an earlier rule flagged (its own history comes first in
+    the default catalog) is not flagged again by a later one. Returns (issues, judged): the
+    Issues indexed by the label of their row in `values`, and a boolean frame, one column per
+    rule id, of the rows each rule could judge. Peer rules are skipped when `peers` is None."""
     found: list[pd.Series] = []
+    flagged: set[object] = set()
     judged = pd.DataFrame(index=values.index)
     for rule in catalog.outlier_rules.values():
         if rule.method == "history":
@@ -352,6 +363,8 @@ def find_outliers(
             issues, ok = peer_outliers(values, peers, rule, catalog, parents, parent_names)
         else:
             continue
+        issues = issues[~issues.index.isin(list(flagged))]
+        flagged |= set(issues.index)
         found.append(issues)
         judged[rule.id] = ok.reindex(values.index, fill_value=False).astype(bool)
     issues = pd.concat(found) if found else pd.Series([], dtype=object)

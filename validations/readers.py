@@ -51,8 +51,10 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,7 @@ FORM_SHEET = "BaoCao"
 TCVN3_CONVERT = True
 
 COLUMNS = ["unit_code", "period", "indicator", "value", "note", "location", "formula"]
+OBJECT_COLUMNS = ("value", "formula")  # cells as read (text, numbers, None); the rest are text
 REQUIRED_CSV = ("unit_code", "period", "indicator", "value")
 CSV_ALIASES = {  # folded header text -> canonical column
     "unitcode": "unit_code",
@@ -151,6 +154,7 @@ class ReadError(Exception):
     """A file that cannot be read as a submission."""
 
     def __init__(self, path: str, message_vi: str, message_en: str):
+        message_vi, message_en = one_line(message_vi), one_line(message_en)
         super().__init__(message_en)
         self.path = path
         self.message_vi = message_vi
@@ -171,9 +175,16 @@ class RawSubmission:
     path: str
     file_format: str  # "csv" | "xlsx"
     encoding: str | None  # detected text encoding for CSV; None for xlsx
-    rows: pd.DataFrame  # columns COLUMNS
+    # COLUMNS -> one list of cells per column. Plain lists, not a DataFrame per file: a batch
+    # of 10,000 files is put into one frame at once by the validator.
+    columns: dict[str, list[Any]]
     unit_location: str | None = None  # xlsx: the cell holding the unit code ("BaoCao!D4")
     period_location: str | None = None
+
+    @cached_property
+    def rows(self) -> pd.DataFrame:
+        """The rows as a DataFrame with columns COLUMNS (built on first use)."""
+        return _frame(self.columns)
 
 
 def read_submission(path: str | Path) -> RawSubmission:
@@ -299,7 +310,7 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
         raise _empty(p)
     if not records:
         raise _no_rows(p)
-    return RawSubmission(str(p), "csv", encoding, _frame(records))
+    return RawSubmission(str(p), "csv", encoding, _columns(records))
 
 
 def _decode(p: Path, data: bytes) -> tuple[str, str]:
@@ -309,18 +320,31 @@ def _decode(p: Path, data: bytes) -> tuple[str, str]:
             return _nfc(data[len(codecs.BOM_UTF8) :].decode("utf-8")), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise _binary(p) from exc
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise _binary(p)  # UTF-32 (its BOM starts like UTF-16's): not what Excel writes
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return _nfc(data.decode("utf-16")), "utf-16"
+            text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise _binary(p) from exc
+        if "\x00" in text:
+            raise _binary(p)
+        return _nfc(text), "utf-16"
     controls = sum(data.count(bytes([b])) for b in (*range(0, 9), *range(14, 26), *range(27, 32)))
     if b"\x00" in data or controls > len(data) // 100:
         raise _binary(p)
     try:
         return _nfc(data.decode("utf-8")), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    if looks_like_damaged_utf8(data):
+        raise ReadError(
+            str(p),
+            f"Tệp '{p.name}' là văn bản UTF-8 bị hỏng (byte không hợp lệ ở vị trí {bad_at}): mở "
+            "tệp bằng Excel, chọn Lưu thành (Save As) kiểu CSV UTF-8 rồi gửi lại.",
+            f"File '{p.name}' is UTF-8 text with damaged bytes (the first at byte {bad_at}): "
+            "open it in Excel, Save As CSV UTF-8 and send it again.",
+        )
     if looks_like_tcvn3(data):
         if TCVN3_CONVERT:
             return decode_tcvn3(data), "tcvn3"
@@ -370,15 +394,16 @@ def _csv_columns(p: Path, header: list[str]) -> dict[str, int]:
         if canon in columns:
             raise ReadError(
                 str(p),
-                f"Tệp '{p.name}' có hai cột cùng là '{canon}' ('{header[columns[canon]]}' và "
-                f"'{text}'): xóa một cột rồi gửi lại.",
-                f"File '{p.name}' has two '{canon}' columns ('{header[columns[canon]]}' and "
-                f"'{text}'): delete one and send the file again.",
+                f"Tệp '{p.name}' có hai cột cùng là '{canon}' "
+                f"('{_shorten(header[columns[canon]])}' và '{_shorten(text)}'): xóa một cột rồi "
+                "gửi lại.",
+                f"File '{p.name}' has two '{canon}' columns ('{_shorten(header[columns[canon]])}' "
+                f"and '{_shorten(text)}'): delete one and send the file again.",
             )
         columns[canon] = idx
     missing = [c for c in REQUIRED_CSV if c not in columns]
     if missing:
-        found = ", ".join(h for h in header if h) or "(không có / none)"
+        found = _shorten(", ".join(h for h in header if h)) or "(không có / none)"
         raise ReadError(
             str(p),
             f"Tệp '{p.name}' thiếu cột {', '.join(missing)} (các cột tìm thấy: {found}): dòng "
@@ -468,6 +493,31 @@ def _check_zip(p: Path) -> None:
         )
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise _corrupt(p, None)
+    if _declares_entities(p, infos):
+        raise ReadError(
+            str(p),
+            f"Tệp '{p.name}' chứa khai báo DTD/ENTITY mà biểu mẫu Excel không bao giờ có (có thể "
+            "là tệp độc hại) nên không được mở: gửi biểu mẫu do hệ thống tạo.",
+            f"File '{p.name}' declares a DTD or XML entities, which an Excel form never does "
+            "(it may be malicious), and is not opened: send the form the service generates.",
+        )
+
+
+def _declares_entities(p: Path, infos: list[zipfile.ZipInfo]) -> bool:
+    """A <!DOCTYPE or <!ENTITY in the head of an XML part (entity bombs, external entities).
+
+    Only the first 4 kB of each part are read: a DTD must come before the root element, and a
+    prolog padded beyond that is still bounded by the XML parser's own amplification limits."""
+    try:
+        with zipfile.ZipFile(p) as zf:
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    with zf.open(info) as fh:
+                        if _DTD.search(fh.read(4096)):
+                            return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, zlib.error) as exc:
+        raise _corrupt(p, exc) from exc
+    return False
 
 
 def _read_form_sheet(p: Path, ws: Any, sheet: str) -> RawSubmission | None:
@@ -538,13 +588,17 @@ def _read_form_sheet(p: Path, ws: Any, sheet: str) -> RawSubmission | None:
         str(p),
         "xlsx",
         None,
-        _frame(records),
+        _columns(records),
         unit_location=unit_loc or None,
         period_location=period_loc or None,
     )
 
 
 def _rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    # The sheet's <dimension> is written by whatever made the file and may be stale or forged:
+    # read-only openpyxl would stop there and silently drop the rows below it.
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()
     yield from enumerate(ws.iter_rows(min_row=1, max_col=MAX_SHEET_COLS), start=1)
 
 
@@ -629,12 +683,41 @@ def _unit_code(text: str) -> str:
     return m[1] if m else text
 
 
-def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+def _columns(records: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {col: [r[col] for r in records] for col in COLUMNS}
+
+
+def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
     data: dict[str, pd.Series] = {}
     for col in COLUMNS:
-        items = [r[col] for r in records]
-        data[col] = pd.Series(items, dtype=object if col in ("value", "formula") else "str")
+        data[col] = pd.Series(columns[col], dtype=object if col in OBJECT_COLUMNS else "str")
     return pd.DataFrame(data, columns=COLUMNS)
+
+
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UTF8_SEQ = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def one_line(text: str) -> str:
+    """Control, line-separator and bidi-override characters (a file named "a\\nb.csv") written
+    as escapes, so that a message stays one line and shows what is really there."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
+
+
+def looks_like_damaged_utf8(data: bytes) -> bool:
+    """Not valid UTF-8, yet nearly every non-ASCII byte belongs to a well-formed UTF-8 sequence:
+    a UTF-8 file with a few damaged bytes (decoding it as cp1258 or TCVN3 would silently turn
+    every accented letter into garbage)."""
+    seqs = _UTF8_SEQ.findall(data)
+    high = sum(data.count(bytes([b])) for b in range(0x80, 0x100))
+    return len(seqs) >= 3 and sum(map(len, seqs)) >= 0.9 * high
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… (+{len(text) - limit})"
 
 
 def _mib(n: int) -> str:

@@ -248,7 +248,24 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: Any) -> Any:
-    """Neutralise a text cell a spreadsheet would run as a formula (CSV/DDE injection)."""
+    """Neutralise a text cell a spreadsheet would run as a formula (CSV/DDE injection).
+
+    For CSV: a text starting with = + - @ tab or CR gets a leading apostrophe; numbers (int,
+    float) are never touched."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def xlsx_text(cell: Any) -> None:
+    """Make an openpyxl cell holding text a plain text cell, never a formula.
+
+    openpyxl stores a str starting with "=" as a formula: the cell is set back to text, and a
+    text starting with = + - @ tab or CR gets Excel's own quote prefix (the hidden leading
+    apostrophe: shown as typed, "-4,87%" stays "-4,87%", and editing it cannot turn it into a
+    formula). Numbers and empty cells are left alone."""
+    if isinstance(cell.value, str):
+        if cell.data_type == "f":
+            cell.data_type = "s"
+        if cell.value.startswith(_FORMULA_START):
+            cell.quotePrefix = True

@@ -11,6 +11,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,8 @@ from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
 from validations.numbers import parse_numbers
 from validations.period import Period, PeriodError, parse_period
-from validations.readers import RawSubmission, read_submission
-from validations.result import VALUE_COLUMNS, ValidationResult
+from validations.readers import COLUMNS, OBJECT_COLUMNS, RawSubmission, read_submission
+from validations.result import BatchValues, ValidationResult
 from validations.rules import (
     expected_rate,
     expr_value,
@@ -43,6 +44,13 @@ def default_today() -> date:
     """Today, or the date in TONGHOP_TODAY (YYYY-MM-DD) for reproducible runs."""
     env = os.environ.get("TONGHOP_TODAY")
     return date.fromisoformat(env) if env else date.today()
+
+
+def _listed(items: list[str], n: int = 10, chars: int = 200) -> str:
+    """At most n items and about `chars` characters of submitter text in a message (a file of
+    4,000 duplicate rows or a 100 kB cell still gets a message one can read)."""
+    text = ", ".join(items[:n]) + (f", … (+{len(items) - n})" if len(items) > n else "")
+    return text if len(text) <= chars else text[:chars] + f"… (+{len(text) - chars})"
 
 
 class _Fields(dict):  # type: ignore[type-arg]
@@ -108,19 +116,34 @@ class Validator:
         self._check_required(subs, vals, rows)
         vals = self._check_domain(subs, vals)
         self._check_wide(subs, vals)
-        by_sub = dict(tuple(vals.groupby("sub", sort=False)))
-        empty = vals.iloc[0:0]
-        return [self._result(s, by_sub.get(k, empty)) for k, s in enumerate(subs)]
+        # Every result's values are a slice of the same arrays (rows sorted by submission):
+        # no DataFrame per result unless someone reads ValidationResult.values.
+        mine = vals.loc[vals["value"].notna()]  # blank cells are not reported values
+        order = np.argsort(mine["sub"].to_numpy(), kind="stable")
+        sub_of = mine["sub"].to_numpy()[order]
+        arrays = {
+            "indicator": mine["indicator"].to_numpy()[order],
+            "value": mine["value"].to_numpy(dtype=float)[order],
+            "note": mine["note"].to_numpy()[order],
+            "location": mine["location"].to_numpy()[order],
+        }
+        bounds = np.searchsorted(sub_of, np.arange(len(subs) + 1), side="left")
+        order_of = {r: n for n, r in enumerate(self.catalog.rules)}
+        return [
+            self._result(s, arrays, bounds[k], bounds[k + 1], order_of) for k, s in enumerate(subs)
+        ]
 
     # --- helpers ------------------------------------------------------------------------------
     @staticmethod
     def _concat(raws: list[RawSubmission]) -> pd.DataFrame:
-        frames = []
-        for k, raw in enumerate(raws):
-            df = raw.rows.copy()
-            df["sub"] = k
-            frames.append(df)
-        rows = pd.concat(frames, ignore_index=True)
+        """One frame of every submission's rows (one Series per column, not a frame per file)."""
+        data: dict[str, pd.Series] = {}
+        for col in COLUMNS:
+            cells = list(chain.from_iterable(raw.columns[col] for raw in raws))
+            data[col] = pd.Series(cells, dtype=object if col in OBJECT_COLUMNS else "str")
+        rows = pd.DataFrame(data, columns=COLUMNS)
+        sizes = [len(raw.columns["indicator"]) for raw in raws]
+        rows["sub"] = np.repeat(np.arange(len(raws), dtype="int64"), sizes)
         for col in ("unit_code", "period", "indicator", "note", "location"):
             rows[col] = rows[col].fillna("").astype(str)
         return rows
@@ -153,7 +176,7 @@ class Validator:
             f = _Fields(
                 label=self._label(indicator, lang) if indicator else "",
                 indicator=indicator or "",
-                value=fmt_num(value, lang) if not isinstance(value, str) else value,
+                value=fmt_num(value, lang) if not isinstance(value, str) else _listed([value]),
                 expected=expected or "",
                 unit_code=sub.unit_code or "",
                 period=sub.period.code if sub.period else "",
@@ -188,7 +211,8 @@ class Validator:
 
     # --- header: unit, period, single submission ---------------------------------------------
     def _check_headers(self, subs: list[_Sub], rows: pd.DataFrame) -> None:
-        firsts = rows.drop_duplicates(["sub"]).set_index("sub")
+        firsts = rows.drop_duplicates(["sub"])
+        first_locs = dict(zip(firsts["sub"].tolist(), firsts["location"].tolist(), strict=True))
         periods = rows.loc[rows["period"] != "", ["sub", "period"]].drop_duplicates()
         units = rows.loc[rows["unit_code"] != "", ["sub", "unit_code"]].drop_duplicates()
         parsed: dict[str, Period | None] = {}
@@ -197,22 +221,25 @@ class Validator:
                 parsed[p] = parse_period(p)
             except PeriodError:
                 parsed[p] = None
-        periods_by_sub = periods.groupby("sub")["period"].agg(list).to_dict()
-        units_by_sub = units.groupby("sub")["unit_code"].agg(list).to_dict()
+        periods_by_sub = _lists(periods["sub"], periods["period"])
+        units_by_sub = _lists(units["sub"], units["unit_code"])
         close = self.catalog.close_day
+        header_rules = [
+            self._one_rule(kind).id
+            for kind in ("single_submission", "period_format", "period_future", "unit_exists")
+        ]
         for k, sub in enumerate(subs):
             raw = sub.raw
-            first = firsts.loc[k] if k in firsts.index else None
-            first_loc = str(first["location"]) if first is not None else None
+            first_loc = str(first_locs[k]) if k in first_locs else None
             praw = periods_by_sub.get(k, [])
             uraw = units_by_sub.get(k, [])
-            for kind in ("single_submission", "period_format", "period_future", "unit_exists"):
-                sub.checked[self._one_rule(kind).id] += 1
+            for rule_id in header_rules:
+                sub.checked[rule_id] += 1
             # several periods or units in one file
             canon_p = {parsed[p].code if parsed[p] else p for p in praw}
             canon_u = {self._pad_first(u) for u in uraw}
             if len(canon_p) > 1 or len(canon_u) > 1:
-                detail = ", ".join(sorted(canon_u | canon_p))
+                detail = _listed(sorted(canon_u | canon_p))
                 self._issue(
                     self._one_rule("single_submission"),
                     sub,
@@ -286,11 +313,17 @@ class Validator:
         Rows of other units or periods were reported by file_several_submissions and are not
         checked further, so that one mistake yields one Issue.
         """
-        keep = pd.Series(True, index=rows.index)
+        sub = rows["sub"].to_numpy()
+        n_subs = int(sub.max()) + 1 if len(sub) else 0
+        keep = np.ones(len(rows), dtype=bool)
         for col in ("unit_code", "period"):
-            filled = rows.loc[rows[col] != ""]
-            first = rows["sub"].map(filled.groupby("sub")[col].first()).fillna("")
-            keep &= (rows[col] == first) | (rows[col] == "")
+            cells = rows[col].to_numpy(dtype=object)
+            filled = cells != ""
+            # the first non-empty cell of each submission
+            owners, at = np.unique(sub[filled], return_index=True)
+            first = np.full(n_subs, "", dtype=object)
+            first[owners] = cells[filled][at]
+            keep &= (cells == first[sub]) | ~filled
         return rows.loc[keep]
 
     def _pad_first(self, raw: str) -> str:
@@ -311,15 +344,14 @@ class Validator:
         r_level = self._one_rule("indicator_level")
         r_dup = self._one_rule("duplicate")
         r_formula = self._one_rule("formula")
-        counts = rows.groupby("sub").size()
-        for k, n in counts.items():
-            subs[int(k)].checked[r_unknown.id] += int(n)
-            subs[int(k)].checked[r_formula.id] += int(n)
+        for k, n in _sizes(rows["sub"]):
+            subs[k].checked[r_unknown.id] += n
+            subs[k].checked[r_formula.id] += n
         for row in rows.loc[~rows["known"]].itertuples():
             self._issue(r_unknown, subs[row.sub], location=row.location, value=row.indicator)
         known_lvl = rows["known"] & (rows["level"] != "")
-        for k, n in rows.loc[known_lvl].groupby("sub").size().items():
-            subs[int(k)].checked[r_level.id] += int(n)
+        for k, n in _sizes(rows.loc[known_lvl, "sub"]):
+            subs[k].checked[r_level.id] += n
         for row in rows.loc[known_lvl & ~rows["allowed"]].itertuples():
             sub = subs[row.sub]
             self._issue(
@@ -333,17 +365,17 @@ class Validator:
                 },
             )
         known = rows.loc[rows["known"]]
-        for k, n in known.groupby("sub").size().items():
-            subs[int(k)].checked[r_dup.id] += int(n)
+        for k, n in _sizes(known["sub"]):
+            subs[k].checked[r_dup.id] += n
         dups = known.loc[known.duplicated(["sub", "indicator"], keep=False)]
         for (k, code), grp in dups.groupby(["sub", "indicator"], sort=False):
-            locs = ", ".join(grp["location"])
+            locs = _listed(list(grp["location"]))
             self._issue(
                 r_dup,
                 subs[int(k)],
                 indicator=str(code),
                 location=str(grp["location"].iloc[1]),
-                value=", ".join(str(v) for v in grp["value"]),
+                value=_listed([str(v) for v in grp["value"]]),
                 fields=lambda _lang, d=locs: {"detail": d},
             )
         for row in rows.loc[
@@ -368,9 +400,9 @@ class Validator:
         vals["read_as"] = parsed.read_as.astype(str)
         r_num = self._one_rule("number")
         r_amb = self._one_rule("ambiguous")
-        for k, n in vals.loc[vals["status"] != "blank"].groupby("sub").size().items():
-            subs[int(k)].checked[r_num.id] += int(n)
-            subs[int(k)].checked[r_amb.id] += int(n)
+        for k, n in _sizes(vals.loc[vals["status"] != "blank", "sub"]):
+            subs[k].checked[r_num.id] += n
+            subs[k].checked[r_amb.id] += n
         for row in vals.loc[vals["status"] == "invalid"].itertuples():
             self._issue(
                 r_num,
@@ -405,8 +437,8 @@ class Validator:
         }
         for name, check in self._long_checks.items():
             kind = check.rule.kind
-            for k, n in frame.loc[applies[kind]].groupby("sub").size().items():
-                subs[int(k)].checked[name] += int(n)
+            for k, n in _sizes(frame.loc[applies[kind], "sub"]):
+                subs[k].checked[name] += n
         bad_rows: set[int] = set()
         for name, idx in failures(self._long_schema, frame).items():
             rule = self._long_checks[name].rule
@@ -445,7 +477,10 @@ class Validator:
                 ],
             ]
         )
-        present = filled.groupby("sub")["indicator"].agg(set).to_dict()
+        present: dict[int, set[str]] = {}
+        for k, code in zip(filled["sub"].tolist(), filled["indicator"].tolist(), strict=True):
+            present.setdefault(k, set()).add(code)
+        locs: dict[tuple[int, str], str] | None = None  # where a blank value was, if any
         for k, sub in enumerate(subs):
             if not sub.level:
                 continue
@@ -454,12 +489,19 @@ class Validator:
             have = present.get(k, set())
             for code in required:
                 if code not in have:
-                    self._issue(rule, sub, indicator=code, location=self._blank_loc(vals, k, code))
-
-    @staticmethod
-    def _blank_loc(vals: pd.DataFrame, k: int, code: str) -> str | None:
-        hit = vals.loc[(vals["sub"] == k) & (vals["indicator"] == code), "location"]
-        return str(hit.iloc[0]) if len(hit) else None
+                    if locs is None:
+                        locs = {}
+                        for key in zip(
+                            vals["sub"].tolist(),
+                            vals["indicator"].tolist(),
+                            vals["location"].tolist(),
+                            strict=True,
+                        ):
+                            locs.setdefault(key[:2], key[2])
+                    loc = locs.get((k, code))
+                    self._issue(
+                        rule, sub, indicator=code, location=None if loc is None else str(loc)
+                    )
 
     def _check_wide(self, subs: list[_Sub], vals: pd.DataFrame) -> pd.DataFrame:
         ok = vals.loc[vals["value"].notna() & vals["allowed"]]
@@ -547,20 +589,16 @@ class Validator:
             extra={"numerator": nv, "denominator": dv, "expected_exact": exp},
         )
 
-    def _result(self, sub: _Sub, mine: pd.DataFrame) -> ValidationResult:
-        mine = mine.loc[mine["value"].notna()]  # blank cells are not reported values
-        values = pd.DataFrame(
-            {
-                "unit_code": sub.unit_code,
-                "period": sub.period.code if sub.period else None,
-                "indicator": mine["indicator"].to_numpy(),
-                "value": mine["value"].to_numpy(dtype=float),
-                "note": mine["note"].to_numpy(),
-                "location": mine["location"].to_numpy(),
-            },
-            columns=VALUE_COLUMNS,
-        )
-        order = {r: n for n, r in enumerate(self.catalog.rules)}
+    def _result(
+        self,
+        sub: _Sub,
+        arrays: dict[str, np.ndarray],
+        start: int,
+        stop: int,
+        order: dict[str, int],
+    ) -> ValidationResult:
+        period = sub.period.code if sub.period else None
+        values = BatchValues(arrays, start, stop, sub.unit_code, period)
         sub.issues.sort(key=lambda i: (i.severity != Severity.ERROR, order.get(i.rule_id, 0)))
         checked = {r: sub.checked.get(r, 0) for r in self.catalog.rules}
         return ValidationResult(
@@ -574,6 +612,20 @@ class Validator:
             encoding=sub.raw.encoding,
             checked=checked,
         )
+
+
+def _lists(keys: pd.Series, values: pd.Series) -> dict[int, list[Any]]:
+    """key -> its values in order (a groupby(...).agg(list) without the per-group cost)."""
+    out: dict[int, list[Any]] = {}
+    for k, v in zip(keys.tolist(), values.tolist(), strict=True):
+        out.setdefault(k, []).append(v)
+    return out
+
+
+def _sizes(subs: pd.Series) -> list[tuple[int, int]]:
+    """(submission, number of rows) for each submission with rows (a groupby size, faster)."""
+    counts = np.bincount(subs.to_numpy(dtype="int64"))
+    return [(int(k), int(counts[k])) for k in np.flatnonzero(counts)]
 
 
 def validate_file(path: str | Path, **kwargs: Any) -> ValidationResult:

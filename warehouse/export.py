@@ -58,9 +58,10 @@ def export_period(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _export_units AS SELECT unnest(?::VARCHAR[]) AS code", [codes]
     )
+    # Values are bound parameters; only the fixed view names and the escaped path are SQL text.
+    where = "period = ? AND unit_code IN (SELECT code FROM _export_units)"
     for name, view in VIEWS.items():
-        where = f"period = '{p.code}' AND unit_code IN (SELECT code FROM _export_units)"
-        n = con.execute(f"SELECT count(*) FROM {view} WHERE {where}").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM {view} WHERE {where}", [p.code]).fetchone()[0]
         counts[name] = int(n)
         if not n:
             continue
@@ -68,7 +69,8 @@ def export_period(
         target.mkdir(parents=True, exist_ok=True)
         con.execute(
             f"COPY (SELECT * FROM {view} WHERE {where}) TO '{_sql_path(target)}' "
-            "(FORMAT parquet, PARTITION_BY (period), OVERWRITE_OR_IGNORE)"
+            "(FORMAT parquet, PARTITION_BY (period), OVERWRITE_OR_IGNORE)",
+            [p.code],
         )
     if not any(counts.values()):
         raise ExportError(f"Nothing to export for {unit_code} {p.code}: consolidate it first.")

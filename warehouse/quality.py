@@ -504,12 +504,13 @@ class CheckpointResult:
         return int(self.statistics.get("unsuccessful_expectations", 0))
 
     def summary(self) -> dict[str, Any]:
-        """The plain dict the flows print: success, failed_expectations, docs_index, issues."""
+        """The plain dict the flows return: success, evaluated and failed expectation counts,
+        issues (Issue.to_dict(), as the consolidation's own) and docs_index (str or None)."""
         return {
             "success": self.success,
             "evaluated_expectations": int(self.statistics.get("evaluated_expectations", 0)),
             "failed_expectations": self.failed_expectations,
-            "issues": len(self.issues),
+            "issues": [i.to_dict() for i in self.issues],
             "docs_index": None if self.docs_index is None else str(self.docs_index),
         }
 
@@ -697,11 +698,12 @@ def _issues_of(
             message_en=msg_en.format(**fields),
             hint_vi=spec.hint_vi.format(**fields),
             hint_en=spec.hint_en.format(**fields),
-            extra=extra | {k: _plain(v) for k, v in more.items() if k.startswith("x_")},
+            extra=extra,
         )
 
     if raised:
-        msg = (res.exception_info or {}).get("exception_message") or "unknown error"
+        msg = str((res.exception_info or {}).get("exception_message") or "unknown error")
+        msg = msg.replace("{", "{{").replace("}", "}}")
         return [
             issue(
                 None,
@@ -714,15 +716,24 @@ def _issues_of(
     if not idx:  # a table-level expectation: one issue for the tree
         observed = info.get("observed_value")
         return [issue(None, observed, spec.message_vi, spec.message_en)]
-    rows = [i for i in idx if isinstance(i, int | float) and int(i) in df.index]
+    rows = [int(i) for i in idx if isinstance(i, int | float) and int(i) in df.index]
+    if not rows:  # GX named the rows in a form this module does not read: say it failed
+        return [
+            issue(
+                None,
+                None,
+                f"Kiểm tra {spec.check} không đạt ở {len(idx)} dòng; xem Data Docs.",
+                f"The check {spec.check} failed on {len(idx)} rows; see the Data Docs.",
+            )
+        ]
     out = []
     for i in rows[:MAX_ISSUES_PER_EXPECTATION]:
-        row = df.loc[int(i)]
+        row = df.loc[i]
         col = spec.column
         value = row[col] if col in df.columns else None
         more: dict[str, Any] = {}
         if spec.check == "level_matches":
-            more["expected"] = row["dim_level"]
+            more |= {"expected": row["dim_level"], "expected_text": row["dim_level"]}
         elif spec.check == "rate_equals_parts":
             rate = row["value"] if pd.isna(row["share"]) else row["share"]
             more |= {
@@ -857,7 +868,9 @@ def run_checkpoint(
     df = _frame(con, tree, catalog)
     specs = build_suite(catalog)
     t1 = time.perf_counter()
-    result, index, import_s = _run_gx(df, specs, suite_name(catalog), tree, Path(docs_dir))
+    result, index, import_s = _run_gx(
+        df, specs, suite_name(catalog), tree, Path(docs_dir).absolute()
+    )
     t2 = time.perf_counter()
     by_check = {s.check: s for s in specs}
     issues: list[Issue] = []

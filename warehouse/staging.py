@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from validations.issue import Severity
@@ -131,19 +132,21 @@ def _frames(
                 "level": r.level,
                 "validation_status": str(r.status),
                 "received_at": to_local(at),
-                "n_values": len(r.values),
+                "n_values": r.n_values,
                 "n_errors": errors,
                 "n_warnings": len(r.issues) - errors,
             }
         )
-        n = len(r.values)
+        n = r.n_values
         if n:
             # plain lists, not one DataFrame per result: 10,000 results stage in about a second
             seqs.extend([seq] * n)
+            got = r.value_columns()  # arrays (or the result's unit and period as scalars)
             for col in VALUE_COLUMNS:
                 if col == "seq":
                     continue
-                data = r.values[col].tolist() if col in r.values else [None] * n
+                cells = got.get(col)
+                data = cells.tolist() if isinstance(cells, np.ndarray) else [cells] * n
                 fill = {"unit_code": r.unit_code, "period": r.period}.get(col)
                 if fill is not None:  # rows without their own unit or period: the submission's
                     data = [fill if _missing(x) else x for x in data]
@@ -203,12 +206,15 @@ def write_staging(
     batch_id: str,
     hashes: Mapping[str, str],
     received_at: datetime | Mapping[str, datetime] | None = None,
+    refused: list[dict[str, Any]] | None = None,
 ) -> Path:
     """Write one immutable batch folder for these results and return its path.
 
     `hashes` maps each result's path to its file's content hash (a hash of the values is used
     when missing). `received_at` is one time for the batch or one per path (default: now,
-    Vietnam local time; aware datetimes are converted).
+    Vietnam local time; aware datetimes are converted). `refused`: files refused because their
+    sender may not deliver them (validations.authority.Refusal.audit()), kept in the manifest
+    for load_batch to write to audit_log in the batch's transaction.
     """
     if not _BATCH_ID.match(batch_id):
         raise StagingError(
@@ -242,7 +248,11 @@ def write_staging(
             "issues": len(iss_df),
             "files": list(FILES),
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        if refused:
+            manifest["refused"] = list(refused)
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+        )
         for name in (*FILES, MANIFEST):
             _fsync(tmp / name)
         _fsync(tmp)

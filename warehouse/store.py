@@ -284,6 +284,7 @@ def load_batch(
             """,
             params,
         )
+        _log_refused(con, manifest, at)
         promote_current(
             con,
             "SELECT submission_id FROM _new "
@@ -336,6 +337,31 @@ def load_batch(
     finally:
         con.unregister("_stg_periods")
     return [SubmissionOutcome(*row) for row in rows]
+
+
+def _log_refused(con: duckdb.DuckDBPyConnection, manifest: dict, at: datetime) -> None:
+    """Files refused by validations.authority (manifest `refused`), in audit_log, once per batch.
+
+    Runs inside load_batch's transaction; nothing else of a refused file is stored."""
+    refused = manifest.get("refused") or []
+    loaded = con.execute(
+        "SELECT count(*) FROM stg_batch WHERE batch_id = ?", [manifest["batch_id"]]
+    ).fetchall()[0][0]
+    if not refused or loaded:
+        return
+    con.executemany(
+        "INSERT INTO audit_log VALUES (?, ?, 'refuse', ?, ?, NULL, NULL, 'refused', ?)",
+        [
+            [
+                at,
+                str(r.get("actor") or "unknown sender"),
+                r.get("unit_code"),
+                r.get("period"),
+                str(r.get("detail") or ""),
+            ]
+            for r in refused
+        ],
+    )
 
 
 def pending_batches(con: duckdb.DuckDBPyConnection, staging_dir: str | Path) -> list[Path]:

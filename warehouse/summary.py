@@ -643,14 +643,19 @@ def write_xlsx(s: Summary, units: ReferenceUnits, path: str | Path) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from validations.report import csv_safe
+    from validations.report import xlsx_text
 
     wb = Workbook()
     ws = wb.active
     ws.title = "TongHop"
 
+    def add(sheet: Any, row: list[object]) -> None:
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            xlsx_text(cell)  # text stays text: never a formula, no visible apostrophe
+
     def put(row: list[object], bold: bool = False) -> None:
-        ws.append([csv_safe(v) if isinstance(v, str) else v for v in row])
+        add(ws, row)
         if bold:
             for cell in ws[ws.max_row]:
                 cell.font = Font(bold=True)
@@ -680,16 +685,17 @@ def write_xlsx(s: Summary, units: ReferenceUnits, path: str | Path) -> Path:
         cat = s.catalog
         assert cat is not None
         cols = [c for c in SIDE_BY_SIDE if c in piv.columns]
-        cs.append(["Mã", "Đơn vị"] + [cat.indicators[c].label_vi for c in cols])
+        add(cs, ["Mã", "Đơn vị"] + [cat.indicators[c].label_vi for c in cols])
         for r in piv.to_dict("records"):
-            cs.append(
-                [csv_safe(r["unit_code"]), csv_safe(r["unit_name"])]
-                + [float(r[c]) if _ok(r[c]) else None for c in cols]
+            add(
+                cs,
+                [r["unit_code"], r["unit_name"]]
+                + [float(r[c]) if _ok(r[c]) else None for c in cols],
             )
     ts = wb.create_sheet("XuHuong")
-    ts.append(["Kỳ", "Chỉ tiêu", "Giá trị"])
+    add(ts, ["Kỳ", "Chỉ tiêu", "Giá trị"])
     for r in s.trend.itertuples():
-        ts.append([r.period, r.indicator, float(r.value)])
+        add(ts, [r.period, r.indicator, float(r.value)])
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)

@@ -1,0 +1,332 @@
+"""Who may submit what: the sender of each file, and whether it may deliver the unit it names.
+
+Inbox layout (the folder the `ingest-inbox` deployment reads; `inbox_root` of the ingest flow):
+
+    inbox/
+      manifest.yaml          optional: per-unit tokens (below)
+      03386/...              a unit's own folder, named by its GSO code (e.g. an SFTP chroot
+                             or a shared-drive folder only that unit can write)
+      k7Qp...Z2/...          or a folder named by the unit's secret token (upload links)
+
+The sender of a file is the unit whose folder is the first folder under the inbox root: a
+unit code of the reference units, or a token listed in `manifest.yaml`:
+
+    tokens:                  # token -> unit code; tokens are 16-128 letters, digits, - or _
+      "k7QpXw2M9rT4vB8nY3cL": "03386"
+      "Hq3ZmW8pN5xR2tK7jV4d": "105"
+    require_tokens: false    # true: plain unit-code folders are not trusted, tokens only
+
+A file may deliver its sender's own unit or a unit below it in the structure in force for the
+file's period (a district on behalf of one of its communes, a province for its districts and
+communes). Anything else is refused: `sender_unknown` (a file directly in the inbox root, or in
+a folder that is neither a unit code nor a known token) or `sender_not_authorized` (the file
+names a unit that is not the sender's own nor below it). The rules' texts are in the catalog's
+`security:` section. A refused file is not stored as a submission of the unit it names (it
+cannot add a version, a value or a duplicate hash to another unit's history); the refusal is
+written to `audit_log` (action `refuse`, actor the sender) in the same transaction as the batch
+(warehouse.staging manifest `refused`, loaded by warehouse.store.load_batch), and the sender
+gets the report in its own outbox folder.
+
+Plain typed Python, no Prefect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from validations.catalog import Catalog, CatalogError, _read
+from validations.intake import BatchOutcome
+from validations.issue import Issue, Severity
+from validations.period import PeriodError, parse_period
+from validations.result import ValidationResult
+from validations.units import ReferenceUnits
+
+MANIFEST = "manifest.yaml"
+SENDER_UNKNOWN = "sender_unknown"
+SENDER_NOT_AUTHORIZED = "sender_not_authorized"
+SECURITY_RULES = (SENDER_UNKNOWN, SENDER_NOT_AUTHORIZED)
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+_TEXT_KEYS = ("message_vi", "message_en", "hint_vi", "hint_en")
+UNKNOWN_SENDER_DIR = "_unknown_sender"
+
+
+class AuthorityError(CatalogError):
+    """The inbox manifest is invalid; the message names the file and the entry (a CatalogError:
+    configuration the steward fixes, shown as one sentence by the CLI)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityRule:
+    """One rule of the catalog's `security:` section."""
+
+    id: str
+    severity: str
+    message_vi: str
+    message_en: str
+    hint_vi: str
+    hint_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who delivered a file: a unit code, and how it was recognised ("folder" or "token")."""
+
+    unit_code: str
+    via: str
+
+
+@dataclass
+class Refusal:
+    """A file refused because its sender may not deliver the unit it names."""
+
+    result: ValidationResult  # the validator's result, with the security Issue added
+    rule_id: str
+    sender: Sender | None
+    folder: str | None  # the first folder under the inbox root, as found (None: root)
+
+    @property
+    def actor(self) -> str:
+        """Who is recorded in audit_log: the sender's unit code, never a token."""
+        if self.sender is not None:
+            return self.sender.unit_code
+        return "unknown sender"
+
+    def audit(self) -> dict[str, Any]:
+        """The staging-manifest record that warehouse.store.load_batch writes to audit_log
+        (a token folder is written `<token of CODE>`: tokens are never logged)."""
+        via = f" via {self.sender.via}" if self.sender else ""
+        path = self.result.path
+        if self.sender and self.sender.via == "token" and self.folder:
+            parts = [
+                f"<token of {self.sender.unit_code}>" if p == self.folder else p
+                for p in Path(path).parts
+            ]
+            path = str(Path(*parts))
+        return {
+            "actor": self.actor,
+            "rule_id": self.rule_id,
+            "unit_code": self.result.unit_code,
+            "period": self.result.period,
+            "file_name": path,
+            "detail": (
+                f"{self.rule_id}: {path} names unit {self.result.unit_code or '?'} "
+                f"period {self.result.period or '?'}; sender {self.actor}{via}: not stored"
+            ),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.result.path,
+            "status": "refused",
+            "rule": self.rule_id,
+            "unit_code": self.result.unit_code,
+            "period": self.result.period,
+            "sender": self.sender.unit_code if self.sender else None,
+            "via": self.sender.via if self.sender else None,
+        }
+
+
+# --- the catalog's security: section ----------------------------------------------------------
+def security_rules(catalog: Catalog) -> dict[str, SecurityRule]:
+    """The `security:` rules of the catalog file (following `include:`), checked."""
+    return _security_rules(catalog.path)
+
+
+@cache
+def _security_rules(path: str) -> dict[str, SecurityRule]:
+    data = _read(Path(path), ())
+    raw = data.get("security")
+    if not isinstance(raw, list):
+        raise CatalogError(
+            f"{path}: 'security' must be a list of rules ({', '.join(SECURITY_RULES)})"
+        )
+    out: dict[str, SecurityRule] = {}
+    for n, entry in enumerate(raw, 1):
+        where = f"{path}: security[{n}]"
+        if not isinstance(entry, dict) or not entry.get("id"):
+            raise CatalogError(f"{where}: each security rule is a mapping with an 'id'")
+        rid = str(entry["id"])
+        where = f"{where} '{rid}'"
+        if rid not in SECURITY_RULES:
+            raise CatalogError(f"{where}: id must be one of {list(SECURITY_RULES)}")
+        known = {"id", "severity", *_TEXT_KEYS}
+        unknown = sorted(set(entry) - known)
+        if unknown:
+            raise CatalogError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(known)}")
+        if entry.get("severity", "error") != "error":
+            raise CatalogError(f"{where}: severity must be 'error' (a refused file is not stored)")
+        missing = [k for k in _TEXT_KEYS if not entry.get(k)]
+        if missing:
+            raise CatalogError(f"{where}: missing {', '.join(missing)}")
+        out[rid] = SecurityRule(rid, "error", *(str(entry[k]) for k in _TEXT_KEYS))
+    absent = [r for r in SECURITY_RULES if r not in out]
+    if absent:
+        raise CatalogError(f"{path}: 'security' lacks the rule(s) {', '.join(absent)}")
+    return out
+
+
+# --- the inbox: who sent each file --------------------------------------------------------------
+class Inbox:
+    """The inbox root and its manifest: tells the sender of each file under it."""
+
+    def __init__(self, root: str | Path, units: ReferenceUnits):
+        self.root = Path(os.path.abspath(root))
+        self.units = units
+        self.tokens: dict[str, str] = {}
+        self.require_tokens = False
+        path = self.root / MANIFEST
+        if path.is_file():
+            self._load_manifest(path)
+
+    def _load_manifest(self, path: Path) -> None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise AuthorityError(f"{path}: cannot read the inbox manifest: {exc}") from exc
+        if not isinstance(data, dict):
+            raise AuthorityError(
+                f"{path}: the inbox manifest is a mapping (tokens, require_tokens)"
+            )
+        unknown = sorted(set(data) - {"tokens", "require_tokens"})
+        if unknown:
+            raise AuthorityError(
+                f"{path}: unknown key(s) {unknown}; allowed: require_tokens, tokens"
+            )
+        self.require_tokens = bool(data.get("require_tokens", False))
+        tokens = data.get("tokens") or {}
+        if not isinstance(tokens, dict):
+            raise AuthorityError(f"{path}: 'tokens' maps each token to a unit code")
+        for token, code in tokens.items():
+            token, code = str(token), str(code)
+            if not _TOKEN.match(token):
+                raise AuthorityError(
+                    f"{path}: token for unit {code} must be 16-128 letters, digits, '-' or '_'"
+                )
+            if not self.units.versions(code):
+                raise AuthorityError(f"{path}: token for unknown unit code '{code}'")
+            self.tokens[token] = code
+
+    def folder_of(self, path: str | Path) -> str | None:
+        """The first folder under the inbox root holding `path` (None: outside it, or in the root)."""
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(self.root)
+        except ValueError:
+            return None
+        return rel.parts[0] if len(rel.parts) >= 2 else None
+
+    def sender_of(self, path: str | Path) -> Sender | None:
+        """The unit that delivered `path`, or None when its folder names no sender."""
+        folder = self.folder_of(path)
+        if folder is None:
+            return None
+        if folder in self.tokens:
+            return Sender(self.tokens[folder], "token")
+        if not self.require_tokens and self.units.versions(folder):
+            return Sender(folder, "folder")
+        return None
+
+
+def may_deliver(
+    sender: str, unit_code: str, period: str | None, units: ReferenceUnits, close_day: int = 14
+) -> bool:
+    """Whether `sender` may deliver the report of `unit_code`: its own, or a unit below it in
+    the structure in force for `period` (any structure when the period cannot be read)."""
+    if unit_code == sender:
+        return True
+    try:
+        on = parse_period(period).end(close_day) if period else None
+    except PeriodError:
+        on = None
+    versions = [units.get(unit_code, on)] if on is not None else units.versions(unit_code)
+    return any(u is not None and sender in (u.parent_code, u.province_code) for u in versions)
+
+
+# --- applying it to a batch ------------------------------------------------------------------------
+def _issue(rule: SecurityRule, result: ValidationResult, sender: Sender | None) -> Issue:
+    fields = {
+        "file": Path(result.path).name,
+        "sender": sender.unit_code if sender else "?",
+        "unit_code": result.unit_code or "?",
+        "period": result.period or "?",
+    }
+    return Issue(
+        rule_id=rule.id,
+        severity=Severity(rule.severity),
+        unit_code=result.unit_code,
+        period=result.period,
+        indicator=None,
+        location=None,
+        value=result.unit_code,
+        expected=sender.unit_code if sender else None,
+        message_vi=rule.message_vi.format_map(fields),
+        message_en=rule.message_en.format_map(fields),
+        hint_vi=rule.hint_vi.format_map(fields),
+        hint_en=rule.hint_en.format_map(fields),
+        extra={
+            "sender": sender.unit_code if sender else None,
+            "via": sender.via if sender else None,
+        },
+    )
+
+
+def check_senders(
+    outcome: BatchOutcome,
+    inbox: Inbox,
+    catalog: Catalog,
+) -> tuple[BatchOutcome, list[Refusal]]:
+    """Split a validated batch into what its senders may deliver and what is refused.
+
+    A result without a unit (unit_unknown) names nobody's figures: it is kept (and stored as
+    rejected). The returned outcome keeps the unreadable files and the hashes of kept results.
+    """
+    rules = security_rules(catalog)
+    kept = BatchOutcome(unreadable=list(outcome.unreadable))
+    refused: list[Refusal] = []
+    for res in outcome.results:
+        sender = inbox.sender_of(res.path)
+        if sender is None:
+            rule_id = SENDER_UNKNOWN
+        elif res.unit_code is None or may_deliver(
+            sender.unit_code, res.unit_code, res.period, inbox.units, catalog.close_day
+        ):
+            kept.results.append(res)
+            if res.path in outcome.hashes:
+                kept.hashes[res.path] = outcome.hashes[res.path]
+            continue
+        else:
+            rule_id = SENDER_NOT_AUTHORIZED
+        res.issues.append(_issue(rules[rule_id], res, sender))
+        res.checked[rule_id] = res.checked.get(rule_id, 0) + 1
+        refused.append(Refusal(res, rule_id, sender, inbox.folder_of(res.path)))
+    return kept, refused
+
+
+def write_refusals(
+    outbox: str | Path, refusals: Iterable[Refusal], catalog: Catalog, lang: str = "vi"
+) -> list[Path]:
+    """Each refused file's report (HTML and JSON) in its *sender's* outbox folder
+    (`_unknown_sender/` when there is none), never in the folder of the unit it names."""
+    from validations.outbox import _write_atomic, safe_name
+    from validations.report import render_html
+
+    written: list[Path] = []
+    for r in refusals:
+        folder = safe_name(r.sender.unit_code) if r.sender else UNKNOWN_SENDER_DIR
+        stem = safe_name(f"{r.result.period or 'unknown'}_{Path(r.result.path).stem}_refused")
+        done = {"status": "refused", "rule": r.rule_id}
+        data = r.result.to_dict(lang) | {"warehouse": done}
+        jpath = Path(outbox) / folder / f"{stem}.json"
+        hpath = Path(outbox) / folder / f"{stem}.html"
+        _write_atomic(jpath, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        _write_atomic(hpath, render_html(r.result, catalog, lang, warehouse=done))
+        written += [jpath, hpath]
+    return written
