@@ -14,6 +14,7 @@ from typing import Any
 from validations.catalog import Catalog
 from validations.fmt import fmt_location, fmt_num
 from validations.issue import Issue, Severity, Status
+from validations.readers import one_line
 from validations.result import ValidationResult
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, load_units
 
@@ -104,7 +105,7 @@ def render_text(result: ValidationResult, catalog: Catalog, lang: str = "vi") ->
     w = WORDS[lang]
     status = result.status
     lines = [
-        f"{w['file']}: {result.path}",
+        f"{w['file']}: {one_line(result.path)}",
         f"{w['unit']}: {unit_line(result, lang)}    {w['period']}: {result.period or w['unknown']}",
         f"{w['verdict']}: {STATUS_TEXT[lang][status]} "
         f"({len(result.errors)} {w['errors']}, {len(result.warnings)} {w['warnings']})",
@@ -123,7 +124,8 @@ def render_text(result: ValidationResult, catalog: Catalog, lang: str = "vi") ->
     lines.append(f"{w['problems']}:")
     for n, issue in enumerate(result.issues, 1):
         tag = w["error"] if issue.severity == Severity.ERROR else w["warning"]
-        lines.append(f"{n:>3}. [{tag}] [{issue.rule_id}] {issue_line(issue, catalog, lang)}")
+        line = one_line(issue_line(issue, catalog, lang))  # no control codes to the terminal
+        lines.append(f"{n:>3}. [{tag}] [{issue.rule_id}] {line}")
     lines.append("")
     lines.append(w["next_rejected"] if status == Status.REJECTED else w["next_warn"])
     return "\n".join(lines)

@@ -38,11 +38,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from validations.catalog import Catalog, Indicator, Target
@@ -343,34 +344,50 @@ def _first_accepted(
     return out
 
 
+def _completeness_many(
+    con: duckdb.DuckDBPyConnection, ctxs: list[_Context], catalog: Catalog
+) -> list[Completeness]:
+    """Completeness of several units of one period, with one query for all their children."""
+    if not ctxs:
+        return []
+    everyone = list(dict.fromkeys(c.code for ctx in ctxs for c in ctx.children))
+    got = _first_accepted(con, everyone, ctxs[0].period, catalog.close_day)
+    out = []
+    for ctx in ctxs:
+        expected = [c.code for c in ctx.children]
+        child_level = ctx.children[0].level if ctx.children else None
+        deadline = (
+            ctx.closing + timedelta(days=catalog.deadline_days.get(child_level, 0))
+            if child_level
+            else None
+        )
+        received = [c for c in expected if c in got]
+        late = [
+            c
+            for c in received
+            if deadline is not None and got[c] is not None and got[c].date() > deadline
+        ]
+        late_set = set(late)
+        on_time = [c for c in received if c not in late_set]
+        out.append(
+            Completeness(
+                ctx.unit.code,
+                ctx.unit.level,
+                ctx.period.code,
+                ctx.structure,
+                child_level,
+                deadline,
+                expected,
+                received,
+                on_time,
+                late,
+            )
+        )
+    return out
+
+
 def _completeness(con: duckdb.DuckDBPyConnection, ctx: _Context, catalog: Catalog) -> Completeness:
-    expected = [c.code for c in ctx.children]
-    child_level = ctx.children[0].level if ctx.children else None
-    deadline = (
-        ctx.closing + timedelta(days=catalog.deadline_days.get(child_level, 0))
-        if child_level
-        else None
-    )
-    got = _first_accepted(con, expected, ctx.period, catalog.close_day)
-    received = [c for c in expected if c in got]
-    late = [
-        c
-        for c in received
-        if deadline is not None and got[c] is not None and got[c].date() > deadline
-    ]
-    on_time = [c for c in received if c not in set(late)]
-    return Completeness(
-        ctx.unit.code,
-        ctx.unit.level,
-        ctx.period.code,
-        ctx.structure,
-        child_level,
-        deadline,
-        expected,
-        received,
-        on_time,
-        late,
-    )
+    return _completeness_many(con, [ctx], catalog)[0]
 
 
 def completeness(
@@ -390,27 +407,38 @@ def completeness(
 
 
 # --- rollup -----------------------------------------------------------------------------------
+KID_COLUMNS = ["unit_code", "indicator", "value", "numerator", "denominator"]
+
+
 def _children_frame(
     con: duckdb.DuckDBPyConnection,
-    ctx: _Context,
+    ctxs: list[_Context],
     catalog: Catalog,
     stocks: Collection[str] | None,
 ) -> pd.DataFrame:
-    """[unit_code, indicator, value, numerator, denominator] contributed by each child."""
-    cols = ["unit_code", "indicator", "value", "numerator", "denominator"]
-    leaves = [c.code for c in ctx.children if c.level == "C"]
-    inner = [c.code for c in ctx.children if c.level != "C"]
+    """[parent, unit_code, indicator, value, numerator, denominator] contributed by each child
+    of each unit (one query per kind of child for all the units), grouped by parent in the
+    order of `ctxs`: children's rollups first, then children's own values."""
+    parent_of: dict[str, str] = {}
+    leaves: list[str] = []
+    inner: list[str] = []
+    for ctx in ctxs:
+        for c in ctx.children:
+            parent_of[c.code] = ctx.unit.code
+            (leaves if c.level == "C" else inner).append(c.code)
     frames = []
     fallback = list(leaves)
     if inner:
         rolled = con.execute(
             "SELECT unit_code, indicator, value, numerator, denominator FROM fct_rollup"
-            " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
-            {"p": ctx.period.code, "u": inner},
+            " WHERE period = $p AND unit_code IN (SELECT unnest($u))"
+            " ORDER BY unit_code, indicator",
+            {"p": ctxs[0].period.code, "u": inner},
         ).df()
         frames.append(rolled)
-        fallback += [c for c in inner if c not in set(rolled["unit_code"])]
-    own = unit_values(con, fallback, ctx.period, catalog, stocks)
+        have = set(rolled["unit_code"])
+        fallback += [c for c in inner if c not in have]
+    own = unit_values(con, fallback, ctxs[0].period, catalog, stocks) if ctxs else pd.DataFrame()
     if len(own):
         own = own.drop(columns="origin")
         own["numerator"] = float("nan")
@@ -422,10 +450,68 @@ def _children_frame(
         frames.append(own)
     frames = [f for f in frames if len(f)]
     if not frames:
-        return pd.DataFrame(columns=cols)
-    out = pd.concat(frames, ignore_index=True).reindex(columns=cols)
+        return pd.DataFrame(columns=["parent", *KID_COLUMNS])
+    out = pd.concat(frames, ignore_index=True).reindex(columns=KID_COLUMNS)
     for c in ("value", "numerator", "denominator"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype("float64")
+    rank = {ctx.unit.code: n for n, ctx in enumerate(ctxs)}
+    parents = [parent_of[u] for u in out["unit_code"].tolist()]
+    order = np.argsort(np.array([rank[p] for p in parents], dtype="int64"), kind="stable")
+    out.insert(0, "parent", parents)
+    return out.take(order).reset_index(drop=True)
+
+
+def _kids_of(kids: pd.DataFrame, unit_code: str) -> pd.DataFrame:
+    """One unit's children's rows of a _children_frame (columns KID_COLUMNS)."""
+    part = kids.loc[kids["parent"] == unit_code, KID_COLUMNS] if len(kids) else kids
+    return part.reset_index(drop=True).reindex(columns=KID_COLUMNS)
+
+
+@dataclass
+class _Stats:
+    """The children's aggregates of several units, keyed by (unit, indicator)."""
+
+    sums: dict[tuple[str, str], tuple[int, float]]  # -> (children reporting, sum)
+    ratios: dict[tuple[str, str], tuple[int, float, float]]  # -> (reporting, sum n, sum d)
+    shares: dict[tuple[str, str], tuple[int, float, float]]  # -> (reporting, ones, reporting)
+
+
+def _stats(kids: pd.DataFrame, catalog: Catalog) -> _Stats:
+    """Sums, ratio parts and flag counts over each unit's children, for all units at once."""
+    out = _Stats({}, {}, {})
+    if not len(kids):
+        return out
+    inds = catalog.indicators.values()
+    # a child's value of an indicator (its first non-empty one, as a pivot would take it)
+    kv = kids.loc[kids["value"].notna()].drop_duplicates(["parent", "unit_code", "indicator"])
+    sum_codes = [i.code for i in inds if i.aggregation == "sum"]
+    part = kv.loc[kv["indicator"].isin(sum_codes)]
+    g = part.groupby(["parent", "indicator"], sort=False)["value"].agg(["count", "sum"])
+    for (p, code), n, total in zip(g.index, g["count"], g["sum"], strict=True):
+        out.sums[(p, code)] = (int(n), float(total))
+    rates = [i for i in inds if i.aggregation == "ratio" and i.numerator and i.denominator]
+    parts = {i.numerator for i in rates} | {i.denominator for i in rates}
+    wide = kv.loc[kv["indicator"].isin(parts)].pivot(
+        index=["parent", "unit_code"], columns="indicator", values="value"
+    )
+    for ind in rates:
+        num, den = ind.numerator, ind.denominator
+        if num not in wide or den not in wide:
+            continue
+        both = wide.loc[wide[num].notna() & wide[den].notna(), [num, den]]
+        if not len(both):
+            continue
+        g = both.groupby(level="parent", sort=False)
+        n_rep, n_sum, d_sum = g.size(), g[num].sum(), g[den].sum()
+        for p in n_rep.index:
+            out.ratios[(p, ind.code)] = (int(n_rep[p]), float(n_sum[p]), float(d_sum[p]))
+    flags = [i.code for i in inds if i.aggregation == "count_share"]
+    rep = kids.loc[kids["indicator"].isin(flags) & kids["denominator"].notna()]
+    g = rep.groupby(["parent", "indicator"], sort=False).agg(
+        n=("denominator", "size"), yes=("numerator", "sum"), total=("denominator", "sum")
+    )
+    for (p, code), n, yes, total in zip(g.index, g["n"], g["yes"], g["total"], strict=True):
+        out.shares[(p, code)] = (int(n), float(yes), float(total))
     return out
 
 
@@ -433,24 +519,17 @@ def _aggregate(
     ctx: _Context,
     catalog: Catalog,
     own: dict[str, float],
-    kids: pd.DataFrame,
+    stats: _Stats,
     pct: float | None,
-) -> pd.DataFrame:
-    values = (
-        kids.pivot_table(
-            index="unit_code", columns="indicator", values="value", aggfunc="first", dropna=False
-        )
-        if len(kids)
-        else pd.DataFrame()
-    )
+) -> list[dict[str, object]]:
+    """One row (ROLLUP_COLUMNS) per indicator the unit has a value for."""
+    p = ctx.unit.code
     rows = []
     for ind in catalog.indicators.values():
         code = ind.code
         row: dict[str, object] = {"numerator": None, "denominator": None, "share": None}
         if ind.aggregation == "sum":
-            col = values[code] if code in values else pd.Series(dtype="float64")
-            n_rep = int(col.notna().sum())
-            kids_sum = float(col.sum()) if n_rep else None
+            n_rep, kids_sum = stats.sums.get((p, code), (0, None))
             mine = _num(own.get(code))
             if mine is not None:
                 value, source = mine, "own"
@@ -461,13 +540,7 @@ def _aggregate(
             row |= {"children_sum": kids_sum, "children_reporting": n_rep}
         elif ind.aggregation == "ratio":
             num, den = ind.numerator, ind.denominator
-            if num in values and den in values:
-                both = values[num].notna() & values[den].notna()
-                n_rep = int(both.sum())
-                n_sum = float(values.loc[both, num].sum()) if n_rep else None
-                d_sum = float(values.loc[both, den].sum()) if n_rep else None
-            else:
-                n_rep, n_sum, d_sum = 0, None, None
+            n_rep, n_sum, d_sum = stats.ratios.get((p, code), (0, None, None))
             kids_rate = _ratio(ind.formula, n_sum, d_sum) if n_rep else None  # type: ignore[arg-type]
             own_n, own_d = _num(own.get(num)), _num(own.get(den))  # type: ignore[arg-type]
             row |= {"children_sum": kids_rate, "children_reporting": n_rep}
@@ -482,17 +555,13 @@ def _aggregate(
             else:
                 value, source = None, None
         else:  # count_share
-            part = kids[kids["indicator"] == code] if len(kids) else kids
-            reporting = part[part["denominator"].notna()] if len(part) else part
-            n_rep = int(len(reporting))
+            n_rep, yes, total = stats.shares.get((p, code), (0, None, None))
             if n_rep:
-                yes = float(reporting["numerator"].sum())
-                total = float(reporting["denominator"].sum())
                 value, source = yes, "children"
                 row |= {
                     "numerator": yes,
                     "denominator": total,
-                    "share": 100.0 * yes / total if total else None,
+                    "share": 100.0 * yes / total if total else None,  # type: ignore[operator]
                     "children_sum": yes,
                     "children_reporting": n_rep,
                 }
@@ -518,11 +587,64 @@ def _aggregate(
             "completeness": pct,
         }
         rows.append(row)
+    return rows
+
+
+def _rollup_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """Rows of _aggregate as a DataFrame with the columns' types (ROLLUP_COLUMNS)."""
     df = pd.DataFrame(rows, columns=ROLLUP_COLUMNS)
     for c in ("value", "numerator", "denominator", "share", "children_sum", "attainment_points"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
     df["children_reporting"] = df["children_reporting"].astype("Int64")
+    df["change_vs_last_year"] = pd.Series(
+        [r["change_vs_last_year"] for r in rows], index=df.index, dtype="float64"
+    )
+    df["change_kind"] = pd.Series([r["change_kind"] for r in rows], index=df.index, dtype=object)
     return df
+
+
+@dataclass
+class _Computed:
+    """What _compute_many works out for several units of one period."""
+
+    ctxs: list[_Context]
+    rows: list[list[dict[str, object]]]  # per unit, ROLLUP_COLUMNS dicts
+    kids: pd.DataFrame  # _children_frame of all of them
+    comps: list[Completeness]
+
+
+def _compute_many(
+    con: duckdb.DuckDBPyConnection,
+    ctxs: list[_Context],
+    catalog: Catalog,
+    units: ReferenceUnits,
+    stocks: Collection[str] | None,
+    with_change: bool = True,
+) -> _Computed:
+    """Completeness, children's aggregates, own figures and rollup rows of several units of the
+    same period: a handful of set-based queries whatever the number of units."""
+    if not ctxs:
+        return _Computed([], [], pd.DataFrame(columns=["parent", *KID_COLUMNS]), [])
+    comps = _completeness_many(con, ctxs, catalog)
+    kids = _children_frame(con, ctxs, catalog, stocks)
+    own_df = unit_values(con, [c.unit.code for c in ctxs], ctxs[0].period, catalog, stocks)
+    own: dict[str, dict[str, float]] = {}
+    for u, code, v in zip(
+        own_df["unit_code"].tolist(),
+        own_df["indicator"].tolist(),
+        own_df["value"].tolist(),
+        strict=True,
+    ):
+        if not _nan(v):
+            own.setdefault(u, {})[code] = v
+    stats = _stats(kids, catalog)
+    rows = [
+        _aggregate(ctx, catalog, own.get(ctx.unit.code, {}), stats, comp.pct)
+        for ctx, comp in zip(ctxs, comps, strict=True)
+    ]
+    if with_change:
+        _add_change(con, ctxs, rows, catalog, units, stocks)
+    return _Computed(ctxs, rows, kids, comps)
 
 
 def _compute(
@@ -533,54 +655,67 @@ def _compute(
     stocks: Collection[str] | None,
     with_change: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Completeness]:
-    comp = _completeness(con, ctx, catalog)
-    kids = _children_frame(con, ctx, catalog, stocks)
-    own_df = unit_values(con, [ctx.unit.code], ctx.period, catalog, stocks)
-    own = {r.indicator: r.value for r in own_df.itertuples(index=False) if not _nan(r.value)}
-    df = _aggregate(ctx, catalog, own, kids, comp.pct)
-    df["change_vs_last_year"] = df["change_vs_last_year"].astype("float64")
-    df["change_kind"] = df["change_kind"].astype(object)
-    if with_change and len(df):
-        _add_change(con, ctx, catalog, units, stocks, df)
-    return df, kids, comp
+    c = _compute_many(con, [ctx], catalog, units, stocks, with_change)
+    return _rollup_frame(c.rows[0]), _kids_of(c.kids, ctx.unit.code), c.comps[0]
 
 
 def _add_change(
     con: duckdb.DuckDBPyConnection,
-    ctx: _Context,
+    ctxs: list[_Context],
+    rows: list[list[dict[str, object]]],
     catalog: Catalog,
     units: ReferenceUnits,
     stocks: Collection[str] | None,
-    df: pd.DataFrame,
 ) -> None:
-    """Fill change_vs_last_year: % for sums, percentage points for rates and flag shares."""
-    last = ctx.period.same_period_last_year()
-    if structure_on(last.end(catalog.close_day)) != ctx.structure:
+    """Fill change_vs_last_year: % for sums, percentage points for rates and flag shares.
+
+    Last year's figures are its consolidation (fct_rollup), else computed from what the
+    warehouse holds for it (without writing), for all the units at once."""
+    todo = [(ctx, r) for ctx, r in zip(ctxs, rows, strict=True) if r]
+    if not todo:
+        return
+    last = todo[0][0].period.same_period_last_year()
+    if structure_on(last.end(catalog.close_day)) != todo[0][0].structure:
         return  # across the 2025 reform the same code may cover another territory
-    prev = con.execute(
-        "SELECT indicator, value, share FROM fct_rollup WHERE unit_code = ? AND period = ?",
-        [ctx.unit.code, last.code],
-    ).df()
-    if not len(prev):
-        try:
-            lctx = _context(last.code, ctx.unit.code, catalog, units)
-        except RollupError:
-            return
-        prev, _, _ = _compute(con, lctx, catalog, units, stocks, with_change=False)
-    before = {r.indicator: (r.share if not _nan(r.share) else r.value) for r in prev.itertuples()}
-    for i, r in df.iterrows():
-        ind = catalog.indicators[r["indicator"]]
-        then = _num(before.get(r["indicator"]))
-        current = _num(r["share"] if ind.aggregation == "count_share" else r["value"])
-        if then is None or current is None:
+    before: dict[str, dict[str, float | None]] = {}
+    for u, code, value, share in con.execute(
+        "SELECT unit_code, indicator, value, share FROM fct_rollup"
+        " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
+        {"p": last.code, "u": [ctx.unit.code for ctx, _ in todo]},
+    ).fetchall():
+        before.setdefault(u, {})[code] = share if not _nan(share) else value
+    lctxs = []
+    for ctx, _ in todo:
+        if ctx.unit.code in before:
             continue
-        if ind.aggregation == "sum":
-            if then != 0:
-                df.at[i, "change_vs_last_year"] = 100.0 * (current - then) / then
-                df.at[i, "change_kind"] = "percent"
-        else:
-            df.at[i, "change_vs_last_year"] = current - then
-            df.at[i, "change_kind"] = "points"
+        try:
+            lctxs.append(_context(last.code, ctx.unit.code, catalog, units))
+        except RollupError:
+            continue
+    if lctxs:
+        prev = _compute_many(con, lctxs, catalog, units, stocks, with_change=False)
+        for lctx, prows in zip(prev.ctxs, prev.rows, strict=True):
+            before[lctx.unit.code] = {
+                str(r["indicator"]): r["share"] if not _nan(r["share"]) else r["value"]
+                for r in prows
+            }
+    for ctx, unit_rows in todo:
+        then_of = before.get(ctx.unit.code)
+        if not then_of:
+            continue
+        for r in unit_rows:
+            ind = catalog.indicators[str(r["indicator"])]
+            then = _num(then_of.get(ind.code))
+            current = _num(r["share"] if ind.aggregation == "count_share" else r["value"])
+            if then is None or current is None:
+                continue
+            if ind.aggregation == "sum":
+                if then != 0:
+                    r["change_vs_last_year"] = 100.0 * (current - then) / then
+                    r["change_kind"] = "percent"
+            else:
+                r["change_vs_last_year"] = current - then
+                r["change_kind"] = "points"
 
 
 def rollup(
@@ -713,23 +848,30 @@ def _consistency(
     con: duckdb.DuckDBPyConnection,
     ctx: _Context,
     catalog: Catalog,
-    df: pd.DataFrame,
-    kids: pd.DataFrame,
+    rows: list[dict[str, object]],
+    kids: Callable[[], pd.DataFrame],
     comp: Completeness,
     abs_tol: float,
     rel_tol: float,
     severity: Severity | str,
     history: int,
 ) -> list[Issue]:
+    """Cross-level checks of one unit's rollup rows; `kids()` gives its children's rows (only
+    asked for when a check fails, to name the likely cause)."""
     sev = Severity(severity)
     names = {c.code: c.name for c in ctx.children}
     issues = []
-    for r in df.itertuples(index=False):
-        ind = catalog.indicators[r.indicator]
+    for r in rows:
+        ind = catalog.indicators[str(r["indicator"])]
         rel = ind.parent_relation
-        if ind.aggregation != "sum" or rel == "-" or r.source != "own" or _nan(r.children_sum):
+        if (
+            ind.aggregation != "sum"
+            or rel == "-"
+            or r["source"] != "own"
+            or _nan(r["children_sum"])
+        ):
             continue
-        own, kids_sum = float(r.value), float(r.children_sum)
+        own, kids_sum = float(r["value"]), float(r["children_sum"])  # type: ignore[arg-type]
         # FLOAT_EPS absorbs binary floating-point noise in sums of decimals (1453.1 vs
         # 1453.1000000000001); it is far below any figure the form can express.
         tol = max(abs_tol, rel_tol * abs(kids_sum), FLOAT_EPS * max(1.0, abs(kids_sum)))
@@ -743,7 +885,7 @@ def _consistency(
             continue
         too_high = kids_sum > own
         causes = _likely_causes(
-            con, ctx, r.indicator, kids, too_high, history, names, catalog.close_day
+            con, ctx, ind.code, kids(), too_high, history, names, catalog.close_day
         )
         rel_vi = "không bằng" if rel == "=" else "nhỏ hơn"
         rel_en = "differs from" if rel == "=" else "is below"
@@ -758,7 +900,7 @@ def _consistency(
                 severity=sev,
                 unit_code=unit.code,
                 period=ctx.period.code,
-                indicator=r.indicator,
+                indicator=ind.code,
                 location=None,
                 value=own,
                 expected=f"{rel} {fmt_en(kids_sum)}",
@@ -809,54 +951,76 @@ def consistency(
     of their previous `history` periods; their peers' median when they have none).
     """
     ctx = _context(period, unit_code, catalog, units)
-    df, kids, comp = _compute(con, ctx, catalog, units, stocks, with_change=False)
-    return _consistency(con, ctx, catalog, df, kids, comp, abs_tol, rel_tol, severity, history)
+    c = _compute_many(con, [ctx], catalog, units, stocks, with_change=False)
+    return _consistency(
+        con,
+        ctx,
+        catalog,
+        c.rows[0],
+        lambda: _kids_of(c.kids, ctx.unit.code),
+        c.comps[0],
+        abs_tol,
+        rel_tol,
+        severity,
+        history,
+    )
 
 
 # --- consolidation ----------------------------------------------------------------------------
 def _write(
     con: duckdb.DuckDBPyConnection,
-    ctx: _Context,
-    df: pd.DataFrame,
-    comp: Completeness,
-    issues: list[Issue],
+    computed: _Computed,
+    issues: list[list[Issue]],
     actor: str,
     at: datetime,
 ) -> None:
-    key = [ctx.unit.code, ctx.period.code]
+    """Replace the consolidation of each (unit, period) of `computed`, set-based."""
+    ctxs = computed.ctxs
+    if not ctxs:
+        return
+    codes = [ctx.unit.code for ctx in ctxs]
+    period = ctxs[0].period.code
     for table in ("fct_rollup", "fct_completeness", "fct_consolidation_issue"):
-        con.execute(f"DELETE FROM {table} WHERE unit_code = ? AND period = ?", key)
-    out = df.copy()
-    out["consolidated_at"] = at
-    con.register("_rollup_rows", out)
-    try:
         con.execute(
-            f"INSERT INTO fct_rollup ({', '.join(ROLLUP_COLUMNS)}, consolidated_at)"
-            f" SELECT {', '.join(ROLLUP_COLUMNS)}, consolidated_at FROM _rollup_rows"
+            f"DELETE FROM {table} WHERE period = $p AND unit_code IN (SELECT unnest($u))",
+            {"p": period, "u": codes},
         )
-    finally:
-        con.unregister("_rollup_rows")
-    con.execute(
+    out = _rollup_frame([r for unit_rows in computed.rows for r in unit_rows])
+    if len(out):
+        out["consolidated_at"] = at
+        con.register("_rollup_rows", out)
+        try:
+            con.execute(
+                f"INSERT INTO fct_rollup ({', '.join(ROLLUP_COLUMNS)}, consolidated_at)"
+                f" SELECT {', '.join(ROLLUP_COLUMNS)}, consolidated_at FROM _rollup_rows"
+            )
+        finally:
+            con.unregister("_rollup_rows")
+    con.executemany(
         "INSERT INTO fct_completeness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            ctx.unit.code,
-            ctx.unit.level,
-            ctx.period.code,
-            ctx.structure,
-            comp.child_level,
-            len(comp.expected),
-            len(comp.received),
-            len(comp.missing),
-            len(comp.on_time),
-            len(comp.late),
-            comp.pct,
-            comp.deadline,
-            comp.missing,
-            comp.late,
-            at,
+            [
+                ctx.unit.code,
+                ctx.unit.level,
+                ctx.period.code,
+                ctx.structure,
+                comp.child_level,
+                len(comp.expected),
+                len(comp.received),
+                len(comp.missing),
+                len(comp.on_time),
+                len(comp.late),
+                comp.pct,
+                comp.deadline,
+                comp.missing,
+                comp.late,
+                at,
+            ]
+            for ctx, comp in zip(ctxs, computed.comps, strict=True)
         ],
     )
-    if issues:
+    found = [(ctx, i) for ctx, unit_issues in zip(ctxs, issues, strict=True) for i in unit_issues]
+    if found:
         rows = pd.DataFrame(
             [
                 {
@@ -876,7 +1040,7 @@ def _write(
                     "extra": json.dumps(i.extra, ensure_ascii=False, default=str),
                     "consolidated_at": at,
                 }
-                for i in issues
+                for ctx, i in found
             ]
         )
         con.register("_issue_rows", rows)
@@ -888,53 +1052,142 @@ def _write(
             )
         finally:
             con.unregister("_issue_rows")
-    pct = "-" if comp.pct is None else f"{comp.pct:.1f}%"
-    con.execute(
-        "INSERT INTO audit_log VALUES (?, ?, 'consolidate', ?, ?, NULL, NULL, NULL, ?)",
-        [
-            at,
-            actor,
-            *key,
-            f"{len(df)} indicators, {len(comp.received)}/{len(comp.expected)} children "
-            f"({pct}, {len(comp.late)} late), {len(issues)} consistency issues",
-        ],
+    audit = []
+    for ctx, unit_rows, comp, unit_issues in zip(
+        ctxs, computed.rows, computed.comps, issues, strict=True
+    ):
+        pct = "-" if comp.pct is None else f"{comp.pct:.1f}%"
+        audit.append(
+            [
+                at,
+                actor,
+                ctx.unit.code,
+                ctx.period.code,
+                f"{len(unit_rows)} indicators, {len(comp.received)}/{len(comp.expected)} "
+                f"children ({pct}, {len(comp.late)} late), {len(unit_issues)} consistency issues",
+            ]
+        )
+    con.executemany(
+        "INSERT INTO audit_log VALUES (?, ?, 'consolidate', ?, ?, NULL, NULL, NULL, ?)", audit
     )
 
 
-def _consolidate_tree(
+def _consolidate_level(
     con: duckdb.DuckDBPyConnection,
-    ctx: _Context,
+    ctxs: list[_Context],
     catalog: Catalog,
     units: ReferenceUnits,
     actor: str,
     at: datetime,
     opts: dict[str, object],
-) -> ConsolidationResult:
-    subs = [
-        _consolidate_tree(
-            con, _context(ctx.period.code, c.code, catalog, units), catalog, units, actor, at, opts
-        )
+) -> list[ConsolidationResult]:
+    """Consolidate units of one period, the units below them first (all of a level at once)."""
+    below = {
+        c.code: _context(ctx.period.code, c.code, catalog, units)
+        for ctx in ctxs
         for c in ctx.children
         if c.level != "C"
+    }
+    done = (
+        {
+            r.unit_code: r
+            for r in _consolidate_level(con, list(below.values()), catalog, units, actor, at, opts)
+        }
+        if below
+        else {}
+    )
+    computed = _compute_many(con, ctxs, catalog, units, opts["stocks"])  # type: ignore[arg-type]
+    by_parent: dict[str, pd.DataFrame] | None = None
+
+    def kids_of(code: str) -> Callable[[], pd.DataFrame]:
+        def get() -> pd.DataFrame:
+            nonlocal by_parent
+            if by_parent is None:
+                by_parent = {
+                    str(p): g.drop(columns="parent").reset_index(drop=True)
+                    for p, g in computed.kids.groupby("parent", sort=False)
+                }
+            return by_parent.get(code, pd.DataFrame(columns=KID_COLUMNS))
+
+        return get
+
+    issues = [
+        _consistency(
+            con,
+            ctx,
+            catalog,
+            rows,
+            kids_of(ctx.unit.code),
+            comp,
+            float(opts["abs_tol"]),  # type: ignore[arg-type]
+            float(opts["rel_tol"]),  # type: ignore[arg-type]
+            opts["severity"],  # type: ignore[arg-type]
+            int(opts["history"]),  # type: ignore[call-overload]
+        )
+        for ctx, rows, comp in zip(ctxs, computed.rows, computed.comps, strict=True)
     ]
-    stocks = opts["stocks"]
-    df, kids, comp = _compute(con, ctx, catalog, units, stocks)  # type: ignore[arg-type]
-    issues = _consistency(
-        con,
-        ctx,
-        catalog,
-        df,
-        kids,
-        comp,
-        float(opts["abs_tol"]),  # type: ignore[arg-type]
-        float(opts["rel_tol"]),  # type: ignore[arg-type]
-        opts["severity"],  # type: ignore[arg-type]
-        int(opts["history"]),  # type: ignore[call-overload]
-    )
-    _write(con, ctx, df, comp, issues, actor, at)
-    return ConsolidationResult(
-        ctx.unit.code, ctx.unit.level, ctx.period.code, ctx.structure, df, comp, issues, subs
-    )
+    _write(con, computed, issues, actor, at)
+    return [
+        ConsolidationResult(
+            ctx.unit.code,
+            ctx.unit.level,
+            ctx.period.code,
+            ctx.structure,
+            _LazyRollup(rows),  # type: ignore[arg-type]
+            comp,
+            unit_issues,
+            [done[c.code] for c in ctx.children if c.level != "C"],
+        )
+        for ctx, rows, comp, unit_issues in zip(
+            ctxs, computed.rows, computed.comps, issues, strict=True
+        )
+    ]
+
+
+def consolidate_many(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    unit_codes: list[str],
+    catalog: Catalog,
+    units: ReferenceUnits,
+    actor: str = "consolidate",
+    abs_tol: float = 0.0,
+    rel_tol: float = 0.0,
+    severity: Severity | str = Severity.WARNING,
+    history: int = 12,
+    stocks: Collection[str] | None = None,
+) -> list[ConsolidationResult]:
+    """`consolidate` for several districts or provinces of one period (the whole country: the
+    63 provinces) in ONE transaction, level by level: every district of all of them first,
+    with a handful of set-based queries per level, not a handful per unit. One result per
+    unit code, in order."""
+    codes = list(dict.fromkeys(unit_codes))
+    ctxs = [_context(period, code, catalog, units) for code in codes]
+    opts: dict[str, object] = {
+        "abs_tol": abs_tol,
+        "rel_tol": rel_tol,
+        "severity": Severity(severity),
+        "history": history,
+        "stocks": stocks,
+    }
+    at = now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # a unit listed with one of its ancestors is consolidated once, below that ancestor
+        inside = {c.code for ctx in ctxs for c in ctx.children if c.level != "C"}
+        top = [ctx for ctx in ctxs if ctx.unit.code not in inside]
+        found: dict[str, ConsolidationResult] = {}
+        stack = _consolidate_level(con, top, catalog, units, actor, at, opts) if top else []
+        while stack:
+            res = stack.pop()
+            found[res.unit_code] = res
+            stack.extend(res.children)
+        pause_for_test()  # test hook ($TONGHOP_TEST_PAUSE_IN_TXN): SIGKILL before COMMIT
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return [found[code] for code in codes]
 
 
 def consolidate(
@@ -953,21 +1206,41 @@ def consolidate(
     """Consolidate a district or province (its districts first, legacy structure) and write
     fct_rollup, fct_completeness and fct_consolidation_issue, replacing the previous
     consolidation of each (unit, period), all in ONE transaction."""
-    ctx = _context(period, unit_code, catalog, units)
-    opts: dict[str, object] = {
-        "abs_tol": abs_tol,
-        "rel_tol": rel_tol,
-        "severity": Severity(severity),
-        "history": history,
-        "stocks": stocks,
-    }
-    at = now()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        result = _consolidate_tree(con, ctx, catalog, units, actor, at, opts)
-        pause_for_test()  # test hook ($TONGHOP_TEST_PAUSE_IN_TXN): SIGKILL before COMMIT
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return result
+    return consolidate_many(
+        con,
+        period,
+        [unit_code],
+        catalog,
+        units,
+        actor=actor,
+        abs_tol=abs_tol,
+        rel_tol=rel_tol,
+        severity=severity,
+        history=history,
+        stocks=stocks,
+    )[0]
+
+
+class _LazyRollup:
+    """Rollup rows whose DataFrame is built when ConsolidationResult.rollup is first read
+    (a national consolidation has 759 of them; most callers only count them)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[dict[str, object]]):
+        self.rows = rows
+
+
+def _get_rollup(self: ConsolidationResult) -> pd.DataFrame:
+    v = self.__dict__["_rollup"]
+    if isinstance(v, _LazyRollup):
+        v = self.__dict__["_rollup"] = _rollup_frame(v.rows)
+    return v
+
+
+def _set_rollup(self: ConsolidationResult, value: pd.DataFrame | _LazyRollup) -> None:
+    self.__dict__["_rollup"] = value
+
+
+# `rollup` stays a dataclass field (constructor, eq, repr) whose frame may be built lazily.
+ConsolidationResult.rollup = property(_get_rollup, _set_rollup)  # type: ignore[assignment]

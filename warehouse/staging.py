@@ -9,6 +9,7 @@ warehouse file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -262,8 +263,12 @@ def write_staging(
         _fsync(root)
     except (OSError, duckdb.Error) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        full = getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc)
+        reason = (
+            "the disk is full (No space left on device)" if full else " ".join(str(exc).split())
+        )
         raise StagingError(
-            f"Could not write staging batch {final}: {exc}. Nothing was staged; free disk "
+            f"Could not write staging batch {final}: {reason}. Nothing was staged; free disk "
             "space or fix permissions and send the files again."
         ) from exc
     except BaseException:
