@@ -159,39 +159,6 @@ def _steward_errors():  # type: ignore[no-untyped-def]
     return (CatalogError, PeriodError, ApprovalError, WarehouseError, RollupError, StagingError)
 
 
-def _short_flow_errors() -> None:
-    """Prefect logs a failed task or flow with its traceback on the console. For the errors
-    that are the user's to fix (a full disk, a busy warehouse...) the CLI prints one sentence:
-    the console keeps Prefect's log line but not the traceback (the Prefect API logs keep it)."""
-    import logging
-
-    kinds = _steward_errors()
-
-    class ShortErrors(logging.Formatter):
-        short_errors = True
-
-        def __init__(self, inner: logging.Formatter | None) -> None:
-            super().__init__()
-            self.inner = inner or logging.Formatter()
-
-        def format(self, record: logging.LogRecord) -> str:
-            exc = record.exc_info[1] if record.exc_info else None
-            if not isinstance(exc, kinds):
-                return self.inner.format(record)
-            saved = record.exc_info, record.exc_text
-            record.exc_info, record.exc_text = None, None
-            try:
-                return self.inner.format(record)
-            finally:
-                record.exc_info, record.exc_text = saved
-
-    for handler in logging.getLogger().handlers:
-        if type(handler).__name__ == "PrefectConsoleHandler" and not getattr(
-            handler.formatter, "short_errors", False
-        ):
-            handler.setFormatter(ShortErrors(handler.formatter))
-
-
 def _period_code(period: str) -> str:
     """The canonical period code, or exit 2 with the reason."""
     from validations.period import PeriodError, parse_period
@@ -251,7 +218,6 @@ def ingest(
         raise _fail(f"Not found: {', '.join(missing)}")
     from flows.ingest import ingest_submissions
 
-    _short_flow_errors()
     try:
         res = ingest_submissions(
             [str(p) for p in paths],
@@ -307,7 +273,6 @@ def consolidate(
         )
     from flows.consolidate import consolidate_period
 
-    _short_flow_errors()
     try:
         res = consolidate_period(
             [period], unit, warehouse=warehouse, abs_tol=abs_tol, rel_tol=rel_tol
@@ -583,10 +548,11 @@ def demo(
 
 def main() -> None:
     """Console-script entry point."""
-    # The CLI states each run's outcome in one sentence; Prefect's own log lines (with the
-    # tracebacks of failed tasks) stay in the Prefect UI/API and are silenced on the terminal.
-    # Set PREFECT_LOGGING_LEVEL to see them here.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    # The CLI states each run's outcome in one sentence. Prefect's own log lines (with the
+    # tracebacks of failed tasks) still go to the Prefect API and UI, but not to the terminal:
+    # only its console handler is silenced. Set PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=INFO to
+    # see them here.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover
