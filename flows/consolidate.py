@@ -7,22 +7,12 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 import flows  # noqa: F401  (Prefect defaults)
-from flows.settings import resolve_data_docs, resolve_warehouse
+from flows.settings import resolve_data_docs, resolve_warehouse, retry_if_locked
 from validations.catalog import load_catalog
 from validations.units import load_units
-from warehouse.db import WarehouseLockedError, open_warehouse
+from warehouse.db import open_warehouse
 from warehouse.quality import run_checkpoint
 from warehouse.rollup import ConsolidationResult, consolidate
-
-
-def _retry_if_locked(task: Any, task_run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except WarehouseLockedError:
-        return True
-    except Exception:
-        return False
-    return False
 
 
 def summarise(res: ConsolidationResult) -> dict[str, Any]:
@@ -47,7 +37,7 @@ def summarise(res: ConsolidationResult) -> dict[str, Any]:
     name="consolidate-unit",
     retries=3,
     retry_delay_seconds=[2, 5, 15],
-    retry_condition_fn=_retry_if_locked,
+    retry_condition_fn=retry_if_locked,
 )
 def consolidate_unit(
     period: str,
@@ -74,7 +64,7 @@ def consolidate_unit(
     name="quality-checkpoint",
     retries=3,
     retry_delay_seconds=[2, 5, 15],
-    retry_condition_fn=_retry_if_locked,
+    retry_condition_fn=retry_if_locked,
 )
 def quality_checkpoint(
     period: str, unit_code: str, warehouse: str, catalog: str | None, docs_dir: str

@@ -18,26 +18,15 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 import flows  # noqa: F401  (Prefect defaults)
-from flows.settings import resolve_outbox, resolve_staging, resolve_warehouse
+from flows.settings import resolve_outbox, resolve_staging, resolve_warehouse, retry_if_locked
 from validations.catalog import load_catalog
 from validations.intake import BatchOutcome, expand_paths, validate_paths
 from validations.outbox import write_reports, write_unreadable
 from validations.units import load_units
 from validations.validator import Validator
-from warehouse.db import WarehouseLockedError, now, open_warehouse
+from warehouse.db import now, open_warehouse
 from warehouse.staging import write_staging
 from warehouse.store import load_batch, pending_batches
-
-
-def _retry_if_locked(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry the load only when another process holds the warehouse file."""
-    try:
-        state.result()
-    except WarehouseLockedError:
-        return True
-    except Exception:
-        return False
-    return False
 
 
 @task(name="validate-batch", retries=1, retry_delay_seconds=2)
@@ -96,7 +85,7 @@ def stage_batch(
     name="load-warehouse",
     retries=3,
     retry_delay_seconds=[2, 5, 15],
-    retry_condition_fn=_retry_if_locked,
+    retry_condition_fn=retry_if_locked,
 )
 def load_warehouse(
     staging_dir: str, warehouse: str, catalog: str | None, actor: str

@@ -1,12 +1,24 @@
-"""Where things live: the warehouse file, staging batches, the submitters' outbox."""
+"""Where things live (warehouse file, staging, outbox, Data Docs), and the lock retry rule."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from warehouse.db import warehouse_path
+from warehouse.db import WarehouseLockedError, warehouse_path
 from warehouse.quality import data_docs_dir
+
+
+def retry_if_locked(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect retry condition: retry only when another process holds the warehouse file."""
+    try:
+        state.result()
+    except WarehouseLockedError:
+        return True
+    except Exception:
+        return False
+    return False
 
 
 def resolve_warehouse(path: str | None) -> Path:
