@@ -109,7 +109,10 @@ PLANTS: dict[str, tuple[str, Change]] = {
         _parts(propaganda_sessions=5, propaganda_participants=3),
     ),
     "hotspots_transformed_le_total": ("CDP", _parts(hotspots_total=2, hotspots_transformed=3)),
-    "safe_areas_le_areas": ("C", _parts(residential_areas_safe=lambda v: v["residential_areas"] + 2)),
+    "safe_areas_le_areas": (
+        "C",
+        _parts(residential_areas_safe=lambda v: v["residential_areas"] + 2),
+    ),
     "reoffenders_le_released": ("C", _parts(released_prisoners=2, reoffenders=3)),
     "serious_solved_le_cases": ("DP", _parts(serious_solved=lambda v: v["serious_cases"] + 1)),
     "wanted_resolved_le_existing": (
@@ -141,7 +144,11 @@ PLANTS: dict[str, tuple[str, Change]] = {
     ),
     "rehab_compulsory_le_users": ("DP", _parts(rehab_compulsory=10_000)),
 }
-WARNING_PLANTS = {"value_ambiguous", "participants_per_session_plausible", "rehab_compulsory_le_users"}
+WARNING_PLANTS = {
+    "value_ambiguous",
+    "participants_per_session_plausible",
+    "rehab_compulsory_le_users",
+}
 
 
 def planted_values(

@@ -1,13 +1,23 @@
 """ingest_submissions: files -> batch validation -> immutable staging Parquet -> warehouse.
 
 One Prefect task per *batch* of files (never one per file: at 10,000 communes the
-orchestration overhead would dwarf the work). The warehouse is written by one task only (the
+orchestration overhead would dwarf the work). The batch's outcome is handed to the next tasks
+`quote`d and those tasks keep no cache key: Prefect would otherwise walk and hash all 10,000
+results at every call (about 12 s each at national scale). The warehouse is written by one task only (the
 single DuckDB writer); staging batches are immutable, so a crash between staging and loading
 is recovered by the next run, which loads every pending batch first.
+
+Where the validation batches run: Prefect's default thread pool in the flow's process, or, given
+a Dask scheduler address (`dask_address`, else $TONGHOP_DASK_ADDRESS), the workers of that Dask
+cluster (prefect_dask.DaskTaskRunner), one batch per province (the files grouped by the unit
+code their name starts with). Staging, the single warehouse load and the reports always stay in
+the flow's own process.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import uuid
 from dataclasses import asdict
@@ -16,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
 
 import flows  # noqa: F401  (Prefect defaults)
 from flows.settings import resolve_outbox, resolve_staging, resolve_warehouse, retry_if_locked
@@ -35,7 +47,7 @@ def validate_batch(paths: list[str], catalog: str | None = None) -> BatchOutcome
     return validate_paths(list(paths), Validator(catalog=load_catalog(catalog)))
 
 
-@task(name="outliers")
+@task(name="outliers", cache_policy=NO_CACHE)
 def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -> BatchOutcome:
     """Outlier warnings (validations/outliers.py) against the warehouse, opened read-only.
 
@@ -65,7 +77,7 @@ def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -
     return outcome
 
 
-@task(name="stage-batch", retries=2, retry_delay_seconds=2)
+@task(name="stage-batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def stage_batch(
     outcome: BatchOutcome,
     staging_dir: str,
@@ -103,7 +115,7 @@ def load_warehouse(
         con.close()
 
 
-@task(name="write-reports")
+@task(name="write-reports", cache_policy=NO_CACHE)
 def write_outbox(
     outbox: str, outcome: BatchOutcome, loaded: list[dict[str, Any]], catalog: str | None
 ) -> int:
@@ -127,22 +139,31 @@ def ingest_submissions(
     catalog: str | None = None,
     actor: str = "ingest",
     inbox_root: str | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Ingest submission files (or folders of them) into the warehouse and answer submitters.
 
     With `inbox_root`, each file's sender is its folder under it (validations/authority.py): a
-    file naming a unit that is not the sender's own nor below it is refused, not stored."""
+    file naming a unit that is not the sender's own nor below it is refused, not stored.
+    With `dask_address` (or $TONGHOP_DASK_ADDRESS), e.g. "tcp://10.0.0.5:8786", the validation
+    batches run on that Dask cluster, one per province; otherwise on the default thread pool."""
     log = get_run_logger()
     wh = resolve_warehouse(warehouse)
     stage_dir = resolve_staging(staging, wh)
     out_dir = resolve_outbox(outbox)
     files = [str(p) for p in expand_paths(list(paths))]
-    log.info("ingest: %d files in batches of %d", len(files), batch_size)
-    chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
-    futures = [validate_batch.submit(chunk, catalog) for chunk in chunks]
+    address = dask_address or os.environ.get(DASK_ENV) or None
+    if address:
+        chunks = province_batches(files, batch_size)
+        log.info("ingest: %d files in %d batches on Dask %s", len(files), len(chunks), address)
+        parts = _validate_on_dask(address, chunks, catalog)
+    else:
+        log.info("ingest: %d files in batches of %d", len(files), batch_size)
+        chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
+        futures = [validate_batch.submit(chunk, catalog) for chunk in chunks]
+        parts = [fut.result() for fut in futures]
     outcome = BatchOutcome()
-    for fut in futures:
-        part = fut.result()
+    for part in parts:
         outcome.results += part.results
         outcome.unreadable += part.unreadable
         outcome.hashes |= part.hashes
@@ -152,12 +173,12 @@ def ingest_submissions(
         outcome, refusals = _check_senders(outcome, inbox_root, catalog)
     if outcome.results or refusals:
         if outcome.results:
-            outcome = check_outliers(outcome, str(wh), catalog)
+            outcome = check_outliers(quote(outcome), str(wh), catalog)
         refused = [r.audit() for r in refusals]
-        stage_batch(outcome, str(stage_dir), batch_id, received_at, refused)
+        stage_batch(quote(outcome), str(stage_dir), batch_id, received_at, refused)
     loaded = load_warehouse(str(stage_dir), str(wh), catalog, actor)
     mine = [o for o in loaded if o["batch"] == batch_id]
-    write_outbox(str(out_dir), outcome, mine, catalog)
+    write_outbox(str(out_dir), quote(outcome), quote(mine), catalog)
     if refusals:
         from validations.authority import write_refusals
 
@@ -186,6 +207,36 @@ def ingest_submissions(
         "warehouse": str(wh),
         "outbox": str(out_dir),
     }
+
+
+DASK_ENV = "TONGHOP_DASK_ADDRESS"
+_LEADING_CODE = re.compile(r"^(\d{1,5})(?:\D|$)")
+
+
+def province_batches(files: list[str], batch_size: int) -> list[list[str]]:
+    """The files grouped by province (from the unit code their name starts with, as
+    `tonghop template` and the samples name them: 03386_2024-06.csv), in batches of at most
+    `batch_size`; files whose name gives no known unit form their own group. Files keep their
+    order within a group, so two versions of one report stay in the order they were given."""
+    units = load_units()
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        m = _LEADING_CODE.match(Path(f).name)
+        cands = units.pad(m[1]) if m else []
+        unit = units.get(cands[0]) if cands else None
+        groups.setdefault(unit.province_code if unit else "", []).append(f)
+    return [g[i : i + batch_size] for g in groups.values() for i in range(0, len(g), batch_size)]
+
+
+def _validate_on_dask(
+    address: str, chunks: list[list[str]], catalog: str | None
+) -> list[BatchOutcome]:
+    """validate-batch tasks on the Dask cluster at `address`; their outcomes, in order."""
+    from prefect_dask import DaskTaskRunner
+
+    with DaskTaskRunner(address=address) as runner:
+        futures = [runner.submit(validate_batch, {"paths": c, "catalog": catalog}) for c in chunks]
+        return [f.result() for f in futures]
 
 
 def _check_senders(

@@ -54,8 +54,8 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -670,6 +670,8 @@ def _period_text(v: Any) -> str:
 
 
 def _clean(text: str) -> str:
+    if text.isascii():  # most cells: NFC changes nothing, skip it
+        return text.strip(_STRIP)
     return unicodedata.normalize("NFC", text).strip(_STRIP)
 
 

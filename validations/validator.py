@@ -11,8 +11,8 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import chain
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any
 

@@ -257,6 +257,8 @@ def unit_values(
         stocks = [i.code for i in catalog.indicators.values() if is_stock(i)]
     rates = [i.code for i in catalog.indicators.values() if i.aggregation == "ratio"]
     months = buildable_months(period, catalog.close_day)
+    # A value's period is its submission's (warehouse.store loads them so): filtering fct_value
+    # on it too lets DuckDB skip the row groups of other periods instead of joining them all.
     df = con.execute(
         """
         WITH direct_units AS (
@@ -267,6 +269,7 @@ def unit_values(
             SELECT s.unit_code, v.indicator, v.value
             FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
             WHERE s.is_current AND s.period = $period AND s.unit_code IN (SELECT unnest($units))
+              AND v.period = $period
         ),
         month_subs AS (
             SELECT submission_id, unit_code, period FROM fct_submission
@@ -285,6 +288,7 @@ def unit_values(
             FROM month_subs m JOIN fct_value v ON v.submission_id = m.submission_id
             WHERE m.unit_code IN (SELECT unit_code FROM complete)
               AND v.indicator NOT IN (SELECT unnest($rates))
+              AND v.period IN (SELECT unnest($months))
             GROUP BY m.unit_code, v.indicator
         )
         SELECT unit_code, indicator, value, 'direct' AS origin FROM direct
@@ -737,6 +741,44 @@ def rollup(
 
 
 # --- cross-level consistency ------------------------------------------------------------------
+def _histories(
+    con: duckdb.DuckDBPyConnection, wanted: list[tuple[str, str, str]]
+) -> dict[tuple[str, str], tuple[float, int]]:
+    """(unit, indicator) -> (median, n) of the unit's values of the indicator over the periods
+    asked for, for every (unit_code, indicator, period) of `wanted`, in one query: a unit's
+    consolidated value where it has one, else its current submission's."""
+    if not wanted:
+        return {}
+    req = pd.DataFrame(wanted, columns=["unit_code", "indicator", "period"]).drop_duplicates()
+    con.register("_hist_req", req)
+    try:
+        rows = con.execute(
+            """
+            WITH h AS (
+                SELECT q.unit_code, q.indicator, r.value
+                FROM _hist_req q JOIN fct_rollup r
+                  ON r.unit_code = q.unit_code AND r.indicator = q.indicator
+                 AND r.period = q.period
+                UNION ALL
+                SELECT q.unit_code, q.indicator, v.value
+                FROM _hist_req q
+                JOIN fct_submission s ON s.unit_code = q.unit_code AND s.period = q.period
+                JOIN fct_value v ON v.submission_id = s.submission_id
+                 AND v.indicator = q.indicator AND v.period = q.period
+                WHERE s.is_current
+                  AND v.period IN (SELECT DISTINCT period FROM _hist_req)
+                  AND NOT EXISTS (SELECT 1 FROM fct_rollup r WHERE r.unit_code = q.unit_code
+                                  AND r.period = q.period AND r.indicator = q.indicator)
+            )
+            SELECT unit_code, indicator, median(value), count(value) FROM h
+            WHERE value IS NOT NULL GROUP BY unit_code, indicator
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_hist_req")
+    return {(u, i): (float(m), int(n)) for u, i, m, n in rows}
+
+
 def _history(
     con: duckdb.DuckDBPyConnection,
     unit_codes: list[str],
@@ -744,28 +786,8 @@ def _history(
     periods: list[Period],
 ) -> dict[str, tuple[float, int]]:
     """unit -> (median, n) of its values for the indicator over the given periods."""
-    if not unit_codes or not periods:
-        return {}
-    rows = con.execute(
-        """
-        WITH h AS (
-            SELECT unit_code, period, value FROM fct_rollup
-            WHERE indicator = $i AND unit_code IN (SELECT unnest($u))
-              AND period IN (SELECT unnest($p))
-            UNION ALL
-            SELECT s.unit_code, s.period, v.value
-            FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
-            WHERE s.is_current AND v.indicator = $i AND s.unit_code IN (SELECT unnest($u))
-              AND s.period IN (SELECT unnest($p))
-              AND NOT EXISTS (SELECT 1 FROM fct_rollup r WHERE r.unit_code = s.unit_code
-                              AND r.period = s.period AND r.indicator = $i)
-        )
-        SELECT unit_code, median(value), count(value) FROM h
-        WHERE value IS NOT NULL GROUP BY unit_code
-        """,
-        {"i": indicator, "u": unit_codes, "p": [p.code for p in periods]},
-    ).fetchall()
-    return {u: (float(m), int(n)) for u, m, n in rows}
+    got = _histories(con, [(u, indicator, p.code) for u in unit_codes for p in periods])
+    return {u: got[(u, indicator)] for u in unit_codes if (u, indicator) in got}
 
 
 def _likely_causes(
@@ -784,12 +806,27 @@ def _likely_causes(
     the previous `history` periods of the same kind in the warehouse, or, for a child without
     history, the median of its siblings' current values.
     """
+    vals = _child_values(kids, indicator)
+    if not vals:
+        return []
+    periods = _same_structure(previous_periods(ctx.period, history), ctx.structure, close_day)
+    return _rank_causes(vals, _history(con, list(vals), indicator, periods), too_high, names)
+
+
+def _child_values(kids: pd.DataFrame, indicator: str) -> dict[str, float]:
     part = kids[(kids["indicator"] == indicator) & kids["value"].notna()] if len(kids) else kids
     if not len(part):
-        return []
-    vals = dict(zip(part["unit_code"], part["value"].astype(float), strict=True))
-    periods = _same_structure(previous_periods(ctx.period, history), ctx.structure, close_day)
-    hist = _history(con, list(vals), indicator, periods)
+        return {}
+    return dict(zip(part["unit_code"], part["value"].astype(float), strict=True))
+
+
+def _rank_causes(
+    vals: dict[str, float],
+    hist: dict[str, tuple[float, int]],
+    too_high: bool,
+    names: dict[str, str],
+) -> list[dict[str, object]]:
+    """The children of `vals` that depart most from their history (`hist`), else peers."""
     peers = float(pd.Series(list(vals.values())).median())
     scored = []
     for unit, v in vals.items():
@@ -846,46 +883,73 @@ def _cause_text(c: dict[str, object], lang: str) -> str:
 
 def _consistency(
     con: duckdb.DuckDBPyConnection,
-    ctx: _Context,
+    ctxs: list[_Context],
     catalog: Catalog,
-    rows: list[dict[str, object]],
-    kids: Callable[[], pd.DataFrame],
-    comp: Completeness,
+    rows: list[list[dict[str, object]]],
+    kids: Callable[[str], pd.DataFrame],
+    comps: list[Completeness],
     abs_tol: float,
     rel_tol: float,
     severity: Severity | str,
     history: int,
-) -> list[Issue]:
-    """Cross-level checks of one unit's rollup rows; `kids()` gives its children's rows (only
-    asked for when a check fails, to name the likely cause)."""
+) -> list[list[Issue]]:
+    """Cross-level checks of several units' rollup rows, one list of Issues per unit.
+
+    `kids(unit_code)` gives a unit's children's rows; it is only asked for when a check of that
+    unit fails, to name the likely cause. The children's histories of every failure are read
+    in one query."""
     sev = Severity(severity)
-    names = {c.code: c.name for c in ctx.children}
-    issues = []
-    for r in rows:
-        ind = catalog.indicators[str(r["indicator"])]
-        rel = ind.parent_relation
-        if (
-            ind.aggregation != "sum"
-            or rel == "-"
-            or r["source"] != "own"
-            or _nan(r["children_sum"])
-        ):
-            continue
-        own, kids_sum = float(r["value"]), float(r["children_sum"])  # type: ignore[arg-type]
-        # FLOAT_EPS absorbs binary floating-point noise in sums of decimals (1453.1 vs
-        # 1453.1000000000001); it is far below any figure the form can express.
-        tol = max(abs_tol, rel_tol * abs(kids_sum), FLOAT_EPS * max(1.0, abs(kids_sum)))
-        if rel == "=":
-            if not comp.complete:  # a partial sum cannot be equal: checked once all reported
+    # 1. which checks fail
+    fails: list[tuple[int, Indicator, str, float, float]] = []
+    for k, (unit_rows, comp) in enumerate(zip(rows, comps, strict=True)):
+        for r in unit_rows:
+            ind = catalog.indicators[str(r["indicator"])]
+            rel = ind.parent_relation
+            if (
+                ind.aggregation != "sum"
+                or rel == "-"
+                or r["source"] != "own"
+                or _nan(r["children_sum"])
+            ):
                 continue
-            failed = abs(own - kids_sum) > tol
-        else:
-            failed = own < kids_sum - tol
-        if not failed:
-            continue
-        too_high = kids_sum > own
-        causes = _likely_causes(
-            con, ctx, ind.code, kids(), too_high, history, names, catalog.close_day
+            own, kids_sum = float(r["value"]), float(r["children_sum"])  # type: ignore[arg-type]
+            # FLOAT_EPS absorbs binary floating-point noise in sums of decimals (1453.1 vs
+            # 1453.1000000000001); it is far below any figure the form can express.
+            tol = max(abs_tol, rel_tol * abs(kids_sum), FLOAT_EPS * max(1.0, abs(kids_sum)))
+            if rel == "=":
+                if not comp.complete:  # a partial sum cannot be equal: checked once all reported
+                    continue
+                failed = abs(own - kids_sum) > tol
+            else:
+                failed = own < kids_sum - tol
+            if failed:
+                fails.append((k, ind, rel, own, kids_sum))
+    # 2. the children's values and, in one query, their histories
+    vals: dict[tuple[int, str], dict[str, float]] = {}
+    wanted: list[tuple[str, str, str]] = []
+    for k, ind, _, _, _ in fails:
+        ctx = ctxs[k]
+        got = _child_values(kids(ctx.unit.code), ind.code)
+        vals[(k, ind.code)] = got
+        periods = _same_structure(
+            previous_periods(ctx.period, history), ctx.structure, catalog.close_day
+        )
+        wanted += [(u, ind.code, p.code) for u in got for p in periods]
+    hist = _histories(con, wanted)
+    # 3. the Issues
+    out: list[list[Issue]] = [[] for _ in ctxs]
+    for k, ind, rel, own, kids_sum in fails:
+        ctx, comp = ctxs[k], comps[k]
+        got = vals[(k, ind.code)]
+        causes = (
+            _rank_causes(
+                got,
+                {u: hist[(u, ind.code)] for u in got if (u, ind.code) in hist},
+                kids_sum > own,
+                {c.code: c.name for c in ctx.children},
+            )
+            if got
+            else []
         )
         rel_vi = "không bằng" if rel == "=" else "nhỏ hơn"
         rel_en = "differs from" if rel == "=" else "is below"
@@ -894,7 +958,7 @@ def _consistency(
         cause_vi = f" Nguyên nhân có thể: {_cause_text(causes[0], 'vi')}." if causes else ""
         cause_en = f" Likely cause: {_cause_text(causes[0], 'en')}." if causes else ""
         unit = ctx.unit
-        issues.append(
+        out[k].append(
             Issue(
                 rule_id=RULE_CROSS_LEVEL,
                 severity=sev,
@@ -928,7 +992,7 @@ def _consistency(
                 },
             )
         )
-    return issues
+    return out
 
 
 def consistency(
@@ -954,16 +1018,16 @@ def consistency(
     c = _compute_many(con, [ctx], catalog, units, stocks, with_change=False)
     return _consistency(
         con,
-        ctx,
+        [ctx],
         catalog,
-        c.rows[0],
-        lambda: _kids_of(c.kids, ctx.unit.code),
-        c.comps[0],
+        c.rows,
+        lambda code: _kids_of(c.kids, code),
+        c.comps,
         abs_tol,
         rel_tol,
         severity,
         history,
-    )
+    )[0]
 
 
 # --- consolidation ----------------------------------------------------------------------------
@@ -996,8 +1060,7 @@ def _write(
             )
         finally:
             con.unregister("_rollup_rows")
-    con.executemany(
-        "INSERT INTO fct_completeness VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    comp_rows = pd.DataFrame(
         [
             [
                 ctx.unit.code,
@@ -1014,10 +1077,20 @@ def _write(
                 comp.deadline,
                 comp.missing,
                 comp.late,
-                at,
             ]
             for ctx, comp in zip(ctxs, computed.comps, strict=True)
         ],
+        columns=[f"c{k}" for k in range(14)],
+        dtype=object,
+    )
+    _insert(
+        con,
+        "fct_completeness",
+        comp_rows,
+        "c0, c1, c2, c3, c4, CAST(c5 AS INTEGER), CAST(c6 AS INTEGER), CAST(c7 AS INTEGER),"
+        " CAST(c8 AS INTEGER), CAST(c9 AS INTEGER), CAST(c10 AS DOUBLE), CAST(c11 AS DATE),"
+        " CAST(c12 AS VARCHAR[]), CAST(c13 AS VARCHAR[]), $at",
+        at,
     )
     found = [(ctx, i) for ctx, unit_issues in zip(ctxs, issues, strict=True) for i in unit_issues]
     if found:
@@ -1067,9 +1140,29 @@ def _write(
                 f"children ({pct}, {len(comp.late)} late), {len(unit_issues)} consistency issues",
             ]
         )
-    con.executemany(
-        "INSERT INTO audit_log VALUES (?, ?, 'consolidate', ?, ?, NULL, NULL, NULL, ?)", audit
+    _insert(
+        con,
+        "audit_log",
+        pd.DataFrame(
+            audit, columns=["at_", "actor", "unit_code", "period", "detail"], dtype=object
+        ),
+        "CAST(at_ AS TIMESTAMP), actor, 'consolidate', unit_code, period, NULL, NULL, NULL, detail",
+        at,
     )
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, select: str, at: datetime
+) -> None:
+    """INSERT INTO table SELECT <select> FROM df (one statement, not one per row), in order."""
+    con.register("_insert_rows", df.assign(_pos=np.arange(len(df))))
+    try:
+        con.execute(
+            f"INSERT INTO {table} SELECT {select} FROM _insert_rows ORDER BY _pos",
+            {"at": at} if "$at" in select else None,
+        )
+    finally:
+        con.unregister("_insert_rows")
 
 
 def _consolidate_level(
@@ -1097,35 +1190,30 @@ def _consolidate_level(
         else {}
     )
     computed = _compute_many(con, ctxs, catalog, units, opts["stocks"])  # type: ignore[arg-type]
-    by_parent: dict[str, pd.DataFrame] | None = None
+    rows_of: dict[str, np.ndarray] | None = None  # parent -> its children's row positions
 
-    def kids_of(code: str) -> Callable[[], pd.DataFrame]:
-        def get() -> pd.DataFrame:
-            nonlocal by_parent
-            if by_parent is None:
-                by_parent = {
-                    str(p): g.drop(columns="parent").reset_index(drop=True)
-                    for p, g in computed.kids.groupby("parent", sort=False)
-                }
-            return by_parent.get(code, pd.DataFrame(columns=KID_COLUMNS))
+    def kids_of(code: str) -> pd.DataFrame:  # only asked for when a cross-level check fails
+        nonlocal rows_of
+        kids = computed.kids
+        if not len(kids):
+            return pd.DataFrame(columns=KID_COLUMNS)
+        if rows_of is None:
+            rows_of = {str(p): i for p, i in kids.groupby("parent", sort=False).indices.items()}
+        at = rows_of.get(code, np.array([], dtype="int64"))
+        return kids.iloc[at][KID_COLUMNS].reset_index(drop=True)
 
-        return get
-
-    issues = [
-        _consistency(
-            con,
-            ctx,
-            catalog,
-            rows,
-            kids_of(ctx.unit.code),
-            comp,
-            float(opts["abs_tol"]),  # type: ignore[arg-type]
-            float(opts["rel_tol"]),  # type: ignore[arg-type]
-            opts["severity"],  # type: ignore[arg-type]
-            int(opts["history"]),  # type: ignore[call-overload]
-        )
-        for ctx, rows, comp in zip(ctxs, computed.rows, computed.comps, strict=True)
-    ]
+    issues = _consistency(
+        con,
+        ctxs,
+        catalog,
+        computed.rows,
+        kids_of,
+        computed.comps,
+        float(opts["abs_tol"]),  # type: ignore[arg-type]
+        float(opts["rel_tol"]),  # type: ignore[arg-type]
+        opts["severity"],  # type: ignore[arg-type]
+        int(opts["history"]),  # type: ignore[call-overload]
+    )
     _write(con, computed, issues, actor, at)
     return [
         ConsolidationResult(
