@@ -41,7 +41,7 @@ from validations.catalog import Catalog, load_catalog  # noqa: E402
 from validations.period import parse_period  # noqa: E402
 from validations.units import ReferenceUnits, Unit, load_units  # noqa: E402
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 DEFAULT_PERIOD = "2024-06"
 PROVINCE_SCALE_CODE = "12"  # Lai Châu, the sample province
 PLANT_SHARE = 0.01  # share of files that break a rule on purpose
@@ -86,7 +86,8 @@ def _rate_mismatch(v: dict[str, float]) -> tuple[dict, dict, tuple, list]:
 
 
 def _change_mismatch(v: dict[str, float]) -> tuple[dict, dict, tuple, list]:
-    return {"crime_cases": 9, "crime_cases_prev": 10}, {"crime_change_rate": -25.0}, (), []
+    parts = {"crime_cases": 9, "crime_solved": min(v["crime_solved"], 9), "crime_cases_prev": 10}
+    return parts, {"crime_change_rate": -25.0}, (), []
 
 
 def _drop(code: str) -> Change:

@@ -1,6 +1,6 @@
 """The national-scale benchmark: one command, every number of the README's table.
 
-    python bench/run.py --scale national [--json]      # about 10 minutes (GX sample included)
+    python bench/run.py --scale national [--json]      # about 7 minutes (+2 the first time)
     python bench/run.py --scale province               # Lai Châu only, about 2 minutes
 
 What it times, each phase in a fresh subprocess (wall clock, CPU of the process and of its
