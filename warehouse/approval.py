@@ -19,7 +19,7 @@ import duckdb
 
 from validations.period import DEFAULT_CLOSE_DAY, Period, PeriodError, parse_period
 from validations.units import structure_on
-from warehouse.db import now
+from warehouse.db import now, transaction
 from warehouse.store import locked_sql, promote_current
 
 APPROVED = "approved"
@@ -91,16 +91,6 @@ def _audit(
     )
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:  # type: ignore[no-untyped-def]
-    con.execute("BEGIN TRANSACTION")
-    try:
-        work()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
 def approve(
     con: duckdb.DuckDBPyConnection,
     unit_code: str,
@@ -139,7 +129,8 @@ def approve(
         )
         _audit(con, actor, "approve", unit_code, p.code, None, APPROVED, "locked")
 
-    _in_transaction(con, work)
+    with transaction(con):
+        work()
 
 
 def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: str) -> None:
@@ -158,7 +149,8 @@ def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: s
         )
         _audit(con, actor, "accept", unit_code, p.code, APPROVED, ACCEPTED, "")
 
-    _in_transaction(con, work)
+    with transaction(con):
+        work()
 
 
 def unapprove(
@@ -218,5 +210,6 @@ def unapprove(
         promote_current(con, "SELECT submission_id FROM _held", actor, at)
         con.execute("DROP TABLE _held")
 
-    _in_transaction(con, work)
+    with transaction(con):
+        work()
     return released

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -115,6 +117,18 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK and re-raise on any exception: all or nothing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def now() -> datetime:
     """Naive local time in Vietnam (UTC+7, no DST), the warehouse's timestamp convention."""
     return (datetime.now(UTC) + _VN_OFFSET).replace(tzinfo=None)
@@ -169,24 +183,20 @@ def load_reference(
     )
     con.register("_ref_units", unit_df)
     con.register("_ref_indicators", ind_df)
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM dim_unit")
-        con.execute(
-            "INSERT INTO dim_unit SELECT unit_code, structure, name, level, parent_code,"
-            " province_code, CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_units"
-        )
-        con.execute("DELETE FROM dim_indicator")
-        con.execute(
-            "INSERT INTO dim_indicator SELECT code, grp, label_vi, label_en, unit_vi, unit_en,"
-            " CAST(levels AS VARCHAR[]), kind, aggregation, parent_relation, numerator,"
-            " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source"
-            " FROM _ref_indicators"
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("DELETE FROM dim_unit")
+            con.execute(
+                "INSERT INTO dim_unit SELECT unit_code, structure, name, level, parent_code,"
+                " province_code, CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_units"
+            )
+            con.execute("DELETE FROM dim_indicator")
+            con.execute(
+                "INSERT INTO dim_indicator SELECT code, grp, label_vi, label_en, unit_vi, unit_en,"
+                " CAST(levels AS VARCHAR[]), kind, aggregation, parent_relation, numerator,"
+                " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source"
+                " FROM _ref_indicators"
+            )
     finally:
         con.unregister("_ref_units")
         con.unregister("_ref_indicators")

@@ -53,7 +53,7 @@ from validations.catalog import Catalog
 from validations.issue import Issue, Severity
 from validations.period import PeriodError, parse_period
 from validations.units import ReferenceUnits, load_units, structure_on
-from warehouse.db import now
+from warehouse.db import now, transaction
 from warehouse.rollup import fmt_en, fmt_vi
 
 ENV_DOCS = "TONGHOP_DATA_DOCS"
@@ -824,8 +824,7 @@ def store_issues(
             "consolidated_at",
         ],
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(
             "DELETE FROM fct_consolidation_issue WHERE period = $p AND starts_with(rule_id, $pre)"
             " AND (unit_code IN (SELECT unnest($units))"
@@ -843,10 +842,6 @@ def store_issues(
                 )
             finally:
                 con.unregister("_gx_issue_rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def run_checkpoint(

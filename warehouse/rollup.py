@@ -50,7 +50,7 @@ from validations.catalog import Catalog, Indicator, Target
 from validations.issue import Issue, Severity
 from validations.period import Period, PeriodError, parse_period
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, ReferenceUnits, Unit, structure_on
-from warehouse.db import now
+from warehouse.db import now, transaction
 from warehouse.store import pause_for_test
 
 RULE_CROSS_LEVEL = "cross_level_total"
@@ -1259,8 +1259,7 @@ def consolidate_many(
         "stocks": stocks,
     }
     at = now()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         # a unit listed with one of its ancestors is consolidated once, below that ancestor
         inside = {c.code for ctx in ctxs for c in ctx.children if c.level != "C"}
         top = [ctx for ctx in ctxs if ctx.unit.code not in inside]
@@ -1271,10 +1270,6 @@ def consolidate_many(
             found[res.unit_code] = res
             stack.extend(res.children)
         pause_for_test()  # test hook ($TONGHOP_TEST_PAUSE_IN_TXN): SIGKILL before COMMIT
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return [found[code] for code in codes]
 
 
