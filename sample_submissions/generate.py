@@ -4,8 +4,10 @@
 
 Deterministic: the same code writes the same bytes (xlsx files carry fixed timestamps).
 - valid/<period>/: every commune (CSV; Tam Đường's communes as XLSX), every district (XLSX)
-  and the province (CSV) for 2024-01 .. 2024-06 (three-level structure) and every commune and
-  the province for 2025-07 (two-level structure). A parent's own figures are consistent with
+  and the province (CSV) for 2024-01 .. 2024-06 (three-level structure), the same for 2023-06
+  and the half-year 2023-H1 (last year, for the comparison "so với cùng kỳ"; 2024's
+  crime_cases_prev are 2023's crime_cases), and every commune and the province for 2025-07
+  (two-level structure). A parent's own figures are consistent with
   its children's: "=" indicators equal the children's sum, ">=" ones add cases handled by the
   parent itself, and every rate is recomputed from its parts.
 - invalid/<rule_id>.csv|xlsx: a valid file changed to break exactly that rule.
@@ -39,6 +41,11 @@ from validations.units import ReferenceUnits, Unit, load_units  # noqa: E402
 PROVINCE = "12"
 MONTHS = [f"2024-{m:02d}" for m in range(1, 7)]
 TWO_LEVEL_MONTHS = ["2025-07"]
+# The same period last year, for "so với cùng kỳ": 2023's months are generated (so that each
+# 2024 report's crime_cases_prev is last year's crime_cases), June and the first half-year are
+# written (the half-year report built from the months as the catalog aggregates them over time).
+LAST_YEAR_MONTHS = [f"2023-{m:02d}" for m in range(1, 7)]
+LAST_YEAR_WRITTEN = ["2023-06", "2023-H1"]
 XLSX_DISTRICT = "106"  # Tam Đường: its communes submit the Excel form
 BASE_COMMUNE = "03386"  # Phường Quyết Thắng, Thành phố Lai Châu
 BASE_DISTRICT = "106"
@@ -139,6 +146,15 @@ def own_record(
         r["trafficking_suspects"] = tc + (rng.randint(0, 2) if tc else 0)
         r["trafficking_victims"] = tc + rng.randint(0, 1) if tc else 0
         r["media_items"] = rng.randint(2, 12)
+        # stocks: the persons at large, about the same from month to month (the surrenders and
+        # arrests of a half-year stay below them: surrendered + arrested <= existing)
+        r["wanted_existing"] = stable.randint(14, 30) + rng.randint(-2, 2)
+        r["wanted_surrendered"] = rng.randint(0, 1)
+        r["wanted_arrested"] = rng.randint(0, 1)
+    # a stock: the unit's listed hotspot areas, the same from month to month; drawn last so
+    # that the other figures keep their values
+    r["hotspots_total"] = stable.randint(0, 2)
+    r["hotspots_transformed"] = min(r["hotspots_transformed"], r["hotspots_total"])
     return r
 
 
@@ -150,9 +166,9 @@ def with_rates(values: dict[str, float], catalog: Catalog, level: str) -> dict[s
             continue
         n, d = values.get(ind.numerator or ""), values.get(ind.denominator or "")
         out.pop(ind.code, None)
-        if n is None or not d:
+        rate = ind.rate(n, d)
+        if rate is None:
             continue
-        rate = 100 * (n - d) / d if ind.formula == "change" else 100 * n / d
         lo = ind.min if ind.min is not None else float("-inf")
         hi = ind.max if ind.max is not None else float("inf")
         if lo <= rate <= hi:
@@ -172,7 +188,10 @@ class Generator:
         key = (unit.code, period)
         if key in self.cache:
             return self.cache[key]
-        on = parse_period(period).end(self.catalog.close_day)
+        p = parse_period(period)
+        if p.kind != "M":
+            return self.cache.setdefault(key, self._from_months(unit, p.month_codes()))
+        on = p.end(self.catalog.close_day)
         children = self.units.children(unit.code, on)
         own = own_record(
             unit.level, rng_for(unit.code, period), parent=bool(children), stable=rng_for(unit.code)
@@ -182,9 +201,28 @@ class Generator:
         kids = [self.values(c, period) for c in children]
         for ind in level_inds:
             out[ind.code] = self._combine(ind, own, kids)
+        last = p.same_period_last_year().code
+        if "crime_cases_prev" in out and last in LAST_YEAR_MONTHS:
+            out["crime_cases_prev"] = self.values(unit, last)["crime_cases"]
         out = with_rates(out, self.catalog, unit.level)
         self.cache[key] = out
         return out
+
+    def _from_months(self, unit: Unit, months: list[str]) -> dict[str, float]:
+        """A quarter's, half-year's or year's report from the unit's months, as the catalog
+        aggregates over time: flows summed, stocks the last month's, rates recomputed."""
+        each = [self.values(unit, m) for m in months]
+        out: dict[str, float] = {}
+        for code in each[-1]:
+            ind = self.catalog.indicators[code]
+            if ind.kind == "rate":
+                continue
+            if ind.is_stock:
+                out[code] = each[-1][code]
+            else:
+                total = sum(m.get(code, 0) for m in each)
+                out[code] = round(total, 2) if ind.kind == "decimal" else total
+        return with_rates(out, self.catalog, unit.level)
 
     @staticmethod
     def _combine(ind: Indicator, own: dict[str, float], kids: list[dict[str, float]]) -> float:
@@ -308,7 +346,7 @@ def _fix_zip_timestamps(path: Path) -> None:
 def write_valid(gen: Generator) -> int:
     n = 0
     units = gen.units
-    for period in MONTHS + TWO_LEVEL_MONTHS:
+    for period in LAST_YEAR_WRITTEN + MONTHS + TWO_LEVEL_MONTHS:
         on = parse_period(period).end(gen.catalog.close_day)
         prov = units.get(PROVINCE, on)
         assert prov is not None
@@ -406,6 +444,14 @@ def write_invalid(gen: Generator) -> int:
     c_rates = with_rates(base_counts(c_vals, "C"), cat, "C")
     # file / period / unit
     other = units.children(commune.parent_code or "", on)[1]
+    # indicator_not_in_force: with the provincial catalog sample_submissions/catalogs/lai_chau.yaml,
+    # whose cyber_fraud_cases is on the form from 2025-07-01 only
+    emit(
+        "indicator_not_in_force",
+        "C",
+        {},
+        extra_rows=[[BASE_COMMUNE, BASE_PERIOD, "cyber_fraud_cases", "2", ""]],
+    )
     emit(
         "file_several_submissions",
         "C",

@@ -80,12 +80,25 @@ def migrations() -> list[Migration]:
     for entry in files("warehouse").joinpath("migrations").iterdir():
         m = _MIGRATION_NAME.match(entry.name)
         if m:
-            out.append(Migration(int(m[1]), m[2], entry.read_text(encoding="utf-8")))
+            text = entry.read_text(encoding="utf-8")
+            out.append(Migration(int(m[1]), m[2], _with_states(text)))
     out.sort(key=lambda mig: mig.version)
     versions = [mig.version for mig in out]
     if len(set(versions)) != len(versions):
         raise WarehouseError(f"Two migration files share a version number: {versions}")
     return out
+
+
+def _with_states(sql: str) -> str:
+    """Status literals of a migration from the one enum (warehouse/status.py): {{accepted}},
+    {{rejected}}, {{held}}."""
+    from warehouse.status import ACCEPTED_SQL, SubmissionStatus
+
+    return (
+        sql.replace("{{accepted}}", ACCEPTED_SQL)
+        .replace("{{rejected}}", f"'{SubmissionStatus.REJECTED.value}'")
+        .replace("{{held}}", f"'{SubmissionStatus.HELD.value}'")
+    )
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -117,16 +130,28 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+_IN_TRANSACTION: dict[int, duckdb.DuckDBPyConnection] = {}
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, or ROLLBACK and re-raise on any exception: all or nothing."""
+    """BEGIN ... COMMIT, or ROLLBACK and re-raise on any exception: all or nothing.
+
+    Nested use joins the caller's transaction (a load that re-consolidates what it changed
+    commits both at once, or neither)."""
+    if _IN_TRANSACTION.get(id(con)) is con:
+        yield con
+        return
     con.execute("BEGIN TRANSACTION")
+    _IN_TRANSACTION[id(con)] = con
     try:
         yield con
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        _IN_TRANSACTION.pop(id(con), None)
 
 
 def now() -> datetime:
@@ -175,10 +200,16 @@ def load_reference(
             "parent_relation": [i.parent_relation for i in inds],
             "numerator": [i.numerator for i in inds],
             "denominator": [i.denominator for i in inds],
-            "formula": [i.formula for i in inds],
+            "formula": [str(i.formula) if i.formula else None for i in inds],
             "target_op": [i.target.op if i.target else None for i in inds],
             "target_value": [i.target.value if i.target else None for i in inds],
             "target_source": [i.target.source if i.target else None for i in inds],
+            "over_time": [str(i.over_time) for i in inds],
+            "over_time_reason": [i.over_time_reason or None for i in inds],
+            "tolerance_abs": [i.tolerance.abs for i in inds],
+            "tolerance_rel": [i.tolerance.rel for i in inds],
+            "valid_from": pd.to_datetime([i.valid_from for i in inds]),
+            "valid_to": pd.to_datetime([i.valid_to for i in inds]),
         }
     )
     con.register("_ref_units", unit_df)
@@ -194,8 +225,9 @@ def load_reference(
             con.execute(
                 "INSERT INTO dim_indicator SELECT code, grp, label_vi, label_en, unit_vi, unit_en,"
                 " CAST(levels AS VARCHAR[]), kind, aggregation, parent_relation, numerator,"
-                " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source"
-                " FROM _ref_indicators"
+                " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source,"
+                " over_time, over_time_reason, tolerance_abs, tolerance_rel,"
+                " CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_indicators"
             )
     finally:
         con.unregister("_ref_units")

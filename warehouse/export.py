@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from validations.errors import TonghopError
 from validations.period import parse_period
 from validations.units import structure_on
 
@@ -20,10 +21,11 @@ VIEWS = {
     "completeness": "v_completeness",
     "submission_status": "v_submission_status",
     "issues": "v_issues",
+    "rollup_lineage": "v_rollup_lineage",
 }
 
 
-class ExportError(ValueError):
+class ExportError(TonghopError, ValueError):
     """An export cannot be written (no such unit, nothing to export, or the folder is unusable)."""
 
 

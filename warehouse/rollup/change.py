@@ -1,0 +1,89 @@
+"""Change vs the same period of the previous year ("so với cùng kỳ").
+
+For a count or decimal: the percentage change (the catalog's `change` formula: 100 * (now -
+then) / then; none when last year's figure is 0); for a rate or a flag's share: the change in
+percentage points. Last year's figures are its consolidation (fct_rollup) where the warehouse
+holds one, else computed from what the warehouse holds for it (without writing), for all the
+units at once. Where last year lies in the other structure (across the 2025 reform) no
+comparison is made here: the same code may name another territory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+from validations.catalog import Catalog, Formula
+from validations.units import ReferenceUnits, structure_on
+from warehouse.rollup.aggregation import num
+from warehouse.rollup.scope import RollupError, Scope, scope_of
+
+Rows = dict[str, list[dict[str, object]]]  # unit_code -> its rollup rows
+Figures = dict[str, dict[str, float | None]]  # unit_code -> indicator -> compared figure
+
+
+def _figure(row: dict[str, object], is_flag: bool) -> float | None:
+    return num(row["share"]) if is_flag else num(row["value"])
+
+
+def last_year(
+    con: duckdb.DuckDBPyConnection,
+    scopes: list[Scope],
+    codes: list[str],
+    catalog: Catalog,
+    units: ReferenceUnits,
+    compute: Callable[[list[Scope]], Rows],
+) -> Figures:
+    """The same period last year's figures of the units `codes` (the scopes' units and their
+    leaves): stored rollups first, the rest computed for the scopes that lack some."""
+    period = scopes[0].period
+    last = period.same_period_last_year()
+    if structure_on(last.end(catalog.close_day)) != scopes[0].structure:
+        return {}
+    flags = set(catalog.codes(aggregation="count_share"))
+    before: Figures = {}
+    for u, code, value, share in con.execute(
+        "SELECT unit_code, indicator, value, share FROM fct_rollup"
+        " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
+        {"p": last.code, "u": codes},
+    ).fetchall():
+        before.setdefault(u, {})[code] = num(share) if code in flags else num(value)
+    todo = []
+    for s in scopes:
+        if s.unit.code in before and all(c.code in before for c in s.children if c.level == "C"):
+            continue
+        try:
+            todo.append(scope_of(last.code, s.unit.code, catalog, units))
+        except RollupError:
+            continue
+    if todo:
+        for u, rows in compute(todo).items():
+            if u in before:
+                continue
+            before[u] = {
+                str(r["indicator"]): _figure(r, str(r["indicator"]) in flags) for r in rows
+            }
+    return before
+
+
+def apply_change(rows: Rows, before: Figures, catalog: Catalog) -> None:
+    """Fill change_vs_last_year and change_kind of the rows in place."""
+    for u, unit_rows in rows.items():
+        then_of = before.get(u)
+        if not then_of:
+            continue
+        for r in unit_rows:
+            ind = catalog.indicators[str(r["indicator"])]
+            then = then_of.get(ind.code)
+            current = _figure(r, ind.is_flag)
+            if then is None or current is None:
+                continue
+            if ind.aggregation == "sum":
+                change = Formula.CHANGE.of(current, then)
+                if change is not None:
+                    r["change_vs_last_year"] = change
+                    r["change_kind"] = "percent"
+            else:
+                r["change_vs_last_year"] = current - then
+                r["change_kind"] = "points"
