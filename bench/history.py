@@ -319,7 +319,7 @@ def build_history(
                    r.denominator, r.share, r.children_sum, r.children_reporting,
                    CASE WHEN r.indicator = '{flag}' AND '{lvl}' <> 'C' THEN 'children' ELSE 'own' END,
                    i.target, NULL, NULL, NULL, NULL, {"NULL" if leaf else "100.0"},
-                   CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP)
+                   CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP), NULL, NULL, NULL
             FROM rows r JOIN ind i ON i.code = r.indicator
             JOIN months m ON m.period = r.period
             ORDER BY r.period, r.unit_code

@@ -10,6 +10,13 @@ ALTER TABLE dim_indicator ADD COLUMN tolerance_rel DOUBLE;
 ALTER TABLE dim_indicator ADD COLUMN valid_from DATE;
 ALTER TABLE dim_indicator ADD COLUMN valid_to DATE;
 
+-- what "so với cùng kỳ" compared with: last year's figure, the units it sums (the same code, or
+-- across the 2025 reform the predecessors of the unit's territory) and whether a divided unit
+-- made it approximate
+ALTER TABLE fct_rollup ADD COLUMN last_year_value DOUBLE;
+ALTER TABLE fct_rollup ADD COLUMN last_year_units VARCHAR[];
+ALTER TABLE fct_rollup ADD COLUMN last_year_approx BOOLEAN;
+
 ALTER TABLE fct_completeness ADD COLUMN expected_units VARCHAR[];
 ALTER TABLE fct_completeness ADD COLUMN via_children VARCHAR[];      -- received through all their children
 ALTER TABLE fct_completeness ADD COLUMN children_complete VARCHAR[]; -- children whose children all reported
@@ -34,7 +41,7 @@ SELECT r.unit_code, u.name AS unit_name, r.level, r.period, r.structure,
        r.value, r.numerator, r.denominator, r.share, r.children_sum, r.children_reporting,
        r.source, r.target, r.attainment, r.attainment_points,
        r.change_vs_last_year, r.change_kind, r.completeness, r.consolidated_at,
-       i.over_time, i.aggregation
+       i.over_time, i.aggregation, r.last_year_value, r.last_year_units, r.last_year_approx
 FROM fct_rollup r
 LEFT JOIN dim_unit u ON u.unit_code = r.unit_code AND u.structure = r.structure
 LEFT JOIN dim_indicator i ON i.code = r.indicator;

@@ -46,9 +46,20 @@ ROLLUP_COLUMNS = [
     "change_vs_last_year",
     "change_kind",
     "completeness",
+    "last_year_value",
+    "last_year_units",
+    "last_year_approx",
 ]
 KID_COLUMNS = ["unit_code", "indicator", "value", "numerator", "denominator"]
-FLOAT_COLUMNS = ("value", "numerator", "denominator", "share", "children_sum", "attainment_points")
+FLOAT_COLUMNS = (
+    "value",
+    "numerator",
+    "denominator",
+    "share",
+    "children_sum",
+    "attainment_points",
+    "last_year_value",
+)
 
 
 def is_missing(x: object) -> bool:
@@ -222,6 +233,9 @@ def aggregate(
             "change_vs_last_year": None,
             "change_kind": None,
             "completeness": None if leaf else pct,
+            "last_year_value": None,
+            "last_year_units": None,
+            "last_year_approx": None,
         }
         rows.append(row)
     return rows
@@ -238,4 +252,5 @@ def rollup_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     )
     df["change_kind"] = pd.Series([r["change_kind"] for r in rows], index=df.index, dtype=object)
     df["completeness"] = pd.to_numeric(df["completeness"], errors="coerce").astype("float64")
+    df["last_year_approx"] = df["last_year_approx"].astype("boolean")
     return df

@@ -11,6 +11,7 @@ comparison is made here: the same code may name another territory.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -21,6 +22,17 @@ from warehouse.rollup.scope import RollupError, Scope, scope_of
 
 Rows = dict[str, list[dict[str, object]]]  # unit_code -> its rollup rows
 Figures = dict[str, dict[str, float | None]]  # unit_code -> indicator -> compared figure
+
+
+@dataclass
+class LastYear:
+    """Last year's figures of some units, and what each unit's figures sum: the same code, or
+    (across the 2025 reform) the predecessors of its territory, approximate when a divided unit
+    contributes a share."""
+
+    figures: Figures = field(default_factory=dict)
+    units: dict[str, list[str]] = field(default_factory=dict)
+    approx: dict[str, bool] = field(default_factory=dict)
 
 
 def _figure(row: dict[str, object], is_flag: bool) -> float | None:
@@ -34,13 +46,13 @@ def last_year(
     catalog: Catalog,
     units: ReferenceUnits,
     compute: Callable[[list[Scope]], Rows],
-) -> Figures:
+) -> LastYear:
     """The same period last year's figures of the units `codes` (the scopes' units and their
     leaves): stored rollups first, the rest computed for the scopes that lack some."""
     period = scopes[0].period
     last = period.same_period_last_year()
     if structure_on(last.end(catalog.close_day)) != scopes[0].structure:
-        return {}
+        return LastYear()
     flags = set(catalog.codes(aggregation="count_share"))
     before: Figures = {}
     for u, code, value, share in con.execute(
@@ -64,13 +76,13 @@ def last_year(
             before[u] = {
                 str(r["indicator"]): _figure(r, str(r["indicator"]) in flags) for r in rows
             }
-    return before
+    return LastYear(before, {u: [u] for u in before}, {u: False for u in before})
 
 
-def apply_change(rows: Rows, before: Figures, catalog: Catalog) -> None:
-    """Fill change_vs_last_year and change_kind of the rows in place."""
+def apply_change(rows: Rows, last: LastYear, catalog: Catalog) -> None:
+    """Fill change_vs_last_year, change_kind and the last_year_ columns of the rows in place."""
     for u, unit_rows in rows.items():
-        then_of = before.get(u)
+        then_of = last.figures.get(u)
         if not then_of:
             continue
         for r in unit_rows:
@@ -79,6 +91,9 @@ def apply_change(rows: Rows, before: Figures, catalog: Catalog) -> None:
             current = _figure(r, ind.is_flag)
             if then is None or current is None:
                 continue
+            r["last_year_value"] = then
+            r["last_year_units"] = last.units.get(u, [u])
+            r["last_year_approx"] = last.approx.get(u, False)
             if ind.aggregation == "sum":
                 change = Formula.CHANGE.of(current, then)
                 if change is not None:

@@ -20,15 +20,22 @@ TABLES = ("fct_rollup", "fct_completeness", "fct_consolidation_issue", "fct_roll
 
 
 def insert_frame(
-    con: duckdb.DuckDBPyConnection, table: str, df: pd.DataFrame, select: str, at: datetime
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    df: pd.DataFrame,
+    select: str,
+    at: datetime,
+    columns: str = "",
 ) -> None:
-    """INSERT INTO table SELECT <select> FROM df (one statement, not one per row), in order."""
+    """INSERT INTO table [(columns)] SELECT <select> FROM df (one statement, not one per row),
+    in order."""
     if not len(df):
         return
     con.register("_insert_rows", df.assign(_pos=np.arange(len(df))))
+    target = f"{table} ({columns})" if columns else table
     try:
         con.execute(
-            f"INSERT INTO {table} SELECT {select} FROM _insert_rows ORDER BY _pos",
+            f"INSERT INTO {target} SELECT {select} FROM _insert_rows ORDER BY _pos",
             {"at": at} if "$at" in select else None,
         )
     finally:
@@ -77,7 +84,7 @@ def write_levels(
         )
     out = rollup_frame(rows).drop_duplicates(["unit_code", "indicator"], keep="last")
     cols = ", ".join(ROLLUP_COLUMNS)
-    insert_frame(con, "fct_rollup", out, f"{cols}, $at", at)
+    insert_frame(con, "fct_rollup", out, f"{cols}, $at", at, f"{cols}, consolidated_at")
     lin = pd.DataFrame(
         [(u, period, sid) for u, ids in lineage.items() for sid in dict.fromkeys(ids)],
         columns=["unit_code", "period", "submission_id"],

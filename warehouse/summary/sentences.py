@@ -83,7 +83,12 @@ def _crime(s: Summary) -> str | None:
         f"Tội phạm về trật tự xã hội xảy ra {_count(s, 'crime_cases')} vụ"
         f"{change_clause(s, 'crime_cases', falling_is_good=True)}"
     )
-    prev = s.value("crime_cases_prev")
+    # last year's figure: the warehouse's, which the change was computed from; else the one the
+    # unit reported (crime_cases_prev)
+    row = s.row("crime_cases") or {}
+    prev = row.get("last_year_value")
+    if not _ok(prev):
+        prev = s.value("crime_cases_prev")
     if prev is not None:
         out += f" (cùng kỳ {vn(prev)} vụ)"
     target = s.row("crime_change_rate")
