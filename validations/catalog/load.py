@@ -287,17 +287,25 @@ def kind_tolerances(data: dict[str, Any], path: Path) -> dict[str, Tolerance]:
     return {k: _tolerance(raw.get(k), Tolerance(), f"{where}: {k}") for k in KINDS}
 
 
+def _entry(
+    entry: dict[str, Any], ident: str, where: str, allowed: set[str], kinds: set[str]
+) -> tuple[str, str, str]:
+    """(identifier, where, kind) of a catalog entry whose keys are all known."""
+    code = _need(entry, ident, where)
+    where = f"{where} '{code}'"
+    check_keys(entry, allowed, where)
+    if not _CODE.match(str(code)):
+        raise CatalogError(f"{where}: {ident} must be lower_snake_case")
+    kind = _need(entry, "kind", where)
+    if kind not in kinds:
+        raise CatalogError(f"{where}: kind '{kind}' is not one of {sorted(kinds)}")
+    return str(code), where, str(kind)
+
+
 def _indicator(
     entry: dict[str, Any], where: str, groups: set[str], tolerances: dict[str, Tolerance]
 ) -> Indicator:
-    code = _need(entry, "code", where)
-    where = f"{where} '{code}'"
-    check_keys(entry, INDICATOR_KEYS, where)
-    if not _CODE.match(str(code)):
-        raise CatalogError(f"{where}: code must be lower_snake_case")
-    kind = _need(entry, "kind", where)
-    if kind not in KINDS:
-        raise CatalogError(f"{where}: kind '{kind}' is not one of {sorted(KINDS)}")
+    code, where, kind = _entry(entry, "code", where, INDICATOR_KEYS, KINDS)
     levels = tuple(_need(entry, "levels", where))
     if not levels or any(lv not in LEVELS for lv in levels):
         raise CatalogError(f"{where}: levels must be a list of C, D, P")
@@ -393,14 +401,7 @@ def _indicator(
 
 
 def _rule(entry: dict[str, Any], where: str, codes: set[str]) -> Rule:
-    rid = _need(entry, "id", where)
-    where = f"{where} '{rid}'"
-    check_keys(entry, RULE_KEYS, where)
-    if not _CODE.match(str(rid)):
-        raise CatalogError(f"{where}: id must be lower_snake_case")
-    kind = _need(entry, "kind", where)
-    if kind not in RULE_KINDS:
-        raise CatalogError(f"{where}: kind '{kind}' is not one of {sorted(RULE_KINDS)}")
+    rid, where, kind = _entry(entry, "id", where, RULE_KEYS, RULE_KINDS)
     severity = _need(entry, "severity", where)
     if severity not in SEVERITIES:
         raise CatalogError(f"{where}: severity must be 'error' or 'warning'")

@@ -39,7 +39,6 @@ import pandas as pd
 from validations.catalog import Catalog, Formula
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
-from validations.period import PeriodError, parse_period
 from validations.units import ReferenceUnits, load_units, structure_on
 from warehouse.db import now, transaction
 from warehouse.quality.suite import (
@@ -54,6 +53,8 @@ from warehouse.quality.suite import (
     QualityError,
     build_suite,
 )
+from warehouse.rollup.aggregation import ROLLUP_COLUMNS
+from warehouse.rollup.scope import locate
 from warehouse.rollup.writing import ISSUE_SELECT, consolidation_issue_rows, insert_frame
 
 FRAME_COLUMNS = [
@@ -65,13 +66,7 @@ FRAME_COLUMNS = [
     "period",
     "structure",
     "indicator",
-    "value",
-    "numerator",
-    "denominator",
-    "share",
-    "children_sum",
-    "children_reporting",
-    "source",
+    *ROLLUP_COLUMNS[5:12],  # value, numerator, denominator, share, children_..., source
     "value_fraction",
     "rate_expected",
     "rate_diff",
@@ -98,14 +93,7 @@ def _tree(
     catalog: Catalog,
     units: ReferenceUnits,
 ) -> _Tree:
-    try:
-        p = parse_period(period)
-    except PeriodError as exc:
-        raise QualityError(str(exc)) from exc
-    closing = p.end(catalog.close_day)
-    root = units.get(unit_code, closing)
-    if root is None:
-        raise QualityError(f"Unit {unit_code} does not exist on {closing.isoformat()}")
+    p, closing, root = locate(period, unit_code, catalog, units, QualityError)
     codes, todo = [root.code], [root.code]
     while todo:
         kids = units.children(todo.pop(), closing)

@@ -36,20 +36,34 @@ class Scope:
         return self.unit.code
 
 
-def scope_of(period: str, unit_code: str, catalog: Catalog, units: ReferenceUnits) -> Scope:
-    """The scope of (period, unit); RollupError for a unit that does not exist then or a
-    commune (nothing below it to consolidate)."""
+def locate(
+    period: str,
+    unit_code: str,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    error: type[Exception] = ValueError,
+) -> tuple[Period, date, Unit]:
+    """(period, its closing date, the unit in force then), or `error` (RollupError by default)
+    saying which of the two is wrong."""
+    err = RollupError if error is ValueError else error
     try:
         p = parse_period(period)
     except PeriodError as exc:
-        raise RollupError(str(exc)) from exc
+        raise err(str(exc)) from exc
     closing = p.end(catalog.close_day)
     unit = units.get(unit_code, closing)
     if unit is None:
-        raise RollupError(
+        raise err(
             f"Unit {unit_code} does not exist on {closing.isoformat()} (closing date of {p.code}; "
             "districts were abolished on 2025-07-01): check the unit code and the period."
         )
+    return p, closing, unit
+
+
+def scope_of(period: str, unit_code: str, catalog: Catalog, units: ReferenceUnits) -> Scope:
+    """The scope of (period, unit); RollupError for a unit that does not exist then or a
+    commune (nothing below it to consolidate)."""
+    p, closing, unit = locate(period, unit_code, catalog, units)
     if unit.level == "C":
         raise RollupError(
             f"Commune {unit_code} has no units below it to consolidate: consolidate its "

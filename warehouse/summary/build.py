@@ -17,9 +17,10 @@ import pandas as pd
 
 from validations.catalog import Catalog
 from validations.errors import TonghopError
-from validations.period import Period, PeriodError, parse_period
+from validations.period import Period
 from validations.units import ReferenceUnits, Unit
 from warehouse.rollup import Completeness, read_completeness, read_completeness_many, read_rollup
+from warehouse.rollup.scope import locate
 
 TREND_INDICATORS = ("crime_cases", "crime_clearance_rate")
 SIDE_BY_SIDE = (
@@ -86,17 +87,7 @@ def build_summary(
     trend_months: int = 12,
 ) -> Summary:
     """The summary of a consolidated (period, unit), read from the warehouse."""
-    try:
-        p = parse_period(period)
-    except PeriodError as exc:
-        raise SummaryError(str(exc)) from exc
-    on = p.end(catalog.close_day)
-    unit = units.get(unit_code, on)
-    if unit is None:
-        raise SummaryError(
-            f"Unit {unit_code} does not exist in period {p.code}: check the unit code and the "
-            "period (districts were abolished on 2025-07-01)."
-        )
+    p, on, unit = locate(period, unit_code, catalog, units, SummaryError)
     df = read_rollup(con, p.code, unit.code)
     if df.empty or df["value"].notna().sum() == 0:
         raise SummaryError(
