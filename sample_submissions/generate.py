@@ -40,7 +40,16 @@ from validations.units import ReferenceUnits, Unit, load_units  # noqa: E402
 
 PROVINCE = "12"
 MONTHS = [f"2024-{m:02d}" for m in range(1, 7)]
-TWO_LEVEL_MONTHS = ["2025-07"]
+# Lai Châu in the two-level structure, the present: every month from the reform to 2026-10
+TWO_LEVEL_MONTHS = [f"2025-{m:02d}" for m in range(7, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+# A merged province: the new Tuyên Quang (08) is the old Tuyên Quang (08) plus the old Hà Giang
+# (02). Its predecessors' half-years before the reform and its own after it, so that a 2026
+# period is compared with the same territory the year before ("so với cùng kỳ").
+MERGED = "08"
+MERGED_FROM = ("08", "02")
+MERGED_LEGACY = ["2024-H2", "2025-H1"]
+MERGED_NEW = ["2025-H2", "2026-H1"]
+FIRST_GENERATED = "2023-01"  # crime_cases_prev is last year's crime_cases from here on
 # The same period last year, for "so với cùng kỳ": 2023's months are generated (so that each
 # 2024 report's crime_cases_prev is last year's crime_cases), June and the first half-year are
 # written (the half-year report built from the months as the catalog aggregates them over time).
@@ -177,36 +186,87 @@ def with_rates(values: dict[str, float], catalog: Catalog, level: str) -> dict[s
 
 
 class Generator:
-    """Values for every unit and period, children first."""
+    """Values for every unit and period, children first.
+
+    A commune of the two-level structure is the territory of its predecessors (the 2025
+    crosswalk): its figures are the sum of theirs, so a new unit compares with the same
+    territory a year before. Every report's crime_cases_prev is its territory's crime_cases of
+    the same period last year (from FIRST_GENERATED on)."""
 
     def __init__(self, catalog: Catalog, units: ReferenceUnits):
+        from validations.crosswalk import load_crosswalk
+
         self.catalog = catalog
         self.units = units
-        self.cache: dict[tuple[str, str], dict[str, float]] = {}
+        self.crosswalk = load_crosswalk()
+        self.cache: dict[tuple[str, str, str], dict[str, float]] = {}
 
     def values(self, unit: Unit, period: str) -> dict[str, float]:
-        key = (unit.code, period)
+        key = (unit.structure, unit.code, period)
         if key in self.cache:
             return self.cache[key]
         p = parse_period(period)
         if p.kind != "M":
             return self.cache.setdefault(key, self._from_months(unit, p.month_codes()))
         on = p.end(self.catalog.close_day)
-        children = self.units.children(unit.code, on)
-        own = own_record(
-            unit.level, rng_for(unit.code, period), parent=bool(children), stable=rng_for(unit.code)
-        )
+        inside = on if unit.valid_on(on) else (unit.valid_to or unit.valid_from or on)
+        children = self.units.children(unit.code, inside)  # in the unit's own structure
         level_inds = [i for i in self.catalog.for_level(unit.level) if i.kind != "rate"]
         out: dict[str, float] = {}
-        kids = [self.values(c, period) for c in children]
-        for ind in level_inds:
-            out[ind.code] = self._combine(ind, own, kids)
-        last = p.same_period_last_year().code
-        if "crime_cases_prev" in out and last in LAST_YEAR_MONTHS:
-            out["crime_cases_prev"] = self.values(unit, last)["crime_cases"]
+        if unit.structure == "2025" and unit.level == "C":
+            out = self._territory(unit, period, [i.code for i in level_inds])
+        else:
+            own = own_record(
+                unit.level,
+                rng_for(unit.code, period),
+                parent=bool(children),
+                stable=rng_for(unit.code),
+            )
+            kids = [self.values(c, period) for c in children]
+            for ind in level_inds:
+                out[ind.code] = self._combine(ind, own, kids)
+        last = p.same_period_last_year()
+        if "crime_cases_prev" in out and last.code >= FIRST_GENERATED:
+            out["crime_cases_prev"] = self.territory_cases(unit, last.code)
         out = with_rates(out, self.catalog, unit.level)
         self.cache[key] = out
         return out
+
+    def _predecessors(self, unit: Unit) -> list[tuple[Unit, float]]:
+        from validations.units import LEGACY_END
+
+        out = []
+        for link in self.crosswalk.predecessors(unit.code):
+            old = self.units.get(link.old_code, LEGACY_END, level=link.old_level)
+            if old is not None:
+                out.append((old, link.share))
+        return out
+
+    def _territory(self, unit: Unit, period: str, codes: list[str]) -> dict[str, float]:
+        """A new commune's figures: its predecessors' figures summed (flags: all of them 1)."""
+        parts = [(self.values(old, period), share) for old, share in self._predecessors(unit)]
+        out: dict[str, float] = {}
+        for code in codes:
+            ind = self.catalog.indicators[code]
+            have = [(v[code], share) for v, share in parts if code in v]
+            if not have:
+                continue
+            if ind.kind == "flag":
+                out[code] = float(min(x for x, _ in have))
+            else:
+                total = sum(x * share for x, share in have)
+                out[code] = round(total, 1) if ind.kind == "decimal" else round(total)
+        return out
+
+    def territory_cases(self, unit: Unit, period: str) -> float:
+        """crime_cases of the unit's territory in a period, in that period's structure."""
+        on = parse_period(period).end(self.catalog.close_day)
+        if unit.valid_on(on):
+            return self.values(unit, period)["crime_cases"]
+        return sum(
+            self.values(old, period)["crime_cases"] * share
+            for old, share in self._predecessors(unit)
+        )
 
     def _from_months(self, unit: Unit, months: list[str]) -> dict[str, float]:
         """A quarter's, half-year's or year's report from the unit's months, as the catalog
@@ -345,52 +405,64 @@ def _fix_zip_timestamps(path: Path) -> None:
 # --- valid ----------------------------------------------------------------------------------
 def write_valid(gen: Generator) -> int:
     n = 0
-    units = gen.units
     for period in LAST_YEAR_WRITTEN + MONTHS + TWO_LEVEL_MONTHS:
-        on = parse_period(period).end(gen.catalog.close_day)
-        prov = units.get(PROVINCE, on)
-        assert prov is not None
-        folder = OUT / "valid" / period
-        for child in units.children(PROVINCE, on):
-            communes = units.children(child.code, on) if child.level == "D" else []
-            for c in communes:
-                vals = gen.values(c, period)
-                notes = _notes(c.code, period)
-                if child.code == XLSX_DISTRICT:
-                    write_xlsx(
-                        folder / child.code / f"{c.code}_{period}.xlsx",
-                        c.code,
-                        period,
-                        dict(vals),
-                        notes,
-                    )
-                else:
-                    write_csv(
-                        folder / child.code / f"{c.code}_{period}.csv",
-                        rows_for(c.code, period, vals, gen.catalog, notes),
-                    )
-                n += 1
-            vals = gen.values(child, period)
-            if child.level == "D":
+        n += write_tree(gen, PROVINCE, period, xlsx=True)
+    for period in MERGED_LEGACY:
+        for province in MERGED_FROM:
+            n += write_tree(gen, province, period)
+    for period in MERGED_NEW:
+        n += write_tree(gen, MERGED, period)
+    return n
+
+
+def write_tree(gen: Generator, province: str, period: str, xlsx: bool = False) -> int:
+    """Every unit of a province for one period: communes (CSV; with `xlsx`, Tam Đường's as the
+    Excel form), districts (the Excel form with `xlsx`, else CSV) and the province (CSV)."""
+    units, n = gen.units, 0
+    on = parse_period(period).end(gen.catalog.close_day)
+    prov = units.get(province, on)
+    assert prov is not None
+    folder = OUT / "valid" / period
+    for child in units.children(province, on):
+        communes = units.children(child.code, on) if child.level == "D" else []
+        for c in communes:
+            vals = gen.values(c, period)
+            notes = _notes(c.code, period)
+            if xlsx and child.code == XLSX_DISTRICT:
                 write_xlsx(
-                    folder / child.code / f"{child.code}_{period}.xlsx",
-                    child.code,
-                    period,
-                    dict(vals),
-                    _notes(child.code, period),
+                    folder / child.code / f"{c.code}_{period}.xlsx", c.code, period, dict(vals), notes
                 )
-            else:  # two-level: communes straight under the province
+            else:
                 write_csv(
-                    folder / "communes" / f"{child.code}_{period}.csv",
-                    rows_for(child.code, period, vals, gen.catalog, _notes(child.code, period)),
+                    folder / child.code / f"{c.code}_{period}.csv",
+                    rows_for(c.code, period, vals, gen.catalog, notes),
                 )
             n += 1
-        write_csv(
-            folder / f"{PROVINCE}_{period}.csv",
-            rows_for(PROVINCE, period, gen.values(prov, period), gen.catalog),
-        )
+        vals = gen.values(child, period)
+        if child.level == "D" and xlsx:
+            write_xlsx(
+                folder / child.code / f"{child.code}_{period}.xlsx",
+                child.code,
+                period,
+                dict(vals),
+                _notes(child.code, period),
+            )
+        elif child.level == "D":
+            write_csv(
+                folder / child.code / f"{child.code}_{period}.csv",
+                rows_for(child.code, period, vals, gen.catalog, _notes(child.code, period)),
+            )
+        else:  # two-level: communes straight under the province
+            write_csv(
+                folder / f"communes_{province}" / f"{child.code}_{period}.csv",
+                rows_for(child.code, period, vals, gen.catalog, _notes(child.code, period)),
+            )
         n += 1
-    return n
+    write_csv(
+        folder / f"{province}_{period}.csv",
+        rows_for(province, period, gen.values(prov, period), gen.catalog),
+    )
+    return n + 1
 
 
 def _notes(code: str, period: str) -> dict[str, str]:

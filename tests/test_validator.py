@@ -43,7 +43,7 @@ def test_indicators_outside_their_validity_are_neither_asked_nor_taken(validator
     )
     v2 = Validator(catalog=load_catalog(required), units=validator.units, today=validator.today)
     assert str(v2.validate_file(june_2024).status) == "accepted"
-    july_2025 = sorted((SAMPLES / "valid" / "2025-07" / "communes").glob("*.csv"))[0]
+    july_2025 = sorted((SAMPLES / "valid" / "2025-07" / "communes_12").glob("*.csv"))[0]
     missing = v2.validate_file(july_2025).issues
     assert [(i.rule_id, i.indicator) for i in missing] == [
         ("indicator_missing", "cyber_fraud_cases")

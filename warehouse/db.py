@@ -212,8 +212,25 @@ def load_reference(
             "valid_to": pd.to_datetime([i.valid_to for i in inds]),
         }
     )
+    from validations.crosswalk import load_crosswalk
+
+    links = load_crosswalk(catalog.divided_communes).links
+    xw_df = pd.DataFrame(
+        {
+            "old_code": [x.old_code for x in links],
+            "old_level": [x.old_level for x in links],
+            "new_code": [x.new_code for x in links],
+            "new_level": [x.new_level for x in links],
+            "share": [x.share for x in links],
+            "method": [x.method for x in links],
+            "approximate": [x.approximate for x in links],
+            "is_default": [x.is_default for x in links],
+            "valid_from": pd.to_datetime([x.valid_from for x in links]),
+        }
+    )
     con.register("_ref_units", unit_df)
     con.register("_ref_indicators", ind_df)
+    con.register("_ref_crosswalk", xw_df)
     try:
         with transaction(con):
             con.execute("DELETE FROM dim_unit")
@@ -229,10 +246,37 @@ def load_reference(
                 " over_time, over_time_reason, tolerance_abs, tolerance_rel,"
                 " CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_indicators"
             )
+            con.execute("DELETE FROM dim_unit_crosswalk")
+            con.execute(
+                "INSERT INTO dim_unit_crosswalk SELECT old_code, 'legacy', old_level, new_code,"
+                " '2025', new_level, share, method, approximate, is_default,"
+                " CAST(valid_from AS DATE) FROM _ref_crosswalk"
+            )
+            con.execute(rollup_as_of_sql())
     finally:
         con.unregister("_ref_units")
         con.unregister("_ref_indicators")
-    return {"dim_unit": len(unit_df), "dim_indicator": len(ind_df)}
+        con.unregister("_ref_crosswalk")
+    return {
+        "dim_unit": len(unit_df),
+        "dim_indicator": len(ind_df),
+        "dim_unit_crosswalk": len(xw_df),
+    }
+
+
+def rollup_as_of_sql() -> str:
+    """The rollup_as_of(target) table macro, with the catalog's formulas as SQL (their twins)."""
+    from validations.catalog import Formula
+
+    text = files("warehouse.rollup").joinpath("sql", "rollup_as_of.sql").read_text("utf-8")
+    case = (
+        "CASE i.formula "
+        + " ".join(f"WHEN '{f.value}' THEN {f.sql('nu.value', 'de.value')}" for f in Formula)
+        + " END"
+    )
+    return text.replace("{formula_case}", case).replace(
+        "{share_sql}", Formula.RATIO.sql("f.numerator", "f.denominator")
+    )
 
 
 def open_warehouse(

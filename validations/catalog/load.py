@@ -82,7 +82,9 @@ TOP_KEYS = {
     "rules",
     "outliers",
     "security",
+    "reform",
 }
+REFORM_KEYS = {"divided_communes"}
 INDICATOR_KEYS = {
     "code",
     "group",
@@ -168,7 +170,11 @@ def _check_file(path: Path, data: dict[str, Any]) -> None:
             for sub, keys in (("target", TARGET_KEYS), ("tolerance", TOLERANCE_KEYS)):
                 if section == "indicators" and isinstance(entry.get(sub), dict):
                     check_keys(entry[sub], keys, f"{where}: {sub}")
-    for sub, keys in (("calendar", CALENDAR_KEYS), ("defaults", DEFAULTS_KEYS)):
+    for sub, keys in (
+        ("calendar", CALENDAR_KEYS),
+        ("defaults", DEFAULTS_KEYS),
+        ("reform", REFORM_KEYS),
+    ):
         if isinstance(data.get(sub), dict):
             check_keys(data[sub], keys, f"{path}: {sub}")
     tol = (
@@ -219,7 +225,7 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
                     raise CatalogError(f"{path}: every entry of '{key}' needs '{ident}'")
                 by_id[entry[ident]] = {**by_id.get(entry[ident], {}), **entry}
             merged[key] = list(by_id.values())
-        elif key in ("groups", "calendar", "sources"):
+        elif key in ("groups", "calendar", "sources", "reform"):
             merged[key] = {**(base.get(key) or {}), **(value or {})}
         elif key == "defaults":
             tol = {**((base.get(key) or {}).get("tolerance") or {})}
@@ -577,8 +583,16 @@ def _load(path: Path) -> Catalog:
     close_day = int(cal.get("close_day", 14))
     if not 1 <= close_day <= 28:
         raise CatalogError(f"{path}: calendar.close_day must be between 1 and 28")
+    divided = str((data.get("reform") or {}).get("divided_communes", "default"))
+    from validations.crosswalk import DIVIDED_RULES
+
+    if divided not in DIVIDED_RULES:
+        raise CatalogError(
+            f"{path}: reform: divided_communes '{divided}' is not one of {', '.join(DIVIDED_RULES)}"
+        )
     return Catalog(
         path=str(path),
+        divided_communes=divided,
         name=str(data.get("name", path.stem)),
         indicators=indicators,
         rules=rules,

@@ -164,6 +164,7 @@ class Catalog:
     close_day: int = 14
     deadline_days: dict[str, int] = field(default_factory=dict)
     outlier_rules: dict[str, OutlierRule] = field(default_factory=dict)
+    divided_communes: str = "default"  # the 2025 crosswalk's rule (validations/crosswalk.py)
 
     def for_level(self, level: str, on: date | None = None) -> list[Indicator]:
         """The indicators a unit of that level reports (on that day, when given)."""

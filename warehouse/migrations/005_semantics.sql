@@ -24,6 +24,23 @@ ALTER TABLE fct_completeness ADD COLUMN leaves_expected INTEGER;     -- communes
 ALTER TABLE fct_completeness ADD COLUMN leaves_received INTEGER;
 ALTER TABLE fct_completeness ADD COLUMN leaves_missing VARCHAR[];
 
+-- The 2025 reform's crosswalk (validations/crosswalk.py, loaded with the reference units):
+-- a share of an old unit's figures belongs to a new unit's territory, from valid_from on.
+CREATE TABLE dim_unit_crosswalk (
+    old_code      VARCHAR NOT NULL,
+    old_structure VARCHAR NOT NULL,     -- 'legacy'
+    old_level     VARCHAR NOT NULL,     -- P | D (island district) | C
+    new_code      VARCHAR NOT NULL,
+    new_structure VARCHAR NOT NULL,     -- '2025'
+    new_level     VARCHAR NOT NULL,     -- P | C
+    share         DOUBLE NOT NULL,      -- 1 for whole units; a divided commune's rule otherwise
+    method        VARCHAR NOT NULL,     -- same | merged | divided
+    approximate   BOOLEAN NOT NULL,     -- a divided commune: any split is an estimate
+    is_default    BOOLEAN NOT NULL,     -- the divided commune's default new unit
+    valid_from    DATE NOT NULL,
+    PRIMARY KEY (old_code, old_level, new_code)
+);
+
 -- Which submission versions produced each consolidated figure: for each (unit, period) of
 -- fct_rollup, every current submission of the unit and of the units below it that was read
 -- (the period's own, or the months a longer period was built from). Replaced with the rollup.

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from validations.catalog import Catalog, Formula
+from validations.crosswalk import load_crosswalk
+from validations.period import Period
 from validations.units import ReferenceUnits, structure_on
 from warehouse.rollup.aggregation import num
 from warehouse.rollup.scope import RollupError, Scope, scope_of
@@ -52,7 +54,7 @@ def last_year(
     period = scopes[0].period
     last = period.same_period_last_year()
     if structure_on(last.end(catalog.close_day)) != scopes[0].structure:
-        return LastYear()
+        return across_reform(con, codes, last, catalog, units, compute)
     flags = set(catalog.codes(aggregation="count_share"))
     before: Figures = {}
     for u, code, value, share in con.execute(
@@ -102,3 +104,99 @@ def apply_change(rows: Rows, last: LastYear, catalog: Catalog) -> None:
             else:
                 r["change_vs_last_year"] = current - then
                 r["change_kind"] = "points"
+
+
+def _old_rows(
+    con: duckdb.DuckDBPyConnection,
+    old_codes: list[str],
+    last: Period,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    compute: Callable[[list[Scope]], Rows],
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """old unit -> indicator -> {value, numerator, denominator} for a period of the old
+    structure: stored rollups first, else the old provinces computed (without writing)."""
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for u, code, value, n, d in con.execute(
+        "SELECT unit_code, indicator, value, numerator, denominator FROM fct_rollup"
+        " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
+        {"p": last.code, "u": old_codes},
+    ).fetchall():
+        out.setdefault(u, {})[code] = {
+            "value": num(value),
+            "numerator": num(n),
+            "denominator": num(d),
+        }
+    closing = last.end(catalog.close_day)
+    missing = [c for c in old_codes if c not in out]
+    provinces = sorted({u.province_code for c in missing if (u := units.get(c, closing))})
+    todo = []
+    for p in provinces:
+        try:
+            todo.append(scope_of(last.code, p, catalog, units))
+        except RollupError:
+            continue
+    if todo:
+        for u, rows in compute(todo).items():
+            if u in out or u not in set(missing):
+                continue
+            out[u] = {
+                str(r["indicator"]): {
+                    "value": num(r["value"]),
+                    "numerator": num(r["numerator"]),
+                    "denominator": num(r["denominator"]),
+                }
+                for r in rows
+            }
+    return out
+
+
+def across_reform(
+    con: duckdb.DuckDBPyConnection,
+    codes: list[str],
+    last: Period,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    compute: Callable[[list[Scope]], Rows],
+) -> LastYear:
+    """Last year's figures of units of the two-level structure when last year lies before the
+    2025 reform: each unit's territory is the sum of its predecessors (validations.crosswalk),
+    shares applied. Counts and decimals are summed; a rate is its formula over the mapped
+    parts; a flag's share (units with 1 among those reporting) over the mapped counts. A
+    figure is given only when every predecessor has it; a divided predecessor makes it
+    approximate. Old districts have no successor: the comparison is made for provinces and
+    communes."""
+    xw = load_crosswalk(catalog.divided_communes)
+    links = {u: xw.predecessors(u) for u in codes}
+    old_codes = sorted({link.old_code for ls in links.values() for link in ls})
+    if not old_codes:
+        return LastYear()
+    old = _old_rows(con, old_codes, last, catalog, units, compute)
+    out = LastYear()
+    for u, ls in links.items():
+        if not ls or any(link.old_code not in old for link in ls):
+            continue
+        mapped: dict[str, float | None] = {}
+        for ind in catalog.indicators.values():
+            if ind.aggregation != "sum":
+                continue
+            got = [old[link.old_code].get(ind.code, {}).get("value") for link in ls]
+            if any(g is None for g in got):
+                continue
+            mapped[ind.code] = sum(g * link.share for g, link in zip(got, ls, strict=True))  # type: ignore[operator]
+        for ind in catalog.indicators.values():
+            if ind.is_rate:
+                mapped[ind.code] = ind.rate(
+                    mapped.get(ind.numerator or ""), mapped.get(ind.denominator or "")
+                )
+            elif ind.is_flag:
+                parts = [old[link.old_code].get(ind.code, {}) for link in ls]
+                if all(p.get("denominator") is not None for p in parts):
+                    pairs = list(zip(parts, ls, strict=True))
+                    yes = sum(p["numerator"] * link.share for p, link in pairs)  # type: ignore[operator]
+                    total = sum(p["denominator"] * link.share for p, link in pairs)  # type: ignore[operator]
+                    mapped[ind.code] = Formula.RATIO.of(yes, total)
+        out.figures[u] = {k: v for k, v in mapped.items() if v is not None}
+        out.units[u] = [link.old_code for link in ls]
+        out.approx[u] = any(link.approximate for link in ls)
+    return out

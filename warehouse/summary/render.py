@@ -127,7 +127,7 @@ def render_markdown(s: Summary, units: ReferenceUnits) -> str:
         lines += [_consolidated(s), ""]
     lines += ["## Tình hình báo cáo", ""] + [f"- {t}" for t in completeness_sentences(s, units)]
     lines += ["", "## Kết quả chủ yếu", ""] + [f"- {t}" for _, t in s.sentences]
-    note = last_year_note(s)
+    note = last_year_note(s, units)
     if note:
         lines += ["", f"_{note}_"]
     for title, rows in group_tables(s):
@@ -271,7 +271,7 @@ def render_html(s: Summary, units: ReferenceUnits) -> str:
         + [f"<li>{e(t)}</li>" for _, t in s.sentences]
         + ["</ul>"]
     )
-    note = last_year_note(s)
+    note = last_year_note(s, units)
     if note:
         body.append(f'<p class="note">{e(note)}</p>')
     body += (
@@ -353,7 +353,7 @@ def write_xlsx(s: Summary, units: ReferenceUnits, path: str | Path) -> Path:
         put(ws, [t])
     for _, t in s.sentences:
         put(ws, [t])
-    note = last_year_note(s)
+    note = last_year_note(s, units)
     if note:
         put(ws, [note])
     for title, rows in group_tables(s):

@@ -296,12 +296,31 @@ def completeness_sentences(s: Summary, units: ReferenceUnits) -> list[str]:
     return out
 
 
-def last_year_note(s: Summary) -> str | None:
-    """Said plainly when the same period last year is not in the warehouse."""
-    if s.has_last_year or s.value("crime_change_rate") is not None:
-        return None
+def last_year_note(s: Summary, units: ReferenceUnits | None = None) -> str | None:
+    """What "so với cùng kỳ" compares with, said plainly: that last year is not in the warehouse,
+    or, across the 2025 reform, which predecessor units the same territory's figures sum."""
     last = s.period.same_period_last_year()
-    return (
-        f"Chưa có số liệu cùng kỳ ({last.code}) trong kho dữ liệu nên chưa so sánh được với "
-        "cùng kỳ; cột “Tăng/giảm so với cùng kỳ” để trống."
+    if not s.has_last_year and s.value("crime_change_rate") is None:
+        return (
+            f"Chưa có số liệu cùng kỳ ({last.code}) trong kho dữ liệu nên chưa so sánh được với "
+            "cùng kỳ; cột “Tăng/giảm so với cùng kỳ” để trống."
+        )
+    row = s.row("crime_cases") or {}
+    basis = row.get("last_year_units")
+    if not hasattr(basis, "__len__") or isinstance(basis, str) or not len(basis):
+        return None
+    if list(basis) == [s.unit.code]:
+        return None
+    on = last.end(s.catalog.close_day)
+    found = [(units.get(c, on) if units else None, c) for c in basis]
+    names = ", ".join(f"{u.name} ({c})" if u else c for u, c in found)
+    text = (
+        f"Số liệu cùng kỳ ({last.code}) là của cùng địa bàn trước khi sắp xếp đơn vị hành chính "
+        f"ngày 01/7/2025: tổng số liệu của {names}."
     )
+    if row.get("last_year_approx") is True:
+        text += (
+            " Có xã được chia cho nhiều đơn vị mới: số liệu cùng kỳ là ước tính (quy tắc "
+            f"'{s.catalog.divided_communes}', xem tài liệu)."
+        )
+    return text
