@@ -136,8 +136,7 @@ def load_crosswalk(divided: str = "default") -> Crosswalk:
     for new_pk, olds in data["DICT_PROVINCE"].items():
         method = "same" if len(olds) == 1 else "merged"
         links += [
-            Link(old_province[o], "P", new_province[new_pk], "P", 1.0, method, False)
-            for o in olds
+            Link(old_province[o], "P", new_province[new_pk], "P", 1.0, method, False) for o in olds
         ]
     for new_pk, wards in data["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
         for ward_key, olds in wards.items():

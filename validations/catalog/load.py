@@ -54,6 +54,7 @@ RULE_KINDS = {
     "flag",
     "rate_consistency",
     "compare",
+    "previous_year",
 }
 OUTLIER_METHODS = {"history", "peers"}
 # Outlier thresholds and their defaults (validations/outliers.py explains each); an entry of the
@@ -108,6 +109,7 @@ INDICATOR_KEYS = {
     "tolerance",
     "valid_from",
     "valid_to",
+    "last_year_of",
 }
 RULE_KEYS = {"id", "kind", "severity", "left", "op", "right", "when", "formula"} | _TEXTS
 SECURITY_KEYS = {"id", "severity"} | _TEXTS
@@ -403,6 +405,7 @@ def _indicator(
         tolerance=_tolerance(entry.get("tolerance"), tolerances[kind], where),
         valid_from=valid_from,
         valid_to=valid_to,
+        last_year_of=str(entry["last_year_of"]) if entry.get("last_year_of") else None,
     )
 
 
@@ -553,6 +556,13 @@ def _load(path: Path) -> Catalog:
                     f"{path}: indicator '{ind.code}': its parts must be counts or decimals, "
                     f"not the {indicators[ref].kind} '{ref}'"
                 )
+    for ind in indicators.values():
+        ref = ind.last_year_of
+        if ref is not None and (ref not in codes or indicators[ref].kind != ind.kind):
+            raise CatalogError(
+                f"{path}: indicator '{ind.code}': last_year_of '{ref}' must be a known indicator "
+                "of the same kind"
+            )
     rules: dict[str, Rule] = {}
     for n, entry in enumerate(data.get("rules") or [], 1):
         where = f"{path}: rules[{n}]"

@@ -40,6 +40,7 @@ class Indicator:
     tolerance: Tolerance = field(default_factory=Tolerance)
     valid_from: date | None = None
     valid_to: date | None = None
+    last_year_of: str | None = None  # this is that indicator's figure of last year
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
