@@ -44,7 +44,7 @@ from warehouse.rollup.scope import (
     previous_periods,
     scope_of,
 )
-from warehouse.rollup.values import effective_values, unit_values
+from warehouse.rollup.values import effective_values
 
 __all__ = [
     "KID_COLUMNS",
@@ -70,5 +70,4 @@ __all__ = [
     "refresh",
     "rollup",
     "scope_of",
-    "unit_values",
 ]

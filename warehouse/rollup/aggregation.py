@@ -100,12 +100,6 @@ def children_frame(
     return out.take(order).reset_index(drop=True)
 
 
-def kids_of(kids: pd.DataFrame, unit_code: str) -> pd.DataFrame:
-    """One unit's children's rows of a children_frame (columns KID_COLUMNS)."""
-    part = kids.loc[kids["parent"] == unit_code, KID_COLUMNS] if len(kids) else kids
-    return part.reset_index(drop=True).reindex(columns=KID_COLUMNS)
-
-
 @dataclass
 class Stats:
     """The children's aggregates of several units, keyed by (unit, indicator)."""

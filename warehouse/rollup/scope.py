@@ -31,10 +31,6 @@ class Scope:
     unit: Unit
     children: list[Unit]
 
-    @property
-    def code(self) -> str:
-        return self.unit.code
-
 
 def locate(
     period: str,

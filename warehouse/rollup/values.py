@@ -42,15 +42,6 @@ class EffectiveValues:
     frame: pd.DataFrame
     sources: dict[str, list[str]] = field(default_factory=dict)
 
-    def of(self, unit_code: str) -> dict[str, float]:
-        """One unit's values by indicator (missing values left out)."""
-        part = self.frame.loc[self.frame["unit_code"] == unit_code]
-        return {
-            str(i): float(v)
-            for i, v in zip(part["indicator"], part["value"], strict=True)
-            if not pd.isna(v)
-        }
-
     def by_unit(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for u, code, v in zip(
@@ -90,13 +81,6 @@ def effective_values(
         sources.setdefault(str(u), []).append(str(sid))
     values = df.loc[~is_source].reindex(columns=VALUE_COLUMNS).reset_index(drop=True)
     return EffectiveValues(values, sources)
-
-
-def unit_values(
-    con: duckdb.DuckDBPyConnection, unit_codes: list[str], period: Period, catalog: Catalog
-) -> pd.DataFrame:
-    """Effective values [unit_code, indicator, value, origin direct|months] of units."""
-    return effective_values(con, unit_codes, period, catalog).frame
 
 
 def first_accepted(
