@@ -198,3 +198,30 @@ def test_a_2025_report_claiming_the_old_provinces_figure_gets_a_warning(tmp_path
     assert "400" in issue.message_vi and "700" in issue.message_vi
     assert "Tỉnh Hà Giang (02)" in issue.message_vi and "Tỉnh Tuyên Quang (08)" in issue.message_vi
     assert issue.extra["source_units"] == ["02", "08"] and right.issues == []
+
+
+def test_the_outlier_history_of_a_merged_commune_is_its_predecessors(tmp_path):
+    from warehouse.history import add_outlier_warnings
+
+    con = warehouse(tmp_path)
+    new = UNITS.get("03408", NEW)  # Phường Tân Phong: a merge of old communes of Lai Châu
+    olds = [x.old_code for x in load_crosswalk().predecessors(new.code)]
+    months = [f"2025-0{m}" for m in range(1, 7)]  # before the reform: the old communes report
+    load(
+        con,
+        tmp_path,
+        [
+            result(c, m, {"drug_users_managed": 10 + k}, path=f"{c}_{m}.csv")
+            for m in months
+            for k, c in enumerate(olds)
+        ],
+        "history",
+    )
+    usual = sum(10 + k for k in range(len(olds)))
+    typo = result(new.code, "2025-08", {"drug_users_managed": usual * 10}, path="typo.csv")
+    fine = result(new.code, "2025-09", {"drug_users_managed": usual + 1}, path="fine.csv")
+    assert add_outlier_warnings(con, [typo], CATALOG, UNITS) == 1
+    (issue,) = typo.issues
+    assert issue.rule_id == "outlier_history" and issue.indicator == "drug_users_managed"
+    assert f"trung vị {len(months)} kỳ trước: {usual}" in issue.message_vi.replace(".", "")
+    assert add_outlier_warnings(con, [fine], CATALOG, UNITS) == 0

@@ -15,12 +15,14 @@ import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
+from validations.crosswalk import load_crosswalk
 from validations.issue import Severity
 from validations.outliers import JUDGED_KINDS, find_outliers
 from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits, structure_on
 from warehouse.rollup import previous_periods
+from warehouse.territory import mapped_history
 
 HISTORY_COLUMNS = ["unit_code", "period", "structure", "indicator", "value"]
 PEER_COLUMNS = ["unit_code", "parent_code", "period", "indicator", "value"]
@@ -34,7 +36,8 @@ def history_periods(
     before_period: str | Iterable[str], n_periods: int, close_day: int = DEFAULT_CLOSE_DAY
 ) -> list[str]:
     """The previous `n_periods` periods of the same kind of each period, in the structure in
-    force for it (after the 2025 reform a code may name another commune: no history crosses it)."""
+    force for it (after the 2025 reform a code may name another commune: a new unit's history
+    before it is its predecessors', warehouse/territory.py)."""
     out: dict[str, None] = {}
     for code in _periods(before_period):
         try:
@@ -182,8 +185,18 @@ def add_outlier_warnings(
     history = None
     if n_hist:
         history = load_history(con, unit_codes, indicators, periods, n_hist, catalog.close_day)
+        # across the 2025 reform: a new unit's history before it is its predecessors'
+        mapped = mapped_history(
+            con,
+            unit_codes,
+            indicators,
+            periods,
+            load_crosswalk(catalog.divided_communes),
+            n_hist,
+            catalog.close_day,
+        )
         history = pd.concat(
-            [history, accepted[HISTORY_COLUMNS]], ignore_index=True
+            [history, mapped, accepted[HISTORY_COLUMNS]], ignore_index=True
         )  # the batch's own files last: they win over the warehouse
     peers = None
     if any(r.method == "peers" for r in rules):
