@@ -122,8 +122,10 @@ def write_outbox(
     """Each submitter's HTML and JSON report, plus the unreadable files' messages."""
     by_file = {o["file_name"]: o for o in loaded if o.get("file_name")}
     done = {r.path: by_file.get(r.path, {}) for r in outcome.results}
-    paths = write_reports(outbox, outcome.results, done, load_catalog(catalog))
-    paths += write_unreadable(outbox, outcome.unreadable)
+    paths = write_reports(
+        outbox, outcome.results, done, load_catalog(catalog), senders=outcome.senders
+    )
+    paths += write_unreadable(outbox, outcome.unreadable, outcome.senders)
     return len(paths)
 
 

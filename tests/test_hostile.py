@@ -409,7 +409,7 @@ CASES = [
     Case("utf8_with_one_broken_byte", "r.csv", broken_utf8, "unreadable", "damaged"),
     # -- the file system
     Case("symlink_to_etc_passwd", "r.csv", None, "unreadable", "symbolic link", special="symlink"),
-    Case("fifo_named_csv", "r.csv", None, "unreadable", "not a file", special="fifo"),
+    Case("fifo_named_csv", "r.csv", None, "unreadable", "not a report file", special="fifo"),
     Case(
         "traversal_name_unreadable",
         "..%2f..%2f..%2fetc%2fcron.d%2fpwn.csv",

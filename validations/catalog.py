@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from validations.errors import TonghopError
+
 DEFAULT_CATALOG = Path(__file__).with_name("catalogs") / "default.yaml"
 
 KINDS = {"count", "decimal", "rate", "flag"}
@@ -41,6 +43,11 @@ RULE_KINDS = {
     "flag",
     "rate_consistency",
     "compare",
+    # intake hardening (issue 13, issue 9 part 5)
+    "period_ambiguous",
+    "extra_fields",
+    "split_decimal",
+    "ceiling",
 }
 OUTLIER_METHODS = {"history", "peers"}
 # Outlier thresholds and their defaults (validations/outliers.py explains each); an entry of the
@@ -65,7 +72,7 @@ _WHEN = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class CatalogError(ValueError):
+class CatalogError(TonghopError, ValueError):
     """The catalog file is invalid; the message names the file and the entry."""
 
 
@@ -102,6 +109,10 @@ class Indicator:
     denominator: str | None = None
     formula: str | None = None
     target: Target | None = None
+    # The largest plausible submitted value (`ceiling:`, default per kind from the catalog's
+    # `ceilings:`); above it a submission is refused (rule kind "ceiling"). Submissions only:
+    # rollups are not bounded by it.
+    ceiling: float | None = None
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
@@ -245,7 +256,7 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
                     raise CatalogError(f"{path}: every entry of '{key}' needs '{ident}'")
                 by_id[entry[ident]] = {**by_id.get(entry[ident], {}), **entry}
             merged[key] = list(by_id.values())
-        elif key in ("groups", "calendar", "sources"):
+        elif key in ("groups", "calendar", "sources", "ceilings"):
             merged[key] = {**(base.get(key) or {}), **(value or {})}
         elif key != "include":
             merged[key] = value
@@ -270,7 +281,33 @@ def _parse_expr(text: str, where: str, codes: set[str]) -> tuple[Term, ...]:
     return tuple(terms)
 
 
-def _indicator(entry: dict[str, Any], where: str, groups: set[str]) -> Indicator:
+def _ceilings(data: dict[str, Any], path: Path) -> dict[str, float]:
+    """The catalog's `ceilings:` (kind -> largest plausible submitted value), checked."""
+    raw = data.get("ceilings") or {}
+    if not isinstance(raw, dict) or any(k not in KINDS for k in raw):
+        raise CatalogError(f"{path}: 'ceilings' maps kinds ({sorted(KINDS)}) to numbers")
+    out: dict[str, float] = {}
+    for kind, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e300:
+            raise CatalogError(f"{path}: ceilings.{kind} must be a positive number")
+        out[str(kind)] = float(value)
+    return out
+
+
+def _ceiling(
+    entry: dict[str, Any], where: str, kind: str, ceilings: dict[str, float]
+) -> float | None:
+    value = entry.get("ceiling", ceilings.get(kind))
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e300:
+        raise CatalogError(f"{where}: ceiling must be a positive number")
+    return float(value)
+
+
+def _indicator(
+    entry: dict[str, Any], where: str, groups: set[str], ceilings: dict[str, float] | None = None
+) -> Indicator:
     code = _need(entry, "code", where)
     where = f"{where} '{code}'"
     if not _CODE.match(str(code)):
@@ -324,6 +361,7 @@ def _indicator(entry: dict[str, Any], where: str, groups: set[str]) -> Indicator
         denominator=entry.get("denominator"),
         formula=entry.get("formula", "ratio") if kind == "rate" else None,
         target=target,
+        ceiling=_ceiling(entry, where, kind, ceilings or {}),
     )
 
 
@@ -461,11 +499,12 @@ def _load(path: Path) -> Catalog:
     if not isinstance(raw_ind, list) or not raw_ind:
         raise CatalogError(f"{path}: 'indicators' must be a non-empty list")
     indicators: dict[str, Indicator] = {}
+    ceilings = _ceilings(data, path)
     for n, entry in enumerate(raw_ind, 1):
         where = f"{path}: indicators[{n}]"
         if not isinstance(entry, dict):
             raise CatalogError(f"{where}: each indicator is a mapping")
-        ind = _indicator(entry, where, set(groups))
+        ind = _indicator(entry, where, set(groups), ceilings)
         if ind.code in indicators:
             raise CatalogError(f"{where}: duplicate indicator code '{ind.code}'")
         indicators[ind.code] = ind

@@ -50,6 +50,7 @@ import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
+from validations.errors import TonghopError
 from validations.issue import Issue, Severity
 from validations.period import PeriodError, parse_period
 from validations.units import ReferenceUnits, load_units, structure_on
@@ -89,7 +90,7 @@ FRAME_COLUMNS = [
 log = logging.getLogger(__name__)
 
 
-class QualityError(ValueError):
+class QualityError(TonghopError, ValueError):
     """The checkpoint cannot run for this unit and period."""
 
 

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from validations.catalog import Catalog, Indicator, Target
+from validations.errors import TonghopError
 from validations.issue import Issue, Severity
 from validations.period import Period, PeriodError, parse_period
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, ReferenceUnits, Unit, structure_on
@@ -80,7 +81,7 @@ ROLLUP_COLUMNS = [
 FLOAT_EPS = 1e-9
 
 
-class RollupError(ValueError):
+class RollupError(TonghopError, ValueError):
     """A unit or period that cannot be consolidated."""
 
 

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
+from validations.errors import RefusedError
 from validations.fmt import fmt_num
 from validations.period import Period, parse_period
 from validations.units import LEVEL_NAMES_VI, ReferenceUnits, Unit
@@ -409,7 +410,7 @@ def _trend(
     return pd.DataFrame(rows, columns=["period", "indicator", "value"])
 
 
-class SummaryError(ValueError):
+class SummaryError(RefusedError, ValueError):
     """The summary cannot be built (no data for that unit and period)."""
 
 
