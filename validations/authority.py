@@ -50,6 +50,7 @@ from validations.catalog import Catalog, CatalogError, _read
 from validations.fmt import one_line
 from validations.intake import MANIFEST, BatchOutcome
 from validations.issue import Issue, Severity
+from validations.outbox import UNKNOWN_SENDER_DIR
 from validations.period import PeriodError, parse_period
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits
@@ -59,7 +60,6 @@ SENDER_NOT_AUTHORIZED = "sender_not_authorized"
 SECURITY_RULES = (SENDER_UNKNOWN, SENDER_NOT_AUTHORIZED)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 _TEXT_KEYS = ("message_vi", "message_en", "hint_vi", "hint_en")
-UNKNOWN_SENDER_DIR = "_unknown_sender"
 
 
 class AuthorityError(CatalogError):
@@ -393,6 +393,7 @@ def write_refusals(
     (`_unknown_sender/` when there is none), never in the folder of the unit it names."""
     from validations.outbox import (
         _write_atomic,
+        folder_name,
         public_record,
         safe_name,
         short_hash,
@@ -402,7 +403,7 @@ def write_refusals(
 
     written: list[Path] = []
     for r in refusals:
-        folder = safe_name(sender_folder(r.sender))
+        folder = folder_name(sender_folder(r.sender))
         stem = safe_name(
             f"{r.result.period or 'unknown'}_{Path(r.result.path).stem}_"
             f"{short_hash(r.result.path)}_refused"

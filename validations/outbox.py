@@ -31,6 +31,7 @@ from validations.result import ValidationResult
 
 UNREADABLE_DIR = "_unreadable"
 UNKNOWN_UNIT_DIR = "unknown"
+UNKNOWN_SENDER_DIR = "_unknown_sender"  # files of no known sender (inbox root, unknown folder)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 # What the warehouse's outcome may tell a sender (never the stored path or the batch).
 PUBLIC_OUTCOME = ("unit_code", "period", "version", "status", "duplicate", "superseded", "rule")
@@ -40,6 +41,11 @@ def safe_name(text: str) -> str:
     """A file-name-safe version of a submitter-controlled string (no path traversal)."""
     name = _SAFE.sub("_", text).strip("._") or "file"
     return name[:100]
+
+
+def folder_name(text: str) -> str:
+    """The outbox folder for a unit code or sender (`_unknown_sender` kept as it is)."""
+    return text if text == UNKNOWN_SENDER_DIR else safe_name(text)
 
 
 def short_hash(text: str) -> str:
@@ -106,7 +112,7 @@ def write_reports(
                 else f"{res.period or 'unknown'}_{Path(res.path).stem}_{short_hash(res.path)}"
             )
         else:
-            folder = safe_name(senders.get(res.path, UNKNOWN_UNIT_DIR))
+            folder = folder_name(senders.get(res.path, UNKNOWN_UNIT_DIR))
             stem = f"{res.period or 'unknown'}_{Path(res.path).stem}_{short_hash(res.path)}"
         stem = safe_name(stem)
         jpath = root / folder / f"{stem}.json"
@@ -126,7 +132,7 @@ def write_unreadable(
     items = list(items)
     senders = senders or {}
     where = {
-        u.path: Path(safe_name(senders[u.path])) / UNREADABLE_DIR
+        u.path: Path(folder_name(senders[u.path])) / UNREADABLE_DIR
         if u.path in senders
         else Path(UNREADABLE_DIR)
         for u in items

@@ -614,8 +614,11 @@ class Validator:
         for k, code in zip(filled["sub"].tolist(), filled["indicator"].tolist(), strict=True):
             present.setdefault(k, set()).add(code)
         locs: dict[tuple[int, str], str] | None = None  # where a blank value was, if any
+        several = self._one_rule("single_submission").id
         for k, sub in enumerate(subs):
-            if not sub.level:
+            # a file of several units or periods: which of them lacks what is not for us to
+            # guess (its one issue says to split the file)
+            if not sub.level or any(i.rule_id == several for i in sub.issues):
                 continue
             required = self._required[sub.level]
             sub.checked[rule.id] += len(required)
