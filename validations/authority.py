@@ -230,7 +230,7 @@ class Inbox:
         for token, (key_node, code_node) in _mapping(path, tokens, "tokens").items():
             if key_node.tag != _STR:
                 raise AuthorityError(
-                    f"{_at(path, key_node)}: the token {_shown(key_node)} is not a string: put "
+                    f"{_at(path, key_node)}: the token {_shown(key_node, True)} is not a string: put "
                     'it in quotes ("...")'
                 )
             if code_node.tag != _STR:
@@ -279,9 +279,12 @@ def _at(path: Path, node: yaml.Node) -> str:
     return f"{path}, line {node.start_mark.line + 1}"
 
 
-def _shown(node: yaml.Node) -> str:
-    text = node.value if isinstance(node, yaml.ScalarNode) else f"<{node.id}>"
-    return one_line(repr(text) if isinstance(text, str) else str(text))[:60]
+def _shown(node: yaml.Node, secret: bool = False) -> str:
+    """A node's text for a message; a token (`secret`) only by its first 4 characters."""
+    text = str(node.value) if isinstance(node, yaml.ScalarNode) else f"<{node.id}>"
+    if secret and len(text) > 4:
+        text = text[:4] + "…"
+    return one_line(text)[:60]
 
 
 def _mapping(
@@ -296,8 +299,8 @@ def _mapping(
         key = str(key_node.value)
         if key in out:
             raise AuthorityError(
-                f"{_at(path, key_node)}: {what}: {_shown(key_node)} is given twice (first on "
-                f"line {out[key][0].start_mark.line + 1})"
+                f"{_at(path, key_node)}: {what}: {_shown(key_node, what == 'tokens')} is given "
+                f"twice (first on line {out[key][0].start_mark.line + 1})"
             )
         out[key] = (key_node, value_node)
     return out
