@@ -32,6 +32,7 @@ from prefect.utilities.annotations import quote
 import flows  # noqa: F401  (Prefect defaults)
 from flows.settings import resolve_outbox, resolve_staging, resolve_warehouse, retry_if_locked
 from validations.catalog import load_catalog
+from validations.fmt import one_line
 from validations.intake import BatchOutcome, expand_paths, validate_paths
 from validations.outbox import write_reports, write_unreadable
 from validations.units import load_units
@@ -71,7 +72,9 @@ def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -
         n = add_outlier_warnings(con, outcome.results, load_catalog(catalog), load_units())
         log.info("outliers: %d warnings", n)
     except Exception as exc:  # a warning check never fails the ingest
-        log.warning("outliers: check skipped for this batch: %s: %s", type(exc).__name__, exc)
+        log.warning(
+            "outliers: check skipped for this batch: %s: %s", type(exc).__name__, one_line(exc)
+        )
     finally:
         con.close()
     return outcome

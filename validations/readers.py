@@ -3,17 +3,22 @@
 The reader does not judge values: it returns every data row as written (codes tidied, text
 NFC-normalised) with where it came from; the validator parses numbers and applies the rules.
 A file that cannot be read at all raises `ReadError` with one sentence in Vietnamese and one
-in English that names the file and says what to do.
+in English that names the file (its own name, never its folder) and says what to do, and a
+stable code (READ_ERROR_CODES).
 
 Formats are detected by content, not by name: a zip archive (PK\\x03\\x04) is read as an
 Excel workbook, an OLE2 file (D0 CF 11 E0: old .xls or a password-protected workbook) is
-refused with "save as .xlsx", anything else must be CSV text.
+refused with "save as .xlsx", anything else must be CSV text. The extension is read as the
+sender meant it (trailing spaces and dots ignored): .xls/.xlsm/.xlsb/.ods are refused, other
+extensions than .csv/.txt/.xlsx too, and a name without one is read by its content.
 
 CSV: long format with a header `unit_code, period, indicator, value[, note]` (case and
 spaces ignored; Vietnamese aliases ma_don_vi, ky_bao_cao / ky, ma_chi_tieu / chi_tieu,
 gia_tri / so_lieu, ghi_chu, with or without accents). Separator ",", ";" or tab, chosen from
-the header line. Encodings, in this order: UTF-8 with BOM ("utf-8-sig"), UTF-16 with BOM
-(Excel "Unicode text"), UTF-8, TCVN3 (ABC, the .VnTime fonts' 8-bit encoding: detected,
+the header line (kept in `RawSubmission.separator`). Cells beyond the header's columns are not
+dropped: they are kept in the row's `extra` cell for the validator to report (an unquoted
+"2,5" in a comma file splits in two). Encodings, in this order: UTF-8 with BOM ("utf-8-sig"),
+UTF-16 with BOM (Excel "Unicode text"), UTF-8, TCVN3 (ABC, the .VnTime fonts' 8-bit encoding: detected,
 then converted with the TCVN 5712:1993 table, or refused when TCVN3_CONVERT is False),
 otherwise Windows-1258 ("cp1258"). Text is NFC-normalised (cp1258 and TCVN3 carry combining
 tone marks). UTF-16 without a BOM has NUL bytes and is refused as binary.
@@ -28,12 +33,14 @@ they are at least a fifth of the high bytes in words. Known limit of TCVN3 itsel
 with tone marks were typed with the .VnTimeH fonts using the lowercase codes, so they come
 out lowercase.
 
-XLSX: the form written by `validations.template`: the header row is found by its text
-("Mã chỉ tiêu" and "Số liệu", within the first HEADER_SEARCH_ROWS rows, sheet "BaoCao"
-first), the unit code and the period by their labels ("Mã đơn vị", "Kỳ báo cáo") above it:
-the value is the first non-empty cell to the right of the label. Rows without an indicator
-code (group headings, blank rows) are ignored. Formulas are never evaluated: the formula
-text is returned with value None.
+XLSX: the form written by `validations.template`, on a *visible* sheet (a hidden or veryHidden
+sheet holding a form header makes the workbook ambiguous: refused, "hidden_sheet"): the header
+row is found by its text ("Mã chỉ tiêu" and "Số liệu", within the first HEADER_SEARCH_ROWS
+rows, sheet "BaoCao" first), the unit code and the period by their labels ("Mã đơn vị", "Kỳ
+báo cáo") above it: the value is the first non-empty cell to the right of the label. Rows
+without an indicator code (group headings, blank rows) are ignored. Formulas are never
+evaluated: the formula text is returned with value None. A period cell that Excel stored as a
+number is returned as its text ("2024.1") for the validator to read, or refuse when ambiguous.
 
 Limits (everything runs in bounded time and memory):
 - MAX_FILE_BYTES: larger files are refused from `stat`, before reading a byte.

@@ -156,35 +156,38 @@ class Validator:
         `2024-05`, `5/2024` and `T5/2024` are one period, `03386`, `3386` and `3386.0` one unit
         (padded on the period's closing date). What cannot be read stays as written (and
         `period_raw`, `unit_raw` keep every cell as written, for the messages)."""
-        rows = rows.copy()
-        rows["period_raw"] = rows["period"]
+        rows["period_raw"] = rows["period"]  # rows is the batch's own frame (from _concat)
         rows["unit_raw"] = rows["unit_code"]
         canon_p: dict[str, str] = {}
+        readable: set[str] = set()  # canonical codes of the periods that could be read
         for text in rows["period"].unique():
             try:
                 canon_p[text] = parse_period(text).code if text else text
+                readable.add(canon_p[text])
             except PeriodError:
                 canon_p[text] = text
-        rows["period"] = rows["period"].map(canon_p)
+        readable.discard("")
+        respelled = any(k != v for k, v in canon_p.items())
+        if respelled:
+            rows["period"] = rows["period"].map(canon_p)
         # the closing date of each submission's first readable period: units are padded on it
         close = self.catalog.close_day
         on_of: dict[int, date] = {}
-        for k, text in zip(rows["sub"].tolist(), rows["period"].tolist(), strict=True):
-            if k not in on_of and text:
-                try:
-                    on_of[k] = parse_period(text).end(close)
-                except PeriodError:
-                    continue
+        firsts = rows.loc[rows["period"].isin(readable)].drop_duplicates("sub")
+        for k, text in zip(firsts["sub"].tolist(), firsts["period"].tolist(), strict=True):
+            on_of[k] = parse_period(text).end(close)
         pairs = rows.loc[rows["unit_code"] != "", ["sub", "unit_code"]].drop_duplicates()
         canon_u: dict[tuple[int, str], str] = {}
         for k, text in zip(pairs["sub"].tolist(), pairs["unit_code"].tolist(), strict=True):
             cands = self.units.pad(text, on_of.get(k)) or self.units.pad(text)
             canon_u[(k, text)] = cands[0] if cands else text
         if any(k != v for (_, k), v in canon_u.items()):
+            respelled = True
             rows["unit_code"] = [
                 canon_u.get((k, u), u)
                 for k, u in zip(rows["sub"].tolist(), rows["unit_code"].tolist(), strict=True)
             ]
+        rows.attrs["respelled"] = respelled  # whether any cell was written otherwise
         return rows
 
     def _label(self, code: str | None, lang: str) -> str:
@@ -398,6 +401,8 @@ class Validator:
         """(submission, canonical unit or period) -> "canonical ('spelling', ...)" where the
         file wrote it otherwise, for a message that shows what really differs."""
         out: dict[tuple[int, str], list[str]] = {}
+        if not rows.attrs.get("respelled", True):
+            return {}
         for col, raw_col in (("unit_code", "unit_raw"), ("period", "period_raw")):
             diff = rows.loc[rows[col] != rows[raw_col], ["sub", col, raw_col]].drop_duplicates()
             for k, canon, raw in diff.itertuples(index=False):
@@ -420,7 +425,10 @@ class Validator:
         Neither is guessed: each is an error on its row."""
         r_extra = self._one_rule("extra_fields")
         r_split = self._one_rule("split_decimal")
-        csv_rows = rows.loc[[subs[k].raw.file_format == "csv" for k in rows["sub"]]]
+        sub_ids = rows["sub"].to_numpy()
+        is_csv = np.array([s.raw.file_format == "csv" for s in subs], dtype=bool)
+        is_comma = np.array([s.raw.separator == "," for s in subs], dtype=bool)
+        csv_rows = rows.loc[is_csv[sub_ids]]
         if csv_rows.empty:
             return
         for k, n in _sizes(csv_rows["sub"]):
@@ -437,15 +445,16 @@ class Validator:
                 value=extra,
                 fields=lambda _lang, d=extra: {"detail": d},
             )
-        comma = np.array([subs[k].raw.separator == "," for k in csv_rows["sub"]], dtype=bool)
-        value_text = csv_rows["value"].astype(str)
-        split = (
-            comma
+        # only rows with a note and nothing beyond it, in comma files, are looked at closely
+        near = csv_rows.loc[
+            is_comma[csv_rows["sub"].to_numpy()]
             & (csv_rows["extra"] == "").to_numpy()
-            & csv_rows["note"].str.fullmatch(r"[0-9]+").to_numpy(dtype=bool)
-            & value_text.str.fullmatch(r"[+-]?[0-9][0-9.]*").to_numpy(dtype=bool)
-        )
-        for row in csv_rows.loc[split].itertuples():
+            & (csv_rows["note"] != "").to_numpy()
+        ]
+        split = near["note"].str.fullmatch(r"[0-9]+").to_numpy(dtype=bool) & near["value"].astype(
+            str
+        ).str.fullmatch(r"[+-]?[0-9][0-9.]*").to_numpy(dtype=bool)
+        for row in near.loc[split].itertuples():
             self._issue(
                 r_split,
                 subs[row.sub],
