@@ -421,3 +421,46 @@ def test_answers_of_different_senders_never_overwrite_each_other(
     # without an inbox, two files of one name in one batch still get two answers
     flat = write_unreadable(tmp_path / "flat", kept.unreadable)
     assert len({p.name for p in flat}) == 4 and {p.parent.name for p in flat} == {"_unreadable"}
+
+
+def test_the_ingest_flow_answers_every_file_of_an_inbox(tmp_path, prefect_harness):
+    """Through the flow: an .xls, an .ods, a name ending in a space and a file naming no known
+    unit each get an answer in their sender's outbox folder, and all are archived; the
+    manifest stays where it is."""
+    from flows.ingest import ingest_submissions
+
+    inbox = tmp_path / "inbox"
+    (inbox / TOKEN).mkdir(parents=True)
+    (inbox / "manifest.yaml").write_text(f'tokens:\n  "{TOKEN}": "106"\n', encoding="utf-8")
+    _drop(inbox, "105", C_03386, "03386_2024-06.csv ")  # trailing space: read as any CSV
+    (inbox / TOKEN / "baocao.xls").write_bytes(b"\xd0\xcf\x11\xe0" + bytes(60))
+    (inbox / "nobody").mkdir()
+    (inbox / "nobody" / "baocao.ods").write_bytes(b"PK\x03\x04" + bytes(60))
+    text = C_03386.read_text(encoding="utf-8").replace("03386,", "99999,")
+    (inbox / "105" / "unknown_unit.csv").write_text(text, encoding="utf-8")
+    out = tmp_path / "outbox"
+    res = ingest_submissions(
+        [str(inbox)],
+        inbox_root=str(inbox),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        staging=str(tmp_path / "staging"),
+        outbox=str(out),
+        archive=str(tmp_path / "archive"),
+    )
+    assert res["files"] == 4
+    assert sorted((s["unit_code"] or "?", s["status"]) for s in res["submissions"]) == [
+        ("03386", "accepted"),
+        ("?", "rejected"),
+    ]
+    assert sorted(u["code"] for u in res["unreadable"]) == ["old_excel", "old_excel"]
+    answers = sorted(str(p.relative_to(out)) for p in out.rglob("*.json"))
+    assert "106/_unreadable/baocao.xls.json" in answers  # the token's unit, never the token
+    assert "_unknown_sender/_unreadable/baocao.ods.json" in answers
+    assert "03386/2024-06_v1.json" in answers
+    assert any(a.startswith("105/2024-06_unknown_unit_") for a in answers)  # the sender's
+    assert not any(TOKEN in a for a in answers) and not (out / "unknown").exists()
+    archived = sorted(p.name for p in (tmp_path / "archive").rglob("*") if p.is_file())
+    assert archived == sorted(
+        ["03386_2024-06.csv ", "baocao.xls", "baocao.ods", "unknown_unit.csv"]
+    )
+    assert (inbox / "manifest.yaml").is_file()
