@@ -537,7 +537,10 @@ class Validator:
                 value=str(row.raw_value),
             )
         r_ceiling = self._one_rule("ceiling")
-        for row in vals.loc[vals["status"] == TOO_LARGE].itertuples():
+        too_large = vals.loc[vals["status"] == TOO_LARGE]
+        for k, n in _sizes(too_large["sub"]):
+            subs[k].checked[r_ceiling.id] += n  # the others are counted with the domain rules
+        for row in too_large.itertuples():
             ceiling = self._ceiling.get(row.indicator)
             self._issue(
                 r_ceiling,
@@ -545,7 +548,7 @@ class Validator:
                 indicator=row.indicator,
                 location=row.location,
                 value=_listed([str(row.raw_value)], chars=40),
-                expected="≤ " + (fmt_num(ceiling, "en") if ceiling else "1e308"),
+                expected=f"≤ {fmt_num(ceiling, 'en')}" if ceiling else "số hữu hạn / finite",
             )
         for row in vals.loc[vals["status"] == "ambiguous"].itertuples():
             self._issue(
