@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from validations.catalog import Catalog
-from validations.rules import RATE_TOLERANCE, long_schema, wide_schema
+from validations.rules import long_schema, wide_schema
 
 
 class FileFrames:
@@ -184,7 +184,9 @@ def _gx_suites(gx: Any, catalog: Catalog) -> tuple[Any, Any, dict[str, Any]]:
         if ind.kind == "rate" and ind.numerator and ind.denominator:
             name = f"__diff_{ind.code}"
             derived[name] = ("rate", ind)
-            wide_exp.append(E.ExpectColumnValuesToBeBetween(column=name, max_value=RATE_TOLERANCE))
+            wide_exp.append(
+                E.ExpectColumnValuesToBeBetween(column=name, max_value=ind.tolerance.abs)
+            )
     long_suite = gx.ExpectationSuite(name="long", expectations=long_exp)
     wide_suite = gx.ExpectationSuite(name="wide", expectations=wide_exp)
     return long_suite, wide_suite, derived
@@ -195,8 +197,7 @@ def _derive(wide: pd.DataFrame, derived: dict[str, Any]) -> pd.DataFrame:
     for name, how in derived.items():
         if isinstance(how, tuple) and how and how[0] == "rate":
             ind = how[1]
-            n, d = wide[ind.numerator], wide[ind.denominator].where(wide[ind.denominator] != 0)
-            exp = 100 * (n - d) / d if ind.formula == "change" else 100 * n / d
+            exp = ind.formula.array(wide[ind.numerator], wide[ind.denominator])
             wide[name] = (wide[ind.code] - exp).abs()
         else:
             total = pd.Series(0.0, index=wide.index)

@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HISTORY_VERSION = 4
+HISTORY_VERSION = 5
 END_MONTH = "2024-05"  # the month before the bench month (bench/national.py DEFAULT_PERIOD)
 DATA = ROOT / "data" / "bench"
 
@@ -112,7 +112,7 @@ def build_history(
 ) -> dict[str, Any]:
     """Write (or reuse) the history warehouse; return its description."""
 
-    from validations.catalog import load_catalog
+    from validations.catalog import Formula, load_catalog
     from validations.units import load_units
     from warehouse.db import open_warehouse
 
@@ -199,27 +199,26 @@ def build_history(
             WHERE o.lvl = '{lvl}'
         """)
     con.execute("DROP TABLE own_long")
-    # 3. rates recomputed from their parts, rounded as the form does
+    # 3. rates recomputed from their parts (the catalog's formula), rounded as the form does
     rate_sql = " UNION ALL ".join(
-        f"SELECT '{i.code}' AS code, '{i.numerator}' AS num, '{i.denominator}' AS den, "
-        f"'{i.formula}' AS formula, {i.min if i.min is not None else 'NULL'} AS lo, "
-        f"{i.max if i.max is not None else 'NULL'} AS hi, '{''.join(i.levels)}' AS lvls"
+        f"""
+        SELECT n.unit_code, n.period, '{i.code}' AS code,
+               round({i.formula.sql("n.value", "d.value")}, 2) AS v,
+               {i.min if i.min is not None else "NULL"} AS lo,
+               {i.max if i.max is not None else "NULL"} AS hi
+        FROM reported n
+        JOIN reported d ON d.indicator = '{i.denominator}' AND d.unit_code = n.unit_code
+                       AND d.period = n.period
+        JOIN units u ON u.unit_code = n.unit_code
+        WHERE n.indicator = '{i.numerator}' AND d.value > 0
+          AND u.level IN ({", ".join(f"'{lv}'" for lv in i.levels)})"""
         for i in inds
-        if i.kind == "rate"
+        if i.kind == "rate" and i.formula is not None
     )
     con.execute(f"""
         INSERT INTO reported
-        SELECT unit_code, period, code, v FROM (
-            SELECT n.unit_code, n.period, rt.code, rt.lo, rt.hi,
-                   round(CASE rt.formula WHEN 'change' THEN 100 * (n.value - d.value) / d.value
-                                         ELSE 100 * n.value / d.value END, 2) AS v
-            FROM ({rate_sql}) rt
-            JOIN reported n ON n.indicator = rt.num
-            JOIN reported d ON d.indicator = rt.den AND d.unit_code = n.unit_code
-                           AND d.period = n.period
-            JOIN units u ON u.unit_code = n.unit_code
-            WHERE d.value > 0 AND contains(rt.lvls, u.level)
-        ) WHERE (v >= lo OR lo IS NULL) AND (v <= hi OR hi IS NULL)
+        SELECT unit_code, period, code, v FROM ({rate_sql})
+        WHERE (v >= lo OR lo IS NULL) AND (v <= hi OR hi IS NULL)
     """)
     # 4. what ingest stores: one accepted, current version per unit and month
     con.execute("""
@@ -240,15 +239,40 @@ def build_history(
                NULL
         FROM reported ORDER BY period, unit_code
     """)
-    # 5. what consolidation stores for districts and provinces
+    # 5. what consolidation stores: communes' own figures, districts and provinces, with the
+    #    catalog's formulas (validations.catalog.semantics: Formula.sql)
     ind_sql = " UNION ALL ".join(
         f"SELECT '{i.code}' AS code, '{i.aggregation}' AS agg, "
-        f"{_q(i.numerator)} AS num, {_q(i.denominator)} AS den, {_q(i.formula)} AS formula, "
-        f"{_q(f'{i.target.op} {i.target.value:g}' if i.target else None)} AS target"
+        f"{_q(i.target.text() if i.target else None)} AS target"
         for i in inds
     )
     con.execute(f"CREATE TEMP TABLE ind AS {ind_sql}")
-    for lvl in ("D", "P"):
+    flag = next(i.code for i in inds if i.is_flag)
+    share = Formula.RATIO.sql("yes", "total")
+
+    def ratio_rows(lvl: str) -> str:
+        """One SELECT per rate: its formula over the unit's own parts and its children's sums."""
+        return " UNION ALL ".join(
+            f"""
+            SELECT n.unit_code, n.period, '{i.code}' AS indicator,
+                   {i.formula.sql("n.value", "d.value")} AS value,
+                   n.value AS numerator, d.value AS denominator, NULL AS share,
+                   {"NULL" if lvl == "C" else i.formula.sql("kn.s", "kd.s")} AS children_sum,
+                   {"NULL" if lvl == "C" else "coalesce(kn.n, 0)"} AS children_reporting
+            FROM own n
+            JOIN own d ON d.indicator = '{i.denominator}' AND d.unit_code = n.unit_code
+                      AND d.period = n.period
+            LEFT JOIN kid kn ON kn.unit_code = n.unit_code AND kn.period = n.period
+                            AND kn.indicator = '{i.numerator}'
+            LEFT JOIN kid kd ON kd.unit_code = n.unit_code AND kd.period = n.period
+                            AND kd.indicator = '{i.denominator}'
+            WHERE n.indicator = '{i.numerator}'"""
+            for i in inds
+            if i.is_rate and i.formula is not None and lvl in i.levels
+        )
+
+    for lvl in ("C", "D", "P"):
+        leaf = lvl == "C"
         con.execute(f"""
             INSERT INTO fct_rollup
             WITH kid AS (
@@ -260,11 +284,14 @@ def build_history(
             ),
             flags AS (  -- communes with 1 among those reporting (a province: its districts')
                 SELECT unit_code, period, indicator, numerator, denominator FROM fct_rollup
-                WHERE level = 'D' AND indicator = 'drug_free_commune'
+                WHERE level = 'D' AND indicator = '{flag}'
             ),
             flag_rows AS (
+                SELECT unit_code, period, indicator, value AS yes, 1.0 AS total, NULL AS n
+                FROM reported WHERE indicator = '{flag}' AND '{lvl}' = 'C'
+                UNION ALL
                 SELECT k.unit_code, k.period, k.indicator, k.s AS yes, k.n AS total, k.n
-                FROM kid k WHERE k.indicator = 'drug_free_commune' AND '{lvl}' = 'D'
+                FROM kid k WHERE k.indicator = '{flag}' AND '{lvl}' = 'D'
                 UNION ALL
                 SELECT c.parent_code, f.period, f.indicator, sum(f.numerator), sum(f.denominator),
                        count(*)
@@ -277,53 +304,71 @@ def build_history(
             ),
             rows AS (
                 SELECT o.unit_code, o.period, o.indicator, o.value, NULL AS numerator,
-                       NULL AS denominator, NULL AS share, k.s AS children_sum,
-                       coalesce(k.n, 0) AS children_reporting
+                       NULL AS denominator, NULL AS share,
+                       {"NULL" if leaf else "k.s"} AS children_sum,
+                       {"NULL" if leaf else "coalesce(k.n, 0)"} AS children_reporting
                 FROM own o JOIN ind i ON i.code = o.indicator AND i.agg = 'sum'
                 LEFT JOIN kid k USING (unit_code, period, indicator)
                 UNION ALL
-                SELECT n.unit_code, n.period, i.code,
-                       CASE i.formula WHEN 'change' THEN 100 * (n.value - d.value) / nullif(d.value, 0)
-                                      ELSE 100 * n.value / nullif(d.value, 0) END,
-                       n.value, d.value, NULL,
-                       CASE i.formula WHEN 'change' THEN 100 * (kn.s - kd.s) / nullif(kd.s, 0)
-                                      ELSE 100 * kn.s / nullif(kd.s, 0) END,
-                       coalesce(kn.n, 0)
-                FROM ind i
-                JOIN own n ON n.indicator = i.num
-                JOIN own d ON d.indicator = i.den AND d.unit_code = n.unit_code
-                          AND d.period = n.period
-                LEFT JOIN kid kn ON kn.unit_code = n.unit_code AND kn.period = n.period
-                                AND kn.indicator = i.num
-                LEFT JOIN kid kd ON kd.unit_code = n.unit_code AND kd.period = n.period
-                                AND kd.indicator = i.den
-                WHERE i.agg = 'ratio'
+                {ratio_rows(lvl)}
                 UNION ALL
-                SELECT unit_code, period, indicator, yes, yes, total,
-                       100.0 * yes / nullif(total, 0), yes, n
+                SELECT unit_code, period, indicator, yes, yes, total, {share}, {"NULL" if leaf else "yes"}, n
                 FROM flag_rows
             )
             SELECT r.unit_code, '{lvl}', r.period, 'legacy', r.indicator, r.value, r.numerator,
                    r.denominator, r.share, r.children_sum, r.children_reporting,
-                   CASE WHEN r.indicator = 'drug_free_commune' THEN 'children' ELSE 'own' END,
-                   i.target, NULL, NULL, NULL, NULL, 100.0,
-                   CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP)
+                   CASE WHEN r.indicator = '{flag}' AND '{lvl}' <> 'C' THEN 'children' ELSE 'own' END,
+                   i.target, NULL, NULL, NULL, NULL, {"NULL" if leaf else "100.0"},
+                   CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP), NULL, NULL, NULL
             FROM rows r JOIN ind i ON i.code = r.indicator
             JOIN months m ON m.period = r.period
             ORDER BY r.period, r.unit_code
         """)
+        if leaf:
+            continue
         con.execute(f"""
             INSERT INTO fct_completeness
+            WITH leaves AS (  -- the communes under each unit
+                SELECT c.parent_code AS unit_code, count(*) AS n FROM units c
+                WHERE c.level = 'C' GROUP BY 1
+                UNION ALL
+                SELECT d.parent_code, count(*) FROM units d JOIN units c
+                ON c.parent_code = d.unit_code WHERE d.level = 'D' GROUP BY 1
+            )
             SELECT u.unit_code, '{lvl}', m.period, 'legacy', any_value(c.level),
                    count(c.unit_code), count(c.unit_code), 0, count(c.unit_code), 0,
                    CASE WHEN count(c.unit_code) > 0 THEN 100.0 END,
                    CAST(m.month_start + INTERVAL 13 DAY + INTERVAL 6 DAY AS DATE),
-                   [], [], CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP)
+                   [], [], CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP),
+                   coalesce(list(c.unit_code ORDER BY c.unit_code)
+                            FILTER (WHERE c.unit_code IS NOT NULL), []),
+                   [],
+                   coalesce(list(c.unit_code ORDER BY c.unit_code)
+                            FILTER (WHERE NOT c.leaf), []),
+                   coalesce(any_value(l.n), 0), coalesce(any_value(l.n), 0), []
             FROM units u CROSS JOIN months m
             LEFT JOIN units c ON c.parent_code = u.unit_code
+            LEFT JOIN (SELECT unit_code, sum(n) AS n FROM leaves GROUP BY 1) l
+                   ON l.unit_code = u.unit_code
             WHERE u.level = '{lvl}'
             GROUP BY u.unit_code, m.period, m.month_start
         """)
+    # lineage: each unit's figures come from its own submission and its descendants'
+    con.execute("""
+        INSERT INTO fct_rollup_lineage
+        WITH tree AS (
+            SELECT unit_code AS top, unit_code FROM units
+            UNION ALL
+            SELECT parent_code, unit_code FROM units WHERE parent_code IS NOT NULL
+            UNION ALL
+            SELECT d.parent_code, c.unit_code FROM units c JOIN units d
+                ON d.unit_code = c.parent_code WHERE d.parent_code IS NOT NULL
+        )
+        SELECT t.top, m.period, t.unit_code || ':' || m.period || ':v1',
+               CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP)
+        FROM tree t CROSS JOIN months m
+        WHERE t.top IN (SELECT unit_code FROM units)
+    """)
     counts = {
         t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
         for t in ("fct_submission", "fct_value", "fct_rollup", "fct_completeness")

@@ -378,23 +378,35 @@ def phase_history(p: dict[str, Any]) -> dict[str, Any]:
     return build_history(p["scale"], p["years"])
 
 
-QUERY_ROLLUP = """
-SELECT r.unit_code AS province, any_value(r.unit_name) AS name, left(r.period, 4) AS year,
-       r.indicator,
-       CASE WHEN any_value(i.aggregation) = 'ratio' AND any_value(i.formula) = 'change'
-                 THEN 100 * (sum(r.numerator) - sum(r.denominator))
-                      / nullif(sum(r.denominator), 0)
-            WHEN any_value(i.aggregation) = 'ratio'
-                 THEN 100 * sum(r.numerator) / nullif(sum(r.denominator), 0)
-            WHEN any_value(i.aggregation) = 'count_share' OR any_value(i.parent_relation) = '='
-                 THEN arg_max(r.value, r.period)           -- stocks: the last month
-            ELSE sum(r.value) END AS value,                 -- flows: the year's sum
-       count(*) AS months
-FROM v_rollup r JOIN dim_indicator i ON i.code = r.indicator
-WHERE r.level = 'P' AND length(r.period) = 7                -- monthly rows of the provinces
-GROUP BY r.unit_code, year, r.indicator
-ORDER BY province, year, r.indicator
+def query_rollup() -> str:
+    """A province-year rollup from the monthly rows, as the catalog aggregates: each part over
+    the year as its `over_time` says (flows summed, stocks the last month), then every rate
+    from its parts' year figures with the catalog's formula (its SQL twin)."""
+    from validations.catalog import Formula
+
+    rate = " ".join(f"WHEN '{f.value}' THEN {f.sql('n.value', 'd.value')}" for f in Formula)
+    return f"""
+WITH parts AS (
+    SELECT r.unit_code AS province, any_value(r.unit_name) AS name, left(r.period, 4) AS year,
+           r.indicator,
+           CASE WHEN any_value(i.over_time) = 'stock' THEN arg_max(r.value, r.period)
+                ELSE sum(r.value) END AS value,
+           count(*) AS months
+    FROM v_rollup r JOIN dim_indicator i ON i.code = r.indicator
+    WHERE r.level = 'P' AND length(r.period) = 7 AND i.aggregation = 'sum'
+    GROUP BY r.unit_code, year, r.indicator
+)
+SELECT province, name, year, indicator, value, months FROM parts
+UNION ALL
+SELECT n.province, n.name, n.year, i.code, CASE i.formula {rate} END, n.months
+FROM dim_indicator i
+JOIN parts n ON n.indicator = i.numerator
+JOIN parts d ON d.indicator = i.denominator AND d.province = n.province AND d.year = n.year
+WHERE i.aggregation = 'ratio'
+ORDER BY province, year, indicator
 """
+
+
 QUERY_COMMUNES = """
 SELECT u.province_code AS province, left(v.period, 4) AS year, v.indicator,
        sum(v.value) AS value, count(DISTINCT v.unit_code) AS communes
@@ -413,7 +425,7 @@ def phase_query(p: dict[str, Any]) -> dict[str, Any]:
 
     con = duckdb.connect(p["history_file"], read_only=True)
     out: dict[str, Any] = {}
-    for name, sql in (("rollup", QUERY_ROLLUP), ("communes", QUERY_COMMUNES)):
+    for name, sql in (("rollup", query_rollup()), ("communes", QUERY_COMMUNES)):
         t = time.perf_counter()
         rows = con.execute(sql).fetchall()
         first = time.perf_counter() - t

@@ -26,7 +26,11 @@ def summarise(res: ConsolidationResult) -> dict[str, Any]:
         "received": len(c.received),
         "missing": c.missing,
         "late": c.late,
+        "via_children": c.via_children,
+        "communes_expected": c.leaves_expected,
+        "communes_received": c.leaves_received,
         "completeness_pct": c.pct,
+        "submissions": len(res.lineage),
         "indicators": len(res.rollup),
         "issues": [i.to_dict() for i in res.issues],
         "children": [summarise(ch) for ch in res.children],
@@ -44,8 +48,8 @@ def consolidate_unit(
     unit_code: str,
     warehouse: str,
     catalog: str | None,
-    abs_tol: float,
-    rel_tol: float,
+    abs_tol: float | None,
+    rel_tol: float | None,
     actor: str,
 ) -> dict[str, Any]:
     """The single writer: consolidate one unit (children first) in one transaction."""
@@ -107,15 +111,16 @@ def consolidate_period(
     unit_code: str,
     warehouse: str | None = None,
     catalog: str | None = None,
-    abs_tol: float = 0.0,
-    rel_tol: float = 0.0,
+    abs_tol: float | None = None,
+    rel_tol: float | None = None,
     actor: str = "consolidate",
     docs_dir: str | None = None,
     quality: bool = True,
 ) -> list[dict[str, Any]]:
     """Consolidate a district or province for one or more periods, then (quality=True) run the
     Great Expectations checkpoint over each consolidated period; its Data Docs go to docs_dir
-    (default $TONGHOP_DATA_DOCS, else <warehouse folder>/data_docs)."""
+    (default $TONGHOP_DATA_DOCS, else <warehouse folder>/data_docs). Cross-level tolerances are
+    the catalog's, per indicator; abs_tol / rel_tol, when given, replace them for this run."""
     log = get_run_logger()
     wh_path = resolve_warehouse(warehouse)
     wh = str(wh_path)

@@ -1,12 +1,16 @@
 """The main job on the sample data: a fresh warehouse for Lai Châu, filled by the real flows.
 
 The scenario replays a reporting season with realistic arrival times:
+- last year, 2023-06 and the half-year 2023-H1: every unit's reports (so that 2024's figures
+  are compared with the same period last year, "so với cùng kỳ");
 - 2024-01 .. 2024-05: every commune, district and the province report on time (history);
 - 2024-06: two communes never report, three communes and one district report late, a commune
   of Sìn Hồ types an extra zero (consolidation traces the district's disagreement to it), commune
   03386 first sends a file the rules reject and then a corrected one, commune 03387 sends a
   correction after its first accepted report (a new version supersedes the old one);
-- the province is consolidated for every month (districts first), then district 105 approves
+- every load re-consolidates what it changed (rollups are never stale); the consolidate flow
+  then runs for every month and the first half-year 2024-H1 (built from the months: flows
+  summed, stocks the June value) with its quality checkpoint; district 105 approves
   June and the province accepts it; a later correction from commune 03388 is then *held*;
 - 2025-07: the two-level structure, communes consolidated straight into the province.
 """
@@ -26,7 +30,9 @@ from validations.catalog import load_catalog
 from validations.period import parse_period
 
 PROVINCE = "12"
+LAST_YEAR = ["2023-06", "2023-H1"]
 HISTORY = [f"2024-{m:02d}" for m in range(1, 6)]
+HALF_YEAR = "2024-H1"
 MONTH = "2024-06"
 TWO_LEVEL = "2025-07"
 MISSING = ("03394", "03430")  # Tam Đường communes that never report in June
@@ -75,6 +81,12 @@ def run_demo(
 
     echo(f"Building the demo warehouse in {root}/ (Prefect flows on the local ephemeral server)")
     valid = samples / "valid"
+    last_year = [f for p in LAST_YEAR for f in _files(valid / p)]
+    ingest(
+        "2023-06, 2023-H1 (last year)",
+        last_year,
+        {str(f): _at(_period_of(f), 1) for f in last_year},
+    )
     history = [f for p in HISTORY for f in _files(valid / p)]
     ingest("2024-01..05 on time", history, {str(f): _at(_period_of(f), 1) for f in history})
 
@@ -102,7 +114,9 @@ def run_demo(
     reform = _files(valid / TWO_LEVEL)
     ingest("2025-07 two-level structure", reform, {str(f): _at(TWO_LEVEL, 1) for f in reform})
 
-    summaries = consolidate_period(HISTORY + [MONTH, TWO_LEVEL], PROVINCE, warehouse=str(wh))
+    summaries = consolidate_period(
+        HISTORY + [MONTH, HALF_YEAR, TWO_LEVEL], PROVINCE, warehouse=str(wh)
+    )
     june_summary = next(s for s in summaries if s["period"] == MONTH)
     echo(f"  consolidated province {PROVINCE} for {len(summaries)} periods (districts first)")
 
@@ -118,8 +132,8 @@ def run_demo(
     echo(f"  district 105 approved {MONTH}; province {PROVINCE} accepted it")
     held = [samples / "corrections" / f"{HELD}_{MONTH}.csv"]
     ingest("2024-06 correction after approval", held, {str(f): _at(MONTH, 12) for f in held})
-    reports = write_reports(wh, root / "reports", [(MONTH, PROVINCE), ("2024-H1", PROVINCE)])
-    echo(f"  wrote the province's summaries for {MONTH} and 2024-H1 (md, html, xlsx)")
+    reports = write_reports(wh, root / "reports", [(MONTH, PROVINCE), (HALF_YEAR, PROVINCE)])
+    echo(f"  wrote the province's summaries for {MONTH} and {HALF_YEAR} (md, html, xlsx)")
     return {
         "root": str(root),
         "warehouse": str(wh),

@@ -38,6 +38,7 @@ from validations.outbox import write_reports, write_unreadable
 from validations.units import load_units
 from validations.validator import Validator
 from warehouse.db import now, open_warehouse
+from warehouse.rollup import refresh
 from warehouse.staging import write_staging
 from warehouse.store import load_batch, pending_batches
 
@@ -105,13 +106,20 @@ def stage_batch(
 def load_warehouse(
     staging_dir: str, warehouse: str, catalog: str | None, actor: str
 ) -> list[dict[str, Any]]:
-    """The single writer: load every pending staging batch, each in one transaction."""
-    con = open_warehouse(warehouse, load_catalog(catalog), load_units())
+    """The single writer: load every pending staging batch, each in one transaction with the
+    re-consolidation of what it changed (rollups are never stale)."""
+    cat, units = load_catalog(catalog), load_units()
+    con = open_warehouse(warehouse, cat, units)
+
+    def refresh_rollups(c: Any, changed: list[tuple[str, str]]) -> None:
+        refresh(c, changed, cat, units, actor=f"{actor} (refresh)")
+
     try:
-        cat = load_catalog(catalog)
         out: list[dict[str, Any]] = []
         for batch in pending_batches(con, staging_dir):
-            for o in load_batch(con, batch, actor=actor, close_day=cat.close_day):
+            for o in load_batch(
+                con, batch, actor=actor, close_day=cat.close_day, after=refresh_rollups
+            ):
                 out.append(asdict(o) | {"batch": batch.name})
         return out
     finally:

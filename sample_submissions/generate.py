@@ -4,8 +4,10 @@
 
 Deterministic: the same code writes the same bytes (xlsx files carry fixed timestamps).
 - valid/<period>/: every commune (CSV; Tam Đường's communes as XLSX), every district (XLSX)
-  and the province (CSV) for 2024-01 .. 2024-06 (three-level structure) and every commune and
-  the province for 2025-07 (two-level structure). A parent's own figures are consistent with
+  and the province (CSV) for 2024-01 .. 2024-06 (three-level structure), the same for 2023-06
+  and the half-year 2023-H1 (last year, for the comparison "so với cùng kỳ"; 2024's
+  crime_cases_prev are 2023's crime_cases), and every commune and the province for 2025-07
+  (two-level structure). A parent's own figures are consistent with
   its children's: "=" indicators equal the children's sum, ">=" ones add cases handled by the
   parent itself, and every rate is recomputed from its parts.
 - invalid/<rule_id>.csv|xlsx: a valid file changed to break exactly that rule.
@@ -39,7 +41,21 @@ from validations.units import ReferenceUnits, Unit, load_units  # noqa: E402
 
 PROVINCE = "12"
 MONTHS = [f"2024-{m:02d}" for m in range(1, 7)]
-TWO_LEVEL_MONTHS = ["2025-07"]
+# Lai Châu in the two-level structure, the present: every month from the reform to 2026-10
+TWO_LEVEL_MONTHS = [f"2025-{m:02d}" for m in range(7, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+# A merged province: the new Tuyên Quang (08) is the old Tuyên Quang (08) plus the old Hà Giang
+# (02). Its predecessors' half-years before the reform and its own after it, so that a 2026
+# period is compared with the same territory the year before ("so với cùng kỳ").
+MERGED = "08"
+MERGED_FROM = ("08", "02")
+MERGED_LEGACY = ["2024-H2", "2025-H1"]
+MERGED_NEW = ["2025-H2", "2026-H1"]
+FIRST_GENERATED = "2023-01"  # crime_cases_prev is last year's crime_cases from here on
+# The same period last year, for "so với cùng kỳ": 2023's months are generated (so that each
+# 2024 report's crime_cases_prev is last year's crime_cases), June and the first half-year are
+# written (the half-year report built from the months as the catalog aggregates them over time).
+LAST_YEAR_MONTHS = [f"2023-{m:02d}" for m in range(1, 7)]
+LAST_YEAR_WRITTEN = ["2023-06", "2023-H1"]
 XLSX_DISTRICT = "106"  # Tam Đường: its communes submit the Excel form
 BASE_COMMUNE = "03386"  # Phường Quyết Thắng, Thành phố Lai Châu
 BASE_DISTRICT = "106"
@@ -140,6 +156,15 @@ def own_record(
         r["trafficking_suspects"] = tc + (rng.randint(0, 2) if tc else 0)
         r["trafficking_victims"] = tc + rng.randint(0, 1) if tc else 0
         r["media_items"] = rng.randint(2, 12)
+        # stocks: the persons at large, about the same from month to month (the surrenders and
+        # arrests of a half-year stay below them: surrendered + arrested <= existing)
+        r["wanted_existing"] = stable.randint(14, 30) + rng.randint(-2, 2)
+        r["wanted_surrendered"] = rng.randint(0, 1)
+        r["wanted_arrested"] = rng.randint(0, 1)
+    # a stock: the unit's listed hotspot areas, the same from month to month; drawn last so
+    # that the other figures keep their values
+    r["hotspots_total"] = stable.randint(0, 2)
+    r["hotspots_transformed"] = min(r["hotspots_transformed"], r["hotspots_total"])
     return r
 
 
@@ -151,9 +176,9 @@ def with_rates(values: dict[str, float], catalog: Catalog, level: str) -> dict[s
             continue
         n, d = values.get(ind.numerator or ""), values.get(ind.denominator or "")
         out.pop(ind.code, None)
-        if n is None or not d:
+        rate = ind.rate(n, d)
+        if rate is None:
             continue
-        rate = 100 * (n - d) / d if ind.formula == "change" else 100 * n / d
         lo = ind.min if ind.min is not None else float("-inf")
         hi = ind.max if ind.max is not None else float("inf")
         if lo <= rate <= hi:
@@ -162,30 +187,103 @@ def with_rates(values: dict[str, float], catalog: Catalog, level: str) -> dict[s
 
 
 class Generator:
-    """Values for every unit and period, children first."""
+    """Values for every unit and period, children first.
+
+    A commune of the two-level structure is the territory of its predecessors (the 2025
+    crosswalk): its figures are the sum of theirs, so a new unit compares with the same
+    territory a year before. Every report's crime_cases_prev is its territory's crime_cases of
+    the same period last year (from FIRST_GENERATED on)."""
 
     def __init__(self, catalog: Catalog, units: ReferenceUnits):
+        from validations.crosswalk import load_crosswalk
+
         self.catalog = catalog
         self.units = units
-        self.cache: dict[tuple[str, str], dict[str, float]] = {}
+        self.crosswalk = load_crosswalk()
+        self.cache: dict[tuple[str, str, str], dict[str, float]] = {}
 
     def values(self, unit: Unit, period: str) -> dict[str, float]:
-        key = (unit.code, period)
+        key = (unit.structure, unit.code, period)
         if key in self.cache:
             return self.cache[key]
-        on = parse_period(period).end(self.catalog.close_day)
-        children = self.units.children(unit.code, on)
-        own = own_record(
-            unit.level, rng_for(unit.code, period), parent=bool(children), stable=rng_for(unit.code)
-        )
+        p = parse_period(period)
+        if p.kind != "M":
+            return self.cache.setdefault(key, self._from_months(unit, p.month_codes()))
+        on = p.end(self.catalog.close_day)
+        inside = on if unit.valid_on(on) else (unit.valid_to or unit.valid_from or on)
+        children = self.units.children(unit.code, inside)  # in the unit's own structure
         level_inds = [i for i in self.catalog.for_level(unit.level) if i.kind != "rate"]
         out: dict[str, float] = {}
-        kids = [self.values(c, period) for c in children]
-        for ind in level_inds:
-            out[ind.code] = self._combine(ind, own, kids)
+        if unit.structure == "2025" and unit.level == "C":
+            out = self._territory(unit, period, [i.code for i in level_inds])
+        else:
+            own = own_record(
+                unit.level,
+                rng_for(unit.code, period),
+                parent=bool(children),
+                stable=rng_for(unit.code),
+            )
+            kids = [self.values(c, period) for c in children]
+            for ind in level_inds:
+                out[ind.code] = self._combine(ind, own, kids)
+        last = p.same_period_last_year()
+        if "crime_cases_prev" in out and last.code >= FIRST_GENERATED:
+            out["crime_cases_prev"] = self.territory_cases(unit, last.code)
         out = with_rates(out, self.catalog, unit.level)
         self.cache[key] = out
         return out
+
+    def _predecessors(self, unit: Unit) -> list[tuple[Unit, float]]:
+        from validations.units import LEGACY_END
+
+        out = []
+        for link in self.crosswalk.predecessors(unit.code):
+            old = self.units.get(link.old_code, LEGACY_END, level=link.old_level)
+            if old is not None:
+                out.append((old, link.share))
+        return out
+
+    def _territory(self, unit: Unit, period: str, codes: list[str]) -> dict[str, float]:
+        """A new commune's figures: its predecessors' figures summed (flags: all of them 1)."""
+        parts = [(self.values(old, period), share) for old, share in self._predecessors(unit)]
+        out: dict[str, float] = {}
+        for code in codes:
+            ind = self.catalog.indicators[code]
+            have = [(v[code], share) for v, share in parts if code in v]
+            if not have:
+                continue
+            if ind.kind == "flag":
+                out[code] = float(min(x for x, _ in have))
+            else:
+                total = sum(x * share for x, share in have)
+                out[code] = round(total, 1) if ind.kind == "decimal" else round(total)
+        return out
+
+    def territory_cases(self, unit: Unit, period: str) -> float:
+        """crime_cases of the unit's territory in a period, in that period's structure."""
+        on = parse_period(period).end(self.catalog.close_day)
+        if unit.valid_on(on):
+            return self.values(unit, period)["crime_cases"]
+        return sum(
+            self.values(old, period)["crime_cases"] * share
+            for old, share in self._predecessors(unit)
+        )
+
+    def _from_months(self, unit: Unit, months: list[str]) -> dict[str, float]:
+        """A quarter's, half-year's or year's report from the unit's months, as the catalog
+        aggregates over time: flows summed, stocks the last month's, rates recomputed."""
+        each = [self.values(unit, m) for m in months]
+        out: dict[str, float] = {}
+        for code in each[-1]:
+            ind = self.catalog.indicators[code]
+            if ind.kind == "rate":
+                continue
+            if ind.is_stock:
+                out[code] = each[-1][code]
+            else:
+                total = sum(m.get(code, 0) for m in each)
+                out[code] = round(total, 2) if ind.kind == "decimal" else total
+        return with_rates(out, self.catalog, unit.level)
 
     @staticmethod
     def _combine(ind: Indicator, own: dict[str, float], kids: list[dict[str, float]]) -> float:
@@ -308,52 +406,68 @@ def _fix_zip_timestamps(path: Path) -> None:
 # --- valid ----------------------------------------------------------------------------------
 def write_valid(gen: Generator) -> int:
     n = 0
-    units = gen.units
-    for period in MONTHS + TWO_LEVEL_MONTHS:
-        on = parse_period(period).end(gen.catalog.close_day)
-        prov = units.get(PROVINCE, on)
-        assert prov is not None
-        folder = OUT / "valid" / period
-        for child in units.children(PROVINCE, on):
-            communes = units.children(child.code, on) if child.level == "D" else []
-            for c in communes:
-                vals = gen.values(c, period)
-                notes = _notes(c.code, period)
-                if child.code == XLSX_DISTRICT:
-                    write_xlsx(
-                        folder / child.code / f"{c.code}_{period}.xlsx",
-                        c.code,
-                        period,
-                        dict(vals),
-                        notes,
-                    )
-                else:
-                    write_csv(
-                        folder / child.code / f"{c.code}_{period}.csv",
-                        rows_for(c.code, period, vals, gen.catalog, notes),
-                    )
-                n += 1
-            vals = gen.values(child, period)
-            if child.level == "D":
+    for period in LAST_YEAR_WRITTEN + MONTHS + TWO_LEVEL_MONTHS:
+        n += write_tree(gen, PROVINCE, period, xlsx=True)
+    for period in MERGED_LEGACY:
+        for province in MERGED_FROM:
+            n += write_tree(gen, province, period)
+    for period in MERGED_NEW:
+        n += write_tree(gen, MERGED, period)
+    return n
+
+
+def write_tree(gen: Generator, province: str, period: str, xlsx: bool = False) -> int:
+    """Every unit of a province for one period: communes (CSV; with `xlsx`, Tam Đường's as the
+    Excel form), districts (the Excel form with `xlsx`, else CSV) and the province (CSV)."""
+    units, n = gen.units, 0
+    on = parse_period(period).end(gen.catalog.close_day)
+    prov = units.get(province, on)
+    assert prov is not None
+    folder = OUT / "valid" / period
+    for child in units.children(province, on):
+        communes = units.children(child.code, on) if child.level == "D" else []
+        for c in communes:
+            vals = gen.values(c, period)
+            notes = _notes(c.code, period)
+            if xlsx and child.code == XLSX_DISTRICT:
                 write_xlsx(
-                    folder / child.code / f"{child.code}_{period}.xlsx",
-                    child.code,
+                    folder / child.code / f"{c.code}_{period}.xlsx",
+                    c.code,
                     period,
                     dict(vals),
-                    _notes(child.code, period),
+                    notes,
                 )
-            else:  # two-level: communes straight under the province
+            else:
                 write_csv(
-                    folder / "communes" / f"{child.code}_{period}.csv",
-                    rows_for(child.code, period, vals, gen.catalog, _notes(child.code, period)),
+                    folder / child.code / f"{c.code}_{period}.csv",
+                    rows_for(c.code, period, vals, gen.catalog, notes),
                 )
             n += 1
-        write_csv(
-            folder / f"{PROVINCE}_{period}.csv",
-            rows_for(PROVINCE, period, gen.values(prov, period), gen.catalog),
-        )
+        vals = gen.values(child, period)
+        if child.level == "D" and xlsx:
+            write_xlsx(
+                folder / child.code / f"{child.code}_{period}.xlsx",
+                child.code,
+                period,
+                dict(vals),
+                _notes(child.code, period),
+            )
+        elif child.level == "D":
+            write_csv(
+                folder / child.code / f"{child.code}_{period}.csv",
+                rows_for(child.code, period, vals, gen.catalog, _notes(child.code, period)),
+            )
+        else:  # two-level: communes straight under the province
+            write_csv(
+                folder / f"communes_{province}" / f"{child.code}_{period}.csv",
+                rows_for(child.code, period, vals, gen.catalog, _notes(child.code, period)),
+            )
         n += 1
-    return n
+    write_csv(
+        folder / f"{province}_{period}.csv",
+        rows_for(province, period, gen.values(prov, period), gen.catalog),
+    )
+    return n + 1
 
 
 def _notes(code: str, period: str) -> dict[str, str]:
@@ -410,6 +524,14 @@ def write_invalid(gen: Generator) -> int:
     c_rates = with_rates(base_counts(c_vals, "C"), cat, "C")
     # file / period / unit
     other = units.children(commune.parent_code or "", on)[1]
+    # indicator_not_in_force: with the provincial catalog sample_submissions/catalogs/lai_chau.yaml,
+    # whose cyber_fraud_cases is on the form from 2025-07-01 only
+    emit(
+        "indicator_not_in_force",
+        "C",
+        {},
+        extra_rows=[[BASE_COMMUNE, BASE_PERIOD, "cyber_fraud_cases", "2", ""]],
+    )
     emit(
         "file_several_submissions",
         "C",

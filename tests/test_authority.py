@@ -34,7 +34,7 @@ JUNE = SAMPLES / "valid" / "2024-06"
 C_03386 = JUNE / "105" / "03386_2024-06.csv"  # commune 03386, district 105, province 12
 C_03387 = JUNE / "105" / "03387_2024-06.csv"
 D_105 = JUNE / "105" / "105_2024-06.xlsx"
-C_03388_2025 = SAMPLES / "valid" / "2025-07" / "communes" / "03388_2025-07.csv"  # parent: 12
+C_03388_2025 = SAMPLES / "valid" / "2025-07" / "communes_12" / "03388_2025-07.csv"  # parent: 12
 TOKEN = "k7QpXw2M9rT4vB8nY3cL"
 
 

@@ -41,14 +41,38 @@ def _write(tmp_path, text, name="bad.yaml"):
     [
         (
             (
-                'kind: count, aggregation: sum, parent_relation: ">="}',
-                'kind: counts, aggregation: sum, parent_relation: ">="}',
+                "kind: count, over_time: flow, aggregation: sum",
+                "kind: counts, over_time: flow, aggregation: sum",
             ),
             "kind 'counts'",
         ),
         (("left: crime_solved\n", "left: crime_solvd\n"), "unknown indicator 'crime_solvd'"),
         (("severity: warning", "severity: maybe"), "severity"),
         (("levels: [D, P], kind: count", "levels: [X], kind: count"), "levels"),
+        # every key is known: a typo fails instead of being silently ignored
+        (("    severity: warning\n", "    severty: warning\n"), "unknown key 'severty'"),
+        (("    target: {op", "    targt: {op"), "unknown key 'targt' (did you mean 'target'?)"),
+        (("close_day: 14", "close_days: 14"), "unknown key 'close_days'"),
+        (("version: 1\n", "version: 1\nindicator:\n"), "unknown key 'indicator'"),
+        (('target: {op: ">=", value: 75,', 'target: {op: ">=", valeu: 75,'), "valeu"),
+        (("rate: {abs: 0.005, rel: 0}", "rate: {abs: 0.005, rell: 0}"), "rell"),
+        # how a figure aggregates over time is declared, and a stock says why
+        (
+            ("kind: count, over_time: flow, aggregation: sum", "kind: count, aggregation: sum"),
+            "missing 'over_time'",
+        ),
+        (
+            ('over_time: stock, over_time_reason: "hiện có', 'over_time: stock, xx: "hiện có'),
+            "unknown key 'xx'",
+        ),
+        (("kind: count, over_time: flow,", "kind: count, over_time: sum,"), "over_time 'sum'"),
+        (
+            (
+                "aggregation: ratio\n    numerator: crime_solved",
+                "aggregation: sum\n    numerator: crime_solved",
+            ),
+            "aggregates across units as 'ratio'",
+        ),
     ],
 )
 def test_a_bad_catalog_fails_loudly_naming_file_and_entry(tmp_path, patch, needle):
@@ -92,3 +116,103 @@ def test_include_cycle_and_missing_file_are_reported(tmp_path):
         load_catalog(a)
     with pytest.raises(CatalogError, match="not found"):
         load_catalog(tmp_path / "nope.yaml")
+
+
+def test_indicator_entries_and_their_keys_are_checked_in_a_provincial_catalog(tmp_path):
+    from validations.catalog import DEFAULT_CATALOG
+
+    path = _write(
+        tmp_path,
+        f"""include: {DEFAULT_CATALOG}
+indicators:
+  - code: crime_clearance_rate
+    targt: {{op: ">=", value: 80, source: "Kế hoạch của tỉnh"}}
+""",
+        "lai_chau.yaml",
+    )
+    with pytest.raises(CatalogError) as exc:
+        load_catalog(path)
+    text = str(exc.value)
+    assert str(path) in text and "crime_clearance_rate" in text and "'targt'" in text
+
+
+def test_every_count_and_decimal_says_flow_or_stock_and_stocks_say_why(catalog):
+    stocks = set(catalog.stocks())
+    assert stocks == {
+        "wanted_existing",
+        "drug_users_managed",
+        "methadone_patients",
+        "hiv_arv_patients",
+        "hotspots_total",
+        "hotspots_transformed",
+        "residential_areas",
+        "residential_areas_safe",
+        "security_models_maintained",
+        "drug_free_commune",
+    }
+    for ind in catalog.indicators.values():
+        if ind.kind == "rate":
+            assert ind.over_time == "derived"
+        elif ind.kind == "flag":
+            assert ind.over_time == "stock"
+        else:
+            assert ind.over_time in ("flow", "stock")
+            if ind.over_time == "stock":
+                assert len(ind.over_time_reason) > 20
+
+
+def test_tolerances_come_from_the_kind_and_a_province_can_override_one(tmp_path, catalog):
+    from validations.catalog import DEFAULT_CATALOG
+
+    assert catalog.indicators["crime_clearance_rate"].tolerance.abs == 0.005
+    assert catalog.indicators["crime_cases"].tolerance.abs == 0
+    assert catalog.indicators["poppy_destroyed_m2"].tolerance.abs == 0.01
+    path = _write(
+        tmp_path,
+        f"""include: {DEFAULT_CATALOG}
+defaults:
+  tolerance:
+    count: {{rel: 0.02}}
+indicators:
+  - code: drug_users_managed
+    tolerance: {{abs: 3}}
+""",
+        "p.yaml",
+    )
+    cat = load_catalog(path)
+    assert cat.indicators["crime_cases"].tolerance.rel == 0.02
+    assert cat.indicators["drug_users_managed"].tolerance.abs == 3
+    assert cat.indicators["crime_clearance_rate"].tolerance.abs == 0.005
+
+
+def test_valid_from_and_valid_to_bound_the_form_of_a_period(tmp_path):
+    from datetime import date
+
+    from validations.catalog import DEFAULT_CATALOG
+
+    path = _write(
+        tmp_path,
+        f"""include: {DEFAULT_CATALOG}
+indicators:
+  - code: cyber_fraud_cases
+    group: crime
+    label_vi: "Số vụ lừa đảo trên không gian mạng"
+    label_en: "Online fraud cases"
+    unit_vi: "vụ"
+    unit_en: "cases"
+    levels: [C, D, P]
+    kind: count
+    over_time: flow
+    parent_relation: ">="
+    valid_from: 2025-07-01
+""",
+        "p.yaml",
+    )
+    cat = load_catalog(path)
+    ind = cat.indicators["cyber_fraud_cases"]
+    assert ind.valid_from == date(2025, 7, 1) and ind.valid_to is None
+    assert "cyber_fraud_cases" not in {i.code for i in cat.for_level("C", date(2024, 6, 14))}
+    assert "cyber_fraud_cases" in {i.code for i in cat.for_level("C", date(2025, 7, 14))}
+    bad = _write(tmp_path, path.read_text().replace("2025-07-01", "July 2025"), "bad.yaml")
+    with pytest.raises(CatalogError, match="valid_from must be a date"):
+        load_catalog(bad)

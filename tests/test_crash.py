@@ -32,7 +32,7 @@ from validations.catalog import load_catalog
 from validations.intake import validate_paths
 from validations.units import load_units
 from warehouse.db import connect, open_warehouse
-from warehouse.rollup import consolidate, rollup
+from warehouse.rollup import consolidate, preview
 from warehouse.staging import write_staging
 from warehouse.store import PAUSE_ENV, PAUSE_MARKER_ENV, load_batch, pending_batches
 
@@ -272,7 +272,8 @@ def test_consolidation_killed_inside_its_transaction_leaves_the_rollups_as_befor
     # a correction arrives afterwards: the stored consolidation is now out of date
     load_files(db, [SAMPLES / "corrections" / "03387_2024-06.csv"], "setup-fix", validator)
     before = tables(db)
-    assert len(before["fct_rollup"]) == 9 * 52 and len(before["fct_completeness"]) == 9
+    # 9 consolidated units and the 106 communes' own rows (30 figures each)
+    assert len(before["fct_rollup"]) == 9 * 52 + 106 * 30 and len(before["fct_completeness"]) == 9
     stale = query(
         db,
         "SELECT children_sum FROM fct_rollup WHERE unit_code = '105' AND period = ?"
@@ -295,7 +296,7 @@ def test_consolidation_killed_inside_its_transaction_leaves_the_rollups_as_befor
     summary = json.loads(again.stdout)
     assert (summary["unit_code"], summary["received"], len(summary["children"])) == ("12", 8, 8)
     after = tables(db)
-    assert len(after["fct_rollup"]) == 9 * 52 and len(after["fct_completeness"]) == 9
+    assert len(after["fct_rollup"]) == 9 * 52 + 106 * 30 and len(after["fct_completeness"]) == 9
     assert query(
         db,
         "SELECT count(*) FROM audit_log WHERE action = 'consolidate' AND period = ?",
@@ -318,7 +319,7 @@ def test_consolidation_killed_inside_its_transaction_leaves_the_rollups_as_befor
                 " WHERE unit_code = ? AND period = ? ORDER BY indicator",
                 [unit, P],
             ).fetchall()
-            df = rollup(con, P, unit, cat, units).sort_values("indicator")
+            df = preview(con, P, unit, cat, units).sort_values("indicator")
             computed = list(zip(df["indicator"], df["value"], df["children_sum"], strict=True))
             assert len(stored) == len(computed) == 52
             for (i1, v1, c1), (i2, v2, c2) in zip(stored, computed, strict=True):

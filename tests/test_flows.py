@@ -500,10 +500,11 @@ def test_consolidate_period_completeness_lateness_and_the_two_level_structure(tm
         assert (row["value"], row["source"]) == (own[ind], "own")
     rate = rollup_row(loc, "12", "crime_clearance_rate", "2025-07")
     assert rate["children_sum"] == pytest.approx(rate_of_sums(communes))
-    # no district level in 2025-07, and the 2024 figures are not compared across the reform
-    assert query(loc, "SELECT DISTINCT unit_code FROM fct_rollup WHERE period = '2025-07'") == [
-        ("12",)
-    ]
+    # no district level in 2025-07 (the province and its communes' own rows), and the 2024
+    # figures are not compared across the reform
+    assert query(
+        loc, "SELECT DISTINCT level FROM fct_rollup WHERE period = '2025-07' ORDER BY 1"
+    ) == [("C",), ("P",)]
     assert rollup_row(loc, "12", "crime_cases", "2025-07")["change_kind"] is None
 
 

@@ -140,16 +140,23 @@ def test_summary_outputs_never_carry_a_live_payload(hostile_warehouse, catalog, 
 
 
 def test_summary_xlsx_keeps_a_negative_change_readable(hostile_warehouse, catalog, units, tmp_path):
-    """'-4,87%' in the province's workbook used to read "'-4,87%" (a visible apostrophe)."""
+    """'-4,87%' in the province's workbook used to read "'-4,87%" (a visible apostrophe); it is
+    now a number (-0.0487) shown with a signed percentage format, never text."""
     con = connect(hostile_warehouse, read_only=True)
     try:
         s = build_summary(con, "2024-06", "105", catalog, units)
     finally:
         con.close()
     s.rollup = s.rollup.assign(change_vs_last_year=-4.87, change_kind="percent")
-    cells = _all_texts(write_xlsx(s, units, tmp_path / "s.xlsx"))
-    assert ("-4,87%", "s", True) in cells
+    path = write_xlsx(s, units, tmp_path / "s.xlsx")
+    cells = _all_texts(path)
+    assert (-0.0487, "n", False) in cells
     assert not [v for v, _, _ in cells if isinstance(v, str) and v.startswith("'")]
+    from openpyxl import load_workbook
+
+    formats = {c.number_format for row in load_workbook(path)["TongHop"].iter_rows() for c in row
+               if c.value == -0.0487}  # fmt: skip
+    assert formats == {"+0.00%;-0.00%;0.00%"}
 
 
 def test_rollup_csv_quotes_text_but_not_numbers(hostile_warehouse, tmp_path):

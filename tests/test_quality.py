@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -23,7 +23,6 @@ from validations.validator import Validator
 from warehouse.db import connect, open_warehouse
 from warehouse.quality import (
     ENV_DOCS,
-    RATE_TOLERANCE,
     build_suite,
     data_docs_dir,
     quality_frame,
@@ -102,11 +101,8 @@ def test_the_suite_is_generated_from_the_catalog():
     flags = {i.code for i in CATALOG.indicators.values() if i.kind == "flag"}
     parts = by_check["rate_equals_parts"]
     assert set(parts.indicators) == rates | flags
-    assert parts.kwargs == {
-        "column": "rate_diff",
-        "min_value": -RATE_TOLERANCE,
-        "max_value": RATE_TOLERANCE,
-    }
+    # the formula and the tolerance are the catalog's: the frame carries the excess over it
+    assert parts.kwargs == {"column": "rate_excess", "min_value": None, "max_value": 0.0}
     assert by_check["indicator_known"].kwargs["value_set"] == sorted(CATALOG.indicators)
     assert by_check["unit_known"].kwargs["value_set"] == {"$PARAMETER": "tree_unit_codes"}
     assert by_check["key_unique"].kwargs["column_list"] == ["unit_code", "period", "indicator"]
@@ -136,7 +132,8 @@ def test_data_docs_folder(monkeypatch, tmp_path):
 
 def test_the_consolidated_samples_pass_and_data_docs_are_written(con, tmp_path):
     frame = quality_frame(con, P, PROVINCE, CATALOG, UNITS)
-    assert set(frame["unit_code"]) == {PROVINCE, *(f"{c}" for c in range(105, 113))}
+    communes = {u.code for d in range(105, 113) for u in UNITS.children(str(d), date(2024, 6, 14))}
+    assert set(frame["unit_code"]) == {PROVINCE, *(f"{c}" for c in range(105, 113)), *communes}
     rated = frame[frame["rate_expected"].notna()]
     assert len(rated) and rated["rate_diff"].abs().max() < 1e-9
 
@@ -146,7 +143,7 @@ def test_the_consolidated_samples_pass_and_data_docs_are_written(con, tmp_path):
     assert res.issues == []
     assert res.statistics["evaluated_expectations"] == len(build_suite(CATALOG))
     assert res.statistics["unsuccessful_expectations"] == 0
-    assert res.statistics["rows"] == len(frame) and res.statistics["units"] == 9
+    assert res.statistics["rows"] == len(frame) and res.statistics["units"] == 9 + 106
     assert res.docs_index == docs / "index.html" and res.docs_index.is_file()
     index = res.docs_index.read_text(encoding="utf-8")
     assert suite_name(CATALOG) in index

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 from test_warehouse_support import (
     CATALOG,
@@ -22,10 +23,10 @@ from validations.catalog import Target
 from validations.period import parse_period
 from warehouse.rollup import (
     RollupError,
-    attainment,
     buildable_months,
     completeness,
     consolidate,
+    preview,
     previous_periods,
     rollup,
 )
@@ -90,8 +91,21 @@ def test_district_rate_is_the_ratio_of_sums_not_the_mean_of_rates(tmp_path):
         [DISTRICT, P],
     ).fetchall()
     assert viewed[0][0] == pytest.approx(by_hand) and viewed[0][1] == "Huyện Tam Đường"
-    # rollup() computes the same without writing
-    assert rollup(con, P, DISTRICT, CATALOG, UNITS)["value"].tolist() == df["value"].tolist()
+    # rollup() reads back what was stored; preview() computes the same without writing
+    stored = rollup(con, P, DISTRICT).set_index("indicator")["value"]
+    assert stored.to_dict() == df.set_index("indicator")["value"].to_dict()
+    assert preview(con, P, DISTRICT, CATALOG, UNITS)["value"].tolist() == df["value"].tolist()
+    # every commune has rows of its own figures, and the lineage names the 13 submissions
+    commune = rollup(con, P, COMMUNES_106[0]).set_index("indicator")
+    assert commune.loc["crime_cases", "value"] == CASES_106[0]
+    assert commune.loc["crime_clearance_rate", "source"] == "own"
+    assert pd.isna(commune.loc["crime_cases", "children_reporting"])
+    lineage = con.execute(
+        "SELECT source_unit_code, version FROM v_rollup_lineage"
+        " WHERE unit_code = ? AND period = ? ORDER BY 1",
+        [DISTRICT, P],
+    ).fetchall()
+    assert lineage == [(c, 1) for c in COMMUNES_106]
 
 
 def test_flags_count_ones_and_share_of_reporting_children(tmp_path):
@@ -137,9 +151,11 @@ def test_province_rate_from_districts_is_ratio_of_sums(tmp_path):
     ).fetchall()
     assert ("106",) in stored and ("12",) in stored
     comp = con.execute(
-        "SELECT expected, received, missing, child_level FROM v_completeness WHERE unit_code = '12'"
+        "SELECT expected, received, missing, child_level, via_children, leaves_expected,"
+        " leaves_received FROM v_completeness WHERE unit_code = '12'"
     ).fetchall()
-    assert comp == [(8, 1, 7, "D")]  # only Thành phố Lai Châu sent a report of its own
+    # Thành phố Lai Châu sent a report of its own; Tam Đường none, but all its 13 communes did
+    assert comp == [(8, 2, 6, "D", [DISTRICT], 106, 20)]
 
 
 def test_completeness_and_late_reports(tmp_path):
@@ -267,9 +283,9 @@ def test_two_level_period_rolls_communes_straight_into_the_province(tmp_path):
     rate = row(res.rollup, "crime_clearance_rate")
     assert rate["value"] == pytest.approx(100 * sum(k % 4 for k in range(10)) / 40)
     assert rate["children_reporting"] == 10
-    units_written = con.execute("SELECT DISTINCT unit_code FROM fct_rollup").fetchall()
-    assert units_written == [(PROVINCE,)]
-    name = con.execute("SELECT DISTINCT unit_name FROM v_rollup").fetchall()
+    units_written = con.execute("SELECT DISTINCT unit_code FROM fct_rollup ORDER BY 1").fetchall()
+    assert units_written == sorted([(PROVINCE,)] + [(u.code,) for u in sent])
+    name = con.execute("SELECT DISTINCT unit_name FROM v_rollup WHERE level = 'P'").fetchall()
     assert name == [("Tỉnh Lai Châu",)]
     with pytest.raises(RollupError, match="does not exist"):
         consolidate(con, period, DISTRICT, CATALOG, UNITS)
@@ -353,18 +369,20 @@ def test_own_figures_are_official_and_targets_and_change_are_reported(tmp_path):
     ],
 )
 def test_target_attainment(op, target, value, expected):
-    assert attainment(Target(op, target, "test"), value) == expected
-    assert attainment(None, value) == (None, None)
+    assert Target(op, target, "test").attainment(value) == expected
 
 
 def test_consolidation_is_replaced_not_appended_and_audited(tmp_path):
     con = warehouse(tmp_path)
     load(con, tmp_path, commune_results(), "b1")
     consolidate(con, P, DISTRICT, CATALOG, UNITS, actor="a")
-    n = con.execute("SELECT count(*) FROM fct_rollup").fetchall()
+    n = con.execute("SELECT count(*) FROM fct_rollup WHERE unit_code = ?", [DISTRICT]).fetchall()
     load(con, tmp_path, [result(COMMUNES_106[0], P, {"crime_cases": 5, "crime_solved": 5})], "b2")
     res = consolidate(con, P, DISTRICT, CATALOG, UNITS, actor="b")
-    assert con.execute("SELECT count(*) FROM fct_rollup").fetchall() == n
+    assert (
+        con.execute("SELECT count(*) FROM fct_rollup WHERE unit_code = ?", [DISTRICT]).fetchall()
+        == n
+    )
     assert row(res.rollup, "crime_cases")["value"] == sum(CASES_106) - 1 + 5
     actors = con.execute(
         "SELECT actor FROM audit_log WHERE action = 'consolidate' ORDER BY \"at\""

@@ -15,9 +15,17 @@ from conftest import SAMPLES
 from validations.intake import validate_paths
 from warehouse.db import open_warehouse
 from warehouse.export import export_period
+from warehouse.rollup import consolidate
 from warehouse.staging import write_staging
 from warehouse.store import load_batch
-from warehouse.summary import build_summary, render_html, render_markdown, vn, write_xlsx
+from warehouse.summary import (
+    SummaryError,
+    build_summary,
+    render_html,
+    render_markdown,
+    vn,
+    write_xlsx,
+)
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 7)]
 
@@ -45,6 +53,8 @@ def warehouse(tmp_path_factory, catalog, units, validator):
     con = open_warehouse(tmp / "w.duckdb", catalog, units)
     files = [f for m in MONTHS for f in sorted((SAMPLES / "valid" / m).rglob("*.*"))]
     _ingest(con, files, tmp, validator)
+    for period in [*MONTHS, "2024-H1"]:
+        consolidate(con, period, "12", catalog, units)
     yield con, tmp
     con.close()
 
@@ -68,7 +78,7 @@ def test_month_sentences_match_the_province_file(warehouse, catalog, units):
     # every district reported; completeness is stated
     md = render_markdown(s, units)
     assert "Đã nhận báo cáo của 8/8 huyện, thành phố (100%)" in md
-    assert "Cấp xã: 106/106 xã, phường, thị trấn đã báo cáo" in md
+    assert "8/8 huyện, thành phố đủ số liệu xã; 106/106 xã, phường, thị trấn đã báo cáo" in md
 
 
 def test_six_month_sentences_are_ratios_of_summed_months(warehouse, catalog, units):
@@ -95,6 +105,9 @@ def test_six_month_sentences_are_ratios_of_summed_months(warehouse, catalog, uni
 def test_a_province_submission_alone_is_enough(tmp_path, catalog, units, validator):
     con = open_warehouse(tmp_path / "p.duckdb", catalog, units)
     _ingest(con, [SAMPLES / "valid" / "2024-06" / "12_2024-06.csv"], tmp_path, validator)
+    with pytest.raises(SummaryError, match="tonghop consolidate --period 2024-06 --unit 12"):
+        build_summary(con, "2024-06", "12", catalog, units)  # one truth: stored figures only
+    consolidate(con, "2024-06", "12", catalog, units)
     s = build_summary(con, "2024-06", "12", catalog, units)
     f = _province_file("2024-06")
     assert s.value("crime_cases") == f["crime_cases"]
@@ -127,11 +140,12 @@ def test_export_holds_only_the_units_tree(warehouse, tmp_path):
     con, _ = warehouse
     from validations.catalog import load_catalog
     from validations.units import load_units
-    from warehouse.rollup import consolidate
 
     consolidate(con, "2024-06", "12", load_catalog(), load_units())
     counts = export_period(con, "2024-06", "106", tmp_path / "exp")
-    assert counts["rollup"] == 52 and counts["submission_status"] == 14  # 106 and its 13 communes
+    # 106 and its 13 communes: the district's 52 figures and each commune's own 30
+    assert counts["rollup"] == 52 + 13 * 30 and counts["submission_status"] == 14
+    assert counts["rollup_lineage"] == 14 + 13  # the district: its form and 13 communes
     got = duckdb.sql(
         f"SELECT DISTINCT unit_code FROM read_parquet('{tmp_path}/exp/submission_status/*/*.parquet')"
     ).fetchall()

@@ -14,6 +14,8 @@ from conftest import SAMPLES
 from validations.readers import read_submission
 
 INVALID = sorted((SAMPLES / "invalid").iterdir())
+# rules the default form cannot break: their sample is checked with a provincial catalog
+CATALOG_FOR = {"indicator_not_in_force": SAMPLES / "catalogs" / "lai_chau.yaml"}
 VALID = sorted((SAMPLES / "valid").rglob("*.*"))
 MESSY = sorted(p for p in (SAMPLES / "messy").iterdir() if p.name != "canonical.csv")
 
@@ -22,8 +24,42 @@ def test_every_catalog_rule_has_exactly_one_invalid_sample(catalog):
     assert {p.stem for p in INVALID} == set(catalog.rules)
 
 
+def test_indicators_outside_their_validity_are_neither_asked_nor_taken(validator, tmp_path):
+    """A provincial indicator valid from 2025-07-01: not demanded of 2024, refused in it,
+    demanded (when required) from 2025-07 on."""
+    from validations.catalog import load_catalog
+    from validations.validator import Validator
+
+    cat = load_catalog(CATALOG_FOR["indicator_not_in_force"])
+    v = Validator(catalog=cat, units=validator.units, today=validator.today)
+    june_2024 = sorted((SAMPLES / "valid" / "2024-06" / "105").glob("0*.csv"))[0]
+    assert str(v.validate_file(june_2024).status) == "accepted"  # not asked of 2024
+    bad = v.validate_file(SAMPLES / "invalid" / "indicator_not_in_force.csv")
+    (issue,) = bad.issues
+    assert issue.indicator == "cyber_fraud_cases" and "2025-07-01" in issue.message_en
+    required = tmp_path / "req.yaml"
+    required.write_text(
+        f"include: {CATALOG_FOR['indicator_not_in_force'].resolve()}\n"
+        "indicators:\n  - code: cyber_fraud_cases\n    required: true\n",
+        encoding="utf-8",
+    )
+    v2 = Validator(catalog=load_catalog(required), units=validator.units, today=validator.today)
+    assert str(v2.validate_file(june_2024).status) == "accepted"
+    july_2025 = sorted((SAMPLES / "valid" / "2025-07" / "communes_12").glob("*.csv"))[0]
+    missing = v2.validate_file(july_2025).issues
+    assert [(i.rule_id, i.indicator) for i in missing] == [
+        ("indicator_missing", "cyber_fraud_cases")
+    ]
+
+
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_rule_fires_on_its_sample_and_nothing_else_does(validator, catalog, path: Path):
+    if path.stem in CATALOG_FOR:
+        from validations.catalog import load_catalog
+        from validations.validator import Validator
+
+        catalog = load_catalog(CATALOG_FOR[path.stem])
+        validator = Validator(catalog=catalog, units=validator.units, today=validator.today)
     result = validator.validate_file(path)
     fired = Counter(i.rule_id for i in result.issues)
     assert fired == Counter({path.stem: fired[path.stem]}) and fired[path.stem] >= 1
@@ -162,8 +198,9 @@ def test_rows_of_a_second_spelling_are_kept_and_checked(validator, tmp_path):
             r[3] = "8"
         elif r[2] == "crime_solved":
             r[3] = "4"
-        elif r[2] == "crime_change_rate":
-            r[3] = "300"  # 8 cases against 2 last year
+        elif r[2] == "crime_change_rate":  # 8 cases against last year's
+            prev = float(next(x[3] for x in rows if x[2] == "crime_cases_prev"))
+            r[3] = f"{100 * (8 - prev) / prev:.2f}"
     res = validator.validate_file(_write_rows(tmp_path / "rate.csv", rows))
     assert [i.rule_id for i in res.issues] == ["rate_mismatch"]
 
@@ -298,7 +335,7 @@ def test_ceilings_come_from_the_catalog_and_a_provincial_one_may_change_them(tmp
     assert base.indicators["crime_clearance_rate"].ceiling is None  # bounded by its range
     prov = tmp_path / "province.yaml"
     prov.write_text(
-        f"include: {base.path}\nceilings: {{count: 1000}}\n"
+        f"include: {base.path}\ndefaults: {{ceiling: {{count: 1000}}}}\n"
         "indicators:\n  - {code: propaganda_participants, ceiling: 500000}\n",
         encoding="utf-8",
     )
@@ -313,6 +350,8 @@ def test_ceilings_come_from_the_catalog_and_a_provincial_one_may_change_them(tmp
     res = Validator(catalog=cat, today=date(2026, 11, 22)).validate_file(path)
     assert [(i.rule_id, i.expected) for i in res.issues] == [("value_implausible", "≤ 1,000")]
     bad = tmp_path / "bad.yaml"
-    bad.write_text(f"include: {base.path}\nceilings: {{count: -1}}\n", encoding="utf-8")
-    with pytest.raises(CatalogError, match="ceilings.count must be a positive number"):
+    bad.write_text(
+        f"include: {base.path}\ndefaults: {{ceiling: {{count: -1}}}}\n", encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match="defaults: ceiling: count must be a positive number"):
         load_catalog(bad)

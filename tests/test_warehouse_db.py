@@ -90,7 +90,11 @@ def test_reference_dimensions_both_structures_idempotent(tmp_path):
     con = connect(tmp_path / "w.duckdb")
     migrate(con)
     counts = load_reference(con, CATALOG, UNITS)
-    assert counts == {"dim_unit": len(UNITS.units), "dim_indicator": len(CATALOG.indicators)}
+    assert counts == {
+        "dim_unit": len(UNITS.units),
+        "dim_indicator": len(CATALOG.indicators),
+        "dim_unit_crosswalk": 10665,  # 63 provinces and 10,035 communes + island districts
+    }
     first = snapshot(con)
     load_reference(con, CATALOG, UNITS)
     assert snapshot(con) == first

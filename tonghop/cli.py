@@ -272,11 +272,19 @@ def consolidate(
     unit: UnitCode,
     warehouse: Warehouse = None,
     abs_tol: Annotated[
-        float, typer.Option("--abs-tol", help="Cross-level difference tolerated, absolute.")
-    ] = 0.0,
+        float | None,
+        typer.Option(
+            "--abs-tol",
+            help="Cross-level difference tolerated, absolute, for every indicator (default: "
+            "each indicator's tolerance in the catalog).",
+        ),
+    ] = None,
     rel_tol: Annotated[
-        float, typer.Option("--rel-tol", help="Cross-level difference tolerated, share of the sum.")
-    ] = 0.0,
+        float | None,
+        typer.Option(
+            "--rel-tol", help="Cross-level difference tolerated, share of the sum (as --abs-tol)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run the consolidate flow for a district or province: completeness, checks, rollups."""
@@ -310,7 +318,18 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
         + (f" ({pct:.1f}%)" if pct is not None else "")
         + (f", missing {', '.join(res['missing'])}" if res["missing"] else "")
         + (f", late {', '.join(res['late'])}" if res["late"] else "")
+        + (
+            f", {len(res['via_children'])} complete through their communes"
+            if res.get("via_children")
+            else ""
+        )
+        + (
+            f"; communes {res['communes_received']}/{res['communes_expected']}"
+            if res.get("communes_expected") and res["children"]
+            else ""
+        )
         + f", {res['indicators']} indicators, {len(res['issues'])} issues"
+        + (f", from {res['submissions']} submissions" if res.get("submissions") else "")
     )
     for issue in res["issues"]:
         _echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
@@ -345,8 +364,17 @@ def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | 
             approval.approve(con, unit, period, actor, close_day=load_catalog().close_day)
             released = []
         else:
+            from validations.units import load_units
+            from warehouse.rollup import refresh
+
+            cat, units = load_catalog(), load_units()
             released = approval.unapprove(
-                con, unit, period, actor, close_day=load_catalog().close_day
+                con,
+                unit,
+                period,
+                actor,
+                close_day=cat.close_day,
+                after=lambda c, changed: refresh(c, changed, cat, units, actor=actor),
             )
     finally:
         con.close()

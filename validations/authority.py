@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from validations.catalog import Catalog, CatalogError, _read
+from validations.catalog import Catalog, CatalogError, read_catalog_data
 from validations.fmt import one_line
 from validations.intake import MANIFEST, BatchOutcome
 from validations.issue import Issue, Severity
@@ -149,7 +149,7 @@ def security_rules(catalog: Catalog) -> dict[str, SecurityRule]:
 
 @cache
 def _security_rules(path: str) -> dict[str, SecurityRule]:
-    data = _read(Path(path), ())
+    data = read_catalog_data(path)
     raw = data.get("security")
     if not isinstance(raw, list):
         raise CatalogError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,6 +59,58 @@ class Issue:
         if isinstance(self.value, float) and self.value.is_integer():
             d["value"] = int(self.value)
         return d
+
+
+ROW_COLUMNS = (
+    "rule_id",
+    "severity",
+    "unit_code",
+    "period",
+    "indicator",
+    "location",
+    "value",
+    "expected",
+    "message_vi",
+    "message_en",
+    "hint_vi",
+    "hint_en",
+    "extra",
+)
+
+
+def value_text(value: Any) -> str | None:
+    """The one convention for an Issue's value in a table: text as written; a number in full
+    precision without grouping (12, 92.85714285714286), never rounded; NaN and None are NULL."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int | float):
+        x = float(value)
+        if math.isnan(x):
+            return None
+        return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+    return str(value)
+
+
+def issue_row(issue: Issue) -> dict[str, Any]:
+    """An Issue as a row of fct_issue / fct_consolidation_issue (columns ROW_COLUMNS): the only
+    place an Issue becomes a row."""
+    return {
+        "rule_id": issue.rule_id,
+        "severity": str(issue.severity),
+        "unit_code": issue.unit_code,
+        "period": issue.period,
+        "indicator": issue.indicator,
+        "location": issue.location,
+        "value": value_text(issue.value),
+        "expected": value_text(issue.expected),
+        "message_vi": issue.message_vi,
+        "message_en": issue.message_en,
+        "hint_vi": issue.hint_vi,
+        "hint_en": issue.hint_en,
+        "extra": json.dumps(issue.extra, ensure_ascii=False, default=str) if issue.extra else None,
+    }
 
 
 def status_of(issues: list[Issue]) -> Status:

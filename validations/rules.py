@@ -22,10 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from validations.catalog import Catalog, Condition, Rule, Term
-
-# A reported rate may differ from 100 * n / d by the two-decimal rounding of the form.
-RATE_TOLERANCE = 0.005 + 1e-9
+from validations.catalog import Catalog, Condition, Indicator, Rule, Term
 
 _OPS: dict[str, Callable[[pd.Series, pd.Series], pd.Series]] = {
     "<=": lambda a, b: a <= b,
@@ -143,20 +140,29 @@ def compare_pass(rule: Rule) -> Callable[[pd.DataFrame], pd.Series]:
     return check
 
 
-def expected_rate(wide: pd.DataFrame, num: str, den: str, formula: str) -> pd.Series:
-    """100 * n / d (ratio) or 100 * (n - d) / d (change); NaN where d is 0 or missing."""
-    n = wide[num].astype(float) if num in wide else pd.Series(np.nan, index=wide.index)
-    d = wide[den].astype(float) if den in wide else pd.Series(np.nan, index=wide.index)
-    d = d.where(d != 0)
-    return 100 * (n - d) / d if formula == "change" else 100 * n / d
+def _column(wide: pd.DataFrame, code: str | None) -> pd.Series:
+    if code is None or code not in wide:
+        return pd.Series(np.nan, index=wide.index)
+    return wide[code].astype(float)
 
 
-def rate_pass(code: str, num: str, den: str, formula: str) -> Callable[[pd.DataFrame], pd.Series]:
+def expected_rate(wide: pd.DataFrame, ind: Indicator) -> pd.Series:
+    """The rate `ind` computed from its parts' columns (the catalog's formula); NaN where the
+    denominator is 0 or a part is missing."""
+    assert ind.formula is not None
+    n, d = _column(wide, ind.numerator), _column(wide, ind.denominator)
+    return pd.Series(ind.formula.array(n, d), index=wide.index)
+
+
+def rate_pass(ind: Indicator) -> Callable[[pd.DataFrame], pd.Series]:
+    """A reported rate agrees with its parts within the indicator's tolerance (the form's
+    two-decimal rounding)."""
+
     def check(wide: pd.DataFrame) -> pd.Series:
-        exp = expected_rate(wide, num, den, formula)
-        reported = wide[code].astype(float) if code in wide else pd.Series(np.nan, index=wide.index)
+        exp = expected_rate(wide, ind)
+        reported = _column(wide, ind.code)
         applies = reported.notna() & exp.notna()
-        return ~applies | ((reported - exp).abs() <= RATE_TOLERANCE)
+        return ~applies | pd.Series(ind.tolerance.allows_array(reported, exp), index=wide.index)
 
     return check
 
@@ -170,7 +176,7 @@ def wide_checks(catalog: Catalog) -> list[CompiledCheck]:
             if ind.formula != rule.formula or not ind.numerator or not ind.denominator:
                 continue
             name = f"{rule.id}:{ind.code}"
-            fn = rate_pass(ind.code, ind.numerator, ind.denominator, rule.formula)
+            fn = rate_pass(ind)
             out.append(CompiledCheck(name, rule, ind.code, pa.Check(fn, name=name)))
     return out
 

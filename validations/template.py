@@ -107,7 +107,7 @@ def write_template(
             f"Không có đơn vị mã '{code}' / no unit with code '{code}'{extra}: "
             "use the GSO code (province 2 digits, district 3, commune 5)"
         )
-    indicators = catalog.for_level(unit.level)
+    indicators = catalog.for_level(unit.level, per.end(catalog.close_day))
     on_form = {i.code for i in indicators}
     for given in (values or {}, notes or {}):
         unknown = sorted(set(given) - on_form)

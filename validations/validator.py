@@ -94,9 +94,7 @@ class Validator:
         self._max = {c: i.max for c, i in ind.items()}
         self._ceiling = {c: i.ceiling for c, i in ind.items()}
         self._allowed = {f"{c}|{lv}" for c, i in ind.items() for lv in i.levels}
-        self._required = {
-            lv: [i.code for i in self.catalog.for_level(lv) if i.required] for lv in "CDP"
-        }
+        self._dated = {c: i for c, i in ind.items() if i.valid_from or i.valid_to}
 
     # --- public API ---------------------------------------------------------------------------
     def validate_file(self, path: str | Path) -> ValidationResult:
@@ -489,6 +487,7 @@ class Validator:
                     "detail": (LEVEL_NAMES_VI if lang == "vi" else LEVEL_NAMES_EN)[lv]
                 },
             )
+        self._check_validity(subs, rows.loc[known_lvl & rows["allowed"]])
         known = rows.loc[rows["known"]]
         for k, n in _sizes(known["sub"]):
             subs[k].checked[r_dup.id] += n
@@ -512,6 +511,26 @@ class Validator:
                 indicator=row.indicator if row.known else None,
                 location=row.location,
                 value=str(row.formula),
+            )
+
+    def _check_validity(self, subs: list[_Sub], rows: pd.DataFrame) -> None:
+        """An indicator outside its valid_from / valid_to (catalog) is not on that period's form."""
+        rule = self._one_rule("indicator_validity")
+        for k, n in _sizes(rows["sub"]):
+            subs[k].checked[rule.id] += n
+        if not self._dated:
+            return
+        for row in rows.loc[rows["indicator"].isin(self._dated)].itertuples():
+            sub, ind = subs[row.sub], self._dated[row.indicator]
+            if sub.period is None or ind.valid_on(sub.period.end(self.catalog.close_day)):
+                continue
+            self._issue(
+                rule,
+                sub,
+                indicator=ind.code,
+                location=row.location,
+                value=row.value if row.value is not None else None,
+                fields=lambda _lang, i=ind: {"detail": i.validity_text()},
             )
 
     def _parse_values(self, subs: list[_Sub], rows: pd.DataFrame) -> pd.DataFrame:
@@ -611,6 +630,11 @@ class Validator:
         # values that broke a domain rule do not take part in cross-indicator rules
         return vals.drop(index=list(bad_rows))
 
+    def _required(self, sub: _Sub) -> list[str]:
+        """The required indicators of the submission's level, on its period's closing date."""
+        on = sub.period.end(self.catalog.close_day) if sub.period else None
+        return [i.code for i in self.catalog.for_level(sub.level or "", on) if i.required]
+
     def _check_required(self, subs: list[_Sub], vals: pd.DataFrame, rows: pd.DataFrame) -> None:
         rule = self._one_rule("required")
         filled = pd.concat(
@@ -632,7 +656,7 @@ class Validator:
             # guess (its one issue says to split the file)
             if not sub.level or any(i.rule_id == several for i in sub.issues):
                 continue
-            required = self._required[sub.level]
+            required = self._required(sub)
             sub.checked[rule.id] += len(required)
             have = present.get(k, set())
             for code in required:
@@ -674,9 +698,7 @@ class Validator:
             else:
                 ind = self.catalog.indicators[cc.indicator or ""]
                 col = wide[ind.code] if ind.code in wide else pd.Series(np.nan, index=wide.index)
-                exp = expected_rate(
-                    wide, ind.numerator or "", ind.denominator or "", rule.formula or "ratio"
-                )
+                exp = expected_rate(wide, ind)
                 applies = col.notna() & exp.notna()
             for k in wide.index[applies.to_numpy()]:
                 subs[int(k)].checked[rule.id] += 1
@@ -718,7 +740,7 @@ class Validator:
             return
         ind = self.catalog.indicators[indicator or ""]
         num, den = ind.numerator or "", ind.denominator or ""
-        exp = float(expected_rate(one, num, den, rule.formula or "ratio").iloc[0])
+        exp = float(expected_rate(one, ind).iloc[0])
         nv, dv = float(row.get(num, np.nan)), float(row.get(den, np.nan))
         self._issue(
             rule,

@@ -15,6 +15,8 @@ exactly as if it had just been loaded. Older held versions stay stored, not curr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from validations.errors import RefusedError
@@ -160,11 +162,13 @@ def unapprove(
     period: str,
     actor: str,
     close_day: int = DEFAULT_CLOSE_DAY,
+    after: Callable[[duckdb.DuckDBPyConnection, list[tuple[str, str]]], object] | None = None,
 ) -> list[str]:
     """Unlock a unit's period; release the held versions no other approval locks.
 
-    Returns the ids of the released submissions.
-    """
+    Returns the ids of the released submissions. `after(con, changed)` runs in the same
+    transaction with the (unit_code, period) pairs whose current version the release changed
+    (warehouse.rollup.refresh re-consolidates them)."""
     p = _period(period)
     structure = structure_on(p.end(close_day))
     state = approval_state(con, unit_code, p.code)
@@ -209,7 +213,13 @@ def unapprove(
             {"at": at, "actor": actor, "u": unit_code},
         )
         promote_current(con, "SELECT submission_id FROM _held", actor, at)
+        changed = con.execute(
+            "SELECT DISTINCT h.unit_code, h.period FROM _held h JOIN fct_submission s"
+            " ON s.submission_id = h.submission_id WHERE s.is_current ORDER BY 1, 2"
+        ).fetchall()
         con.execute("DROP TABLE _held")
+        if after is not None and changed:
+            after(con, [(u, per) for u, per in changed])
 
     with transaction(con):
         work()

@@ -81,12 +81,25 @@ def migrations() -> list[Migration]:
     for entry in files("warehouse").joinpath("migrations").iterdir():
         m = _MIGRATION_NAME.match(entry.name)
         if m:
-            out.append(Migration(int(m[1]), m[2], entry.read_text(encoding="utf-8")))
+            text = entry.read_text(encoding="utf-8")
+            out.append(Migration(int(m[1]), m[2], _with_states(text)))
     out.sort(key=lambda mig: mig.version)
     versions = [mig.version for mig in out]
     if len(set(versions)) != len(versions):
         raise WarehouseError(f"Two migration files share a version number: {versions}")
     return out
+
+
+def _with_states(sql: str) -> str:
+    """Status literals of a migration from the one enum (warehouse/status.py): {{accepted}},
+    {{rejected}}, {{held}}."""
+    from warehouse.status import ACCEPTED_SQL, SubmissionStatus
+
+    return (
+        sql.replace("{{accepted}}", ACCEPTED_SQL)
+        .replace("{{rejected}}", f"'{SubmissionStatus.REJECTED.value}'")
+        .replace("{{held}}", f"'{SubmissionStatus.HELD.value}'")
+    )
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -118,16 +131,28 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+_IN_TRANSACTION: dict[int, duckdb.DuckDBPyConnection] = {}
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, or ROLLBACK and re-raise on any exception: all or nothing."""
+    """BEGIN ... COMMIT, or ROLLBACK and re-raise on any exception: all or nothing.
+
+    Nested use joins the caller's transaction (a load that re-consolidates what it changed
+    commits both at once, or neither)."""
+    if _IN_TRANSACTION.get(id(con)) is con:
+        yield con
+        return
     con.execute("BEGIN TRANSACTION")
+    _IN_TRANSACTION[id(con)] = con
     try:
         yield con
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        _IN_TRANSACTION.pop(id(con), None)
 
 
 def now() -> datetime:
@@ -176,14 +201,37 @@ def load_reference(
             "parent_relation": [i.parent_relation for i in inds],
             "numerator": [i.numerator for i in inds],
             "denominator": [i.denominator for i in inds],
-            "formula": [i.formula for i in inds],
+            "formula": [str(i.formula) if i.formula else None for i in inds],
             "target_op": [i.target.op if i.target else None for i in inds],
             "target_value": [i.target.value if i.target else None for i in inds],
             "target_source": [i.target.source if i.target else None for i in inds],
+            "over_time": [str(i.over_time) for i in inds],
+            "over_time_reason": [i.over_time_reason or None for i in inds],
+            "tolerance_abs": [i.tolerance.abs for i in inds],
+            "tolerance_rel": [i.tolerance.rel for i in inds],
+            "valid_from": pd.to_datetime([i.valid_from for i in inds]),
+            "valid_to": pd.to_datetime([i.valid_to for i in inds]),
+        }
+    )
+    from validations.crosswalk import load_crosswalk
+
+    links = load_crosswalk(catalog.divided_communes).links
+    xw_df = pd.DataFrame(
+        {
+            "old_code": [x.old_code for x in links],
+            "old_level": [x.old_level for x in links],
+            "new_code": [x.new_code for x in links],
+            "new_level": [x.new_level for x in links],
+            "share": [x.share for x in links],
+            "method": [x.method for x in links],
+            "approximate": [x.approximate for x in links],
+            "is_default": [x.is_default for x in links],
+            "valid_from": pd.to_datetime([x.valid_from for x in links]),
         }
     )
     con.register("_ref_units", unit_df)
     con.register("_ref_indicators", ind_df)
+    con.register("_ref_crosswalk", xw_df)
     try:
         with transaction(con):
             con.execute("DELETE FROM dim_unit")
@@ -195,13 +243,41 @@ def load_reference(
             con.execute(
                 "INSERT INTO dim_indicator SELECT code, grp, label_vi, label_en, unit_vi, unit_en,"
                 " CAST(levels AS VARCHAR[]), kind, aggregation, parent_relation, numerator,"
-                " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source"
-                " FROM _ref_indicators"
+                " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source,"
+                " over_time, over_time_reason, tolerance_abs, tolerance_rel,"
+                " CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_indicators"
             )
+            con.execute("DELETE FROM dim_unit_crosswalk")
+            con.execute(
+                "INSERT INTO dim_unit_crosswalk SELECT old_code, 'legacy', old_level, new_code,"
+                " '2025', new_level, share, method, approximate, is_default,"
+                " CAST(valid_from AS DATE) FROM _ref_crosswalk"
+            )
+            con.execute(rollup_as_of_sql())
     finally:
         con.unregister("_ref_units")
         con.unregister("_ref_indicators")
-    return {"dim_unit": len(unit_df), "dim_indicator": len(ind_df)}
+        con.unregister("_ref_crosswalk")
+    return {
+        "dim_unit": len(unit_df),
+        "dim_indicator": len(ind_df),
+        "dim_unit_crosswalk": len(xw_df),
+    }
+
+
+def rollup_as_of_sql() -> str:
+    """The rollup_as_of(target) table macro, with the catalog's formulas as SQL (their twins)."""
+    from validations.catalog import Formula
+
+    text = files("warehouse.rollup").joinpath("sql", "rollup_as_of.sql").read_text("utf-8")
+    case = (
+        "CASE i.formula "
+        + " ".join(f"WHEN '{f.value}' THEN {f.sql('nu.value', 'de.value')}" for f in Formula)
+        + " END"
+    )
+    return text.replace("{formula_case}", case).replace(
+        "{share_sql}", Formula.RATIO.sql("f.numerator", "f.denominator")
+    )
 
 
 def open_warehouse(

@@ -21,6 +21,7 @@ VIEWS = {
     "completeness": "v_completeness",
     "submission_status": "v_submission_status",
     "issues": "v_issues",
+    "rollup_lineage": "v_rollup_lineage",
 }
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from validations.errors import TonghopError
-from validations.issue import Severity
+from validations.issue import Severity, issue_row
 from validations.result import ValidationResult
 from warehouse.db import now, to_local
 
@@ -96,16 +96,6 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and x != x)
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return None
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
-
-
 def _frames(
     results: list[ValidationResult],
     batch_id: str,
@@ -153,27 +143,7 @@ def _frames(
                 if fill is not None:  # rows without their own unit or period: the submission's
                     data = [fill if _missing(x) else x for x in data]
                 value_cols[col].extend(data)
-        for i in r.issues:
-            issues.append(
-                {
-                    "seq": seq,
-                    "rule_id": i.rule_id,
-                    "severity": str(i.severity),
-                    "unit_code": i.unit_code,
-                    "period": i.period,
-                    "indicator": i.indicator,
-                    "location": i.location,
-                    "value": _text(i.value),
-                    "expected": _text(i.expected),
-                    "message_vi": i.message_vi,
-                    "message_en": i.message_en,
-                    "hint_vi": i.hint_vi,
-                    "hint_en": i.hint_en,
-                    "extra": json.dumps(i.extra, ensure_ascii=False, default=str)
-                    if i.extra
-                    else None,
-                }
-            )
+        issues += [{"seq": seq, **issue_row(i)} for i in r.issues]
     sub_df = pd.DataFrame(subs, columns=list(SUBMISSION_COLUMNS))
     val_df = pd.DataFrame({"seq": seqs, **value_cols}, columns=list(VALUE_COLUMNS))
     val_df["value"] = pd.to_numeric(val_df["value"], errors="coerce").astype("float64")

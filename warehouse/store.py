@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ import pandas as pd
 from validations.errors import TonghopError
 from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.units import structure_on
-from warehouse.db import now
+from warehouse.db import now, transaction
 from warehouse.staging import MANIFEST, read_manifest
 
 PAUSE_ENV = "TONGHOP_TEST_PAUSE_IN_TXN"
@@ -178,13 +179,21 @@ def pause_for_test() -> None:
         time.sleep(float(pause))
 
 
+Changed = list[tuple[str, str]]  # (unit_code, period) whose current version changed
+
+
 def load_batch(
     con: duckdb.DuckDBPyConnection,
     batch_dir: str | Path,
     actor: str = "ingest",
     close_day: int = DEFAULT_CLOSE_DAY,
+    after: Callable[[duckdb.DuckDBPyConnection, Changed], object] | None = None,
 ) -> list[SubmissionOutcome]:
-    """Load one staging batch in one transaction; one outcome per staged submission, in order."""
+    """Load one staging batch in one transaction; one outcome per staged submission, in order.
+
+    `after(con, changed)` runs inside the same transaction with the (unit_code, period) pairs
+    whose current version the batch changed (warehouse.rollup.refresh re-consolidates them),
+    so the load and the rollups it makes stale commit together, or neither."""
     batch = Path(batch_dir)
     manifest = read_manifest(batch)
     sub, val, iss = (
@@ -202,142 +211,157 @@ def load_batch(
     con.register("_stg_periods", _structures(periods, close_day))
     at = now()
     params = {"at": at, "actor": actor}
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _stg AS
-            SELECT s.*, p.structure,
-                   row_number() OVER (PARTITION BY s.unit_code, s.period, s.content_hash
-                                      ORDER BY s.received_at, s.seq) AS dup_rank
-            FROM read_parquet({sub}) s LEFT JOIN _stg_periods p ON p.period = s.period
-        """)
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _match AS
-            SELECT s.seq, e.submission_id AS existing_id
-            FROM _stg s JOIN fct_submission e
-              ON e.unit_code IS NOT DISTINCT FROM s.unit_code
-             AND e.period IS NOT DISTINCT FROM s.period
-             AND e.content_hash = s.content_hash
-        """)
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _numbered AS
-            WITH fresh AS (
-                SELECT * FROM _stg WHERE dup_rank = 1 AND seq NOT IN (SELECT seq FROM _match)
-            ),
-            prev AS (
-                SELECT e.unit_code, e.period, max(e.version) AS max_version
-                FROM fct_submission e
-                WHERE EXISTS (SELECT 1 FROM fresh f WHERE f.unit_code IS NOT DISTINCT FROM e.unit_code
-                              AND f.period IS NOT DISTINCT FROM e.period)
-                GROUP BY e.unit_code, e.period
-            )
-            SELECT f.*,
-                   CAST(coalesce(p.max_version, 0) + row_number() OVER (
-                       PARTITION BY f.unit_code, f.period ORDER BY f.received_at, f.seq)
-                       AS INTEGER) AS version
-            FROM fresh f LEFT JOIN prev p
-              ON p.unit_code IS NOT DISTINCT FROM f.unit_code
-             AND p.period IS NOT DISTINCT FROM f.period
-        """)
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE _new AS
-            SELECT n.*,
-                   coalesce(n.unit_code, '?') || ':' || coalesce(n.period, '?') || ':v'
-                       || n.version AS submission_id,
-                   CASE WHEN n.validation_status IN ('accepted', 'accepted_with_warnings')
-                             AND n.seq IN ({locked_sql("_numbered")})
-                        THEN 'held' ELSE n.validation_status END AS status
-            FROM _numbered n
-        """)
-        con.execute(
-            """
-            INSERT INTO fct_submission (submission_id, unit_code, period, structure, level,
-                version, content_hash, file_name, batch_id, received_at, validation_status,
-                status, supersedes, is_current, n_values, n_errors, n_warnings, loaded_at)
-            SELECT submission_id, unit_code, period, structure, level, version, content_hash,
-                   file_name, batch_id, received_at, validation_status, status, NULL, false,
-                   n_values, n_errors, n_warnings, $at
-            FROM _new ORDER BY seq
-            """,
-            {"at": at},
-        )
-        con.execute(f"""
-            INSERT INTO fct_value
-            SELECT n.submission_id, v.unit_code, v.period, v.indicator, v.value, v.note, v.location
-            FROM read_parquet({val}) v JOIN _new n ON n.seq = v.seq
-        """)
-        con.execute(f"""
-            INSERT INTO fct_issue
-            SELECT n.submission_id, i.rule_id, i.severity, i.unit_code, i.period, i.indicator,
-                   i.location, i.value, i.expected, i.message_vi, i.message_en, i.hint_vi,
-                   i.hint_en, i.extra
-            FROM read_parquet({iss}) i JOIN _new n ON n.seq = i.seq
-        """)
-        con.execute(
-            """
-            INSERT INTO audit_log
-            SELECT $at, $actor, 'ingest', unit_code, period, submission_id, NULL, status,
-                   'v' || version || ' from ' || coalesce(file_name, '?') || ' (batch '
-                   || batch_id || ')'
-                   || CASE WHEN status = 'held'
-                           THEN ': held, the unit and period are approved (locked)' ELSE '' END
-            FROM _new ORDER BY seq
-            """,
-            params,
-        )
-        _log_refused(con, manifest, at)
-        promote_current(
-            con,
-            "SELECT submission_id FROM _new "
-            "WHERE status IN ('accepted', 'accepted_with_warnings') "
-            "AND unit_code IS NOT NULL AND period IS NOT NULL",
-            actor,
-            at,
-        )
-        rows = con.execute("""
-            WITH resolved AS (
-                SELECT s.seq, s.unit_code, s.period, s.file_name,
-                       coalesce(n.submission_id, m.existing_id, f.submission_id) AS submission_id,
-                       n.submission_id IS NULL AS duplicate
-                FROM _stg s
-                LEFT JOIN _new n ON n.seq = s.seq
-                LEFT JOIN _match m ON m.seq = s.seq
-                LEFT JOIN _new f ON s.dup_rank > 1
-                     AND f.unit_code IS NOT DISTINCT FROM s.unit_code
-                     AND f.period IS NOT DISTINCT FROM s.period
-                     AND f.content_hash = s.content_hash
-            )
-            SELECT r.unit_code, r.period, d.version, d.status, r.submission_id, r.duplicate,
-                   CASE WHEN r.duplicate THEN NULL ELSE p.version END AS superseded,
-                   r.file_name
-            FROM resolved r
-            JOIN fct_submission d ON d.submission_id = r.submission_id
-            LEFT JOIN fct_submission p ON p.submission_id = d.supersedes
-            ORDER BY r.seq
-        """).fetchall()
-        con.execute(
-            """
-            INSERT INTO stg_batch
-            SELECT $batch_id, $dir, $at, $actor, s.n, n.n, s.n - n.n
-            FROM (SELECT count(*) AS n FROM _stg) s, (SELECT count(*) AS n FROM _new) n
-            WHERE NOT EXISTS (SELECT 1 FROM stg_batch WHERE batch_id = $batch_id)
-            """,
-            {**params, "batch_id": manifest["batch_id"], "dir": str(batch)},
-        )
-        for table in ("_stg", "_match", "_numbered", "_new"):
-            con.execute(f"DROP TABLE {table}")
-        pause_for_test()
-        con.execute("COMMIT")
-    except BaseException as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            raise StoreError(
-                f"Loading staging batch {batch} failed, nothing stored: {exc}"
-            ) from exc
-        raise
+        with transaction(con):
+            rows = _load(con, batch, manifest, (sub, val, iss), params, actor, at, after)
+    except duckdb.Error as exc:
+        raise StoreError(f"Loading staging batch {batch} failed, nothing stored: {exc}") from exc
     finally:
         con.unregister("_stg_periods")
     return [SubmissionOutcome(*row) for row in rows]
+
+
+def _load(  # the body of load_batch's transaction
+    con: duckdb.DuckDBPyConnection,
+    batch: Path,
+    manifest: dict,  # type: ignore[type-arg]
+    files: tuple[str, str, str],
+    params: dict,  # type: ignore[type-arg]
+    actor: str,
+    at: datetime,
+    after: Callable[[duckdb.DuckDBPyConnection, Changed], object] | None,
+) -> list[tuple]:  # type: ignore[type-arg]
+    sub, val, iss = files
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _stg AS
+        SELECT s.*, p.structure,
+               row_number() OVER (PARTITION BY s.unit_code, s.period, s.content_hash
+                                  ORDER BY s.received_at, s.seq) AS dup_rank
+        FROM read_parquet({sub}) s LEFT JOIN _stg_periods p ON p.period = s.period
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _match AS
+        SELECT s.seq, e.submission_id AS existing_id
+        FROM _stg s JOIN fct_submission e
+          ON e.unit_code IS NOT DISTINCT FROM s.unit_code
+         AND e.period IS NOT DISTINCT FROM s.period
+         AND e.content_hash = s.content_hash
+    """)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _numbered AS
+        WITH fresh AS (
+            SELECT * FROM _stg WHERE dup_rank = 1 AND seq NOT IN (SELECT seq FROM _match)
+        ),
+        prev AS (
+            SELECT e.unit_code, e.period, max(e.version) AS max_version
+            FROM fct_submission e
+            WHERE EXISTS (SELECT 1 FROM fresh f WHERE f.unit_code IS NOT DISTINCT FROM e.unit_code
+                          AND f.period IS NOT DISTINCT FROM e.period)
+            GROUP BY e.unit_code, e.period
+        )
+        SELECT f.*,
+               CAST(coalesce(p.max_version, 0) + row_number() OVER (
+                   PARTITION BY f.unit_code, f.period ORDER BY f.received_at, f.seq)
+                   AS INTEGER) AS version
+        FROM fresh f LEFT JOIN prev p
+          ON p.unit_code IS NOT DISTINCT FROM f.unit_code
+         AND p.period IS NOT DISTINCT FROM f.period
+    """)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _new AS
+        SELECT n.*,
+               coalesce(n.unit_code, '?') || ':' || coalesce(n.period, '?') || ':v'
+                   || n.version AS submission_id,
+               CASE WHEN n.validation_status IN ('accepted', 'accepted_with_warnings')
+                         AND n.seq IN ({locked_sql("_numbered")})
+                    THEN 'held' ELSE n.validation_status END AS status
+        FROM _numbered n
+    """)
+    con.execute(
+        """
+        INSERT INTO fct_submission (submission_id, unit_code, period, structure, level,
+            version, content_hash, file_name, batch_id, received_at, validation_status,
+            status, supersedes, is_current, n_values, n_errors, n_warnings, loaded_at)
+        SELECT submission_id, unit_code, period, structure, level, version, content_hash,
+               file_name, batch_id, received_at, validation_status, status, NULL, false,
+               n_values, n_errors, n_warnings, $at
+        FROM _new ORDER BY seq
+        """,
+        {"at": at},
+    )
+    con.execute(f"""
+        INSERT INTO fct_value
+        SELECT n.submission_id, v.unit_code, v.period, v.indicator, v.value, v.note, v.location
+        FROM read_parquet({val}) v JOIN _new n ON n.seq = v.seq
+    """)
+    con.execute(f"""
+        INSERT INTO fct_issue
+        SELECT n.submission_id, i.rule_id, i.severity, i.unit_code, i.period, i.indicator,
+               i.location, i.value, i.expected, i.message_vi, i.message_en, i.hint_vi,
+               i.hint_en, i.extra
+        FROM read_parquet({iss}) i JOIN _new n ON n.seq = i.seq
+    """)
+    con.execute(
+        """
+        INSERT INTO audit_log
+        SELECT $at, $actor, 'ingest', unit_code, period, submission_id, NULL, status,
+               'v' || version || ' from ' || coalesce(file_name, '?') || ' (batch '
+               || batch_id || ')'
+               || CASE WHEN status = 'held'
+                       THEN ': held, the unit and period are approved (locked)' ELSE '' END
+        FROM _new ORDER BY seq
+        """,
+        params,
+    )
+    _log_refused(con, manifest, at)
+    promote_current(
+        con,
+        "SELECT submission_id FROM _new "
+        "WHERE status IN ('accepted', 'accepted_with_warnings') "
+        "AND unit_code IS NOT NULL AND period IS NOT NULL",
+        actor,
+        at,
+    )
+    rows = con.execute("""
+        WITH resolved AS (
+            SELECT s.seq, s.unit_code, s.period, s.file_name,
+                   coalesce(n.submission_id, m.existing_id, f.submission_id) AS submission_id,
+                   n.submission_id IS NULL AS duplicate
+            FROM _stg s
+            LEFT JOIN _new n ON n.seq = s.seq
+            LEFT JOIN _match m ON m.seq = s.seq
+            LEFT JOIN _new f ON s.dup_rank > 1
+                 AND f.unit_code IS NOT DISTINCT FROM s.unit_code
+                 AND f.period IS NOT DISTINCT FROM s.period
+                 AND f.content_hash = s.content_hash
+        )
+        SELECT r.unit_code, r.period, d.version, d.status, r.submission_id, r.duplicate,
+               CASE WHEN r.duplicate THEN NULL ELSE p.version END AS superseded,
+               r.file_name
+        FROM resolved r
+        JOIN fct_submission d ON d.submission_id = r.submission_id
+        LEFT JOIN fct_submission p ON p.submission_id = d.supersedes
+        ORDER BY r.seq
+    """).fetchall()
+    con.execute(
+        """
+        INSERT INTO stg_batch
+        SELECT $batch_id, $dir, $at, $actor, s.n, n.n, s.n - n.n
+        FROM (SELECT count(*) AS n FROM _stg) s, (SELECT count(*) AS n FROM _new) n
+        WHERE NOT EXISTS (SELECT 1 FROM stg_batch WHERE batch_id = $batch_id)
+        """,
+        {**params, "batch_id": manifest["batch_id"], "dir": str(batch)},
+    )
+    changed = con.execute(
+        "SELECT DISTINCT n.unit_code, n.period FROM _new n JOIN fct_submission s"
+        " ON s.submission_id = n.submission_id WHERE s.is_current ORDER BY 1, 2"
+    ).fetchall()
+    for table in ("_stg", "_match", "_numbered", "_new"):
+        con.execute(f"DROP TABLE {table}")
+    if after is not None and changed:
+        after(con, [(u, p) for u, p in changed])
+    pause_for_test()
+    return rows
 
 
 def _log_refused(con: duckdb.DuckDBPyConnection, manifest: dict, at: datetime) -> None:

@@ -1,0 +1,62 @@
+"""The indicator and rule catalog: what each indicator is and means, and every rule.
+
+- `semantics`: the computations an indicator's meaning implies (rate formula, tolerance,
+  target attainment, how a figure aggregates over time), each with its SQL twin;
+- `model`: the typed objects (Indicator, Rule, OutlierRule, Catalog);
+- `load`: the YAML file (validations/catalogs/default.yaml, or a provincial catalog that
+  `include:`s it) into those objects, every key checked.
+"""
+
+from validations.catalog.load import (
+    DEFAULT_CATALOG,
+    OUTLIER_METHODS,
+    OUTLIER_THRESHOLDS,
+    RULE_KINDS,
+    CatalogError,
+    load_catalog,
+    read_catalog_data,
+)
+from validations.catalog.model import (
+    AGGREGATIONS,
+    KINDS,
+    LEVELS,
+    RELATIONS,
+    Catalog,
+    Condition,
+    Indicator,
+    OutlierRule,
+    Rule,
+    Term,
+)
+from validations.catalog.semantics import (
+    FLOAT_EPS,
+    Formula,
+    OverTime,
+    Target,
+    Tolerance,
+)
+
+__all__ = [
+    "AGGREGATIONS",
+    "DEFAULT_CATALOG",
+    "FLOAT_EPS",
+    "KINDS",
+    "LEVELS",
+    "OUTLIER_METHODS",
+    "OUTLIER_THRESHOLDS",
+    "RELATIONS",
+    "RULE_KINDS",
+    "Catalog",
+    "CatalogError",
+    "Condition",
+    "Formula",
+    "Indicator",
+    "OutlierRule",
+    "OverTime",
+    "Rule",
+    "Target",
+    "Term",
+    "Tolerance",
+    "load_catalog",
+    "read_catalog_data",
+]

@@ -1,0 +1,202 @@
+"""The catalog's typed objects: indicators, rules, outlier rules, the catalog itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from validations.catalog.semantics import Formula, OverTime, Target, Tolerance
+
+KINDS = {"count", "decimal", "rate", "flag"}
+LEVELS = ("C", "D", "P")
+AGGREGATIONS = {"sum", "ratio", "count_share"}
+RELATIONS = {"=", ">=", "-"}
+SEVERITIES = {"error", "warning"}
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One indicator of the form, with what its figures mean (semantics.py)."""
+
+    code: str
+    group: str
+    label_vi: str
+    label_en: str
+    unit_vi: str
+    unit_en: str
+    levels: tuple[str, ...]
+    kind: str
+    aggregation: str  # across units: sum | ratio (of sums) | count_share (flags)
+    parent_relation: str  # a parent's own figure vs its children's sum: "=", ">=", "-"
+    required: bool
+    min: float | None
+    max: float | None
+    numerator: str | None = None
+    denominator: str | None = None
+    formula: Formula | None = None
+    target: Target | None = None
+    over_time: OverTime = OverTime.FLOW
+    over_time_reason: str = ""
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    # The largest plausible submitted value (`ceiling:`, default per kind from the catalog's
+    # `defaults: ceiling:`); above it a submission is refused (rule kind "ceiling", rule
+    # value_implausible). Submissions only: rollups are not bounded by it.
+    ceiling: float | None = None
+
+    def label(self, lang: str = "vi") -> str:
+        return self.label_vi if lang == "vi" else self.label_en
+
+    def unit(self, lang: str = "vi") -> str:
+        return self.unit_vi if lang == "vi" else self.unit_en
+
+    @property
+    def is_rate(self) -> bool:
+        return self.aggregation == "ratio"
+
+    @property
+    def is_flag(self) -> bool:
+        return self.aggregation == "count_share"
+
+    @property
+    def is_stock(self) -> bool:
+        return self.over_time == OverTime.STOCK
+
+    def rate(self, n: object, d: object) -> float | None:
+        """This rate from its parts (None for an indicator that is not a rate)."""
+        return self.formula.of(n, d) if self.formula else None
+
+    def attainment(self, value: object) -> tuple[str | None, float | None]:
+        return self.target.attainment(value) if self.target else (None, None)
+
+    def valid_on(self, day: date) -> bool:
+        """Is the indicator on the form on that day (the period's closing date)?"""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    def validity_text(self) -> str:
+        a = self.valid_from.isoformat() if self.valid_from else "…"
+        b = self.valid_to.isoformat() if self.valid_to else "…"
+        return f"{a} – {b}"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """coef * indicator, one term of a linear expression."""
+
+    coef: float
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """`code op value`, the guard of a conditional rule."""
+
+    code: str
+    op: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule with a stable id; `kind` selects the check, the texts come from YAML."""
+
+    id: str
+    kind: str
+    severity: str
+    message_vi: str
+    message_en: str
+    hint_vi: str
+    hint_en: str
+    left: tuple[Term, ...] = ()
+    op: str | None = None
+    right: tuple[Term, ...] = ()
+    when: Condition | None = None
+    formula: str | None = None
+    left_text: str = ""
+    right_text: str = ""
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        codes = [t.code for t in (*self.left, *self.right)]
+        if self.when:
+            codes.append(self.when.code)
+        return tuple(dict.fromkeys(codes))
+
+
+@dataclass(frozen=True, slots=True)
+class OutlierRule:
+    """A warning on a value far from the unit's own history or from its peers (`outliers:`).
+
+    `method` is "history" (the unit's previous periods of the same kind) or "peers" (the other
+    units with the same parent, same period). Texts: `message` (higher than usual),
+    `message_low` (lower), `message_to_zero` (0 where the usual value is not),
+    `message_from_zero` (a value where the usual one is 0), each in vi and en, plus hints.
+    """
+
+    id: str
+    method: str
+    severity: str
+    history_periods: int
+    min_history: int
+    min_peers: int
+    z: float
+    modified_z: float
+    ratio: float
+    min_difference: float
+    texts: dict[str, str]
+    exclude: tuple[str, ...] = ()
+    min_difference_for: dict[str, float] = field(default_factory=dict)
+    levels: tuple[str, ...] = LEVELS
+
+    def text(self, key: str, lang: str = "vi") -> str:
+        """`message`, `message_low`, `message_to_zero`, `message_from_zero` or `hint`."""
+        return self.texts[f"{key}_{lang}"]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Indicators by code, rules by id, groups, calendar; where it was loaded from."""
+
+    path: str
+    name: str
+    indicators: dict[str, Indicator]
+    rules: dict[str, Rule]
+    groups: dict[str, dict[str, str]]
+    close_day: int = 14
+    deadline_days: dict[str, int] = field(default_factory=dict)
+    outlier_rules: dict[str, OutlierRule] = field(default_factory=dict)
+    divided_communes: str = "default"  # the 2025 crosswalk's rule (validations/crosswalk.py)
+
+    def for_level(self, level: str, on: date | None = None) -> list[Indicator]:
+        """The indicators a unit of that level reports (on that day, when given)."""
+        return [
+            i
+            for i in self.indicators.values()
+            if level in i.levels and (on is None or i.valid_on(on))
+        ]
+
+    def rules_of_kind(self, kind: str) -> list[Rule]:
+        return [r for r in self.rules.values() if r.kind == kind]
+
+    def rule(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def rates(self) -> list[Indicator]:
+        return [i for i in self.indicators.values() if i.kind == "rate"]
+
+    def codes(
+        self, *, over_time: OverTime | None = None, aggregation: str | None = None
+    ) -> list[str]:
+        """Indicator codes, filtered by how they aggregate over time and across units."""
+        return [
+            i.code
+            for i in self.indicators.values()
+            if (over_time is None or i.over_time == over_time)
+            and (aggregation is None or i.aggregation == aggregation)
+        ]
+
+    def stocks(self) -> list[str]:
+        return self.codes(over_time=OverTime.STOCK)

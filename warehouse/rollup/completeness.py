@@ -1,0 +1,153 @@
+"""Completeness: which expected children of a unit reported for a period, and when.
+
+A child is *received* when it has a current accepted version for the period (for a quarter,
+half-year or year: that, or all its months), or, for a child with units below it (a district),
+when every one of its own children is received: a district whose communes all reported is
+complete whether or not it sent a form of its own. A child is late when its first accepted
+version arrived after the deadline (closing date + catalog.deadline_days[child level]); a
+district credited through its communes is late when the last of them arrived after the
+district's deadline. A province also states its communes: "8/8 huyện đủ số liệu xã; 106/106 xã".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import duckdb
+
+from validations.catalog import Catalog, Formula
+from validations.units import ReferenceUnits
+from warehouse.rollup.scope import Scope, scope_of
+from warehouse.rollup.values import first_accepted
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Which expected children of a unit reported for a period, and when.
+
+    `via_children`: children received because all their own children were (no form of their
+    own); `children_complete`: children whose own children all reported; `leaves_expected` /
+    `leaves_received`: the communes under the unit (its children in a district or a two-level
+    province, its grandchildren in a three-level province)."""
+
+    unit_code: str
+    level: str
+    period: str
+    structure: str
+    child_level: str | None
+    deadline: date | None
+    expected: list[str]
+    received: list[str]
+    on_time: list[str]
+    late: list[str]
+    via_children: list[str] = field(default_factory=list)
+    children_complete: list[str] = field(default_factory=list)
+    leaves_expected: int = 0
+    leaves_received: int = 0
+    leaves_missing: list[str] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        got = set(self.received)
+        return [c for c in self.expected if c not in got]
+
+    @property
+    def pct(self) -> float | None:
+        return Formula.RATIO.of(len(self.received), len(self.expected))
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def leaves_pct(self) -> float | None:
+        return Formula.RATIO.of(self.leaves_received, self.leaves_expected)
+
+
+def _deadline(scope: Scope, level: str | None, catalog: Catalog) -> date | None:
+    if level is None:
+        return None
+    return scope.closing + timedelta(days=catalog.deadline_days.get(level, 0))
+
+
+def _late(at: datetime | None, deadline: date | None) -> bool:
+    return deadline is not None and at is not None and at.date() > deadline
+
+
+def completeness_many(
+    con: duckdb.DuckDBPyConnection, scopes: list[Scope], catalog: Catalog, units: ReferenceUnits
+) -> list[Completeness]:
+    """Completeness of several units of one period, with one query for all their children and
+    grandchildren."""
+    if not scopes:
+        return []
+    period = scopes[0].period
+    grandkids: dict[str, list[str]] = {}
+    for s in scopes:
+        for c in s.children:
+            if c.level != "C":
+                grandkids[c.code] = [g.code for g in units.children(c.code, s.closing)]
+    everyone = [c.code for s in scopes for c in s.children]
+    everyone += [g for gs in grandkids.values() for g in gs]
+    got = first_accepted(con, list(dict.fromkeys(everyone)), period, catalog.close_day)
+    out = []
+    for s in scopes:
+        expected = [c.code for c in s.children]
+        child_level = s.children[0].level if s.children else None
+        deadline = _deadline(s, child_level, catalog)
+        at: dict[str, datetime | None] = {c: got[c] for c in expected if c in got}
+        via, complete_kids, leaves_missing = [], [], []
+        n_leaves = n_leaves_got = 0
+        for c in expected:
+            kids = grandkids.get(c)
+            if kids is None:  # a commune: itself a leaf
+                n_leaves += 1
+                n_leaves_got += c in got
+                if c not in got:
+                    leaves_missing.append(c)
+                continue
+            have = [g for g in kids if g in got]
+            n_leaves += len(kids)
+            n_leaves_got += len(have)
+            leaves_missing += [g for g in kids if g not in got]
+            if kids and len(have) == len(kids):
+                complete_kids.append(c)
+                if c not in at:  # no form of its own: credited through its children
+                    times = [got[g] for g in kids if got[g] is not None]
+                    at[c] = max(times) if times else None  # type: ignore[type-var]
+                    via.append(c)
+        received = [c for c in expected if c in at]
+        late = [c for c in received if _late(at[c], deadline)]
+        late_set = set(late)
+        out.append(
+            Completeness(
+                s.unit.code,
+                s.unit.level,
+                s.period.code,
+                s.structure,
+                child_level,
+                deadline,
+                expected,
+                received,
+                [c for c in received if c not in late_set],
+                late,
+                via,
+                complete_kids,
+                n_leaves,
+                n_leaves_got,
+                leaves_missing,
+            )
+        )
+    return out
+
+
+def completeness(
+    con: duckdb.DuckDBPyConnection,
+    period: str,
+    unit_code: str,
+    catalog: Catalog,
+    units: ReferenceUnits,
+) -> Completeness:
+    """Completeness of one unit for one period (see the module's docstring), without writing."""
+    return completeness_many(con, [scope_of(period, unit_code, catalog, units)], catalog, units)[0]
