@@ -12,7 +12,10 @@ The scenario replays a reporting season with realistic arrival times:
   then runs for every month and the first half-year 2024-H1 (built from the months: flows
   summed, stocks the June value) with its quality checkpoint; district 105 approves
   June and the province accepts it; a later correction from commune 03388 is then *held*;
-- 2025-07: the two-level structure, communes consolidated straight into the province.
+- 2025-07 .. 2026-10: the two-level structure, communes consolidated straight into the province;
+- the new Tuyên Quang (08 = old Tuyên Quang 08 + old Hà Giang 02): its predecessors' half-years
+  2024-H2 and 2025-H1, then its own 2025-H2 and 2026-H1, each compared with the same territory
+  the year before (the sum of its predecessors).
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ HISTORY = [f"2024-{m:02d}" for m in range(1, 6)]
 HALF_YEAR = "2024-H1"
 MONTH = "2024-06"
 TWO_LEVEL = "2025-07"
+# the present: Lai Châu every month from the reform to 2026-10; the new Tuyên Quang (08: the
+# old Tuyên Quang 08 plus the old Hà Giang 02) compared across the reform
+TWO_LEVEL_MONTHS = [f"2025-{m:02d}" for m in range(7, 13)] + [f"2026-{m:02d}" for m in range(1, 11)]
+MERGED = "08"
+MERGED_BEFORE = ["2024-H2", "2025-H1"]
+MERGED_AFTER = ["2025-H2", "2026-H1"]
 MISSING = ("03394", "03430")  # Tam Đường communes that never report in June
 TYPO = "03478"  # a Sìn Hồ commune types an extra zero (sample_submissions/anomalies/)
 LATE = ("03400", "03421", "03424")
@@ -111,12 +120,27 @@ def run_demo(
     ]
     ingest("2024-06 late reports", late, {str(f): _at(MONTH, 9) for f in late})
 
-    reform = _files(valid / TWO_LEVEL)
-    ingest("2025-07 two-level structure", reform, {str(f): _at(TWO_LEVEL, 1) for f in reform})
+    reform = [f for p in TWO_LEVEL_MONTHS for f in _files(valid / p)]
+    ingest(
+        "2025-07..2026-10 two-level structure",
+        reform,
+        {str(f): _at(_period_of(f), 1) for f in reform},
+    )
+    before = [f for p in MERGED_BEFORE for f in _files(valid / p)]
+    ingest(
+        "2024-H2, 2025-H1 old Tuyên Quang and Hà Giang",
+        before,
+        {str(f): _at(_period_of(f), 2) for f in before},
+    )
+    after = [f for p in MERGED_AFTER for f in _files(valid / p)]
+    ingest(
+        "2025-H2, 2026-H1 new Tuyên Quang", after, {str(f): _at(_period_of(f), 2) for f in after}
+    )
 
     summaries = consolidate_period(
-        HISTORY + [MONTH, HALF_YEAR, TWO_LEVEL], PROVINCE, warehouse=str(wh)
+        HISTORY + [MONTH, HALF_YEAR, TWO_LEVEL, TWO_LEVEL_MONTHS[-1]], PROVINCE, warehouse=str(wh)
     )
+    summaries += consolidate_period(MERGED_AFTER, MERGED, warehouse=str(wh))
     june_summary = next(s for s in summaries if s["period"] == MONTH)
     echo(f"  consolidated province {PROVINCE} for {len(summaries)} periods (districts first)")
 
@@ -132,8 +156,18 @@ def run_demo(
     echo(f"  district 105 approved {MONTH}; province {PROVINCE} accepted it")
     held = [samples / "corrections" / f"{HELD}_{MONTH}.csv"]
     ingest("2024-06 correction after approval", held, {str(f): _at(MONTH, 12) for f in held})
-    reports = write_reports(wh, root / "reports", [(MONTH, PROVINCE), (HALF_YEAR, PROVINCE)])
-    echo(f"  wrote the province's summaries for {MONTH} and {HALF_YEAR} (md, html, xlsx)")
+    which = [
+        (MONTH, PROVINCE),
+        (HALF_YEAR, PROVINCE),
+        (TWO_LEVEL_MONTHS[-1], PROVINCE),
+        (MERGED_AFTER[-1], MERGED),
+    ]
+    reports = write_reports(wh, root / "reports", which)
+    echo(
+        f"  wrote the summaries of Lai Châu for {MONTH}, {HALF_YEAR} and "
+        f"{TWO_LEVEL_MONTHS[-1]}, and of Tuyên Quang for {MERGED_AFTER[-1]}, compared with the "
+        "old Tuyên Quang and Hà Giang (md, html, xlsx)"
+    )
     return {
         "root": str(root),
         "warehouse": str(wh),

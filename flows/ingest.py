@@ -57,6 +57,7 @@ def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -
     any error, the check is skipped for this batch with a warning in the log."""
     from warehouse.db import WarehouseError, connect
     from warehouse.history import add_outlier_warnings
+    from warehouse.previous_year import add_previous_year_warnings
 
     log = get_run_logger()
     if not outcome.results:
@@ -70,8 +71,11 @@ def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -
         log.warning("outliers: check skipped for this batch: %s", exc)
         return outcome
     try:
-        n = add_outlier_warnings(con, outcome.results, load_catalog(catalog), load_units())
+        cat, units = load_catalog(catalog), load_units()
+        n = add_outlier_warnings(con, outcome.results, cat, units)
         log.info("outliers: %d warnings", n)
+        n = add_previous_year_warnings(con, outcome.results, cat, units)
+        log.info("last year's figures checked against the warehouse: %d warnings", n)
     except Exception as exc:  # a warning check never fails the ingest
         log.warning(
             "outliers: check skipped for this batch: %s: %s", type(exc).__name__, one_line(exc)

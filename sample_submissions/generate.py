@@ -524,6 +524,10 @@ def write_invalid(gen: Generator) -> int:
     c_rates = with_rates(base_counts(c_vals, "C"), cat, "C")
     # file / period / unit
     other = units.children(commune.parent_code or "", on)[1]
+    # previous_year_mismatch: crime_cases_prev 5 above the commune's crime_cases of 2023-06,
+    # which the warehouse holds once valid/2023-06 is loaded
+    truth = gen.values(commune, "2023-06")["crime_cases"]
+    emit("previous_year_mismatch", "C", {"crime_cases_prev": truth + 5})
     # indicator_not_in_force: with the provincial catalog sample_submissions/catalogs/lai_chau.yaml,
     # whose cyber_fraud_cases is on the form from 2025-07-01 only
     emit(

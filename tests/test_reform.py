@@ -173,3 +173,28 @@ def test_rollup_as_of_gives_any_unit_of_either_structure_on_any_period(tmp_path)
         ).fetchall()
     )
     assert old == {"12": 81.0}
+
+
+def test_a_2025_report_claiming_the_old_provinces_figure_gets_a_warning(tmp_path):
+    from warehouse.previous_year import add_previous_year_warnings
+
+    con = warehouse(tmp_path)
+    load(
+        con,
+        tmp_path,
+        [
+            result("08", "2024-H2", {"crime_cases": 400}, path="a.csv"),
+            result("02", "2024-H2", {"crime_cases": 300}, path="b.csv"),
+        ],
+        "b",
+    )
+    consolidate(con, "2024-H2", "08", CATALOG, UNITS)
+    consolidate(con, "2024-H2", "02", CATALOG, UNITS)
+    wrong = result("08", "2025-H2", {"crime_cases": 630, "crime_cases_prev": 400}, path="w.csv")
+    right = result("08", "2025-H2", {"crime_cases": 630, "crime_cases_prev": 700}, path="r.csv")
+    assert add_previous_year_warnings(con, [wrong, right], CATALOG, UNITS) == 1
+    (issue,) = wrong.issues
+    assert issue.rule_id == "previous_year_mismatch" and issue.expected == "700"
+    assert "400" in issue.message_vi and "700" in issue.message_vi
+    assert "Tỉnh Hà Giang (02)" in issue.message_vi and "Tỉnh Tuyên Quang (08)" in issue.message_vi
+    assert issue.extra["source_units"] == ["02", "08"] and right.issues == []

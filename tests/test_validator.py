@@ -16,6 +16,29 @@ from validations.readers import read_submission
 INVALID = sorted((SAMPLES / "invalid").iterdir())
 # rules the default form cannot break: their sample is checked with a provincial catalog
 CATALOG_FOR = {"indicator_not_in_force": SAMPLES / "catalogs" / "lai_chau.yaml"}
+# rules checked against the warehouse (by the ingest flow): their sample is checked with the
+# samples of last year loaded and consolidated
+WAREHOUSE_RULES = {"previous_year_mismatch"}
+
+
+@pytest.fixture(scope="module")
+def last_year(tmp_path_factory, validator, catalog, units):
+    """A warehouse holding every valid 2023-06 sample, province 12 consolidated."""
+    from validations.intake import expand_paths, validate_paths
+    from warehouse.db import open_warehouse
+    from warehouse.rollup import consolidate
+    from warehouse.staging import write_staging
+    from warehouse.store import load_batch
+
+    root = tmp_path_factory.mktemp("last_year")
+    out = validate_paths(expand_paths([SAMPLES / "valid" / "2023-06"]), validator)
+    con = open_warehouse(root / "wh.duckdb", catalog, units)
+    load_batch(con, write_staging(out.results, root / "st", "b", out.hashes, None))
+    consolidate(con, "2023-06", "12", catalog, units)
+    yield con
+    con.close()
+
+
 VALID = sorted((SAMPLES / "valid").rglob("*.*"))
 MESSY = sorted(p for p in (SAMPLES / "messy").iterdir() if p.name != "canonical.csv")
 
@@ -53,7 +76,9 @@ def test_indicators_outside_their_validity_are_neither_asked_nor_taken(validator
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
-def test_rule_fires_on_its_sample_and_nothing_else_does(validator, catalog, path: Path):
+def test_rule_fires_on_its_sample_and_nothing_else_does(
+    validator, catalog, units, path: Path, request
+):
     if path.stem in CATALOG_FOR:
         from validations.catalog import load_catalog
         from validations.validator import Validator
@@ -61,6 +86,11 @@ def test_rule_fires_on_its_sample_and_nothing_else_does(validator, catalog, path
         catalog = load_catalog(CATALOG_FOR[path.stem])
         validator = Validator(catalog=catalog, units=validator.units, today=validator.today)
     result = validator.validate_file(path)
+    if path.stem in WAREHOUSE_RULES:
+        from warehouse.previous_year import add_previous_year_warnings
+
+        con = request.getfixturevalue("last_year")
+        assert add_previous_year_warnings(con, [result], catalog, units) == 1
     fired = Counter(i.rule_id for i in result.issues)
     assert fired == Counter({path.stem: fired[path.stem]}) and fired[path.stem] >= 1
     expected_status = (
@@ -153,6 +183,28 @@ def test_rate_tolerance_is_the_two_decimal_rounding(validator, tmp_path):
 def test_count_written_with_a_decimal_comma_gets_a_helpful_hint(validator):
     issue = validator.validate_file(SAMPLES / "invalid" / "count_not_integer.csv").issues[0]
     assert issue.value == 2.5 and "1.250" in issue.hint_vi
+
+
+def test_last_years_figure_is_checked_against_the_warehouse(last_year, validator, catalog, units):
+    from warehouse.previous_year import add_previous_year_warnings
+
+    result = validator.validate_file(SAMPLES / "invalid" / "previous_year_mismatch.csv")
+    add_previous_year_warnings(last_year, [result], catalog, units)
+    (issue,) = result.issues
+    assert (issue.rule_id, issue.severity, issue.indicator) == (
+        "previous_year_mismatch",
+        "warning",
+        "crime_cases_prev",
+    )
+    assert issue.value == 8 and issue.expected == "3" and issue.location == "row 4"
+    assert "Phường Quyết Thắng (03386)" in issue.message_vi and "2023-06" in issue.message_en
+    assert str(result.status) == "accepted_with_warnings"  # a warning never rejects
+    # the valid June reports of Lai Châu agree with their 2023-06 figures
+    june = [
+        validator.validate_file(p) for p in sorted((SAMPLES / "valid" / "2024-06").rglob("*.csv"))
+    ]
+    assert add_previous_year_warnings(last_year, june, catalog, units) == 0
+    assert sum(r.checked.get("previous_year_mismatch", 0) for r in june) == len(june)
 
 
 # --- nothing read is dropped, mis-filed or guessed (issue 13 part 2, issue 9 part 5) -----------

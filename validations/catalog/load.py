@@ -60,6 +60,7 @@ RULE_KINDS = {
     "extra_fields",
     "split_decimal",
     "ceiling",
+    "previous_year",
 }
 OUTLIER_METHODS = {"history", "peers"}
 # Outlier thresholds and their defaults (validations/outliers.py explains each); an entry of the
@@ -115,6 +116,7 @@ INDICATOR_KEYS = {
     "valid_from",
     "valid_to",
     "ceiling",
+    "last_year_of",
 }
 RULE_KEYS = {"id", "kind", "severity", "left", "op", "right", "when", "formula"} | _TEXTS
 SECURITY_KEYS = {"id", "severity"} | _TEXTS
@@ -443,6 +445,7 @@ def _indicator(
             if entry.get("ceiling") is not None
             else (ceilings or {}).get(kind)
         ),
+        last_year_of=str(entry["last_year_of"]) if entry.get("last_year_of") else None,
     )
 
 
@@ -594,6 +597,13 @@ def _load(path: Path) -> Catalog:
                     f"{path}: indicator '{ind.code}': its parts must be counts or decimals, "
                     f"not the {indicators[ref].kind} '{ref}'"
                 )
+    for ind in indicators.values():
+        ref = ind.last_year_of
+        if ref is not None and (ref not in codes or indicators[ref].kind != ind.kind):
+            raise CatalogError(
+                f"{path}: indicator '{ind.code}': last_year_of '{ref}' must be a known indicator "
+                "of the same kind"
+            )
     rules: dict[str, Rule] = {}
     for n, entry in enumerate(data.get("rules") or [], 1):
         where = f"{path}: rules[{n}]"

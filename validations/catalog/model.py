@@ -44,6 +44,7 @@ class Indicator:
     # `defaults: ceiling:`); above it a submission is refused (rule kind "ceiling", rule
     # value_implausible). Submissions only: rollups are not bounded by it.
     ceiling: float | None = None
+    last_year_of: str | None = None  # this is that indicator's figure of last year
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
