@@ -168,23 +168,37 @@ class Validator:
         respelled = any(k != v for k, v in canon_p.items())
         if respelled:
             rows["period"] = rows["period"].map(canon_p)
-        # the closing date of each submission's first readable period: units are padded on it
-        close = self.catalog.close_day
-        on_of: dict[int, date] = {}
-        firsts = rows.loc[rows["period"].isin(readable)].drop_duplicates("sub")
-        for k, text in zip(firsts["sub"].tolist(), firsts["period"].tolist(), strict=True):
-            on_of[k] = parse_period(text).end(close)
-        pairs = rows.loc[rows["unit_code"] != "", ["sub", "unit_code"]].drop_duplicates()
-        canon_u: dict[tuple[int, str], str] = {}
-        for k, text in zip(pairs["sub"].tolist(), pairs["unit_code"].tolist(), strict=True):
-            cands = self.units.pad(text, on_of.get(k)) or self.units.pad(text)
-            canon_u[(k, text)] = cands[0] if cands else text
-        if any(k != v for (_, k), v in canon_u.items()):
-            respelled = True
-            rows["unit_code"] = [
-                canon_u.get((k, u), u)
-                for k, u in zip(rows["sub"].tolist(), rows["unit_code"].tolist(), strict=True)
-            ]
+        # units: only a submission that writes its unit in more than one way needs a canonical
+        # form here (one spelling is padded once by _check_headers); it is padded on the
+        # closing date of the submission's first readable period
+        sub = rows["sub"].to_numpy(dtype=np.int64)
+        codes, uniq = pd.factorize(rows["unit_code"].to_numpy(dtype=object))
+        if "" in set(uniq):
+            codes = np.where(codes == list(uniq).index(""), -1, codes)
+        width = len(uniq) + 1
+        keys = np.unique(sub[codes >= 0] * width + codes[codes >= 0])
+        spellings = np.bincount(keys // width, minlength=int(sub.max()) + 1 if len(sub) else 0)
+        several = np.flatnonzero(spellings > 1)
+        if len(several):
+            close = self.catalog.close_day
+            mine = np.isin(sub, several)
+            part = rows.loc[mine, ["sub", "unit_code", "period"]]
+            firsts = part.loc[part["period"].isin(readable)].drop_duplicates("sub")
+            on_of = {
+                int(k): parse_period(text).end(close)
+                for k, text in zip(firsts["sub"].tolist(), firsts["period"].tolist(), strict=True)
+            }
+            canon_u: dict[tuple[int, str], str] = {}
+            pairs = part.loc[part["unit_code"] != "", ["sub", "unit_code"]].drop_duplicates()
+            for k, text in zip(pairs["sub"].tolist(), pairs["unit_code"].tolist(), strict=True):
+                cands = self.units.pad(text, on_of.get(k)) or self.units.pad(text)
+                canon_u[(k, text)] = cands[0] if cands else text
+            if any(k != v for (_, k), v in canon_u.items()):
+                respelled = True
+                rows.loc[mine, "unit_code"] = [
+                    canon_u.get((k, u), u)
+                    for k, u in zip(part["sub"].tolist(), part["unit_code"].tolist(), strict=True)
+                ]
         rows.attrs["respelled"] = respelled  # whether any cell was written otherwise
         return rows
 
