@@ -440,33 +440,33 @@ class Validator:
         sub_ids = rows["sub"].to_numpy()
         is_csv = np.array([s.raw.file_format == "csv" for s in subs], dtype=bool)
         is_comma = np.array([s.raw.separator == "," for s in subs], dtype=bool)
-        csv_rows = rows.loc[is_csv[sub_ids]]
-        if csv_rows.empty:
+        in_csv = is_csv[sub_ids]
+        if not in_csv.any():
             return
-        for k, n in _sizes(csv_rows["sub"]):
+        for k, n in _sizes(rows.loc[in_csv, "sub"]):
             subs[k].checked[r_extra.id] += n
-            if subs[k].raw.separator == ",":
+            if is_comma[k]:
                 subs[k].checked[r_split.id] += n
-        for row in csv_rows.loc[csv_rows["extra"] != ""].itertuples():
-            extra = _listed([str(row.extra)])
+        extra = rows["extra"].to_numpy(dtype=object)
+        note = rows["note"].to_numpy(dtype=object)
+        for row in rows.loc[in_csv & (extra != "")].itertuples():
+            shown = _listed([str(row.extra)])
             self._issue(
                 r_extra,
                 subs[row.sub],
                 indicator=row.indicator if row.known else None,
                 location=row.location,
-                value=extra,
-                fields=lambda _lang, d=extra: {"detail": d},
+                value=shown,
+                fields=lambda _lang, d=shown: {"detail": d},
             )
-        # only rows with a note and nothing beyond it, in comma files, are looked at closely
-        near = csv_rows.loc[
-            is_comma[csv_rows["sub"].to_numpy()]
-            & (csv_rows["extra"] == "").to_numpy()
-            & (csv_rows["note"] != "").to_numpy()
-        ]
+        # only rows of comma files with a note and nothing beyond it are looked at closely
+        near = rows.loc[is_comma[sub_ids] & (extra == "") & (note != ""), ["value", "note"]]
+        if near.empty:
+            return
         split = near["note"].str.fullmatch(r"[0-9]+").to_numpy(dtype=bool) & near["value"].astype(
             str
         ).str.fullmatch(r"[+-]?[0-9][0-9.]*").to_numpy(dtype=bool)
-        for row in near.loc[split].itertuples():
+        for row in rows.loc[near.index[split]].itertuples():
             self._issue(
                 r_split,
                 subs[row.sub],
