@@ -32,6 +32,7 @@ from prefect.utilities.annotations import quote
 import flows  # noqa: F401  (Prefect defaults)
 from flows.settings import resolve_outbox, resolve_staging, resolve_warehouse, retry_if_locked
 from validations.catalog import load_catalog
+from validations.fmt import one_line
 from validations.intake import BatchOutcome, expand_paths, validate_paths
 from validations.outbox import write_reports, write_unreadable
 from validations.units import load_units
@@ -76,7 +77,9 @@ def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -
         n = add_previous_year_warnings(con, outcome.results, cat, units)
         log.info("last year's figures checked against the warehouse: %d warnings", n)
     except Exception as exc:  # a warning check never fails the ingest
-        log.warning("outliers: check skipped for this batch: %s: %s", type(exc).__name__, exc)
+        log.warning(
+            "outliers: check skipped for this batch: %s: %s", type(exc).__name__, one_line(exc)
+        )
     finally:
         con.close()
     return outcome
@@ -134,8 +137,10 @@ def write_outbox(
     """Each submitter's HTML and JSON report, plus the unreadable files' messages."""
     by_file = {o["file_name"]: o for o in loaded if o.get("file_name")}
     done = {r.path: by_file.get(r.path, {}) for r in outcome.results}
-    paths = write_reports(outbox, outcome.results, done, load_catalog(catalog))
-    paths += write_unreadable(outbox, outcome.unreadable)
+    paths = write_reports(
+        outbox, outcome.results, done, load_catalog(catalog), senders=outcome.senders
+    )
+    paths += write_unreadable(outbox, outcome.unreadable, outcome.senders)
     return len(paths)
 
 

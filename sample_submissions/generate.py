@@ -27,6 +27,7 @@ import shutil
 import sys
 import unicodedata
 import zlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -500,6 +501,7 @@ def write_invalid(gen: Generator) -> int:
         period: str = BASE_PERIOD,
         extra_rows: list[list[str]] | None = None,
         drop: tuple[str, ...] = (),
+        edit: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         """A valid report with `changes` applied: parts first, rates recomputed, then the
         changed rates and text values on top, so that only the intended rule breaks."""
@@ -515,6 +517,8 @@ def write_invalid(gen: Generator) -> int:
             vals.pop(k, None)
         code = unit or (BASE_COMMUNE if level == "C" else BASE_DISTRICT)
         rows = rows_for(code, period, vals, cat)  # type: ignore[arg-type]
+        if edit:  # a raw edit of one row (cells as the CSV writer will write them)
+            rows = [edit(r) for r in rows]
         write_csv(out / f"{rule}.csv", rows + (extra_rows or []))
 
     c_rates = with_rates(base_counts(c_vals, "C"), cat, "C")
@@ -620,6 +624,20 @@ def write_invalid(gen: Generator) -> int:
     emit("hotspots_transformed_le_total", "C", {"hotspots_total": 2, "hotspots_transformed": 3})
     emit("safe_areas_le_areas", "C", {"residential_areas": 10, "residential_areas_safe": 12})
     emit("reoffenders_le_released", "C", {"released_prisoners": 2, "reoffenders": 3})
+    # nothing guessed: an Excel number for October, cells that do not line up, absurd values
+    emit("period_ambiguous", "C", {}, period="2024.1")
+
+    def poppy(cells: list[str]) -> list[str]:
+        return [*cells[:3], "2", "5"] if cells[2] == "poppy_destroyed_m2" else cells
+
+    emit("value_split_decimal", "C", {}, edit=poppy)  # "2,5" unquoted: value 2, note "5"
+    emit(
+        "row_extra_fields",
+        "C",
+        {},
+        edit=lambda c: [*poppy(c), "đã kiểm tra"] if c[2] == "poppy_destroyed_m2" else c,
+    )
+    emit("value_implausible", "C", {"rehab_voluntary": 250_000_000})  # digits typed twice
     return len(list(out.iterdir()))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -82,6 +83,46 @@ def test_a_bad_manifest_fails_loudly_naming_the_file(tmp_path, units, manifest, 
         Inbox(tmp_path, units)
     assert words in str(err.value)
     assert isinstance(err.value, CatalogError)  # the CLI prints it as one sentence
+
+
+@pytest.mark.parametrize(
+    "manifest, line, words",
+    [
+        # YAML 1.1 reads 00013 as octal 11 and 03386 as the integer 3386: never a unit code
+        (f'tokens:\n  "{TOKEN}": 00013\n', 2, "the unit code 00013 is not a string"),
+        (f'tokens:\n  "{TOKEN}": 01234\n', 2, "the unit code 01234 is not a string"),
+        (f'tokens:\n  "{TOKEN}": 12\n', 2, "the unit code 12 is not a string"),
+        (f'tokens:\n  {"1" * 20}: "03386"\n', 2, "the token 1111… is not a string"),
+        (
+            f'tokens:\n  "{TOKEN}": "03386"\n  "{TOKEN}": "03387"\n',
+            3,
+            "is given twice (first on line 2)",
+        ),
+        ('require_tokens: "false"\ntokens: {}\n', 1, "require_tokens is true or false"),
+        ("tokens: {}\nrequire_token: true\n", 2, "unknown key(s) ['require_token']"),
+    ],
+)
+def test_manifest_codes_are_yaml_strings_refused_at_load_naming_the_line(
+    tmp_path, units, manifest, line, words
+):
+    (tmp_path / "manifest.yaml").write_text(manifest, encoding="utf-8")
+    with pytest.raises(AuthorityError) as err:
+        Inbox(tmp_path, units)
+    assert f"manifest.yaml, line {line}: " in str(err.value) and words in str(err.value)
+    assert err.value.error_code() == "inbox_manifest" and "\n" not in str(err.value)
+
+
+def test_quoted_codes_load_and_an_empty_manifest_is_no_manifest(tmp_path, units):
+    (tmp_path / "manifest.yaml").write_text(
+        f'require_tokens: yes\ntokens:\n  "{TOKEN}": "00013"\n', encoding="utf-8"
+    )
+    box = Inbox(tmp_path, units)
+    assert box.tokens == {TOKEN: "00013"} and box.require_tokens is True
+    # a code with an 8 or a 9 is a string even unquoted (YAML has no octal reading for it)
+    (tmp_path / "manifest.yaml").write_text(f'tokens:\n  "{TOKEN}": 03386\n', encoding="utf-8")
+    assert Inbox(tmp_path, units).tokens == {TOKEN: "03386"}
+    (tmp_path / "manifest.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    assert Inbox(tmp_path, units).tokens == {}
 
 
 @pytest.mark.parametrize(
@@ -302,3 +343,124 @@ def test_the_ingest_flow_refuses_and_logs_with_inbox_root(tmp_path, prefect_harn
     # without inbox_root the flow behaves as before
     res2 = ingest_submissions([str(C_03387)], **{**loc, "archive": None})
     assert res2["refused"] == [] and res2["submissions"][0]["unit_code"] == "03387"
+
+
+# --- what a sender reads: its own answers, no server path, no token ---------------------------------
+def test_reports_never_show_server_paths_or_tokens(tmp_path, validator, catalog, units):
+    """A district's token folder delivers its communes' reports: the communes' answers (JSON
+    and HTML, written in the communes' folders) name the file only, never the folder."""
+    from validations.outbox import write_reports, write_unreadable
+
+    con = warehouse(tmp_path)
+    inbox = tmp_path / "srv" / "inbox"
+    inbox.mkdir(parents=True)
+    (inbox / "manifest.yaml").write_text(f'tokens:\n  "{TOKEN}": "105"\n', encoding="utf-8")
+    _drop(inbox, TOKEN, C_03386)
+    _drop(inbox, TOKEN, C_03387)
+    (inbox / TOKEN / "broken.csv").write_bytes(b"")
+    outcome = validate_paths(expand_paths([inbox]), validator)
+    kept, refusals = check_senders(outcome, Inbox(inbox, units), catalog)
+    staged = write_staging(kept.results, tmp_path / "staging", "b1", kept.hashes)
+    loaded = {o.file_name: asdict(o) | {"batch": "b1"} for o in load_batch(con, staged)}
+    outbox = tmp_path / "outbox"
+    written = write_reports(outbox, kept.results, loaded, catalog, senders=kept.senders)
+    written += write_unreadable(outbox, kept.unreadable, kept.senders)
+    assert {p.parent.name for p in written} == {"03386", "03387", "_unreadable"}
+    assert (outbox / "105" / "_unreadable" / "broken.csv.json").is_file()  # the sender's
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        assert TOKEN not in text and str(tmp_path) not in text and "srv" not in text, path
+    data = json.loads((outbox / "03386" / "2024-06_v1.json").read_text(encoding="utf-8"))
+    assert data["file"] == "03386_2024-06.csv"
+    assert set(data["warehouse"]) <= {
+        "unit_code",
+        "period",
+        "version",
+        "status",
+        "duplicate",
+        "superseded",
+    }
+    refused = write_refusals(outbox, refusals, catalog)
+    assert refused == []
+
+
+def test_answers_of_different_senders_never_overwrite_each_other(
+    tmp_path, validator, catalog, units
+):
+    """Two senders send unreadable files with one name, and files naming no known unit: each
+    answer lands in its own sender's folder (a token sender's under its unit code)."""
+    from validations.outbox import write_reports, write_unreadable
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "manifest.yaml").write_text(f'tokens:\n  "{TOKEN}": "106"\n', encoding="utf-8")
+    for folder, body in (("03386", b"a"), ("03387", b"b"), (TOKEN, b"c"), ("nobody", b"d")):
+        (inbox / folder).mkdir()
+        (inbox / folder / "baocao.xls").write_bytes(b"\xd0\xcf\x11\xe0" + body)
+        text = C_03386.read_text(encoding="utf-8").replace("03386,", "99999,")
+        (inbox / folder / "unknown_unit.csv").write_text(text, encoding="utf-8")
+    outcome = validate_paths(expand_paths([inbox]), validator)
+    kept, refusals = check_senders(outcome, Inbox(inbox, units), catalog)
+    assert len(kept.unreadable) == 4
+    assert [(Path(r.result.path).parent.name, r.rule_id) for r in refusals] == [
+        ("nobody", SENDER_UNKNOWN)  # its report goes to _unknown_sender/ (write_refusals)
+    ]
+    outbox = tmp_path / "outbox"
+    written = write_unreadable(outbox, kept.unreadable, kept.senders)
+    assert sorted(str(p.relative_to(outbox)) for p in written) == [
+        "03386/_unreadable/baocao.xls.json",
+        "03387/_unreadable/baocao.xls.json",
+        "106/_unreadable/baocao.xls.json",
+        "_unknown_sender/_unreadable/baocao.xls.json",
+    ]
+    unknown = [r for r in kept.results if r.unit_code is None]
+    reports = write_reports(outbox, unknown, {}, catalog, senders=kept.senders)
+    assert sorted({p.parent.name for p in reports}) == ["03386", "03387", "106"]
+    assert len(reports) == 2 * len(unknown) == 6  # one JSON and one HTML each
+    assert not (outbox / "unknown").exists()
+    # without an inbox, two files of one name in one batch still get two answers
+    flat = write_unreadable(tmp_path / "flat", kept.unreadable)
+    assert len({p.name for p in flat}) == 4 and {p.parent.name for p in flat} == {"_unreadable"}
+
+
+def test_the_ingest_flow_answers_every_file_of_an_inbox(tmp_path, prefect_harness):
+    """Through the flow: an .xls, an .ods, a name ending in a space and a file naming no known
+    unit each get an answer in their sender's outbox folder, and all are archived; the
+    manifest stays where it is."""
+    from flows.ingest import ingest_submissions
+
+    inbox = tmp_path / "inbox"
+    (inbox / TOKEN).mkdir(parents=True)
+    (inbox / "manifest.yaml").write_text(f'tokens:\n  "{TOKEN}": "106"\n', encoding="utf-8")
+    _drop(inbox, "105", C_03386, "03386_2024-06.csv ")  # trailing space: read as any CSV
+    (inbox / TOKEN / "baocao.xls").write_bytes(b"\xd0\xcf\x11\xe0" + bytes(60))
+    (inbox / "nobody").mkdir()
+    (inbox / "nobody" / "baocao.ods").write_bytes(b"PK\x03\x04" + bytes(60))
+    text = C_03386.read_text(encoding="utf-8").replace("03386,", "99999,")
+    (inbox / "105" / "unknown_unit.csv").write_text(text, encoding="utf-8")
+    out = tmp_path / "outbox"
+    res = ingest_submissions(
+        [str(inbox)],
+        inbox_root=str(inbox),
+        warehouse=str(tmp_path / "wh.duckdb"),
+        staging=str(tmp_path / "staging"),
+        outbox=str(out),
+        archive=str(tmp_path / "archive"),
+    )
+    assert res["files"] == 4
+    assert sorted((s["unit_code"] or "?", s["status"]) for s in res["submissions"]) == [
+        ("03386", "accepted"),
+        ("?", "rejected"),
+    ]
+    assert sorted(u["code"] for u in res["unreadable"]) == ["old_excel", "old_excel"]
+    answers = sorted(str(p.relative_to(out)) for p in out.rglob("*.json"))
+    assert "106/_unreadable/baocao.xls.json" in answers  # the token's unit, never the token
+    assert "_unknown_sender/_unreadable/baocao.ods.json" in answers
+    assert "03386/2024-06_v1.json" in answers
+    assert any(a.startswith("105/2024-06_unknown_unit_") for a in answers)  # the sender's
+    assert not any(TOKEN in a for a in answers) and not (out / "unknown").exists()
+    archived = sorted(p.name for p in (tmp_path / "archive").rglob("*") if p.is_file())
+    assert archived == sorted(
+        ["03386_2024-06.csv ", "baocao.xls", "baocao.ods", "unknown_unit.csv"]
+    )
+    assert (inbox / "manifest.yaml").is_file()

@@ -78,7 +78,9 @@ CASES = [
     (1.25, "count", 1.25, "ok", "1.25"),
     (decimal.Decimal("2.5"), "decimal", 2.5, "ok", "2.5"),
     (np.int64(4), "count", 4, "ok", "4"),
-    (float("inf"), "count", NAN, "invalid", ""),
+    (float("inf"), "count", NAN, "too_large", ""),  # never stored: value_implausible
+    ("9" * 400, "count", NAN, "too_large", ""),  # +inf as a float
+    ("1" + ".000" * 110, "count", NAN, "too_large", ""),
     (True, "flag", NAN, "invalid", ""),
 ]
 

@@ -102,7 +102,8 @@ def formats(draw):
     }
 
 
-def write(rows: list[list[str]], fmt: dict, path: Path) -> None:
+def write(rows: list[list[str]], fmt: dict, path: Path, raw: bool = False) -> None:
+    """`rows` in the format `fmt`; with `raw`, unit and period cells are written as given."""
     buf = io.StringIO()
     w = csv.writer(
         buf,
@@ -115,10 +116,10 @@ def write(rows: list[list[str]], fmt: dict, path: Path) -> None:
     w.writerow([header[i] for i in order])
     pad = fmt["pad"]
     for u, p, ind, v, note in rows:
-        y, m = p.split("-")
+        y, m = p.split("-") if not raw else ("0", "0")
         cells = [
-            fmt["unit"].format(u=u, s=u.lstrip("0")),
-            fmt["period"].format(y=int(y), m=int(m)),
+            u if raw else fmt["unit"].format(u=u, s=u.lstrip("0")),
+            p if raw else fmt["period"].format(y=int(y), m=int(m)),
             ind,
             generate.vn_number(v) if fmt["vn_numbers"] else v,
             unicodedata.normalize("NFD", note) if fmt["nfd"] else note,
@@ -205,6 +206,73 @@ _CANON = {
     "unit": "{u}",
     "nfd": False,
 }
+
+
+# Spellings of one period and one unit that real files mix row by row, and of another one.
+SAME_PERIOD = [
+    "{y}-{m:02d}",
+    "{m}/{y}",
+    "T{m}/{y}",
+    "{y}-{m}",
+    "{m:02d}/{y}",
+    "{y}/{m:02d}",
+    "tháng {m}/{y}",
+    " {y}-{m:02d} ",
+]
+SAME_UNIT = ["{u}", "{s}", "{s}.0", " {u}", "{u} "]
+
+
+@SETTINGS
+@given(
+    rows=reports(),
+    periods=st.lists(st.sampled_from(SAME_PERIOD), min_size=60, max_size=60),
+    units=st.lists(st.sampled_from(SAME_UNIT), min_size=60, max_size=60),
+    other=st.sampled_from([None, "period", "unit", "both"]),
+    where=st.integers(0, 200),
+    sep=st.sampled_from([",", ";"]),
+)
+def test_any_mix_of_spellings_gives_the_same_values_or_one_clear_error(
+    validator, rows, periods, units, other, where, sep
+):
+    """Each row writes the period and the unit in its own spelling: the file reads to the
+    canonical values; or, when a row names another period or unit (in any spelling), the one
+    error is file_several_submissions and it names what differs."""
+    y, m = (int(x) for x in rows[0][1].split("-"))
+    u = rows[0][0]
+    mixed = []
+    for i, r in enumerate(rows):
+        mixed.append(
+            [
+                units[i % 60].format(u=u, s=u.lstrip("0")),
+                periods[i % 60].format(y=y, m=m),
+                *r[2:],
+            ]
+        )
+    k = where % len(mixed)
+    other_period = f"{m % 12 + 1}/{y}" if m < 12 else f"1/{y + 1}"
+    other_unit = next(c for c in ALL_COMMUNES if c != u).lstrip("0")
+    if other in ("period", "both"):
+        mixed[k][1] = other_period
+    if other in ("unit", "both"):
+        mixed[k][0] = other_unit
+    with tempfile.TemporaryDirectory() as tmp:
+        canon, messy = Path(tmp) / "canon.csv", Path(tmp) / "messy.csv"
+        write(rows, _CANON, canon)
+        write(mixed, _CANON | {"sep": sep, "period": "{p}", "unit": "{u}"}, messy, raw=True)
+        expected = reading(validator.validate_file(canon))
+        res = validator.validate_file(messy)
+    if other is None:
+        assert reading(res) == expected
+        assert res.n_values == len(rows)
+        return
+    assert [i.rule_id for i in res.issues] == ["file_several_submissions"], [
+        i.message_en for i in res.issues
+    ]
+    message = res.issues[0].message_en
+    if other in ("period", "both"):
+        assert f"'{other_period}'" in message
+    if other in ("unit", "both"):
+        assert f"'{other_unit}'" in message
 
 
 @settings(max_examples=300, deadline=None)

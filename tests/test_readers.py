@@ -18,14 +18,17 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
+from conftest import SAMPLES
 from validations import readers
 from validations.catalog import load_catalog
 from validations.numbers import parse_numbers
 from validations.readers import (
     COLUMNS,
+    READ_ERROR_CODES,
     TCVN3_TABLE,
     ReadError,
     decode_tcvn3,
+    extension,
     looks_like_tcvn3,
     read_submission,
 )
@@ -325,7 +328,88 @@ def test_wrong_columns(tmp_path: Path) -> None:
 
 def test_extension(tmp_path: Path) -> None:
     _refused(_write(tmp_path, "baocao.pdf", "%PDF-1.4"), "'.pdf'")
-    _refused(_write(tmp_path, "baocao", _csv_text()), "(none)")
+    assert _refused(_write(tmp_path, "bang.ods", b"PK\x03\x04..."), "'.ods'").instance_code == (
+        "old_excel"
+    )
+    assert _refused(_write(tmp_path, "cu.xls", b"\xd0\xcf\x11\xe0" + bytes(60)), "old Excel")
+
+
+@pytest.mark.parametrize("name", ["baocao", "baocao.csv ", "baocao.csv.", "BAOCAO.CSV  "])
+def test_names_without_extension_or_with_trailing_spaces_are_read_by_content(tmp_path, name):
+    """No extension, or one followed by spaces or dots that Windows drops: read as meant."""
+    raw = read_submission(_write(tmp_path, name, _csv_text()))
+    assert raw.file_format == "csv" and len(raw.columns["indicator"]) == len(CANONICAL)
+    wb_name = name.replace("baocao", "form").replace("BAOCAO", "FORM").replace("csv", "xlsx")
+    wb_name = wb_name.replace("CSV", "XLSX")
+    src = SAMPLES / "messy" / "form.xlsx"
+    assert read_submission(_write(tmp_path, wb_name, src.read_bytes())).file_format == "xlsx"
+    assert read_submission(_write(tmp_path, "form", src.read_bytes())).file_format == "xlsx"
+    assert (
+        extension("a.csv ") == ".csv" and extension("a") == "" and extension("a.XLSX.") == ".xlsx"
+    )
+
+
+def test_every_read_error_has_a_stable_code(tmp_path: Path) -> None:
+    err = _refused(_write(tmp_path, "e.csv", ""), "empty")
+    assert err.instance_code == "file_empty" and err.error_code() == "file_empty"
+    assert err.to_dict("en") == {
+        "file": "e.csv",
+        "status": "unreadable",
+        "code": "file_empty",
+        "message": err.message_en,
+        "issues": [],
+    }
+    again = pickle.loads(pickle.dumps(err))
+    assert (again.instance_code, again.message_vi) == ("file_empty", err.message_vi)
+    assert set(READ_ERROR_CODES) >= {"hidden_sheet", "binary", "no_rows", "symlink"}
+
+
+def _hidden_form(tmp_path: Path, state: str, value: int | None) -> Path:
+    """The sample form with a copy of its sheet in `state`, holding another value."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(SAMPLES / "messy" / "form.xlsx")
+    copy = wb.copy_worksheet(wb["BaoCao"])
+    copy.title = "BaoCao_cu"
+    copy.sheet_state = state
+    if value is not None:
+        for row in copy.iter_rows():
+            for c in row:
+                if c.value == "crime_cases":
+                    copy.cell(row=c.row, column=5).value = value
+    out = tmp_path / f"hidden_{state}.xlsx"
+    wb.save(out)
+    return out
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_holding_a_form_is_refused(tmp_path: Path, state: str) -> None:
+    err = _refused(_hidden_form(tmp_path, state, 999), "hidden sheet 'BaoCao_cu'")
+    assert err.instance_code == "hidden_sheet" and "trang tính bị ẩn" in err.message_vi
+
+
+def test_a_hidden_sheet_without_a_form_is_ignored_and_only_visible_sheets_are_read(tmp_path):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(SAMPLES / "messy" / "form.xlsx")
+    lists = wb.create_sheet("DanhSach")  # a hidden list of choices, as real forms have
+    lists.append(["Có"])
+    lists.append(["Không"])
+    lists.sheet_state = "veryHidden"
+    out = tmp_path / "lists.xlsx"
+    wb.save(out)
+    plain = read_submission(SAMPLES / "messy" / "form.xlsx")
+    assert read_submission(out).columns == plain.columns
+
+
+def test_cells_beyond_the_header_are_kept_for_the_validator(tmp_path: Path) -> None:
+    text = "unit_code,period,indicator,value\n03391,2024-05,poppy_destroyed_m2,2,5\n"
+    text += "03391,2024-05,crime_cases,1,,,\n"  # Excel's trailing separators are nothing
+    raw = read_submission(_write(tmp_path, "x.csv", text))
+    assert raw.columns["extra"] == ["5", ""] and raw.separator == ","
+    assert raw.columns["value"] == ["2", "1"]
+    semi = read_submission(_write(tmp_path, "y.csv", text.replace(",", ";")))
+    assert semi.columns["extra"] == ["5", ""] and semi.separator == ";"
 
 
 def test_xlsx_not_a_zip(tmp_path: Path) -> None:

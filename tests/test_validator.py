@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -203,3 +205,205 @@ def test_last_years_figure_is_checked_against_the_warehouse(last_year, validator
     ]
     assert add_previous_year_warnings(last_year, june, catalog, units) == 0
     assert sum(r.checked.get("previous_year_mismatch", 0) for r in june) == len(june)
+
+
+# --- nothing read is dropped, mis-filed or guessed (issue 13 part 2, issue 9 part 5) -----------
+CANON_CSV = SAMPLES / "messy" / "canonical.csv"
+
+
+def _rows() -> list[list[str]]:
+    import csv
+
+    with CANON_CSV.open(encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def _write_rows(path: Path, rows: list[list[str]], sep: str = ",", bare: bool = False) -> Path:
+    """Rows as CSV; `bare`: joined with the separator, no quoting (as a careless export)."""
+    import csv
+    import io
+
+    if bare:
+        text = "".join(sep.join(r) + "\n" for r in rows)
+    else:
+        buf = io.StringIO()
+        csv.writer(buf, delimiter=sep, lineterminator="\n").writerows(rows)
+        text = buf.getvalue()
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_rows_of_a_second_spelling_are_kept_and_checked(validator, tmp_path):
+    """`2024-06` and `6/2024`, `03386` and `3386` in one file: every row is read, and a wrong
+    rate on a row of the second spelling is still caught."""
+    rows = _rows()
+    for i, r in enumerate(rows[1:], 1):
+        if i % 2:
+            r[0], r[1] = "3386", "6/2024"
+    res = validator.validate_file(_write_rows(tmp_path / "mixed.csv", rows))
+    canon = validator.validate_file(CANON_CSV)
+    assert str(res.status) == "accepted" and res.n_values == canon.n_values == len(rows) - 1
+    pd.testing.assert_frame_equal(_values(res), _values(canon))
+    rows.append(["3386", "T6/2024", "crime_clearance_rate", "12.5", ""])  # 4 of 8 is 50
+    for r in rows[1:]:
+        if r[2] == "crime_cases":
+            r[3] = "8"
+        elif r[2] == "crime_solved":
+            r[3] = "4"
+        elif r[2] == "crime_change_rate":  # 8 cases against last year's
+            prev = float(next(x[3] for x in rows if x[2] == "crime_cases_prev"))
+            r[3] = f"{100 * (8 - prev) / prev:.2f}"
+    res = validator.validate_file(_write_rows(tmp_path / "rate.csv", rows))
+    assert [i.rule_id for i in res.issues] == ["rate_mismatch"]
+
+
+def test_two_spellings_that_still_differ_are_one_error_naming_them(validator, tmp_path):
+    rows = _rows()
+    rows[3][1] = "5/2024"
+    res = validator.validate_file(_write_rows(tmp_path / "two.csv", rows))
+    assert [i.rule_id for i in res.issues] == ["file_several_submissions"]  # no false missing
+    assert "2024-05 ('5/2024')" in res.issues[0].message_en
+    assert "2024-06" in res.issues[0].message_en
+
+
+@pytest.mark.parametrize(
+    ("period", "rule"),
+    [("2024.1", "period_ambiguous"), ("2024,1", "period_ambiguous"), ("2024.10", None)],
+)
+def test_a_period_excel_kept_as_a_number_is_read_only_when_unambiguous(
+    validator, tmp_path, period, rule
+):
+    rows = _rows()
+    for r in rows[1:]:
+        r[1] = period
+    res = validator.validate_file(_write_rows(tmp_path / "p.csv", rows))
+    if rule is None:
+        assert res.period == "2024-10" and not res.errors
+        return
+    assert [i.rule_id for i in res.issues] == [rule]
+    assert "January or October 2024" in res.issues[0].message_en
+    assert "tháng 01/2024 hoặc tháng 10/2024" in res.issues[0].message_vi
+
+
+def test_a_numeric_period_cell_of_a_form(validator, tmp_path):
+    from openpyxl import load_workbook
+
+    for value, expected in ((2024.1, "period_ambiguous"), (2024.06, None), (2024.12, None)):
+        wb = load_workbook(SAMPLES / "messy" / "form.xlsx")
+        ws = wb["BaoCao"]
+        cell = next(c for row in ws.iter_rows(max_row=10) for c in row if c.value == "Kỳ báo cáo")
+        target = next(x for x in ws[cell.row][cell.column :] if x.value not in (None, ""))
+        target.value = value
+        path = tmp_path / f"p{value}.xlsx"
+        wb.save(path)
+        res = validator.validate_file(path)
+        if expected:
+            assert [(i.rule_id, i.location) for i in res.issues] == [
+                (expected, target.coordinate)
+            ] or [i.rule_id for i in res.issues] == [expected]
+        else:
+            assert res.period == f"2024-{round((value - 2024) * 100):02d}"
+
+
+@pytest.mark.parametrize(
+    ("cells", "sep", "rule"),
+    [
+        (["2", "5"], ",", "value_split_decimal"),  # 2,5 unquoted before a note column
+        (["1.234", "5"], ",", "value_split_decimal"),  # 1.234,5
+        (["2", "5", "x"], ",", "row_extra_fields"),
+        (["2", "", "5"], ",", "row_extra_fields"),
+        (["2", "5"], ";", None),  # the note really is 5: a ';' file cannot split a decimal
+        (["2", "ghi chú 5"], ",", None),
+        (['"2,5"', ""], ",", None),  # quoted: the value is 2.5
+        (["2", "", "", ""], ",", None),  # trailing separators are nothing
+    ],
+)
+def test_a_row_whose_cells_do_not_line_up_is_an_error_on_that_row(
+    validator, tmp_path, cells, sep, rule
+):
+    rows = _rows()
+    for r in rows[1:]:
+        if r[2] == "poppy_destroyed_m2":
+            r[3:] = cells
+            line = rows.index(r) + 1
+    res = validator.validate_file(_write_rows(tmp_path / "r.csv", rows, sep=sep, bare=True))
+    if rule is None:
+        assert res.errors == [], [i.message_en for i in res.errors]
+        return
+    assert [(i.rule_id, i.location, i.indicator) for i in res.errors] == [
+        (rule, f"row {line}", "poppy_destroyed_m2")
+    ]
+    assert str(res.status) == "rejected"
+
+
+def test_a_header_without_note_column_and_an_unquoted_decimal(validator, tmp_path):
+    """The issue's example with a four-column header: the 5 is a cell beyond the header."""
+    rows = [r[:4] for r in _rows()]
+    for r in rows[1:]:
+        if r[2] == "poppy_destroyed_m2":
+            r[3:] = ["2", "5"]
+    res = validator.validate_file(_write_rows(tmp_path / "r.csv", rows, bare=True))
+    assert [i.rule_id for i in res.issues] == ["row_extra_fields"]
+    assert "'5'" in res.issues[0].message_en
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("100000000", True),  # the count ceiling of the default catalog, exactly
+        ("100000001", False),
+        ("100.000.001", False),
+        ("9" * 400, False),  # +inf as a float: too large, never stored
+        ("1" + ".000" * 110, False),
+        ("1e400", False),  # not a number at all (value_not_number)
+    ],
+)
+def test_every_value_is_finite_and_counts_have_a_ceiling(validator, tmp_path, text, ok):
+    rows = _rows()
+    for r in rows[1:]:
+        if r[2] == "rehab_voluntary":
+            r[3] = text
+    res = validator.validate_file(_write_rows(tmp_path / "c.csv", rows))
+    assert np.isfinite(res.values["value"]).all()
+    fired = [i.rule_id for i in res.issues]
+    if ok:
+        assert fired == []
+    elif text == "1e400":
+        assert fired == ["value_not_number"]
+    else:
+        assert fired == ["value_implausible"]
+        issue = res.issues[0]
+        assert issue.indicator == "rehab_voluntary" and issue.expected == "≤ 100,000,000"
+        assert len(issue.message_en) < 300  # the 400 digits are shortened
+
+
+def test_ceilings_come_from_the_catalog_and_a_provincial_one_may_change_them(tmp_path):
+    from validations.catalog import CatalogError, load_catalog
+    from validations.validator import Validator
+
+    base = load_catalog()
+    assert base.indicators["crime_cases"].ceiling == 1e8
+    assert base.indicators["poppy_destroyed_m2"].ceiling == 1e10
+    assert base.indicators["crime_clearance_rate"].ceiling is None  # bounded by its range
+    prov = tmp_path / "province.yaml"
+    prov.write_text(
+        f"include: {base.path}\ndefaults: {{ceiling: {{count: 1000}}}}\n"
+        "indicators:\n  - {code: propaganda_participants, ceiling: 500000}\n",
+        encoding="utf-8",
+    )
+    cat = load_catalog(prov)
+    assert cat.indicators["crime_cases"].ceiling == 1000
+    assert cat.indicators["propaganda_participants"].ceiling == 500_000
+    rows = _rows()
+    for r in rows[1:]:
+        if r[2] == "rehab_voluntary":
+            r[3] = "1001"
+    path = _write_rows(tmp_path / "c.csv", rows)
+    res = Validator(catalog=cat, today=date(2026, 11, 22)).validate_file(path)
+    assert [(i.rule_id, i.expected) for i in res.issues] == [("value_implausible", "≤ 1,000")]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        f"include: {base.path}\ndefaults: {{ceiling: {{count: -1}}}}\n", encoding="utf-8"
+    )
+    with pytest.raises(CatalogError, match="defaults: ceiling: count must be a positive number"):
+        load_catalog(bad)

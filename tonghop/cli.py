@@ -2,6 +2,12 @@
 
 Imports are local to each command so that `tonghop validate` never pays for Prefect,
 DuckDB or Great Expectations.
+
+Errors are handled once, here (`_Command.invoke`): any `validations.errors.TonghopError` (the
+user's to fix) or `OSError` ends in one sentence on stderr (or, with `--json`, one JSON object
+with a stable `code` on stdout) and its exit status, never in a traceback. Whatever a submitter
+wrote (file names, codes, messages quoting cells) is printed with its control characters
+escaped (`one_line`), and JSON output carries no raw line separator or bidi override.
 """
 
 from __future__ import annotations
@@ -10,9 +16,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
+
+from validations.errors import TonghopError, file_access_error, output_error
+from validations.fmt import json_safe, one_line
 
 app = typer.Typer(
     add_completion=False,
@@ -27,9 +37,39 @@ EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
 def _check_lang(lang: str) -> str:
     if lang not in ("vi", "en"):
-        typer.echo(f"--lang must be vi or en, not '{lang}'.", err=True)
+        typer.echo(one_line(f"--lang must be vi or en, not '{lang}'."), err=True)
         raise typer.Exit(EXIT_UNREADABLE)
     return lang
+
+
+class _Command(TyperCommand):
+    """Every tonghop command: the one place where errors become one sentence and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TonghopError as exc:
+            _report_error(exc, ctx.params)
+        except OSError as exc:  # a file or folder the user named cannot be used
+            _report_error(file_access_error(exc), ctx.params)
+
+
+def _report_error(exc: TonghopError, params: dict[str, Any]) -> None:
+    lang = params.get("lang") if params.get("lang") in ("vi", "en") else "vi"
+    if params.get("as_json"):
+        typer.echo(_json(exc.to_dict(lang)))
+    else:
+        typer.echo(one_line(exc.message(lang)), err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _json(data: Any) -> str:
+    return json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _echo(text: object) -> None:
+    """One line of output built from data: control characters escaped."""
+    typer.echo(one_line(text))
 
 
 @app.command()
@@ -45,28 +85,14 @@ def validate(
 
     Exit 0: accepted (with or without warnings); 1: rejected; 2: unreadable file or usage error.
     """
-    from validations.catalog import CatalogError, load_catalog
-    from validations.readers import ReadError
+    from validations.catalog import load_catalog
     from validations.report import render_json, render_text
     from validations.validator import Validator
 
     lang = _check_lang(lang)
-    try:
-        cat = load_catalog(catalog)
-    except CatalogError as exc:
-        typer.echo(f"Catalog error: {exc}", err=True)
-        raise typer.Exit(EXIT_UNREADABLE) from None
-    try:
-        result = Validator(catalog=cat).validate_file(file)
-    except ReadError as exc:
-        msg = exc.message_vi if lang == "vi" else exc.message_en
-        if as_json:
-            out = {"file": str(file), "status": "unreadable", "message": msg, "issues": []}
-            typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
-        else:
-            typer.echo(msg, err=True)
-        raise typer.Exit(EXIT_UNREADABLE) from None
-    typer.echo(render_json(result, lang) if as_json else render_text(result, cat, lang))
+    cat = load_catalog(catalog)
+    result = Validator(catalog=cat).validate_file(file)  # unreadable: ReadError, exit 2
+    typer.echo(json_safe(render_json(result, lang)) if as_json else render_text(result, cat, lang))
     raise typer.Exit(EXIT_REJECTED if str(result.status) == "rejected" else EXIT_ACCEPTED)
 
 
@@ -79,20 +105,16 @@ def template(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the .xlsx form.")],
 ) -> None:
     """Generate the Excel form for one unit and one period."""
-    from validations.template import TemplateError, write_template
+    from validations.template import write_template
 
     if output.suffix.lower() != ".xlsx":
-        typer.echo(f"{output}: the form is an Excel workbook; name it *.xlsx.", err=True)
-        raise typer.Exit(EXIT_UNREADABLE)
+        raise _fail(f"{output}: the form is an Excel workbook; name it *.xlsx.")
+    _writable_file(output)
     try:
         path = write_template(unit, period, output)
-    except TemplateError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(EXIT_UNREADABLE) from None
     except OSError as exc:
-        typer.echo(f"{output}: cannot write the file ({exc.strerror}).", err=True)
-        raise typer.Exit(EXIT_UNREADABLE) from None
-    typer.echo(f"Đã tạo biểu mẫu / form written: {path}")
+        raise output_error(output, exc) from None
+    _echo(f"Đã tạo biểu mẫu / form written: {path}")
 
 
 @app.command()
@@ -119,14 +141,12 @@ def unit(
         else units.find_by_name(query, on=day)
     )
     if not hits:
-        typer.echo(f"No unit matches '{query}'.", err=True)
-        raise typer.Exit(1)
+        raise _fail(f"No unit matches '{query}'.", 1)
     for u in hits:
         until = u.valid_to.isoformat() if u.valid_to else "…"
         since = u.valid_from.isoformat() if u.valid_from else "…"
-        typer.echo(
-            f"{u.code}\t{u.level}\t{u.name}\tparent={u.parent_code or '-'}\t{since}..{until}"
-        )
+        fields = (u.code, u.level, u.name, f"parent={u.parent_code or '-'}", f"{since}..{until}")
+        typer.echo("\t".join(one_line(f) for f in fields))
 
 
 Warehouse = Annotated[
@@ -143,50 +163,52 @@ Actor = Annotated[str, typer.Option("--actor", help="Who does it (recorded in th
 
 
 def _fail(message: str, code: int = EXIT_UNREADABLE) -> typer.Exit:
-    typer.echo(message, err=True)
+    """A usage error: one sentence (escaped) and the exit code."""
+    typer.echo(one_line(message), err=True)
     return typer.Exit(code)
 
 
-def _steward_errors():  # type: ignore[no-untyped-def]
-    """Exceptions that are the user's to fix, shown as one sentence instead of a traceback."""
-    from validations.catalog import CatalogError
-    from validations.period import PeriodError
-    from warehouse.approval import ApprovalError
-    from warehouse.db import WarehouseError
-    from warehouse.rollup import RollupError
-    from warehouse.staging import StagingError
-
-    return (CatalogError, PeriodError, ApprovalError, WarehouseError, RollupError, StagingError)
-
-
 def _period_code(period: str) -> str:
-    """The canonical period code, or exit 2 with the reason."""
-    from validations.period import PeriodError, parse_period
+    """The canonical period code (a PeriodError, exit 2, names what is wrong)."""
+    from validations.period import parse_period
 
+    return parse_period(period).code
+
+
+def _writable_file(output: Path) -> None:
+    """Refuse, before any work, an output file that is a folder or sits where none can be."""
+    if output.is_dir():
+        raise output_error(output)
+    parent = output.parent
+    if parent.exists() and not parent.is_dir():
+        raise output_error(output, NotADirectoryError(20, "Not a directory"))
+
+
+def _writable_folder(output: Path) -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be written."""
+    if output.exists() and not output.is_dir():
+        raise output_error(output, NotADirectoryError(20, "Not a directory"), "folder")
     try:
-        return parse_period(period).code
-    except PeriodError as exc:
-        raise _fail(str(exc)) from None
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(output, exc, "folder") from None
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise output_error(output, PermissionError(13, "Permission denied"), "folder")
 
 
-def _read_warehouse(
-    warehouse: str | None, work, extra_errors: tuple = (), code: int = EXIT_UNREADABLE
-):  # type: ignore[no-untyped-def]
-    """Open the warehouse read-only, run `work(con)` and close it; a user's mistake (no file,
-    a writer holding it, no data) ends in one sentence, not a traceback."""
-    from warehouse.db import connect, warehouse_path
+def _read_warehouse(warehouse: str | None, work):  # type: ignore[no-untyped-def]
+    """Open the warehouse read-only, run `work(con)` and close it (a user's mistake: no file,
+    a writer holding it, no data, is a TonghopError: one sentence, not a traceback)."""
+    from warehouse.db import WarehouseError, connect, warehouse_path
 
     path = warehouse_path(warehouse)
     if not path.exists():
-        raise _fail(f"No warehouse at {path}: run tonghop ingest first.")
+        raise WarehouseError(f"No warehouse at {path}: run tonghop ingest first.")
+    con = connect(path, read_only=True)
     try:
-        con = connect(path, read_only=True)
-        try:
-            return work(con)
-        finally:
-            con.close()
-    except (*extra_errors, *_steward_errors()) as exc:
-        raise _fail(str(exc), code) from None
+        return work(con)
+    finally:
+        con.close()
 
 
 @app.command()
@@ -213,36 +235,35 @@ def ingest(
 
     Exit 0 when the run completed, whatever the verdicts.
     """
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise _fail(f"Not found: {', '.join(missing)}")
     from flows.ingest import ingest_submissions
 
-    try:
-        res = ingest_submissions(
-            [str(p) for p in paths],
-            warehouse=warehouse,
-            outbox=str(outbox) if outbox else None,
-            archive=str(archive) if archive else None,
-            inbox_root=str(inbox) if inbox else None,
-        )
-    except _steward_errors() as exc:
-        raise _fail(str(exc)) from None
+    res = ingest_submissions(
+        [str(p) for p in paths],
+        warehouse=warehouse,
+        outbox=str(outbox) if outbox else None,
+        archive=str(archive) if archive else None,
+        inbox_root=str(inbox) if inbox else None,
+    )
     if as_json:
-        typer.echo(json.dumps(res, ensure_ascii=False, indent=2, default=str))
+        typer.echo(_json(res))
         return
     for s in res["submissions"]:
         status = "duplicate" if s["duplicate"] else s["status"]
-        typer.echo(
-            f"{status:<24} {s['unit_code'] or '?':<6} {s['period'] or '?':<8} v{s['version']}  {s['file']}"
+        _echo(
+            f"{status:<24} {s['unit_code'] or '?':<6} {s['period'] or '?':<8} v{s['version']}  "
+            f"{s['file']}"
         )
     for u in res["unreadable"]:
-        typer.echo(f"{'unreadable':<24} {u['file']}: {u['message_vi']}")
+        _echo(f"{'unreadable':<24} {u['file']}: {u['message_vi']}")
     for r in res.get("refused", []):
-        typer.echo(
-            f"{'refused':<24} {r['unit_code'] or '?':<6} {r['period'] or '?':<8} {r['rule']}  {r['file']}"
+        _echo(
+            f"{'refused':<24} {r['unit_code'] or '?':<6} {r['period'] or '?':<8} {r['rule']}  "
+            f"{r['file']}"
         )
-    typer.echo(f"warehouse: {res['warehouse']}   reports: {res['outbox']}/")
+    _echo(f"warehouse: {res['warehouse']}   reports: {res['outbox']}/")
 
 
 @app.command()
@@ -281,21 +302,18 @@ def consolidate(
         )
     from flows.consolidate import consolidate_period
 
-    try:
-        res = consolidate_period(
-            [period], unit, warehouse=warehouse, abs_tol=abs_tol, rel_tol=rel_tol
-        )[0]
-    except _steward_errors() as exc:
-        raise _fail(str(exc)) from None
+    res = consolidate_period([period], unit, warehouse=warehouse, abs_tol=abs_tol, rel_tol=rel_tol)[
+        0
+    ]
     if as_json:
-        typer.echo(json.dumps(res, ensure_ascii=False, indent=2, default=str))
+        typer.echo(_json(res))
         return
     _print_consolidation(res)
 
 
 def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[type-arg]
     pct = res["completeness_pct"]
-    typer.echo(
+    _echo(
         f"{indent}{res['unit_code']} {res['period']}: {res['received']}/{res['expected']} reported"
         + (f" ({pct:.1f}%)" if pct is not None else "")
         + (f", missing {', '.join(res['missing'])}" if res["missing"] else "")
@@ -314,7 +332,7 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
         + (f", from {res['submissions']} submissions" if res.get("submissions") else "")
     )
     for issue in res["issues"]:
-        typer.echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
+        _echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
     for child in res["children"]:
         _print_consolidation(child, indent + "  ")
     quality = res.get("quality")
@@ -325,11 +343,11 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
             else f"KHÔNG ĐẠT / FAILED ({quality['failed_expectations']}/"
             f"{quality['evaluated_expectations']} expectations)"
         )
-        typer.echo(f"{indent}Great Expectations checkpoint: {verdict}")
+        _echo(f"{indent}Great Expectations checkpoint: {verdict}")
         for issue in quality["issues"]:
-            typer.echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
+            _echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
         if quality.get("docs_index"):
-            typer.echo(f"{indent}Data Docs: {quality['docs_index']}")
+            _echo(f"{indent}Data Docs: {quality['docs_index']}")
 
 
 def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | None) -> None:
@@ -337,35 +355,32 @@ def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | 
     from warehouse import approval
     from warehouse.db import open_warehouse
 
+    con = open_warehouse(warehouse)
     try:
-        con = open_warehouse(warehouse)
-        try:
-            if action == "accept":
-                approval.accept(con, unit, period, actor)
-                released: list[str] = []
-            elif action == "approve":
-                approval.approve(con, unit, period, actor, close_day=load_catalog().close_day)
-                released = []
-            else:
-                from validations.units import load_units
-                from warehouse.rollup import refresh
+        if action == "accept":
+            approval.accept(con, unit, period, actor)
+            released: list[str] = []
+        elif action == "approve":
+            approval.approve(con, unit, period, actor, close_day=load_catalog().close_day)
+            released = []
+        else:
+            from validations.units import load_units
+            from warehouse.rollup import refresh
 
-                cat, units = load_catalog(), load_units()
-                released = approval.unapprove(
-                    con,
-                    unit,
-                    period,
-                    actor,
-                    close_day=cat.close_day,
-                    after=lambda c, changed: refresh(c, changed, cat, units, actor=actor),
-                )
-        finally:
-            con.close()
-    except _steward_errors() as exc:
-        raise _fail(str(exc), 1) from None
-    typer.echo(f"{action}d: {unit} {period} by {actor}")
+            cat, units = load_catalog(), load_units()
+            released = approval.unapprove(
+                con,
+                unit,
+                period,
+                actor,
+                close_day=cat.close_day,
+                after=lambda c, changed: refresh(c, changed, cat, units, actor=actor),
+            )
+    finally:
+        con.close()
+    _echo(f"{action}d: {unit} {period} by {actor}")
     for sid in released:
-        typer.echo(f"  released held version {sid}")
+        _echo(f"  released held version {sid}")
 
 
 @app.command()
@@ -433,7 +448,9 @@ def rollup(
             1,
         )
     if fmt == "json":
-        typer.echo(df.to_json(orient="records", force_ascii=False, indent=2, date_format="iso"))
+        typer.echo(
+            json_safe(df.to_json(orient="records", force_ascii=False, indent=2, date_format="iso"))
+        )
     elif fmt == "csv":
         from validations.report import csv_safe
 
@@ -445,7 +462,7 @@ def rollup(
             target = (
                 f"{r.attainment} {fmt_num(r.attainment_points)}" if pd.notna(r.attainment) else ""
             )
-            typer.echo(f"{r.indicator:<30} {fmt_num(r.value):>12}  {r.source or '':<9} {target}")
+            _echo(f"{r.indicator:<30} {fmt_num(r.value):>12}  {r.source or '':<9} {target}")
 
 
 @app.command()
@@ -471,12 +488,24 @@ def status(
         ).df(),
     )
     for r in df.itertuples():
-        typer.echo(
-            f"{r.unit_code:<6} {r.unit_name:<28} v{r.current_version or '-'} {r.current_status or 'none':<23}"
-            f" latest={r.latest_status:<23} rejected={r.n_rejected} held={r.n_held}"
-            f" {r.approval_state if isinstance(r.approval_state, str) else ''}"
+        _echo(
+            f"{r.unit_code:<6} {_cell(r.unit_name):<28} v{_cell(r.current_version, '-')} "
+            f"{_cell(r.current_status, 'none'):<23} latest={_cell(r.latest_status, 'none'):<23} "
+            f"rejected={_cell(r.n_rejected, '0')} held={_cell(r.n_held, '0')} "
+            f"{_cell(r.approval_state)}".rstrip()
         )
-    typer.echo(f"{len(df)} units sent something for {code}")
+    _echo(f"{len(df)} units sent something for {code}")
+
+
+def _cell(value: Any, default: str = "") -> str:
+    """A warehouse cell as text: NULL (None, NaN, pandas NA) is `default`, 2.0 is "2"."""
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return default
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 @app.command()
@@ -495,35 +524,31 @@ def report(
         raise _fail(f"--format must be md, html or xlsx, not '{fmt}'.")
     if fmt == "xlsx" and output is None:
         raise _fail("An xlsx report needs -o FILE.xlsx.")
+    if output is not None:
+        _writable_file(output)
     from validations.catalog import load_catalog
     from validations.units import load_units
-    from warehouse.summary import (
-        SummaryError,
-        build_summary,
-        render_html,
-        render_markdown,
-        write_xlsx,
-    )
+    from warehouse.summary import build_summary, render_html, render_markdown, write_xlsx
 
     units = load_units()
     summary = _read_warehouse(
-        warehouse,
-        lambda con: build_summary(con, period, unit, load_catalog(), units),
-        (SummaryError,),
-        1,
+        warehouse, lambda con: build_summary(con, period, unit, load_catalog(), units)
     )
-    if fmt == "xlsx":
-        assert output is not None
-        write_xlsx(summary, units, output)
-        typer.echo(f"Đã ghi / written: {output}")
-        return
-    text = render_markdown(summary, units) if fmt == "md" else render_html(summary, units)
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    typer.echo(f"Đã ghi / written: {output}")
+    if fmt != "xlsx":
+        text = render_markdown(summary, units) if fmt == "md" else render_html(summary, units)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+    assert output is not None
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "xlsx":
+            write_xlsx(summary, units, output)
+        else:
+            output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise output_error(output, exc) from None
+    _echo(f"Đã ghi / written: {output}")
 
 
 @app.command()
@@ -534,13 +559,20 @@ def export(
     warehouse: Warehouse = None,
 ) -> None:
     """Export a period's views for the unit and the units below it as Parquet (read-only)."""
-    from warehouse.export import ExportError, export_period
+    _writable_folder(output)
+    import duckdb
 
-    counts = _read_warehouse(
-        warehouse, lambda con: export_period(con, period, unit, output), (ExportError,), 1
-    )
+    from warehouse.export import export_period
+
+    def work(con: Any) -> dict[str, int]:
+        try:
+            return export_period(con, period, unit, output)
+        except (duckdb.IOException, duckdb.PermissionException) as exc:
+            raise output_error(output, OSError(str(exc).splitlines()[0]), "folder") from None
+
+    counts = _read_warehouse(warehouse, work)
     for name, n in counts.items():
-        typer.echo(f"{name:<18} {n:>6} rows  {output / name}/")
+        _echo(f"{name:<18} {n:>6} rows  {output / name}/")
 
 
 @app.command()
@@ -572,6 +604,11 @@ def demo(
     quality = res["june"].get("quality") or {}
     if quality.get("docs_index"):
         typer.echo(f"Great Expectations Data Docs: {quality['docs_index']}")
+
+
+# Every command handles its errors through _Command (see the module docstring).
+for _info in app.registered_commands:
+    _info.cls = _Command
 
 
 def main() -> None:

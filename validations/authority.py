@@ -16,6 +16,10 @@ unit code of the reference units, or a token listed in `manifest.yaml`:
       "Hq3ZmW8pN5xR2tK7jV4d": "105"
     require_tokens: false    # true: plain unit-code folders are not trusted, tokens only
 
+Tokens and unit codes are YAML strings (quoted): an unquoted `00013` is read by YAML as a number
+(octal 11, or 13) and would silently become another unit, so anything but a string, a token
+listed twice or an unknown key is refused when the manifest is loaded, naming its line.
+
 A file may deliver its sender's own unit or a unit below it in the structure in force for the
 file's period (a district on behalf of one of its communes, a province for its districts and
 communes). Anything else is refused: `sender_unknown` (a file directly in the inbox root, or in
@@ -32,7 +36,6 @@ Plain typed Python, no Prefect.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -44,24 +47,26 @@ from typing import Any
 import yaml
 
 from validations.catalog import Catalog, CatalogError, read_catalog_data
-from validations.intake import BatchOutcome
+from validations.fmt import one_line
+from validations.intake import MANIFEST, BatchOutcome
 from validations.issue import Issue, Severity
+from validations.outbox import UNKNOWN_SENDER_DIR
 from validations.period import PeriodError, parse_period
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits
 
-MANIFEST = "manifest.yaml"
 SENDER_UNKNOWN = "sender_unknown"
 SENDER_NOT_AUTHORIZED = "sender_not_authorized"
 SECURITY_RULES = (SENDER_UNKNOWN, SENDER_NOT_AUTHORIZED)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 _TEXT_KEYS = ("message_vi", "message_en", "hint_vi", "hint_en")
-UNKNOWN_SENDER_DIR = "_unknown_sender"
 
 
 class AuthorityError(CatalogError):
-    """The inbox manifest is invalid; the message names the file and the entry (a CatalogError:
-    configuration the steward fixes, shown as one sentence by the CLI)."""
+    """The inbox manifest is invalid; the message names the file, the line and the entry (a
+    CatalogError: configuration the steward fixes, shown as one sentence by the CLI)."""
+
+    code = "inbox_manifest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +107,8 @@ class Refusal:
 
     def audit(self) -> dict[str, Any]:
         """The staging-manifest record that warehouse.store.load_batch writes to audit_log
-        (a token folder is written `<token of CODE>`: tokens are never logged)."""
+        (a token folder is written `<token of CODE>`: tokens are never logged; control
+        characters of a file name are escaped: the detail is one line of a log)."""
         via = f" via {self.sender.via}" if self.sender else ""
         path = self.result.path
         if self.sender and self.sender.via == "token" and self.folder:
@@ -117,7 +123,7 @@ class Refusal:
             "unit_code": self.result.unit_code,
             "period": self.result.period,
             "file_name": path,
-            "detail": (
+            "detail": one_line(
                 f"{self.rule_id}: {path} names unit {self.result.unit_code or '?'} "
                 f"period {self.result.period or '?'}; sender {self.actor}{via}: not stored"
             ),
@@ -188,31 +194,60 @@ class Inbox:
             self._load_manifest(path)
 
     def _load_manifest(self, path: Path) -> None:
+        """Read the manifest node by node (not yaml.safe_load): every token and unit code must
+        be a YAML string, and each refusal names the line."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise AuthorityError(f"{path}: cannot read the inbox manifest: {exc}") from exc
-        if not isinstance(data, dict):
+            raise AuthorityError(
+                one_line(f"{path}: cannot read the inbox manifest: {exc}")
+            ) from exc
+        if root is None:
+            return
+        if not isinstance(root, yaml.MappingNode):
             raise AuthorityError(
                 f"{path}: the inbox manifest is a mapping (tokens, require_tokens)"
             )
-        unknown = sorted(set(data) - {"tokens", "require_tokens"})
+        top = _mapping(path, root, "the manifest")
+        unknown = sorted(set(top) - {"tokens", "require_tokens"})
         if unknown:
+            key_node = top[unknown[0]][0]
             raise AuthorityError(
-                f"{path}: unknown key(s) {unknown}; allowed: require_tokens, tokens"
+                f"{_at(path, key_node)}: unknown key(s) {unknown}; allowed: require_tokens, tokens"
             )
-        self.require_tokens = bool(data.get("require_tokens", False))
-        tokens = data.get("tokens") or {}
-        if not isinstance(tokens, dict):
-            raise AuthorityError(f"{path}: 'tokens' maps each token to a unit code")
-        for token, code in tokens.items():
-            token, code = str(token), str(code)
+        if "require_tokens" in top:
+            node = top["require_tokens"][1]
+            if node.tag != _BOOL:
+                raise AuthorityError(
+                    f"{_at(path, node)}: require_tokens is true or false, not {_shown(node)}"
+                )
+            self.require_tokens = node.value.lower() in ("true", "yes", "on")
+        if "tokens" not in top or top["tokens"][1].tag == _NULL:
+            return
+        tokens = top["tokens"][1]
+        if not isinstance(tokens, yaml.MappingNode):
+            raise AuthorityError(f"{_at(path, tokens)}: 'tokens' maps each token to a unit code")
+        for token, (key_node, code_node) in _mapping(path, tokens, "tokens").items():
+            if key_node.tag != _STR:
+                raise AuthorityError(
+                    f"{_at(path, key_node)}: the token {_shown(key_node, True)} is not a string: put "
+                    'it in quotes ("...")'
+                )
+            if code_node.tag != _STR:
+                raise AuthorityError(
+                    f"{_at(path, code_node)}: the unit code {_shown(code_node)} is not a "
+                    f'string (YAML reads it as a number): write it in quotes, e.g. "00013"'
+                )
+            code = str(code_node.value)
             if not _TOKEN.match(token):
                 raise AuthorityError(
-                    f"{path}: token for unit {code} must be 16-128 letters, digits, '-' or '_'"
+                    f"{_at(path, key_node)}: token for unit {code} must be 16-128 letters, "
+                    "digits, '-' or '_'"
                 )
             if not self.units.versions(code):
-                raise AuthorityError(f"{path}: token for unknown unit code '{code}'")
+                raise AuthorityError(
+                    f"{_at(path, code_node)}: token for unknown unit code '{code}'"
+                )
             self.tokens[token] = code
 
     def folder_of(self, path: str | Path) -> str | None:
@@ -233,6 +268,42 @@ class Inbox:
         if not self.require_tokens and self.units.versions(folder):
             return Sender(folder, "folder")
         return None
+
+
+_STR = "tag:yaml.org,2002:str"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+
+
+def _at(path: Path, node: yaml.Node) -> str:
+    return f"{path}, line {node.start_mark.line + 1}"
+
+
+def _shown(node: yaml.Node, secret: bool = False) -> str:
+    """A node's text for a message; a token (`secret`) only by its first 4 characters."""
+    text = str(node.value) if isinstance(node, yaml.ScalarNode) else f"<{node.id}>"
+    if secret and len(text) > 4:
+        text = text[:4] + "…"
+    return one_line(text)[:60]
+
+
+def _mapping(
+    path: Path, node: yaml.MappingNode, what: str
+) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """A mapping node's entries by key text; a key given twice is refused (YAML would keep the
+    last one without a word)."""
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise AuthorityError(f"{_at(path, key_node)}: {what}: a key is a plain text")
+        key = str(key_node.value)
+        if key in out:
+            raise AuthorityError(
+                f"{_at(path, key_node)}: {what}: {_shown(key_node, what == 'tokens')} is given "
+                f"twice (first on line {out[key][0].start_mark.line + 1})"
+            )
+        out[key] = (key_node, value_node)
+    return out
 
 
 def may_deliver(
@@ -289,10 +360,13 @@ def check_senders(
     rejected). The returned outcome keeps the unreadable files and the hashes of kept results.
     """
     rules = security_rules(catalog)
-    kept = BatchOutcome(unreadable=list(outcome.unreadable))
+    kept = BatchOutcome(unreadable=list(outcome.unreadable), senders=dict(outcome.senders))
+    for item in outcome.unreadable:
+        kept.senders[item.path] = sender_folder(inbox.sender_of(item.path))
     refused: list[Refusal] = []
     for res in outcome.results:
         sender = inbox.sender_of(res.path)
+        kept.senders[res.path] = sender_folder(sender)
         if sender is None:
             rule_id = SENDER_UNKNOWN
         elif res.unit_code is None or may_deliver(
@@ -310,23 +384,37 @@ def check_senders(
     return kept, refused
 
 
+def sender_folder(sender: Sender | None) -> str:
+    """The outbox folder of a sender: its unit code (never its token), or `_unknown_sender`."""
+    return sender.unit_code if sender is not None else UNKNOWN_SENDER_DIR
+
+
 def write_refusals(
     outbox: str | Path, refusals: Iterable[Refusal], catalog: Catalog, lang: str = "vi"
 ) -> list[Path]:
     """Each refused file's report (HTML and JSON) in its *sender's* outbox folder
     (`_unknown_sender/` when there is none), never in the folder of the unit it names."""
-    from validations.outbox import _write_atomic, safe_name
+    from validations.outbox import (
+        _write_atomic,
+        folder_name,
+        public_record,
+        safe_name,
+        short_hash,
+        write_json,
+    )
     from validations.report import render_html
 
     written: list[Path] = []
     for r in refusals:
-        folder = safe_name(r.sender.unit_code) if r.sender else UNKNOWN_SENDER_DIR
-        stem = safe_name(f"{r.result.period or 'unknown'}_{Path(r.result.path).stem}_refused")
+        folder = folder_name(sender_folder(r.sender))
+        stem = safe_name(
+            f"{r.result.period or 'unknown'}_{Path(r.result.path).stem}_"
+            f"{short_hash(r.result.path)}_refused"
+        )
         done = {"status": "refused", "rule": r.rule_id}
-        data = r.result.to_dict(lang) | {"warehouse": done}
         jpath = Path(outbox) / folder / f"{stem}.json"
         hpath = Path(outbox) / folder / f"{stem}.html"
-        _write_atomic(jpath, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        write_json(jpath, public_record(r.result, lang, done))
         _write_atomic(hpath, render_html(r.result, catalog, lang, warehouse=done))
         written += [jpath, hpath]
     return written

@@ -1,5 +1,10 @@
 """Intake of many files: find them, read them, hash them, validate them in one batch.
 
+Every file found gets an answer: a folder is searched for *all* its files (an `.xls`, an `.ods`,
+a name without an extension or ending in a space is read or refused with one sentence, never
+skipped), except hidden entries (names starting with ".": uploads in progress, left for the next
+run) and the inbox manifest at the top of a folder.
+
 Plain functions (no Prefect): the ingest flow runs `validate_paths` once per batch of files.
 """
 
@@ -13,7 +18,8 @@ from validations.readers import ReadError, read_submission
 from validations.result import ValidationResult
 from validations.validator import Validator
 
-SUFFIXES = (".csv", ".txt", ".xlsx")
+SUFFIXES = (".csv", ".txt", ".xlsx")  # what a submission is (readers.py); folders yield every file
+MANIFEST = "manifest.yaml"  # the inbox manifest (validations/authority.py), never a submission
 
 
 @dataclass(frozen=True)
@@ -23,14 +29,21 @@ class Unreadable:
     path: str
     message_vi: str
     message_en: str
+    code: str = "unreadable"  # why (validations.readers.READ_ERROR_CODES)
 
     def to_dict(self) -> dict[str, str]:
+        """For the steward (the ingest result): the path as given."""
         return {
             "file": self.path,
             "status": "unreadable",
+            "code": self.code,
             "message_vi": self.message_vi,
             "message_en": self.message_en,
         }
+
+    def public_dict(self) -> dict[str, str]:
+        """For the sender (its outbox): the file's own name, never the folder it sat in."""
+        return self.to_dict() | {"file": Path(self.path).name}
 
 
 @dataclass
@@ -40,10 +53,15 @@ class BatchOutcome:
     results: list[ValidationResult] = field(default_factory=list)
     unreadable: list[Unreadable] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)  # path -> sha256 of the file's bytes
+    # path -> the outbox folder of the file's sender (set by validations.authority.check_senders
+    # when files come from an inbox): where its answer goes when it names no known unit.
+    senders: dict[str, str] = field(default_factory=dict)
 
 
 def expand_paths(paths: list[str | Path]) -> list[Path]:
-    """Files as given, folders searched recursively for .csv/.xlsx (hidden entries skipped)."""
+    """Files as given; folders searched recursively for every file (whatever its name: each
+    one gets an answer), hidden entries and a folder's own `manifest.yaml` skipped. Symbolic
+    links and other non-regular entries are listed too: the reader refuses them by name."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -51,8 +69,8 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
                 sorted(
                     f
                     for f in p.rglob("*")
-                    if f.is_file()
-                    and f.suffix.lower() in SUFFIXES
+                    if not f.is_dir()
+                    and not (f.parent == p and f.name == MANIFEST)
                     and not any(part.startswith(".") for part in f.relative_to(p).parts)
                 )
             )
@@ -86,13 +104,16 @@ def validate_paths(paths: list[str | Path], validator: Validator | None = None) 
                     "chính tệp .xlsx hoặc .csv.",
                     f"File '{name}' is a symbolic link, not a report file: send the .xlsx or "
                     ".csv file itself.",
+                    "symlink",
                 )
             )
             continue
         try:
             raw = read_submission(p)
         except ReadError as exc:
-            out.unreadable.append(Unreadable(str(p), exc.message_vi, exc.message_en))
+            out.unreadable.append(
+                Unreadable(str(p), exc.message_vi, exc.message_en, exc.error_code())
+            )
             continue
         raws.append(raw)
         out.hashes[raw.path] = file_hash(p)
@@ -152,4 +173,5 @@ def validate_parallel(
         out.results += part.results
         out.unreadable += part.unreadable
         out.hashes |= part.hashes
+        out.senders |= part.senders
     return out

@@ -7,8 +7,11 @@ typed the English way, so the rules below decide, for each cell, which reading a
 Product behaviour (the README quotes this list):
 
 1. Numeric cells (an xlsx number, an int or float) are taken as they are: status "ok".
-   A missing value (None, NaN, "" or only spaces) is "blank". Infinity, booleans (Excel
-   TRUE/FALSE), dates and other objects are "invalid".
+   A missing value (None, NaN, "" or only spaces) is "blank". Booleans (Excel TRUE/FALSE),
+   dates and other objects are "invalid". Every value is finite: a number too large for a
+   float (a cell of 1e400, a text of 400 nines or of 110,000 digit groups) is "too_large",
+   with no value (the validator refuses it as `value_implausible`, like any value above the
+   indicator's ceiling).
 2. Before reading a text, surrounding whitespace (including no-break, thin and zero-width
    spaces), surrounding quotes (" ' “ ” ‘ ’ « » „, also Excel's leading apostrophe) and a
    trailing percent sign (%, ％, ﹪, ٪) are removed. One leading "+" or "-" (also the
@@ -51,7 +54,8 @@ OK = "ok"
 BLANK = "blank"
 INVALID = "invalid"
 AMBIGUOUS = "ambiguous"
-STATUSES = (OK, BLANK, INVALID, AMBIGUOUS)
+TOO_LARGE = "too_large"
+STATUSES = (OK, BLANK, INVALID, AMBIGUOUS, TOO_LARGE)
 
 _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
@@ -83,7 +87,7 @@ class ParsedNumbers:
     """The reading of a column: values, a status per item and the canonical text shown."""
 
     values: pd.Series  # float64, NaN where blank or invalid
-    status: pd.Series  # "ok" | "blank" | "invalid" | "ambiguous"
+    status: pd.Series  # "ok" | "blank" | "invalid" | "ambiguous" | "too_large"
     read_as: pd.Series  # canonical reading ("1250", "92.86"), "" when blank or invalid
 
 
@@ -159,10 +163,11 @@ def _is_numeric_type(t: type) -> bool:
 
 
 def _take_numeric(num: np.ndarray, values: np.ndarray, status: np.ndarray) -> None:
-    """Numeric cells as they are: NaN is blank, +-inf invalid, the rest ok."""
+    """Numeric cells as they are: NaN is blank, +-inf too large, the rest ok."""
     finite = np.isfinite(num)
     values[finite] = num[finite]
     status[np.isnan(num)] = BLANK
+    status[np.isinf(num)] = TOO_LARGE
     status[finite] = OK
 
 
@@ -196,8 +201,10 @@ def _parse_strings(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     en = family(_EN_FAMILY).str.replace(",", "", regex=False)
     sp = parts["space"].str.replace(" ", "", regex=False).str.replace(",", ".", regex=False)
     canon = parts["sign"].fillna("") + vn.fillna(en).fillna(sp)
-    values[matched] = pd.to_numeric(canon, errors="coerce").to_numpy(dtype="float64")
-    status[matched] = OK
+    read = pd.to_numeric(canon, errors="coerce").to_numpy(dtype="float64")
+    finite = np.isfinite(read)
+    values[matched] = np.where(finite, read, np.nan)
+    status[matched] = np.where(finite, OK, TOO_LARGE)
     one_dot[matched] = parts["dgrp1"].notna().to_numpy(dtype=bool)
     return values, status, one_dot
 

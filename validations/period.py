@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from validations.errors import TonghopError
+
 DEFAULT_CLOSE_DAY = 14
 
 _CANON = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?$")
@@ -25,8 +27,17 @@ _LOOSE = [
 ]
 
 
-class PeriodError(ValueError):
+class PeriodError(TonghopError, ValueError):
     """A period string that is not one of the accepted forms."""
+
+
+class AmbiguousPeriodError(PeriodError):
+    """A period that reads as two months: "2024.1" is what Excel keeps of a typed 2024.10 (a
+    number loses its trailing zero), so it may be January or October."""
+
+
+# A year, a dot or comma, then 1: October typed as a number, or January.
+_AMBIGUOUS = re.compile(r"^(\d{4})[.,]1$")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -90,6 +101,12 @@ class Period:
 def parse_period(text: object) -> Period:
     """Parse a canonical or commonly-seen period string; raise PeriodError otherwise."""
     s = str(text).strip().upper() if text is not None else ""
+    amb = _AMBIGUOUS.match(s)
+    if amb:
+        raise AmbiguousPeriodError(
+            f"'{text}' may be {amb[1]}-01 or {amb[1]}-10 (Excel turns 2024.10 typed as a number "
+            f"into 2024.1): write the period as text, {amb[1]}-10 or {amb[1]}-01"
+        )
     m = _CANON.match(s)
     if not m:
         for pattern, fix in _LOOSE:

@@ -3,17 +3,22 @@
 The reader does not judge values: it returns every data row as written (codes tidied, text
 NFC-normalised) with where it came from; the validator parses numbers and applies the rules.
 A file that cannot be read at all raises `ReadError` with one sentence in Vietnamese and one
-in English that names the file and says what to do.
+in English that names the file (its own name, never its folder) and says what to do, and a
+stable code (READ_ERROR_CODES).
 
 Formats are detected by content, not by name: a zip archive (PK\\x03\\x04) is read as an
 Excel workbook, an OLE2 file (D0 CF 11 E0: old .xls or a password-protected workbook) is
-refused with "save as .xlsx", anything else must be CSV text.
+refused with "save as .xlsx", anything else must be CSV text. The extension is read as the
+sender meant it (trailing spaces and dots ignored): .xls/.xlsm/.xlsb/.ods are refused, other
+extensions than .csv/.txt/.xlsx too, and a name without one is read by its content.
 
 CSV: long format with a header `unit_code, period, indicator, value[, note]` (case and
 spaces ignored; Vietnamese aliases ma_don_vi, ky_bao_cao / ky, ma_chi_tieu / chi_tieu,
 gia_tri / so_lieu, ghi_chu, with or without accents). Separator ",", ";" or tab, chosen from
-the header line. Encodings, in this order: UTF-8 with BOM ("utf-8-sig"), UTF-16 with BOM
-(Excel "Unicode text"), UTF-8, TCVN3 (ABC, the .VnTime fonts' 8-bit encoding: detected,
+the header line (kept in `RawSubmission.separator`). Cells beyond the header's columns are not
+dropped: they are kept in the row's `extra` cell for the validator to report (an unquoted
+"2,5" in a comma file splits in two). Encodings, in this order: UTF-8 with BOM ("utf-8-sig"),
+UTF-16 with BOM (Excel "Unicode text"), UTF-8, TCVN3 (ABC, the .VnTime fonts' 8-bit encoding: detected,
 then converted with the TCVN 5712:1993 table, or refused when TCVN3_CONVERT is False),
 otherwise Windows-1258 ("cp1258"). Text is NFC-normalised (cp1258 and TCVN3 carry combining
 tone marks). UTF-16 without a BOM has NUL bytes and is refused as binary.
@@ -28,12 +33,14 @@ they are at least a fifth of the high bytes in words. Known limit of TCVN3 itsel
 with tone marks were typed with the .VnTimeH fonts using the lowercase codes, so they come
 out lowercase.
 
-XLSX: the form written by `validations.template`: the header row is found by its text
-("Mã chỉ tiêu" and "Số liệu", within the first HEADER_SEARCH_ROWS rows, sheet "BaoCao"
-first), the unit code and the period by their labels ("Mã đơn vị", "Kỳ báo cáo") above it:
-the value is the first non-empty cell to the right of the label. Rows without an indicator
-code (group headings, blank rows) are ignored. Formulas are never evaluated: the formula
-text is returned with value None.
+XLSX: the form written by `validations.template`, on a *visible* sheet (a hidden or veryHidden
+sheet holding a form header makes the workbook ambiguous: refused, "hidden_sheet"): the header
+row is found by its text ("Mã chỉ tiêu" and "Số liệu", within the first HEADER_SEARCH_ROWS
+rows, sheet "BaoCao" first), the unit code and the period by their labels ("Mã đơn vị", "Kỳ
+báo cáo") above it: the value is the first non-empty cell to the right of the label. Rows
+without an indicator code (group headings, blank rows) are ignored. Formulas are never
+evaluated: the formula text is returned with value None. A period cell that Excel stored as a
+number is returned as its text ("2024.1") for the validator to read, or refuse when ambiguous.
 
 Limits (everything runs in bounded time and memory):
 - MAX_FILE_BYTES: larger files are refused from `stat`, before reading a byte.
@@ -61,6 +68,8 @@ from typing import Any
 
 import pandas as pd
 
+from validations.errors import TonghopError
+from validations.fmt import one_line
 from validations.units import fold
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # one unit's report for one period is a few kB
@@ -75,7 +84,8 @@ FORM_SHEET = "BaoCao"
 # CSV UTF-8 export (False).
 TCVN3_CONVERT = True
 
-COLUMNS = ["unit_code", "period", "indicator", "value", "note", "location", "formula"]
+# `extra`: a CSV row's cells beyond the header's columns, joined by the separator ("" when none).
+COLUMNS = ["unit_code", "period", "indicator", "value", "note", "location", "formula", "extra"]
 OBJECT_COLUMNS = ("value", "formula")  # cells as read (text, numbers, None); the rest are text
 REQUIRED_CSV = ("unit_code", "period", "indicator", "value")
 CSV_ALIASES = {  # folded header text -> canonical column
@@ -150,22 +160,64 @@ _TCVN_WEAK_RE = re.compile(rb"(?<=" + _W + rb")[\xa9\xab\xbb](?=" + _W + rb")|\x
 _HIGH_IN_WORD_RE = re.compile(rb"(?<=" + _W + rb")[\x80-\xff]|[\x80-\xff](?=" + _W + rb")")
 
 
-class ReadError(Exception):
-    """A file that cannot be read as a submission."""
+class ReadError(TonghopError):
+    """A file that cannot be read as a submission: one sentence in Vietnamese and one in
+    English naming the file (its own name, never the folder it sits in) and what to do, and a
+    stable code saying why (one of READ_ERROR_CODES)."""
 
-    def __init__(self, path: str, message_vi: str, message_en: str):
+    code = "unreadable"
+
+    def __init__(self, path: str, message_vi: str, message_en: str, code: str = "unreadable"):
         message_vi, message_en = one_line(message_vi), one_line(message_en)
         super().__init__(message_en)
         self.path = path
         self.message_vi = message_vi
         self.message_en = message_en
+        self.instance_code = code
 
     def message(self, lang: str = "vi") -> str:
         return self.message_vi if lang == "vi" else self.message_en
 
-    def __reduce__(self) -> tuple[type[ReadError], tuple[str, str, str]]:
+    def to_dict(self, lang: str = "vi") -> dict[str, Any]:
+        return {
+            "file": Path(self.path).name,
+            "status": "unreadable",
+            "code": self.instance_code,
+            "message": self.message(lang),
+            "issues": [],
+        }
+
+    def __reduce__(self) -> tuple[type[ReadError], tuple[str, str, str, str]]:
         # Picklable with both messages (flows may move exceptions between processes).
-        return (ReadError, (self.path, self.message_vi, self.message_en))
+        return (ReadError, (self.path, self.message_vi, self.message_en, self.instance_code))
+
+
+# Why a file is unreadable: the stable codes of ReadError (JSON `code`, outbox `_unreadable`).
+READ_ERROR_CODES = (
+    "file_not_found",
+    "not_a_file",
+    "symlink",
+    "file_too_large",
+    "file_empty",
+    "old_excel",
+    "extension_not_accepted",
+    "xlsx_corrupt",
+    "xlsx_too_large",
+    "xml_entities",
+    "not_a_form",
+    "hidden_sheet",
+    "form_label_missing",
+    "json_not_csv",
+    "html_not_csv",
+    "binary",
+    "damaged_utf8",
+    "tcvn3",
+    "csv_malformed",
+    "csv_duplicate_column",
+    "csv_columns_missing",
+    "no_rows",
+    "too_many_rows",
+)
 
 
 @dataclass
@@ -180,6 +232,7 @@ class RawSubmission:
     columns: dict[str, list[Any]]
     unit_location: str | None = None  # xlsx: the cell holding the unit code ("BaoCao!D4")
     period_location: str | None = None
+    separator: str | None = None  # CSV: the field separator found in the header line
 
     @cached_property
     def rows(self) -> pd.DataFrame:
@@ -198,12 +251,19 @@ def read_submission(path: str | Path) -> RawSubmission:
             str(p),
             f"Không tìm thấy tệp '{name}': kiểm tra lại đường dẫn và tên tệp.",
             f"File '{name}' not found: check the path and the file name.",
+            code="file_not_found",
         ) from exc
     if not p.is_file():
+        what_vi, what_en = (
+            ("thư mục", "a directory")
+            if p.is_dir()
+            else ("tệp đặc biệt (pipe, thiết bị)", "a special file (a pipe or a device)")
+        )
         raise ReadError(
             str(p),
-            f"'{name}' là thư mục, không phải tệp: chọn tệp báo cáo (.xlsx hoặc .csv).",
-            f"'{name}' is a directory, not a file: choose the report file (.xlsx or .csv).",
+            f"'{name}' là {what_vi}, không phải tệp báo cáo: chọn tệp .xlsx hoặc .csv.",
+            f"'{name}' is {what_en}, not a report file: choose the .xlsx or .csv file.",
+            code="not_a_file",
         )
     if size > MAX_FILE_BYTES:
         raise ReadError(
@@ -212,12 +272,13 @@ def read_submission(path: str | Path) -> RawSubmission:
             "chỉ chứa báo cáo của một đơn vị trong một kỳ.",
             f"File '{name}' is too large ({_mib(size)}, at most {_mib(MAX_FILE_BYTES)}): a file "
             "holds one unit's report for one period.",
+            code="file_too_large",
         )
     if size == 0:
         raise _empty(p)
     with p.open("rb") as fh:
         head = fh.read(8)
-    ext = p.suffix.lower()
+    ext = extension(name)
     if head.startswith(_OLE2):
         raise ReadError(
             str(p),
@@ -225,6 +286,7 @@ def read_submission(path: str | Path) -> RawSubmission:
             "khẩu, chọn Lưu thành (Save As) kiểu .xlsx rồi gửi lại.",
             f"File '{name}' is an old Excel file (.xls) or is password-protected: open it in "
             "Excel, remove the password, Save As .xlsx and send it again.",
+            code="old_excel",
         )
     if ext in _OLD_EXCEL_EXT:
         raise ReadError(
@@ -233,14 +295,16 @@ def read_submission(path: str | Path) -> RawSubmission:
             "(Save As) kiểu .xlsx rồi gửi lại.",
             f"File '{name}' is a '{ext}' file, which is not accepted: open it in Excel, Save As "
             ".xlsx and send it again.",
+            code="old_excel",
         )
-    if ext not in _TEXT_EXT | {".xlsx"}:
+    if ext and ext not in _TEXT_EXT | {".xlsx"}:
         raise ReadError(
             str(p),
             f"Tệp '{name}' có phần mở rộng '{ext or '(không có)'}' không được nhận: chỉ nhận "
             "biểu mẫu Excel .xlsx hoặc tệp .csv / .txt.",
             f"File '{name}' has the extension '{ext or '(none)'}', which is not accepted: send "
             "the Excel form (.xlsx) or a .csv / .txt file.",
+            code="extension_not_accepted",
         )
     if head.startswith(_ZIP):
         return _read_xlsx(p)
@@ -251,6 +315,7 @@ def read_submission(path: str | Path) -> RawSubmission:
             "bằng Excel, lưu kiểu .xlsx rồi gửi lại.",
             f"File '{name}' is truncated or not an Excel file: open it in Excel, save it as "
             ".xlsx and send it again.",
+            code="xlsx_corrupt",
         )
     return _read_csv(p, p.read_bytes())
 
@@ -271,6 +336,7 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
             "CSV có dòng tiêu đề unit_code, period, indicator, value.",
             f"File '{name}' holds JSON, not CSV: send the Excel form (.xlsx) or a CSV file with "
             "the header unit_code, period, indicator, value.",
+            code="json_not_csv",
         )
     if start[0] == "<":
         raise ReadError(
@@ -279,11 +345,13 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
             "chọn Lưu thành (Save As) kiểu .xlsx rồi gửi lại.",
             f"File '{name}' is a web page (HTML/XML), not CSV or Excel: open it in Excel, Save "
             "As .xlsx and send it again.",
+            code="html_not_csv",
         )
     sep = _sniff_separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     records: list[dict[str, Any]] = []
     columns: dict[str, int] | None = None
+    width = 0  # cells of the header line
     last_line = 0
     try:
         for cells in reader:
@@ -294,10 +362,11 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
                 continue
             if columns is None:
                 columns = _csv_columns(p, stripped)
+                width = len(stripped)
                 continue
             if len(records) >= MAX_ROWS:
                 raise _too_many_rows(p)
-            records.append(_csv_record(stripped, columns, line))
+            records.append(_csv_record(stripped, columns, line, width, sep))
     except csv.Error as exc:
         raise ReadError(
             str(p),
@@ -305,12 +374,13 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
             "ngoặc kép rồi xuất lại tệp từ Excel.",
             f"File '{name}' is not valid CSV at line {reader.line_num} ({exc}): check the "
             "quotes and export the file from Excel again.",
+            code="csv_malformed",
         ) from exc
     if columns is None:
         raise _empty(p)
     if not records:
         raise _no_rows(p)
-    return RawSubmission(str(p), "csv", encoding, _columns(records))
+    return RawSubmission(str(p), "csv", encoding, _columns(records), separator=sep)
 
 
 def _decode(p: Path, data: bytes) -> tuple[str, str]:
@@ -344,6 +414,7 @@ def _decode(p: Path, data: bytes) -> tuple[str, str]:
             "tệp bằng Excel, chọn Lưu thành (Save As) kiểu CSV UTF-8 rồi gửi lại.",
             f"File '{p.name}' is UTF-8 text with damaged bytes (the first at byte {bad_at}): "
             "open it in Excel, Save As CSV UTF-8 and send it again.",
+            code="damaged_utf8",
         )
     if looks_like_tcvn3(data):
         if TCVN3_CONVERT:
@@ -354,6 +425,7 @@ def _decode(p: Path, data: bytes) -> tuple[str, str]:
             "dạng CSV UTF-8 (hoặc dùng biểu mẫu .xlsx) rồi gửi lại.",
             f"File '{p.name}' is saved in the legacy TCVN3 (ABC, .VnTime fonts) encoding: save "
             "it as CSV UTF-8 (or use the .xlsx form) and send it again.",
+            code="tcvn3",
         )
     try:
         return _nfc(data.decode("cp1258")), "cp1258"
@@ -399,6 +471,7 @@ def _csv_columns(p: Path, header: list[str]) -> dict[str, int]:
                 "gửi lại.",
                 f"File '{p.name}' has two '{canon}' columns ('{_shorten(header[columns[canon]])}' "
                 f"and '{_shorten(text)}'): delete one and send the file again.",
+                code="csv_duplicate_column",
             )
         columns[canon] = idx
     missing = [c for c in REQUIRED_CSV if c not in columns]
@@ -410,14 +483,23 @@ def _csv_columns(p: Path, header: list[str]) -> dict[str, int]:
             "đầu tiên phải là unit_code, period, indicator, value, note.",
             f"File '{p.name}' lacks the column(s) {', '.join(missing)} (columns found: {found}): "
             "the first line must be unit_code, period, indicator, value, note.",
+            code="csv_columns_missing",
         )
     return columns
 
 
-def _csv_record(cells: list[str], columns: dict[str, int], line: int) -> dict[str, Any]:
+def _csv_record(
+    cells: list[str], columns: dict[str, int], line: int, width: int, sep: str
+) -> dict[str, Any]:
     def cell(col: str) -> str:
         idx = columns.get(col)
         return cells[idx] if idx is not None and idx < len(cells) else ""
+
+    # Cells beyond the header (a "2,5" left unquoted in a comma file splits in two): kept for
+    # the validator, which reports the row; trailing empty cells (Excel's ",,,") are nothing.
+    beyond = cells[width:]
+    while beyond and not beyond[-1]:
+        beyond.pop()
 
     return {
         "unit_code": _unit_code(cell("unit_code")),
@@ -427,6 +509,7 @@ def _csv_record(cells: list[str], columns: dict[str, int], line: int) -> dict[st
         "note": cell("note"),
         "location": f"row {line}",
         "formula": None,
+        "extra": sep.join(beyond),
     }
 
 
@@ -446,7 +529,12 @@ def _read_xlsx(p: Path) -> RawSubmission:
         except Exception as exc:  # untrusted input: openpyxl fails in many ways on broken files
             raise _corrupt(p, exc) from exc
         try:
-            names = wb.sheetnames
+            # Only a visible sheet is the form: a hidden or "veryHidden" sheet that holds a form
+            # (figures nobody sees in Excel) makes the workbook ambiguous, and it is refused.
+            names = [n for n in wb.sheetnames if wb[n].sheet_state == "visible"]
+            for sheet in wb.sheetnames:
+                if sheet not in names and _has_form_header(wb[sheet]):
+                    raise _hidden_sheet(p, sheet)
             order = [FORM_SHEET] if FORM_SHEET in names else []
             order += [n for n in names if n != FORM_SHEET]
             for sheet in order:
@@ -467,6 +555,7 @@ def _read_xlsx(p: Path) -> RawSubmission:
         f"File '{p.name}' is not a tonghop form (no sheet '{FORM_SHEET}' with the header "
         "'Mã chỉ tiêu', 'Số liệu'): generate one with `tonghop template --unit CODE --period P`, "
         "fill it in and send it again.",
+        code="not_a_form",
     )
 
 
@@ -490,6 +579,7 @@ def _check_zip(p: Path) -> None:
             f"File '{p.name}' expands to too much data ({_mib(total)}, at most "
             f"{_mib(MAX_XLSX_UNCOMPRESSED)}) and is not opened: send the form the service "
             "generates.",
+            code="xlsx_too_large",
         )
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise _corrupt(p, None)
@@ -500,6 +590,7 @@ def _check_zip(p: Path) -> None:
             "là tệp độc hại) nên không được mở: gửi biểu mẫu do hệ thống tạo.",
             f"File '{p.name}' declares a DTD or XML entities, which an Excel form never does "
             "(it may be malicious), and is not opened: send the form the service generates.",
+            code="xml_entities",
         )
 
 
@@ -561,6 +652,7 @@ def _read_form_sheet(p: Path, ws: Any, sheet: str) -> RawSubmission | None:
                 "note": note,
                 "location": f"{ref}!{col}{row_no}",
                 "formula": formula,
+                "extra": "",
             }
         )
     if columns is None:
@@ -574,6 +666,7 @@ def _read_form_sheet(p: Path, ws: Any, sheet: str) -> RawSubmission | None:
                 "dùng biểu mẫu do lệnh `tonghop template` tạo, không xóa các ô thông tin.",
                 f"File '{p.name}' has no '{label}' cell above the header (row {header_row}): "
                 "use the form made by `tonghop template` and keep its information cells.",
+                code="form_label_missing",
             )
     if not records:
         raise _no_rows(p)
@@ -592,6 +685,16 @@ def _read_form_sheet(p: Path, ws: Any, sheet: str) -> RawSubmission | None:
         unit_location=unit_loc or None,
         period_location=period_loc or None,
     )
+
+
+def _has_form_header(ws: Any) -> bool:
+    """Whether a sheet has the form's header row within its first HEADER_SEARCH_ROWS rows."""
+    for row_no, row in _rows(ws):
+        if row_no > HEADER_SEARCH_ROWS:
+            return False
+        if _xlsx_header(row) is not None:
+            return True
+    return False
 
 
 def _rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -675,6 +778,12 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip(_STRIP)
 
 
+def extension(name: str) -> str:
+    """The extension as the sender meant it, lower case ("" for none): trailing spaces and
+    dots, which Windows drops without a word ("report.csv "), are ignored."""
+    return Path(name.rstrip(_STRIP + ".") or name).suffix.lower()
+
+
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -697,16 +806,9 @@ def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _UTF8_SEQ = re.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
-
-
-def one_line(text: str) -> str:
-    """Control, line-separator and bidi-override characters (a file named "a\\nb.csv") written
-    as escapes, so that a message stays one line and shows what is really there."""
-    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def looks_like_damaged_utf8(data: bytes) -> bool:
@@ -731,6 +833,7 @@ def _empty(p: Path) -> ReadError:
         str(p),
         f"Tệp '{p.name}' rỗng: điền số liệu vào biểu mẫu rồi gửi lại.",
         f"File '{p.name}' is empty: fill in the form and send it again.",
+        code="file_empty",
     )
 
 
@@ -739,6 +842,7 @@ def _no_rows(p: Path) -> ReadError:
         str(p),
         f"Tệp '{p.name}' chỉ có dòng tiêu đề, không có dòng số liệu nào: điền số liệu rồi gửi lại.",
         f"File '{p.name}' has a header but no data rows: fill in the values and send it again.",
+        code="no_rows",
     )
 
 
@@ -749,6 +853,7 @@ def _too_many_rows(p: Path) -> ReadError:
         "trong một kỳ.",
         f"File '{p.name}' has more than {MAX_ROWS} data rows: a file holds one unit's report for "
         "one period.",
+        code="too_many_rows",
     )
 
 
@@ -759,6 +864,20 @@ def _binary(p: Path) -> ReadError:
         "dưới dạng .xlsx hoặc CSV UTF-8 rồi gửi lại.",
         f"File '{p.name}' is neither readable CSV text nor an Excel form (.xlsx): save it as "
         ".xlsx or CSV UTF-8 and send it again.",
+        code="binary",
+    )
+
+
+def _hidden_sheet(p: Path, sheet: str) -> ReadError:
+    return ReadError(
+        str(p),
+        f"Tệp '{p.name}' có trang tính bị ẩn '{_shorten(sheet, 40)}' chứa biểu mẫu số liệu: "
+        "không rõ số liệu nào là số liệu gửi. Xóa trang bị ẩn (hoặc chép số liệu đúng vào trang "
+        f"'{FORM_SHEET}') rồi gửi lại.",
+        f"File '{p.name}' has a hidden sheet '{_shorten(sheet, 40)}' holding a form: it is not "
+        "clear which figures are meant. Delete the hidden sheet (or copy the right figures into "
+        f"the '{FORM_SHEET}' sheet) and send it again.",
+        code="hidden_sheet",
     )
 
 
@@ -770,4 +889,5 @@ def _corrupt(p: Path, exc: BaseException | None) -> ReadError:
         "lại bằng Excel, lưu kiểu .xlsx rồi gửi lại.",
         f"File '{p.name}' is truncated or not an Excel file{detail}: open it in Excel, save it "
         "as .xlsx and send it again.",
+        code="xlsx_corrupt",
     )

@@ -9,12 +9,12 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from validations.catalog import Catalog
-from validations.fmt import fmt_location, fmt_num
+from validations.fmt import fmt_location, fmt_num, one_line
 from validations.issue import Issue, Severity, Status
-from validations.readers import one_line
 from validations.result import ValidationResult
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, load_units
 
@@ -235,7 +235,7 @@ body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}}
 </style></head><body>
 <h1>{e(w["verdict"])}: <span class="verdict">{e(STATUS_TEXT[lang][status])}</span></h1>
-<p>{e(w["file"])}: {e(result.path)}<br>{e(w["unit"])}: {e(unit_line(result, lang))}<br>
+<p>{e(w["file"])}: {e(Path(result.path).name)}<br>{e(w["unit"])}: {e(unit_line(result, lang))}<br>
 {e(w["period"])}: {e(result.period or w["unknown"])}<br>
 {len(result.errors)} {e(w["errors"])}, {len(result.warnings)} {e(w["warnings"])}</p>
 <p class="warehouse">{e(warehouse_line(warehouse, lang))}</p>

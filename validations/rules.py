@@ -44,7 +44,7 @@ class CompiledCheck:
 
 
 # --- long frame: one row per value --------------------------------------------------------
-DOMAIN_RULE_KINDS = ("integer", "nonnegative", "rate_range", "flag")
+DOMAIN_RULE_KINDS = ("integer", "nonnegative", "rate_range", "flag", "ceiling")
 
 
 def _domain_pass(kind: str) -> Callable[[pd.DataFrame], pd.Series]:
@@ -69,9 +69,20 @@ def _domain_pass(kind: str) -> Callable[[pd.DataFrame], pd.Series]:
         v = df["value"]
         return (df["kind"] != "flag") | v.isna() | v.isin([0.0, 1.0])
 
-    return {"integer": integer, "nonnegative": nonnegative, "rate_range": rate_range, "flag": flag}[
-        kind
-    ]
+    def ceiling(df: pd.DataFrame) -> pd.Series:
+        # the indicator's largest plausible submitted value (catalog `ceiling` / `ceilings`)
+        if "ceiling" not in df:
+            return pd.Series(True, index=df.index)
+        v = df["value"]
+        return v.isna() | df["ceiling"].isna() | (v <= df["ceiling"])
+
+    return {
+        "integer": integer,
+        "nonnegative": nonnegative,
+        "rate_range": rate_range,
+        "flag": flag,
+        "ceiling": ceiling,
+    }[kind]
 
 
 def long_checks(catalog: Catalog) -> list[CompiledCheck]:
@@ -93,6 +104,7 @@ def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
             "value": pa.Column(float, nullable=True),
             "min": pa.Column(float, nullable=True),
             "max": pa.Column(float, nullable=True),
+            "ceiling": pa.Column(float, nullable=True, required=False),
         },
         checks=[c.check for c in long_checks(catalog)],
         coerce=True,

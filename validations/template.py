@@ -31,6 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from validations.catalog import Catalog, Indicator, load_catalog
+from validations.errors import TonghopError
 from validations.period import PeriodError, parse_period
 from validations.units import LEVEL_NAMES_VI, ReferenceUnits, load_units
 
@@ -66,7 +67,7 @@ _GROUP_FILL = PatternFill("solid", fgColor="EDEDED")
 _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII")
 
 
-class TemplateError(ValueError):
+class TemplateError(TonghopError, ValueError):
     """A template cannot be generated for this unit and period."""
 
 

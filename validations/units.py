@@ -20,6 +20,7 @@ from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
 
+from validations.errors import TonghopError
 from validations.period import DEFAULT_CLOSE_DAY, Period
 
 LEGACY_END = date(2025, 6, 30)
@@ -29,7 +30,7 @@ LEVEL_NAMES_VI = {"P": "tỉnh", "D": "huyện", "C": "xã"}
 LEVEL_NAMES_EN = {"P": "province", "D": "district", "C": "commune"}
 
 
-class ReferenceDataError(RuntimeError):
+class ReferenceDataError(TonghopError, RuntimeError):
     """The reference unit data could not be read."""
 
 

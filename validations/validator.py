@@ -22,8 +22,8 @@ import pandas as pd
 from validations.catalog import Catalog, Rule, Term, load_catalog
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
-from validations.numbers import parse_numbers
-from validations.period import Period, PeriodError, parse_period
+from validations.numbers import TOO_LARGE, parse_numbers
+from validations.period import AmbiguousPeriodError, Period, PeriodError, parse_period
 from validations.readers import COLUMNS, OBJECT_COLUMNS, RawSubmission, read_submission
 from validations.result import BatchValues, ValidationResult
 from validations.rules import (
@@ -92,6 +92,7 @@ class Validator:
         self._kind = {c: i.kind for c, i in ind.items()}
         self._min = {c: i.min for c, i in ind.items()}
         self._max = {c: i.max for c, i in ind.items()}
+        self._ceiling = {c: i.ceiling for c, i in ind.items()}
         self._allowed = {f"{c}|{lv}" for c, i in ind.items() for lv in i.levels}
         self._dated = {c: i for c, i in ind.items() if i.valid_from or i.valid_to}
 
@@ -106,9 +107,11 @@ class Validator:
             return []
         subs = [_Sub(raw) for raw in raws]
         rows = self._concat(raws)
+        rows = self._normalise(rows)
         self._check_headers(subs, rows)
         rows = self._primary_rows(rows)
         rows = self._annotate(subs, rows)
+        self._check_shape(subs, rows)
         self._check_rows(subs, rows)
         vals = self._parse_values(subs, rows)
         self._check_required(subs, vals, rows)
@@ -142,8 +145,61 @@ class Validator:
         rows = pd.DataFrame(data, columns=COLUMNS)
         sizes = [len(raw.columns["indicator"]) for raw in raws]
         rows["sub"] = np.repeat(np.arange(len(raws), dtype="int64"), sizes)
-        for col in ("unit_code", "period", "indicator", "note", "location"):
+        for col in ("unit_code", "period", "indicator", "note", "location", "extra"):
             rows[col] = rows[col].fillna("").astype(str)
+        return rows
+
+    def _normalise(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Every row's period and unit code in canonical form, before anything is compared:
+        `2024-05`, `5/2024` and `T5/2024` are one period, `03386`, `3386` and `3386.0` one unit
+        (padded on the period's closing date). What cannot be read stays as written (and
+        `period_raw`, `unit_raw` keep every cell as written, for the messages)."""
+        rows["period_raw"] = rows["period"]  # rows is the batch's own frame (from _concat)
+        rows["unit_raw"] = rows["unit_code"]
+        canon_p: dict[str, str] = {}
+        readable: set[str] = set()  # canonical codes of the periods that could be read
+        for text in rows["period"].unique():
+            try:
+                canon_p[text] = parse_period(text).code if text else text
+                readable.add(canon_p[text])
+            except PeriodError:
+                canon_p[text] = text
+        readable.discard("")
+        respelled = any(k != v for k, v in canon_p.items())
+        if respelled:
+            rows["period"] = rows["period"].map(canon_p)
+        # units: only a submission that writes its unit in more than one way needs a canonical
+        # form here (one spelling is padded once by _check_headers); it is padded on the
+        # closing date of the submission's first readable period
+        sub = rows["sub"].to_numpy(dtype=np.int64)
+        codes, uniq = pd.factorize(rows["unit_code"].to_numpy(dtype=object))
+        if "" in set(uniq):
+            codes = np.where(codes == list(uniq).index(""), -1, codes)
+        width = len(uniq) + 1
+        keys = np.unique(sub[codes >= 0] * width + codes[codes >= 0])
+        spellings = np.bincount(keys // width, minlength=int(sub.max()) + 1 if len(sub) else 0)
+        several = np.flatnonzero(spellings > 1)
+        if len(several):
+            close = self.catalog.close_day
+            mine = np.isin(sub, several)
+            part = rows.loc[mine, ["sub", "unit_code", "period"]]
+            firsts = part.loc[part["period"].isin(readable)].drop_duplicates("sub")
+            on_of = {
+                int(k): parse_period(text).end(close)
+                for k, text in zip(firsts["sub"].tolist(), firsts["period"].tolist(), strict=True)
+            }
+            canon_u: dict[tuple[int, str], str] = {}
+            pairs = part.loc[part["unit_code"] != "", ["sub", "unit_code"]].drop_duplicates()
+            for k, text in zip(pairs["sub"].tolist(), pairs["unit_code"].tolist(), strict=True):
+                cands = self.units.pad(text, on_of.get(k)) or self.units.pad(text)
+                canon_u[(k, text)] = cands[0] if cands else text
+            if any(k != v for (_, k), v in canon_u.items()):
+                respelled = True
+                rows.loc[mine, "unit_code"] = [
+                    canon_u.get((k, u), u)
+                    for k, u in zip(part["sub"].tolist(), part["unit_code"].tolist(), strict=True)
+                ]
+        rows.attrs["respelled"] = respelled  # whether any cell was written otherwise
         return rows
 
     def _label(self, code: str | None, lang: str) -> str:
@@ -214,17 +270,28 @@ class Validator:
         periods = rows.loc[rows["period"] != "", ["sub", "period"]].drop_duplicates()
         units = rows.loc[rows["unit_code"] != "", ["sub", "unit_code"]].drop_duplicates()
         parsed: dict[str, Period | None] = {}
+        ambiguous: set[str] = set()
         for p in periods["period"].unique():
             try:
                 parsed[p] = parse_period(p)
+            except AmbiguousPeriodError:
+                parsed[p] = None
+                ambiguous.add(p)
             except PeriodError:
                 parsed[p] = None
         periods_by_sub = _lists(periods["sub"], periods["period"])
         units_by_sub = _lists(units["sub"], units["unit_code"])
+        spellings = self._spellings(rows)
         close = self.catalog.close_day
         header_rules = [
             self._one_rule(kind).id
-            for kind in ("single_submission", "period_format", "period_future", "unit_exists")
+            for kind in (
+                "single_submission",
+                "period_format",
+                "period_ambiguous",
+                "period_future",
+                "unit_exists",
+            )
         ]
         for k, sub in enumerate(subs):
             raw = sub.raw
@@ -233,11 +300,13 @@ class Validator:
             uraw = units_by_sub.get(k, [])
             for rule_id in header_rules:
                 sub.checked[rule_id] += 1
-            # several periods or units in one file
-            canon_p = {parsed[p].code if parsed[p] else p for p in praw}
-            canon_u = {self._pad_first(u) for u in uraw}
-            if len(canon_p) > 1 or len(canon_u) > 1:
-                detail = _listed(sorted(canon_u | canon_p))
+            # several periods or units in one file (compared in canonical form: two spellings
+            # of one period or unit are one; what still differs is listed with its spellings)
+            if len(praw) > 1 or len(uraw) > 1:
+                shown = [
+                    v for v in (uraw if len(uraw) > 1 else []) + (praw if len(praw) > 1 else [])
+                ]
+                detail = _listed([spellings.get((k, v), v) for v in shown])
                 self._issue(
                     self._one_rule("single_submission"),
                     sub,
@@ -248,7 +317,22 @@ class Validator:
             # period
             p_text = praw[0] if praw else ""
             sub.period = parsed.get(p_text) if p_text else None
-            if sub.period is None:
+            if p_text in ambiguous:
+                year = p_text[:4]
+
+                def months(lang: str, y: str = year) -> dict[str, str]:
+                    if lang == "vi":
+                        return {"detail": f"tháng 01/{y} hoặc tháng 10/{y}"}
+                    return {"detail": f"January or October {y}"}
+
+                self._issue(
+                    self._one_rule("period_ambiguous"),
+                    sub,
+                    location=raw.period_location or first_loc,
+                    value=p_text,
+                    fields=months,
+                )
+            elif sub.period is None:
                 self._issue(
                     self._one_rule("period_format"),
                     sub,
@@ -324,9 +408,18 @@ class Validator:
             keep &= (cells == first[sub]) | ~filled
         return rows.loc[keep]
 
-    def _pad_first(self, raw: str) -> str:
-        cands = self.units.pad(raw)
-        return cands[0] if cands else raw
+    @staticmethod
+    def _spellings(rows: pd.DataFrame) -> dict[tuple[int, str], str]:
+        """(submission, canonical unit or period) -> "canonical ('spelling', ...)" where the
+        file wrote it otherwise, for a message that shows what really differs."""
+        out: dict[tuple[int, str], list[str]] = {}
+        if not rows.attrs.get("respelled", True):
+            return {}
+        for col, raw_col in (("unit_code", "unit_raw"), ("period", "period_raw")):
+            diff = rows.loc[rows[col] != rows[raw_col], ["sub", col, raw_col]].drop_duplicates()
+            for k, canon, raw in diff.itertuples(index=False):
+                out.setdefault((int(k), str(canon)), []).append(f"'{raw}'")
+        return {key: f"{key[1]} ({', '.join(v[:3])})" for key, v in out.items()}
 
     # --- rows ------------------------------------------------------------------------------------
     def _annotate(self, subs: list[_Sub], rows: pd.DataFrame) -> pd.DataFrame:
@@ -336,6 +429,52 @@ class Validator:
         rows["allowed"] = (rows["indicator"] + "|" + rows["level"]).isin(self._allowed)
         rows["kind"] = rows["indicator"].map(self._kind).fillna("decimal")
         return rows
+
+    def _check_shape(self, subs: list[_Sub], rows: pd.DataFrame) -> None:
+        """CSV rows whose cells do not line up with the header: more cells than columns
+        (`row_extra_fields`), or, in a comma-separated file, a note of digits only right after
+        a whole value (`value_split_decimal`: `2,5` left unquoted reads as value 2, note 5).
+        Neither is guessed: each is an error on its row."""
+        r_extra = self._one_rule("extra_fields")
+        r_split = self._one_rule("split_decimal")
+        sub_ids = rows["sub"].to_numpy()
+        is_csv = np.array([s.raw.file_format == "csv" for s in subs], dtype=bool)
+        is_comma = np.array([s.raw.separator == "," for s in subs], dtype=bool)
+        in_csv = is_csv[sub_ids]
+        if not in_csv.any():
+            return
+        for k, n in _sizes(rows.loc[in_csv, "sub"]):
+            subs[k].checked[r_extra.id] += n
+            if is_comma[k]:
+                subs[k].checked[r_split.id] += n
+        extra = rows["extra"].to_numpy(dtype=object)
+        note = rows["note"].to_numpy(dtype=object)
+        for row in rows.loc[in_csv & (extra != "")].itertuples():
+            shown = _listed([str(row.extra)])
+            self._issue(
+                r_extra,
+                subs[row.sub],
+                indicator=row.indicator if row.known else None,
+                location=row.location,
+                value=shown,
+                fields=lambda _lang, d=shown: {"detail": d},
+            )
+        # only rows of comma files with a note and nothing beyond it are looked at closely
+        near = rows.loc[is_comma[sub_ids] & (extra == "") & (note != ""), ["value", "note"]]
+        if near.empty:
+            return
+        split = near["note"].str.fullmatch(r"[0-9]+").to_numpy(dtype=bool) & near["value"].astype(
+            str
+        ).str.fullmatch(r"[+-]?[0-9][0-9.]*").to_numpy(dtype=bool)
+        for row in rows.loc[near.index[split]].itertuples():
+            self._issue(
+                r_split,
+                subs[row.sub],
+                indicator=row.indicator if row.known else None,
+                location=row.location,
+                value=str(row.value),
+                fields=lambda _lang, d=str(row.note): {"detail": d},
+            )
 
     def _check_rows(self, subs: list[_Sub], rows: pd.DataFrame) -> None:
         r_unknown = self._one_rule("indicator_known")
@@ -430,6 +569,20 @@ class Validator:
                 location=row.location,
                 value=str(row.raw_value),
             )
+        r_ceiling = self._one_rule("ceiling")
+        too_large = vals.loc[vals["status"] == TOO_LARGE]
+        for k, n in _sizes(too_large["sub"]):
+            subs[k].checked[r_ceiling.id] += n  # the others are counted with the domain rules
+        for row in too_large.itertuples():
+            ceiling = self._ceiling.get(row.indicator)
+            self._issue(
+                r_ceiling,
+                subs[row.sub],
+                indicator=row.indicator,
+                location=row.location,
+                value=_listed([str(row.raw_value)], chars=40),
+                expected=f"≤ {fmt_num(ceiling, 'en')}" if ceiling else "số hữu hạn / finite",
+            )
         for row in vals.loc[vals["status"] == "ambiguous"].itertuples():
             self._issue(
                 r_amb,
@@ -441,18 +594,22 @@ class Validator:
             )
         vals["min"] = vals["indicator"].map(self._min).astype(float)
         vals["max"] = vals["indicator"].map(self._max).astype(float)
+        vals["ceiling"] = vals["indicator"].map(self._ceiling).astype(float)
         vals = vals.loc[~vals.duplicated(["sub", "indicator"], keep="first")]
         return vals
 
     def _check_domain(self, subs: list[_Sub], vals: pd.DataFrame) -> pd.DataFrame:
         """Domain rules; returns the values that passed them (for the cross-indicator rules)."""
         ok = vals.loc[vals["value"].notna()]
-        frame = ok[["sub", "indicator", "kind", "value", "min", "max"]].reset_index(drop=True)
+        frame = ok[["sub", "indicator", "kind", "value", "min", "max", "ceiling"]].reset_index(
+            drop=True
+        )
         applies = {
             "integer": frame["kind"] == "count",
             "nonnegative": frame["kind"].isin(["count", "decimal"]),
             "rate_range": frame["kind"] == "rate",
             "flag": frame["kind"] == "flag",
+            "ceiling": frame["ceiling"].notna(),
         }
         for name, check in self._long_checks.items():
             kind = check.rule.kind
@@ -474,6 +631,8 @@ class Validator:
                     exp = "≥ 0"
                 elif rule.kind == "integer":
                     exp = "số nguyên / whole number"
+                elif rule.kind == "ceiling":
+                    exp = f"≤ {fmt_num(row['ceiling'], 'en')}"
                 self._issue(
                     rule,
                     subs[int(row["sub"])],
@@ -505,8 +664,11 @@ class Validator:
         for k, code in zip(filled["sub"].tolist(), filled["indicator"].tolist(), strict=True):
             present.setdefault(k, set()).add(code)
         locs: dict[tuple[int, str], str] | None = None  # where a blank value was, if any
+        several = self._one_rule("single_submission").id
         for k, sub in enumerate(subs):
-            if not sub.level:
+            # a file of several units or periods: which of them lacks what is not for us to
+            # guess (its one issue says to split the file)
+            if not sub.level or any(i.rule_id == several for i in sub.issues):
                 continue
             required = self._required(sub)
             sub.checked[rule.id] += len(required)

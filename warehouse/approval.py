@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import duckdb
 
+from validations.errors import RefusedError
 from validations.period import DEFAULT_CLOSE_DAY, Period, PeriodError, parse_period
 from validations.units import structure_on
 from warehouse.db import now, transaction
@@ -28,7 +29,7 @@ APPROVED = "approved"
 ACCEPTED = "accepted"
 
 
-class ApprovalError(ValueError):
+class ApprovalError(RefusedError, ValueError):
     """An approval step that does not apply to the unit and period in their current state."""
 
 

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
+from validations.errors import TonghopError
 from validations.units import ReferenceUnits
 
 ENV_PATH = "TONGHOP_WAREHOUSE"
@@ -27,7 +28,7 @@ DEFAULT_PATH = Path("data") / "tonghop.duckdb"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(TonghopError, RuntimeError):
     """The warehouse file could not be opened or migrated."""
 
 

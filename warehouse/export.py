@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from validations.errors import TonghopError
+from validations.errors import RefusedError
 from validations.period import parse_period
 from validations.units import structure_on
 
@@ -25,7 +25,7 @@ VIEWS = {
 }
 
 
-class ExportError(TonghopError, ValueError):
+class ExportError(RefusedError, ValueError):
     """An export cannot be written (no such unit, nothing to export, or the folder is unusable)."""
 
 

@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from validations.errors import TonghopError
 from validations.issue import Severity, issue_row
 from validations.result import ValidationResult
 from warehouse.db import now, to_local
@@ -76,7 +77,7 @@ ISSUE_COLUMNS = {
 }
 
 
-class StagingError(RuntimeError):
+class StagingError(TonghopError, RuntimeError):
     """A staging batch could not be written or read; nothing half-written is left behind."""
 
 

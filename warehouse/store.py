@@ -34,6 +34,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from validations.errors import TonghopError
 from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.units import structure_on
 from warehouse.db import now, transaction
@@ -55,7 +56,7 @@ ANCESTORS_SQL = """
 """
 
 
-class StoreError(RuntimeError):
+class StoreError(TonghopError, RuntimeError):
     """A staging batch could not be loaded; the warehouse is unchanged."""
 
 

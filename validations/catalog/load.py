@@ -31,6 +31,7 @@ from validations.catalog.model import (
     Term,
 )
 from validations.catalog.semantics import OPS, Formula, OverTime, Target, Tolerance
+from validations.errors import TonghopError
 
 DEFAULT_CATALOG = Path(__file__).parent.parent / "catalogs" / "default.yaml"
 
@@ -54,6 +55,11 @@ RULE_KINDS = {
     "flag",
     "rate_consistency",
     "compare",
+    # intake hardening (issue 13, issue 9 part 5): nothing guessed
+    "period_ambiguous",
+    "extra_fields",
+    "split_decimal",
+    "ceiling",
     "previous_year",
 }
 OUTLIER_METHODS = {"history", "peers"}
@@ -109,6 +115,7 @@ INDICATOR_KEYS = {
     "tolerance",
     "valid_from",
     "valid_to",
+    "ceiling",
     "last_year_of",
 }
 RULE_KEYS = {"id", "kind", "severity", "left", "op", "right", "when", "formula"} | _TEXTS
@@ -116,7 +123,7 @@ SECURITY_KEYS = {"id", "severity"} | _TEXTS
 TARGET_KEYS = {"op", "value", "source"}
 TOLERANCE_KEYS = {"abs", "rel"}
 CALENDAR_KEYS = {"close_day", "deadline_days"}
-DEFAULTS_KEYS = {"tolerance"}
+DEFAULTS_KEYS = {"tolerance", "ceiling"}
 GROUP_KEYS = {"vi", "en"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([a-z][a-z0-9_]*)\s*$")
@@ -128,7 +135,7 @@ _WHEN = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class CatalogError(ValueError):
+class CatalogError(TonghopError, ValueError):
     """The catalog file is invalid; the message names the file and the entry."""
 
 
@@ -184,6 +191,13 @@ def _check_file(path: Path, data: dict[str, Any]) -> None:
         if isinstance(data.get("defaults"), dict)
         else None
     )
+    ceil = (
+        (data.get("defaults") or {}).get("ceiling")
+        if isinstance(data.get("defaults"), dict)
+        else None
+    )
+    if isinstance(ceil, dict):
+        check_keys(ceil, KINDS, f"{path}: defaults: ceiling")
     if isinstance(tol, dict):
         check_keys(tol, KINDS, f"{path}: defaults: tolerance")
         for kind, t in tol.items():
@@ -230,9 +244,11 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
         elif key in ("groups", "calendar", "sources", "reform"):
             merged[key] = {**(base.get(key) or {}), **(value or {})}
         elif key == "defaults":
-            tol = {**((base.get(key) or {}).get("tolerance") or {})}
-            tol.update((value or {}).get("tolerance") or {})
-            merged[key] = {"tolerance": tol}
+            merged[key] = {}
+            for sub in ("tolerance", "ceiling"):
+                both = {**((base.get(key) or {}).get(sub) or {})}
+                both.update((value or {}).get(sub) or {})
+                merged[key][sub] = both
         elif key != "include":
             merged[key] = value
     return merged
@@ -295,6 +311,21 @@ def kind_tolerances(data: dict[str, Any], path: Path) -> dict[str, Tolerance]:
     return {k: _tolerance(raw.get(k), Tolerance(), f"{where}: {k}") for k in KINDS}
 
 
+def kind_ceilings(data: dict[str, Any], path: Path) -> dict[str, float]:
+    """Largest plausible submitted value per kind: `defaults: ceiling: {count: 1e8, ...}`."""
+    raw = (data.get("defaults") or {}).get("ceiling") or {}
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{path}: defaults: ceiling maps kinds to numbers")
+    return {k: _ceiling(v, f"{path}: defaults: ceiling", k) for k, v in raw.items()}
+
+
+def _ceiling(raw: Any, where: str, key: str) -> float:
+    value = _number(raw, where, key)
+    if not 0 < value < 1e300:
+        raise CatalogError(f"{where}: {key} must be a positive number")
+    return value
+
+
 def _entry(
     entry: dict[str, Any], ident: str, where: str, allowed: set[str], kinds: set[str]
 ) -> tuple[str, str, str]:
@@ -311,7 +342,11 @@ def _entry(
 
 
 def _indicator(
-    entry: dict[str, Any], where: str, groups: set[str], tolerances: dict[str, Tolerance]
+    entry: dict[str, Any],
+    where: str,
+    groups: set[str],
+    tolerances: dict[str, Tolerance],
+    ceilings: dict[str, float] | None = None,
 ) -> Indicator:
     code, where, kind = _entry(entry, "code", where, INDICATOR_KEYS, KINDS)
     levels = tuple(_need(entry, "levels", where))
@@ -405,6 +440,11 @@ def _indicator(
         tolerance=_tolerance(entry.get("tolerance"), tolerances[kind], where),
         valid_from=valid_from,
         valid_to=valid_to,
+        ceiling=(
+            _ceiling(entry["ceiling"], where, "ceiling")
+            if entry.get("ceiling") is not None
+            else (ceilings or {}).get(kind)
+        ),
         last_year_of=str(entry["last_year_of"]) if entry.get("last_year_of") else None,
     )
 
@@ -537,12 +577,13 @@ def _load(path: Path) -> Catalog:
     if not isinstance(raw_ind, list) or not raw_ind:
         raise CatalogError(f"{path}: 'indicators' must be a non-empty list")
     tolerances = kind_tolerances(data, path)
+    ceilings = kind_ceilings(data, path)
     indicators: dict[str, Indicator] = {}
     for n, entry in enumerate(raw_ind, 1):
         where = f"{path}: indicators[{n}]"
         if not isinstance(entry, dict):
             raise CatalogError(f"{where}: each indicator is a mapping")
-        ind = _indicator(entry, where, set(groups), tolerances)
+        ind = _indicator(entry, where, set(groups), tolerances, ceilings)
         if ind.code in indicators:
             raise CatalogError(f"{where}: duplicate indicator code '{ind.code}'")
         indicators[ind.code] = ind

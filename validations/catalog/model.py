@@ -40,6 +40,10 @@ class Indicator:
     tolerance: Tolerance = field(default_factory=Tolerance)
     valid_from: date | None = None
     valid_to: date | None = None
+    # The largest plausible submitted value (`ceiling:`, default per kind from the catalog's
+    # `defaults: ceiling:`); above it a submission is refused (rule kind "ceiling", rule
+    # value_implausible). Submissions only: rollups are not bounded by it.
+    ceiling: float | None = None
     last_year_of: str | None = None  # this is that indicator's figure of last year
 
     def label(self, lang: str = "vi") -> str:

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
-from validations.errors import TonghopError
+from validations.errors import RefusedError
 from validations.period import Period
 from validations.units import ReferenceUnits, Unit
 from warehouse.rollup import Completeness, read_completeness, read_completeness_many, read_rollup
@@ -33,7 +33,7 @@ SIDE_BY_SIDE = (
 )
 
 
-class SummaryError(TonghopError, ValueError):
+class SummaryError(RefusedError, ValueError):
     """The summary cannot be built (no consolidated data for that unit and period)."""
 
 
