@@ -188,7 +188,7 @@ def test_steward_grid_consolidates_and_approves_in_order(client, settings):
     assert actors == {"huyen.105", "tinh.12"}
 
 
-def test_province_rollup_charts_summary_and_downloads(client):
+def test_province_rollup_charts_summary_and_downloads(client, tmp_path):
     import duckdb
     from openpyxl import load_workbook
 
@@ -213,17 +213,11 @@ def test_province_rollup_charts_summary_and_downloads(client):
     part = next(n for n in names if n.startswith("rollup/"))
     data = z.read(part)
     con = duckdb.connect()
-    rows = con.execute("SELECT count(*) FROM read_parquet(?)", [_tmp(data)]).fetchone()
+    (tmp_path / "r.parquet").write_bytes(data)
+    rows = con.execute(
+        "SELECT count(*) FROM read_parquet(?)", [str(tmp_path / "r.parquet")]
+    ).fetchone()
     assert rows[0] > 0
-
-
-def _tmp(data: bytes) -> str:
-    import tempfile
-
-    f = tempfile.NamedTemporaryFile(suffix=".parquet", delete=False)
-    f.write(data)
-    f.close()
-    return f.name
 
 
 def test_pages_load_nothing_from_elsewhere(client):
