@@ -544,6 +544,11 @@ def demo(
     quality = res["june"].get("quality") or {}
     if quality.get("docs_index"):
         typer.echo(f"Great Expectations Data Docs: {quality['docs_index']}")
+    from tonghop.portal.demo import demo_accounts, hint
+
+    demo_accounts(res["root"])
+    typer.echo("")
+    typer.echo(hint(res["root"], res["warehouse"]))
 
 
 def main() -> None:
