@@ -86,3 +86,17 @@ def test_user_commands(tmp_path):
     r = run(app, ["user", "disable", "huyen.105", "--accounts", db])
     assert r.exit_code == 0 and Accounts(db).get("huyen.105").disabled
     assert run(app, ["user", "disable", "nobody", "--accounts", db]).exit_code == 2
+
+
+def test_demo_accounts_and_the_hint_tonghop_demo_prints(tmp_path):
+    from tonghop.portal.demo import DEMO_USERS, PASSWORD, demo_accounts, hint
+
+    path = demo_accounts(tmp_path)
+    acc = Accounts(path)
+    for name, (unit, role, _) in DEMO_USERS.items():
+        user = acc.authenticate(name, PASSWORD)
+        assert (user.unit_code, user.role) == (unit, role)
+    text = hint(tmp_path, tmp_path / "tonghop.duckdb")
+    assert "tonghop serve --warehouse" in text and PASSWORD in text and "huyen.105" in text
+    demo_accounts(tmp_path)  # a second demo run starts again from scratch
+    assert len(Accounts(path).users()) == len(DEMO_USERS)
