@@ -94,6 +94,7 @@ def make_settings(root: Path, **kwargs):
 
     kwargs.setdefault("ingest", "inline")
     kwargs.setdefault("background", False)
+    kwargs.setdefault("worker", "thread")
     return PortalSettings.resolve(
         root / "tonghop.duckdb",
         root / "accounts.sqlite",

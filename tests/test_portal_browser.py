@@ -72,7 +72,9 @@ def browser():
 def test_the_three_users_in_a_browser(browser, portal_root, tmp_path):
     from tonghop.portal.app import create_app
 
-    settings = make_settings(portal_root, background=True, snapshot_poll=0.3, snapshot_quiet=0.2)
+    settings = make_settings(
+        portal_root, background=True, worker="process", snapshot_poll=0.3, snapshot_quiet=0.2
+    )
     add_users(settings)
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("*.png"):

@@ -603,6 +603,9 @@ def serve(
     secure_cookies: Annotated[
         bool, typer.Option("--secure-cookies", help="Send the session cookie over HTTPS only.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Web processes (one background worker whatever their number).")
+    ] = 1,
 ) -> None:
     """Run the web portal: submitters upload, stewards approve, provinces read their figures."""
     from tonghop.portal.settings import PortalSettings
@@ -621,15 +624,13 @@ def serve(
         )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    import uvicorn
-
-    from tonghop.portal.app import create_app
+    from tonghop.portal.server import run
 
     typer.echo(
         f"tonghop portal on http://{host}:{port}/  warehouse {settings.warehouse}  "
         f"accounts {settings.accounts}  inbox {settings.inbox}  ingest {settings.ingest_mode}"
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    run(settings, host, port, workers)
 
 
 user_app = typer.Typer(

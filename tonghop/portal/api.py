@@ -90,6 +90,8 @@ async def api_submit(
     until `stored` is filled. A file for a unit outside your scope: 403, not delivered."""
     user = _user(request)
     _lang(lang)
+    if not user.may_submit:
+        raise HTTPException(403, "This account's role does not send reports.")
     up, _ = await receive(request, user, file, lang)
     record = dict(up.report)
     record["delivery"] = _delivery(request, up, lang)

@@ -69,15 +69,27 @@ class Portal:
         self.cache_lock = threading.Lock()
 
     def start(self) -> None:
-        """Warm the validator, take a first snapshot, start the background threads."""
+        """Warm the validator, take a first snapshot, start the background work: the worker
+        process (tonghop.portal.worker), or threads of this process (`worker="thread"`)."""
         self.checker.warm()
         self.reader.refresh()
-        if self.settings.background:
+        self._worker = None
+        if not self.settings.background:
+            return
+        if self.settings.worker == "process":
+            from tonghop.portal import worker
+
+            self._worker = worker.start(self.settings)
+        else:
             self.reader.start(self.settings.snapshot_poll, self.settings.snapshot_quiet)
             self.runner.start()
             self.notices.start()
 
     def stop(self) -> None:
+        proc = getattr(self, "_worker", None)
+        if proc is not None:
+            proc.terminate()
+            proc.join(timeout=30)
         self.runner.stop()
         self.notices.stop()
         self.reader.stop()

@@ -98,6 +98,8 @@ class Runner:
             return
         mode = self.mode
         if mode == "inline":
+            if self.settings.worker == "process":
+                return  # left `queued`: the worker process takes it (tonghop.portal.worker)
             self._queue.put(upload.id)
             if self._thread is None:
                 self.start()
@@ -254,11 +256,19 @@ class Runner:
                 self._job_state(job_id, "submitted", None, run_id)
             except Exception as exc:
                 self._job_state(job_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
-        else:
+        elif self.settings.worker != "process":  # else the worker process takes it
             self._jobs.put(int(job_id))  # type: ignore[arg-type]
             if self._job_thread is None:
                 self.start()
         return int(job_id)  # type: ignore[arg-type]
+
+    def queued_jobs(self) -> list[int]:
+        """Inline consolidation jobs nobody has started yet."""
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT id FROM jobs WHERE state = 'queued' AND mode = 'inline' ORDER BY id"
+            ).fetchall()
+        return [r["id"] for r in rows]
 
     def job(self, job_id: int) -> dict[str, Any] | None:
         with self.db.connect() as con:

@@ -123,11 +123,11 @@ class WarehouseReader:
             except WarehouseError as exc:
                 log.warning("snapshot refresh failed: %s", exc)
                 snap = None
+        self.adopt()  # the newest published one, even when this refresh could not copy
         if snap is None:
             if self.warehouse.exists():
                 self.failures += 1
             return False
-        self.adopt()
         return True
 
     def publish(self, con: duckdb.DuckDBPyConnection) -> None:

@@ -54,6 +54,7 @@ class PortalSettings:
     login_ip_limit: int = 20  # failed logins per address per window
     login_window: float = 900.0
     background: bool = True  # snapshot refresher, ingest worker, notices (off in some tests)
+    worker: str = "process"  # the background work: in a process of its own, or a thread here
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
