@@ -98,6 +98,32 @@ def login(url: str, name: str) -> tuple[httpx.Client, str]:
     return c, CSRF.search(c.get("/submit").text)[1]
 
 
+def server_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server's web processes (uvicorn and its workers) and by
+    the portal's background worker (a child of a web process)."""
+    import psutil
+
+    top = psutil.Process(pid)
+    web, worker = [top], []
+    for child in top.children():
+        web.append(child)
+        worker += child.children(recursive=True)
+    if len(web) == 1:  # one web process: its children are the worker (and helpers)
+        worker = top.children(recursive=True)
+
+    def cpu(ps: list) -> float:
+        total = 0.0
+        for p in ps:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    return {"web": cpu(web), "worker": cpu(worker)}
+
+
 def upload_round(url: str, files: dict[str, dict[str, Path]], kind: str, per_client: int) -> dict:
     clients = {c: login(url, f"xa.{c}") for c in files}
     lat: list[float] = []
@@ -205,6 +231,7 @@ def main() -> int:
     ap.add_argument(
         "--ingest", default="inline", help="the portal's ingest mode (inline, schedule)"
     )
+    ap.add_argument("--workers", type=int, default=2, help="web processes (serve --workers)")
     args = ap.parse_args()
     os.environ["TONGHOP_TODAY"] = TODAY
     shutil.rmtree(DATA, ignore_errors=True)
@@ -239,10 +266,15 @@ def main() -> int:
             str(DATA / "archive"),
             "--ingest",
             args.ingest,
+            "--workers",
+            str(args.workers),
         ],
         env=os.environ | {"TONGHOP_STAGING": str(DATA / "staging")},
     )
-    results: dict = {"machine": {"nproc": os.cpu_count(), "load_at_start": os.getloadavg()[0]}}
+    results: dict = {
+        "machine": {"nproc": os.cpu_count(), "load_at_start": os.getloadavg()[0]},
+        "web_processes": args.workers,
+    }
     try:
         for _ in range(240):
             try:
@@ -252,7 +284,13 @@ def main() -> int:
                 time.sleep(0.5)
         for kind in ("csv", "xlsx"):
             upload_round(url, files, kind, 1)  # warm-up: sessions, first ingest
+            before = server_cpu(server.pid)
             results[f"upload_{kind}"] = upload_round(url, files, kind, args.per_client)
+            after = server_cpu(server.pid)
+            n = results[f"upload_{kind}"]["n"]
+            results[f"upload_{kind}"]["server_cpu_ms_per_upload"] = {
+                k: round(1000 * (after[k] - before[k]) / n, 1) for k in after
+            }
             print(f"upload {kind}: {results[f'upload_{kind}']}")
         cold = []
         c, _ = login(url, "tinh.12")

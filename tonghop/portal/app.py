@@ -8,6 +8,7 @@ from `static/` (no CDN, no web font, no script), usable on a phone. The JSON API
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -171,8 +172,17 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
-        r = portal.reader
-        return JSONResponse({"ok": True, "snapshot": r.generation, "snapshot_taken_at": r.taken_at})
+        r, c = portal.reader, portal.checker
+        return JSONResponse(
+            {
+                "ok": True,
+                "pid": os.getpid(),
+                "snapshot": r.generation,
+                "snapshot_taken_at": r.taken_at,
+                "validator_batches": c.batches,
+                "validated_files": c.files,
+            }
+        )
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> RedirectResponse:

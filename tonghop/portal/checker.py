@@ -34,7 +34,8 @@ class Checker:
         self._queue: queue.Queue[tuple[list[RawSubmission], Future] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.batches = 0  # how many validator batches ran (the tests look)
+        self.batches = 0  # how many validator batches ran (the tests and the bench look)
+        self.files = 0  # how many files they held
 
     # --- the public side -------------------------------------------------------------------------
     def warm(self) -> None:
@@ -95,6 +96,7 @@ class Checker:
             try:
                 results = self._current().validate(raws) if raws else []
                 self.batches += 1
+                self.files += len(raws)
             except BaseException as exc:  # never leave a request waiting
                 for _, fut in work:
                     fut.set_exception(exc)

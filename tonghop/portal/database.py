@@ -8,6 +8,7 @@ SQLite in WAL mode lets several portal processes share it. Plain stdlib `sqlite3
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -97,29 +98,47 @@ def stamp(at: datetime | None = None) -> str:
 
 
 class Database:
-    """The portal's SQLite file; one short-lived connection per call (safe across threads)."""
+    """The portal's SQLite file, through one connection per process (safe across threads).
+
+    Calls from the threads of one process take turns on that connection (a lock): SQLite has
+    one writer at a time anyway, and its busy handler would otherwise make twenty concurrent
+    uploads sleep in turn for tens of milliseconds each; opening and closing a connection per
+    call would checkpoint the WAL at every close. Processes share the file through SQLite's own
+    locking (WAL mode: readers never wait for the writer)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._turn = threading.RLock()
+        self._depth = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(self.path, timeout=15, check_same_thread=False)
+        self._con.row_factory = sqlite3.Row
+        self._con.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL: no fsync per commit (the file never corrupts; a power
+        # cut may lose the last commits), which keeps an upload's bookkeeping off the disk's path
+        self._con.execute("PRAGMA synchronous=NORMAL")
         with self.connect() as con:
-            con.execute("PRAGMA journal_mode=WAL")
             con.executescript(SCHEMA)
             con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in a transaction: committed on success, rolled back on error."""
-        con = sqlite3.connect(self.path, timeout=15)
-        con.row_factory = sqlite3.Row
-        # WAL with synchronous=NORMAL: no fsync per commit (the file never corrupts; a power
-        # cut may lose the last commits), which keeps an upload's bookkeeping off the disk's path
-        con.execute("PRAGMA synchronous=NORMAL")
-        try:
-            with con:
-                yield con
-        finally:
-            con.close()
+        """The connection in a transaction: committed on success, rolled back on error (a
+        nested call joins the outer transaction)."""
+        with self._turn:
+            if self._depth:
+                yield self._con
+                return
+            self._depth += 1
+            try:
+                with self._con:
+                    yield self._con
+            finally:
+                self._depth -= 1
+
+    def close(self) -> None:
+        with self._turn:
+            self._con.close()
 
     def audit(
         self,
@@ -129,12 +148,15 @@ class Database:
         period: str | None = None,
         detail: str = "",
         addr: str | None = None,
+        con: sqlite3.Connection | None = None,
     ) -> None:
-        with self.connect() as con:
-            con.execute(
-                "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [stamp(), actor, action, unit_code, period, detail, addr],
-            )
+        """One line of the audit trail (in the caller's transaction when given `con`)."""
+        row = [stamp(), actor, action, unit_code, period, detail, addr]
+        if con is not None:
+            con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            return
+        with self.connect() as c:
+            c.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)", row)
 
     def audit_rows(self, actor: str | None = None, action: str | None = None) -> list[dict]:  # type: ignore[type-arg]
         with self.connect() as con:

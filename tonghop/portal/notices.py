@@ -105,6 +105,8 @@ class Notices:
     # --- verdicts ------------------------------------------------------------------------------
     def verdict(self, upload: Upload, result: ValidationResult | None) -> Future[None] | None:
         """Mail the verdict to the e-mail addresses of the upload's unit (and of its sender)."""
+        if not self.mailer.enabled:
+            return None
         to = sorted(
             set(self.accounts.emails_of(upload.unit_code or upload.sender))
             | set(self.accounts.emails_of(upload.sender))

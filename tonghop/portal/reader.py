@@ -37,7 +37,8 @@ class _Open:
 
     def __init__(self, snap: snapshots.Snapshot):
         self.snap = snap
-        self.con = duckdb.connect(str(snap.path), read_only=True)
+        # one thread per query: the pages ask many small questions at once
+        self.con = duckdb.connect(str(snap.path), read_only=True, config={"threads": 1})
         self.users = 0
         self.retired = False
 

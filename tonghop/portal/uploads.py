@@ -79,6 +79,15 @@ class Upload:
         return datetime.fromisoformat(self.received_at)
 
 
+def _remove(path: Path) -> None:
+    """The checked file and its private folder."""
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
 def _upload(row: Any) -> Upload:
     r = dict(row)
     r["report"] = json.loads(r["report"])
@@ -142,7 +151,7 @@ class Uploads:
     def dry_run(self, file_name: str, data: bytes, lang: str = "vi") -> dict[str, Any]:
         """POST /api/validate: the verdict only, nothing recorded or delivered."""
         _, record, path = self.check(file_name, data, lang)
-        shutil.rmtree(path.parent, ignore_errors=True)
+        _remove(path)
         return record
 
     # --- receiving -----------------------------------------------------------------------------
@@ -165,55 +174,55 @@ class Uploads:
             elif result is not None and not deliver:
                 record["not_delivered"] = dict(NOT_DELIVERED_TEXT)
             digest = file_hash(tmp) if result is not None else None
-            with self.db.connect() as con:
-                upload_id = con.execute(
-                    "INSERT INTO uploads (actor, sender, unit_code, period, file_name,"
-                    " content_hash, verdict, n_errors, n_warnings, report, received_at,"
-                    " ingest_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'none')",
+            with self.db.connect() as con:  # one transaction: the record, its delivery, audit
+                upload_id = int(
+                    con.execute(
+                        "INSERT INTO uploads (actor, sender, unit_code, period, file_name,"
+                        " content_hash, verdict, n_errors, n_warnings, report, received_at,"
+                        " ingest_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'none')",
+                        [
+                            user.name,
+                            user.unit_code,
+                            unit,
+                            period,
+                            file_name,
+                            digest,
+                            verdict,
+                            record.get("errors", 0),
+                            record.get("warnings", 0),
+                            "{}",
+                            stamp(received),
+                        ],
+                    ).lastrowid  # type: ignore[arg-type]
+                )
+                target = None
+                if deliver:
+                    try:
+                        target = self._deliver(user, upload_id, tmp, received)
+                    except (DeliveryError, OSError) as exc:
+                        deliver = False
+                        record["not_delivered"] = {"vi": str(exc), "en": str(exc)}
+                con.execute(
+                    "UPDATE uploads SET report = ?, inbox_path = ?, ingest_state = ? WHERE id = ?",
                     [
-                        user.name,
-                        user.unit_code,
-                        unit,
-                        period,
-                        file_name,
-                        digest,
-                        verdict,
-                        record.get("errors", 0),
-                        record.get("warnings", 0),
                         json.dumps(record, ensure_ascii=False, default=str),
-                        stamp(received),
+                        str(target) if target else None,
+                        "queued" if target else "none",
+                        upload_id,
                     ],
-                ).lastrowid
-            if deliver:
-                try:
-                    target = self._deliver(user, upload_id, tmp, received)
-                except (DeliveryError, OSError) as exc:
-                    deliver = False
-                    why = str(exc)
-                    record["not_delivered"] = {"vi": why, "en": why}
-                    with self.db.connect() as con:
-                        con.execute(
-                            "UPDATE uploads SET report = ? WHERE id = ?",
-                            [json.dumps(record, ensure_ascii=False, default=str), upload_id],
-                        )
-                else:
-                    with self.db.connect() as con:
-                        con.execute(
-                            "UPDATE uploads SET inbox_path = ?, ingest_state = 'queued'"
-                            " WHERE id = ?",
-                            [str(target), upload_id],
-                        )
-            self.db.audit(
-                user.name,
-                "upload" if verdict != "refused" else "refuse",
-                unit,
-                period,
-                f"upload {upload_id}: {file_name}: {verdict}"
-                + (" (delivered)" if deliver else " (not delivered)"),
-                addr,
-            )
+                )
+                self.db.audit(
+                    user.name,
+                    "upload" if verdict != "refused" else "refuse",
+                    unit,
+                    period,
+                    f"upload {upload_id}: {file_name}: {verdict}"
+                    + (" (delivered)" if deliver else " (not delivered)"),
+                    addr,
+                    con=con,
+                )
         finally:
-            shutil.rmtree(tmp.parent, ignore_errors=True)
+            _remove(tmp)
         got = self.get(int(upload_id))  # type: ignore[arg-type]
         assert got is not None
         return got, result

@@ -225,6 +225,8 @@ def stored_version(request: Request, up: Upload) -> dict[str, Any] | None:
     """The warehouse's row for this upload's file (by content hash), if stored yet."""
     if not (up.delivered and up.content_hash and up.unit_code and up.period):
         return None
+    if up.ingest_state in ("queued", "running"):  # the portal's own ingest has not loaded it
+        return None
     try:
         rows = portal_of(request).reader.query(
             "SELECT submission_id, version, status, is_current, received_at, loaded_at, supersedes"
