@@ -229,6 +229,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "job_completed": ("xong", "completed"),
     "job_failed": ("lỗi", "failed"),
     "job_submitted": ("đã giao cho Prefect", "handed to Prefect"),
+    "job_counts": (
+        "{received}/{expected} đơn vị cấp dưới có số liệu, {issues} vấn đề",
+        "{received}/{expected} units below with figures, {issues} issues",
+    ),
     "no_grid_commune": ("Xã không có đơn vị trực thuộc.", "A commune has no units below it."),
     # province
     "province_title": ("Số liệu tổng hợp", "Consolidated figures"),

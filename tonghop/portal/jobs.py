@@ -18,6 +18,7 @@ fct_submission), never from the run alone.
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import shutil
@@ -342,7 +343,13 @@ class Runner:
                 self._job_state(
                     job_id,
                     "completed",
-                    f"{len(c.received)}/{len(c.expected)}; {len(res.issues)} issues",
+                    json.dumps(
+                        {
+                            "received": len(c.received),
+                            "expected": len(c.expected),
+                            "issues": len(res.issues),
+                        }
+                    ),
                 )
                 self.db.audit(
                     job["actor"], "consolidate", job["unit_code"], job["period"], f"job {job_id}"

@@ -169,9 +169,10 @@ def grid_page(request: Request, unit: str | None = None, period: str | None = No
     job = portal.runner.last_job(u.code, p.code)
     refresh = None
     if job:
-        job["text"] = t(f"job_{job['state']}") + (
-            f" — {job['detail']}" if job.get("detail") else ""
-        )
+        detail = job.get("detail") or ""
+        if detail.startswith("{"):  # the inline consolidation's counts
+            detail = t("job_counts", **json.loads(detail))
+        job["text"] = t(f"job_{job['state']}") + (f" — {detail}" if detail else "")
         if job.get("run_state"):
             job["text"] += f" (Prefect: {job['run_state']})"
         if job.get("finished_at"):
