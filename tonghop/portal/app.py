@@ -14,10 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import Scope as ASGIScope
 
 from tonghop.portal.accounts import Accounts
 from tonghop.portal.auth import LoginRequired, Throttle
@@ -110,6 +113,39 @@ class Portal:
         return value
 
 
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+NO_STORE = ("/api/", "/uploads/", "/submissions", "/steward")
+
+
+class SecurityHeaders:
+    """Headers on every response (a plain ASGI middleware: no task per request)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        no_store = scope["path"].startswith(NO_STORE)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                h.setdefault("X-Content-Type-Options", "nosniff")
+                h.setdefault("X-Frame-Options", "DENY")
+                h.setdefault("Referrer-Policy", "same-origin")
+                h.setdefault("Content-Security-Policy", CSP)
+                if no_store:
+                    h.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAPI:
     from tonghop.portal import api
     from tonghop.portal.pages import account, errors, province, steward, submitter
@@ -143,21 +179,7 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
         https_only=settings.secure_cookies,
     )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        h = response.headers
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "same-origin")
-        h.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'none'; frame-ancestors 'none'; form-action 'self'",
-        )
-        if request.url.path.startswith(("/api/", "/uploads/", "/submissions", "/steward")):
-            h.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (account, submitter, steward, province):
