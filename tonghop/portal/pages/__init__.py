@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from tonghop.portal.app import Portal
 
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+templates.env.auto_reload = False  # shipped templates do not change: no stat() per render
 
 
 def portal_of(request: Request) -> Portal:
