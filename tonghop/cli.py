@@ -604,6 +604,11 @@ def demo(
     quality = res["june"].get("quality") or {}
     if quality.get("docs_index"):
         typer.echo(f"Great Expectations Data Docs: {quality['docs_index']}")
+    from tonghop.portal.demo import demo_accounts, hint
+
+    demo_accounts(res["root"])
+    typer.echo("")
+    typer.echo(hint(res["root"], res["warehouse"]))
 
 
 # Every command handles its errors through _Command (see the module docstring).
@@ -622,3 +627,174 @@ def main() -> None:
         app()
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
+
+
+# --- the portal ------------------------------------------------------------------------------
+Accounts = Annotated[
+    str | None,
+    typer.Option(
+        "--accounts",
+        help="The portal's SQLite file (default: $TONGHOP_ACCOUNTS, else accounts.sqlite beside "
+        "the warehouse).",
+    ),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    warehouse: Warehouse = None,
+    accounts: Accounts = None,
+    inbox: Annotated[
+        Path | None, typer.Option(help="Inbox root the uploads go to (default ./inbox).")
+    ] = None,
+    outbox: Annotated[
+        Path | None, typer.Option(help="Submitters' reports (default ./outbox).")
+    ] = None,
+    archive: Annotated[
+        Path | None, typer.Option(help="Where stored files are moved (default ./archive).")
+    ] = None,
+    ingest: Annotated[
+        str,
+        typer.Option(
+            help="How delivered files get stored: auto (a Prefect deployment run when "
+            "$PREFECT_API_URL is set, else inline), deployment, schedule or inline."
+        ),
+    ] = "auto",
+    smtp: Annotated[
+        str | None, typer.Option(help="SMTP server HOST:PORT for e-mail notices ($TONGHOP_SMTP).")
+    ] = None,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="Send the session cookie over HTTPS only.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Web processes (one background worker whatever their number).")
+    ] = 1,
+) -> None:
+    """Run the web portal: submitters upload, stewards approve, provinces read their figures."""
+    from tonghop.portal.settings import PortalSettings
+
+    try:
+        settings = PortalSettings.resolve(
+            warehouse,
+            accounts,
+            inbox,
+            outbox,
+            archive,
+            ingest=ingest,
+            smtp=smtp,
+            secure_cookies=secure_cookies,
+            base_url=os.environ.get("TONGHOP_PORTAL_URL") or f"http://{host}:{port}",
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    from tonghop.portal.server import run
+
+    typer.echo(
+        f"tonghop portal on http://{host}:{port}/  warehouse {settings.warehouse}  "
+        f"accounts {settings.accounts}  inbox {settings.inbox}  ingest {settings.ingest_mode}"
+    )
+    run(settings, host, port, workers)
+
+
+user_app = typer.Typer(
+    no_args_is_help=True, help="Portal accounts: add, token, disable, list, password."
+)
+app.add_typer(user_app, name="user")
+
+
+def _accounts(accounts: str | None, warehouse: str | None):  # type: ignore[no-untyped-def]
+    from tonghop.portal.accounts import Accounts as Store
+    from tonghop.portal.settings import accounts_path
+
+    return Store(accounts_path(accounts, warehouse))
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ - @).")],
+    unit: Annotated[str, typer.Option("--unit", help="The user's unit code, e.g. 03386, 105, 12.")],
+    role: Annotated[str, typer.Option("--role", help="submitter, steward, viewer or admin.")],
+    email: Annotated[
+        str | None, typer.Option(help="E-mail address for verdicts and missing-unit notices.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    accounts: Accounts = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Create a portal account (the password is asked for, or read from standard input)."""
+    from tonghop.portal.accounts import AccountError
+
+    store = _accounts(accounts, warehouse)
+    try:
+        user = store.add(name, unit, role, _password(password_stdin), email)
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"user {user.name}: {user.role} of unit {user.unit_code} ({store.db.path})")
+
+
+@user_app.command("token")
+def user_token(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    accounts: Accounts = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Print a new API token for the user (its previous tokens stop working)."""
+    from tonghop.portal.accounts import AccountError
+
+    try:
+        typer.echo(_accounts(accounts, warehouse).new_token(name))
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+
+
+@user_app.command("disable")
+def user_disable(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    accounts: Accounts = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Disable an account: its sessions and tokens stop working at once."""
+    from tonghop.portal.accounts import AccountError
+
+    try:
+        _accounts(accounts, warehouse).disable(name)
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"user {name} disabled")
+
+
+@user_app.command("list")
+def user_list(accounts: Accounts = None, warehouse: Warehouse = None) -> None:
+    """List the portal's accounts."""
+    for u in _accounts(accounts, warehouse).users():
+        state = "disabled" if u.disabled else "active"
+        typer.echo(f"{u.name:<20} {u.role:<10} {u.unit_code:<6} {state:<9} {u.email or ''}")
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    accounts: Accounts = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Set a new password (the user's open sessions end)."""
+    from tonghop.portal.accounts import AccountError
+
+    try:
+        _accounts(accounts, warehouse).set_password(name, _password(password_stdin))
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"password of {name} changed")

@@ -1,0 +1,124 @@
+"""Unit isolation: every page and API route, tried by a user of another unit, refuses (403 or
+404), and a check that no route escapes this list."""
+
+from __future__ import annotations
+
+import pytest
+from portal_fixtures import (  # noqa: F401  (fixtures)
+    base_warehouse,
+    client,
+    csrf_of,
+    login,
+    portal_root,
+    settings,
+    upload,
+)
+
+from conftest import SAMPLES
+
+OWN = SAMPLES / "valid" / "2024-06" / "105" / "03386_2024-06.csv"
+# (method, path as requested, path template) for things of district 105 / commune 03386 /
+# province 12. {upload} and {version} are filled in by the test.
+PAGES = [
+    ("GET", "/form?unit=03386&period=2024-06", "/form"),
+    ("GET", "/form/download?unit=03386&period=2024-06", "/form/download"),
+    ("GET", "/uploads/{upload}", "/uploads/{upload_id}"),
+    ("GET", "/versions/{version}", "/versions/{submission_id}"),
+    ("GET", "/steward?unit=105&period=2024-06", "/steward"),
+    ("POST", "/steward/consolidate", "/steward/{action}"),
+    ("POST", "/steward/approve", "/steward/{action}"),
+    ("POST", "/steward/accept", "/steward/{action}"),
+    ("POST", "/steward/unapprove", "/steward/{action}"),
+    ("GET", "/province?unit=12&period=2024-06", "/province"),
+    ("GET", "/province?unit=105&period=2024-06", "/province"),
+    ("GET", "/province/summary?unit=12&period=2024-06", "/province/summary"),
+    ("GET", "/province/summary.xlsx?unit=105&period=2024-06", "/province/summary.xlsx"),
+    ("GET", "/province/export.zip?unit=12&period=2024-06", "/province/export.zip"),
+]
+API = [
+    ("GET", "/api/rollup?period=2024-06&unit=105", "/api/rollup"),
+    ("GET", "/api/submissions?period=2024-06&unit=105", "/api/submissions"),
+    ("GET", "/api/uploads/{upload}", "/api/uploads/{upload_id}"),
+    ("POST", "/api/submissions", "/api/submissions"),
+]
+# Routes that act only on the caller's own things, or on nothing of a unit.
+OWN_ONLY = {
+    "/",
+    "/login",
+    "/logout",
+    "/lang/{lang}",
+    "/submit",
+    "/submissions",
+    "/healthz",
+    "/favicon.ico",
+    "/api/docs",
+    "/api/openapi.json",
+    "/api/validate",
+    "/static",
+}
+# Users of other units: a sibling commune, a sibling district's steward and viewer, another
+# province's steward.
+OTHERS = ["xa.03387", "huyen.106", "xem.106", "tinh.11"]
+
+
+def test_every_route_is_in_the_isolation_list(client):
+    listed = {p for _, _, p in PAGES + API} | OWN_ONLY
+    routes = {r.path for r in client.app.routes if getattr(r, "path", None)}
+    assert routes - listed == set()
+
+
+@pytest.fixture
+def things(client, settings):
+    """An upload of commune 03386 stored as a version, for the other users to try."""
+    from portal_fixtures import wait_for
+
+    login(client, "xa.03386")
+    r = upload(client, OWN)
+    up = int(r.url.path.rsplit("/", 1)[1])
+    portal = client.app.state.portal
+    wait_for(lambda: portal.uploads.get(up).ingest_state == "loaded")
+    row = portal.reader.query("SELECT submission_id FROM fct_submission WHERE unit_code = '03386'")
+    client.cookies.clear()
+    return {"upload": up, "version": row[0]["submission_id"]}
+
+
+@pytest.mark.parametrize("who", OTHERS)
+def test_pages_refuse_users_of_other_units(client, things, who):
+    login(client, who)
+    token = csrf_of(client, "/submissions")
+    for method, path, _ in PAGES:
+        url = path.format(**things)
+        if method == "GET":
+            r = client.get(url, follow_redirects=False)
+        else:
+            unit = "03386" if path.endswith("consolidate") else "105"
+            r = client.post(
+                url,
+                data={"csrf_token": token, "unit": unit, "period": "2024-06"},
+                follow_redirects=False,
+            )
+        assert r.status_code in (403, 404), (who, url, r.status_code)
+
+
+@pytest.mark.parametrize("who", OTHERS)
+def test_api_refuses_users_of_other_units(client, settings, things, who):
+    from tonghop.portal.accounts import Accounts
+
+    h = {"Authorization": f"Bearer {Accounts(settings.accounts).new_token(who)}"}
+    for method, path, _ in API:
+        url = path.format(**things)
+        if method == "GET":
+            r = client.get(url, headers=h)
+        else:
+            r = client.post(url, headers=h, files={"file": (OWN.name, OWN.read_bytes())})
+        assert r.status_code in (403, 404), (who, url, r.status_code)
+    own = client.get("/api/submissions?period=2024-06", headers=h).json()
+    assert all(x["unit_code"] != "03386" for x in own)
+
+
+def test_lists_show_only_the_users_units(client, things):
+    login(client, "xa.03387")
+    page = client.get("/submissions?period=2024-06").text
+    assert "03386" not in page
+    login(client, "huyen.105")  # the district above sees its commune's version
+    assert "03386 Phường Quyết Thắng" in client.get("/submissions?period=2024-06").text

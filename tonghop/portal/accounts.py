@@ -1,0 +1,213 @@
+"""Accounts: users with a unit and a role, argon2 password hashes, API tokens.
+
+Roles: `submitter` (sends its unit's reports), `steward` (also consolidates and approves the
+units below it), `viewer` (reads rollups and summaries), `admin` (all of it). Whatever the
+role, a user sees and acts only on its unit and the units below it (tonghop.portal.scope).
+Passwords are hashed with argon2id (argon2-cffi); API tokens are random and only their sha256
+is stored, so the accounts file gives away neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from tonghop.portal.database import Database, stamp
+
+ROLES = ("submitter", "steward", "viewer", "admin")
+SUBMITTERS = frozenset({"submitter", "steward", "admin"})
+STEWARDS = frozenset({"steward", "admin"})
+READERS = frozenset({"viewer", "steward", "admin"})
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "th_"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_hasher = PasswordHasher()
+# A hash to verify against when the name is unknown, so that a wrong name costs what a wrong
+# password costs (no timing difference tells which names exist).
+_DUMMY_HASH = _hasher.hash("tonghop-no-such-user")
+
+
+class AccountError(ValueError):
+    """An account operation that cannot be done as asked (one sentence saying why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """One account."""
+
+    name: str
+    unit_code: str
+    role: str
+    email: str | None
+    disabled: bool
+    session_epoch: int
+
+    @property
+    def may_submit(self) -> bool:
+        return self.role in SUBMITTERS
+
+    @property
+    def is_steward(self) -> bool:
+        return self.role in STEWARDS
+
+    @property
+    def may_read_figures(self) -> bool:
+        return self.role in READERS
+
+
+def _user(row: object) -> User:
+    r = dict(row)  # type: ignore[call-overload]
+    return User(
+        r["name"], r["unit_code"], r["role"], r["email"], bool(r["disabled"]), r["session_epoch"]
+    )
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Accounts:
+    """Users and tokens in the portal's database."""
+
+    def __init__(self, db: Database | str | Path):
+        self.db = db if isinstance(db, Database) else Database(db)
+
+    # --- users ---------------------------------------------------------------------------------
+    def add(
+        self, name: str, unit_code: str, role: str, password: str, email: str | None = None
+    ) -> User:
+        """Create a user; the unit must exist in the reference units (either structure)."""
+        from validations.units import load_units
+
+        if not _NAME.match(name):
+            raise AccountError(
+                f"User name '{name}' is not usable: 2-64 letters, digits, '.', '_', '-' or '@', "
+                "starting with a letter or digit."
+            )
+        if role not in ROLES:
+            raise AccountError(f"Role '{role}' does not exist: use {', '.join(ROLES)}.")
+        if not load_units().versions(unit_code):
+            raise AccountError(
+                f"Unit '{unit_code}' does not exist: use the GSO code (province 2 digits, "
+                "district 3, commune 5; tonghop unit NAME finds it)."
+            )
+        if email is not None and not _EMAIL.match(email):
+            raise AccountError(f"'{email}' is not an e-mail address.")
+        check_password(password)
+        with self.db.connect() as con:
+            if con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
+                raise AccountError(f"User '{name}' already exists.")
+            con.execute(
+                "INSERT INTO users (name, unit_code, role, password_hash, email, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [name, unit_code, role, _hasher.hash(password), email, stamp()],
+            )
+        self.db.audit("cli", "user_add", unit_code, None, f"{name} ({role})")
+        return self.get(name)  # type: ignore[return-value]
+
+    def get(self, name: str) -> User | None:
+        with self.db.connect() as con:
+            row = con.execute("SELECT * FROM users WHERE name = ?", [name]).fetchone()
+        return _user(row) if row else None
+
+    def users(self) -> list[User]:
+        with self.db.connect() as con:
+            rows = con.execute("SELECT * FROM users ORDER BY unit_code, name").fetchall()
+        return [_user(r) for r in rows]
+
+    def emails_of(self, unit_code: str, roles: frozenset[str] | None = None) -> list[str]:
+        """The e-mail addresses of a unit's active users (of those roles)."""
+        return sorted(
+            {
+                u.email
+                for u in self.users()
+                if u.unit_code == unit_code
+                and u.email
+                and not u.disabled
+                and (roles is None or u.role in roles)
+            }
+        )
+
+    def disable(self, name: str) -> None:
+        """Disable a user: its sessions and tokens stop working at once."""
+        with self.db.connect() as con:
+            n = con.execute(
+                "UPDATE users SET disabled = 1, session_epoch = session_epoch + 1 WHERE name = ?",
+                [name],
+            ).rowcount
+            if not n:
+                raise AccountError(f"No user '{name}'.")
+            con.execute("UPDATE tokens SET revoked = 1 WHERE name = ?", [name])
+        self.db.audit("cli", "user_disable", None, None, name)
+
+    def set_password(self, name: str, password: str) -> None:
+        check_password(password)
+        with self.db.connect() as con:
+            n = con.execute(
+                "UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1"
+                " WHERE name = ?",
+                [_hasher.hash(password), name],
+            ).rowcount
+        if not n:
+            raise AccountError(f"No user '{name}'.")
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        """The user when the name and password match an active account, else None."""
+        with self.db.connect() as con:
+            row = con.execute("SELECT * FROM users WHERE name = ?", [name]).fetchone()
+        stored = row["password_hash"] if row else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if row is None or row["disabled"]:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            with self.db.connect() as con:
+                con.execute(
+                    "UPDATE users SET password_hash = ? WHERE name = ?",
+                    [_hasher.hash(password), name],
+                )
+        return _user(row)
+
+    # --- API tokens ----------------------------------------------------------------------------
+    def new_token(self, name: str) -> str:
+        """A new API token for the user (printed once); the user's previous tokens stop working."""
+        user = self.get(name)
+        if user is None:
+            raise AccountError(f"No user '{name}'.")
+        if user.disabled:
+            raise AccountError(f"User '{name}' is disabled.")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.db.connect() as con:
+            con.execute("UPDATE tokens SET revoked = 1 WHERE name = ?", [name])
+            con.execute(
+                "INSERT INTO tokens (token_hash, name, created_at) VALUES (?, ?, ?)",
+                [token_hash(token), name, stamp()],
+            )
+        self.db.audit("cli", "token", user.unit_code, None, f"new API token for {name}")
+        return token
+
+    def by_token(self, token: str) -> User | None:
+        """The active user holding this token, or None."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        with self.db.connect() as con:
+            row = con.execute(
+                "SELECT u.* FROM tokens t JOIN users u ON u.name = t.name"
+                " WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled",
+                [token_hash(token)],
+            ).fetchone()
+        return _user(row) if row else None
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD} characters.")

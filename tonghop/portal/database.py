@@ -1,0 +1,168 @@
+"""The portal's own SQLite file: accounts, API tokens, uploads, jobs, notices and the audit trail.
+
+It lives outside the DuckDB warehouse (`accounts.sqlite` beside it by default), so the warehouse
+keeps its single writer and the portal can record a login or an upload while a flow writes.
+SQLite in WAL mode lets several portal processes share it. Plain stdlib `sqlite3`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from warehouse.db import now
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name          TEXT PRIMARY KEY,
+    unit_code     TEXT NOT NULL,
+    role          TEXT NOT NULL,            -- submitter | steward | viewer | admin
+    password_hash TEXT NOT NULL,
+    email         TEXT,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    session_epoch INTEGER NOT NULL DEFAULT 0, -- bumped to end every open session
+    created_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash   TEXT PRIMARY KEY,           -- sha256 of the token; the token itself is never kept
+    name         TEXT NOT NULL REFERENCES users(name),
+    created_at   TEXT NOT NULL,
+    revoked      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS login_failures (
+    name TEXT NOT NULL,
+    addr TEXT NOT NULL,
+    at   REAL NOT NULL                       -- time.time()
+);
+CREATE INDEX IF NOT EXISTS idx_login_failures ON login_failures (name, at);
+CREATE TABLE IF NOT EXISTS audit (
+    at        TEXT NOT NULL,                 -- Vietnam local time, as the warehouse's audit_log
+    actor     TEXT NOT NULL,                 -- the user's name
+    action    TEXT NOT NULL,                 -- login | login_failed | logout | upload | refuse | approve | accept | unapprove | consolidate | token | ...
+    unit_code TEXT,
+    period    TEXT,
+    detail    TEXT,
+    addr      TEXT
+);
+CREATE TABLE IF NOT EXISTS uploads (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor         TEXT NOT NULL,
+    sender        TEXT NOT NULL,             -- the user's unit: the inbox folder it went to
+    unit_code     TEXT,                      -- the unit the file reports for
+    period        TEXT,
+    file_name     TEXT NOT NULL,             -- as uploaded
+    inbox_path    TEXT,                      -- where it was delivered (NULL: not delivered)
+    content_hash  TEXT,
+    verdict       TEXT NOT NULL,             -- accepted | accepted_with_warnings | rejected | unreadable | refused
+    n_errors      INTEGER NOT NULL DEFAULT 0,
+    n_warnings    INTEGER NOT NULL DEFAULT 0,
+    report        TEXT NOT NULL,             -- JSON: the validator's record (validate --json)
+    received_at   TEXT NOT NULL,
+    ingest_state  TEXT NOT NULL,             -- none | queued | running | submitted | scheduled | loaded | failed
+    ingest_detail TEXT,
+    flow_run_id   TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_uploads_unit ON uploads (unit_code, period);
+CREATE TABLE IF NOT EXISTS jobs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,               -- consolidate
+    unit_code   TEXT NOT NULL,
+    period      TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    mode        TEXT NOT NULL,               -- inline | deployment
+    state       TEXT NOT NULL,               -- queued | running | completed | failed | submitted
+    detail      TEXT,
+    flow_run_id TEXT,
+    created_at  TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS notices (
+    kind      TEXT NOT NULL,                 -- verdict | missing
+    unit_code TEXT NOT NULL,
+    period    TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    sent_at   TEXT NOT NULL,
+    detail    TEXT
+);
+"""
+
+
+def stamp(at: datetime | None = None) -> str:
+    """A timestamp as stored: Vietnam local time, ISO, seconds."""
+    return (at or now()).isoformat(timespec="seconds")
+
+
+class Database:
+    """The portal's SQLite file, through one connection per process (safe across threads).
+
+    Calls from the threads of one process take turns on that connection (a lock): SQLite has
+    one writer at a time anyway, and its busy handler would otherwise make twenty concurrent
+    uploads sleep in turn for tens of milliseconds each; opening and closing a connection per
+    call would checkpoint the WAL at every close. Processes share the file through SQLite's own
+    locking (WAL mode: readers never wait for the writer)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._turn = threading.RLock()
+        self._depth = 0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(self.path, timeout=15, check_same_thread=False)
+        self._con.row_factory = sqlite3.Row
+        self._con.execute("PRAGMA journal_mode=WAL")
+        # WAL with synchronous=NORMAL: no fsync per commit (the file never corrupts; a power
+        # cut may lose the last commits), which keeps an upload's bookkeeping off the disk's path
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        with self.connect() as con:
+            con.executescript(SCHEMA)
+            con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """The connection in a transaction: committed on success, rolled back on error (a
+        nested call joins the outer transaction)."""
+        with self._turn:
+            if self._depth:
+                yield self._con
+                return
+            self._depth += 1
+            try:
+                with self._con:
+                    yield self._con
+            finally:
+                self._depth -= 1
+
+    def close(self) -> None:
+        with self._turn:
+            self._con.close()
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        unit_code: str | None = None,
+        period: str | None = None,
+        detail: str = "",
+        addr: str | None = None,
+        con: sqlite3.Connection | None = None,
+    ) -> None:
+        """One line of the audit trail (in the caller's transaction when given `con`)."""
+        row = [stamp(), actor, action, unit_code, period, detail, addr]
+        if con is not None:
+            con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            return
+        with self.connect() as c:
+            c.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+
+    def audit_rows(self, actor: str | None = None, action: str | None = None) -> list[dict]:  # type: ignore[type-arg]
+        with self.connect() as con:
+            rows = con.execute(
+                "SELECT * FROM audit WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?)"
+                " ORDER BY rowid",
+                [actor, actor, action, action],
+            ).fetchall()
+        return [dict(r) for r in rows]

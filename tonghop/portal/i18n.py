@@ -1,0 +1,287 @@
+"""The portal's words, Vietnamese first, English on request (the `lang` of the session).
+
+Messages about data (issues, refusals, approval errors) come from where they are made, in both
+languages; this table holds only the pages' own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LANGS = ("vi", "en")
+
+WORDS: dict[str, tuple[str, str]] = {
+    # chrome
+    "nav_form": ("Biểu mẫu", "Form"),
+    "nav_submit": ("Gửi báo cáo", "Send a report"),
+    "nav_submissions": ("Báo cáo đã gửi", "My submissions"),
+    "nav_steward": ("Theo dõi, phê duyệt", "Steward"),
+    "nav_province": ("Số liệu tổng hợp", "Figures"),
+    "logout": ("Đăng xuất", "Log out"),
+    "footer": (
+        "Tổng hợp báo cáo phòng, chống tội phạm và tệ nạn xã hội",
+        "Crime and social-evils prevention reports",
+    ),
+    "data_as_of": ("số liệu kho lúc", "warehouse data as of"),
+    "back_home": ("Về trang chính", "Back to the start page"),
+    "show": ("Xem", "Show"),
+    "open": ("Xem", "Open"),
+    # login
+    "login_title": ("Đăng nhập", "Log in"),
+    "login_intro": (
+        "Cổng gửi và tổng hợp báo cáo định kỳ. Tài khoản do cán bộ thống kê cấp.",
+        "The portal for periodic reports. Accounts are issued by the statistics steward.",
+    ),
+    "user_name": ("Tên đăng nhập", "User name"),
+    "password": ("Mật khẩu", "Password"),
+    "login": ("Đăng nhập", "Log in"),
+    "login_failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password."),
+    "login_throttled": (
+        "Quá nhiều lần đăng nhập sai. Thử lại sau {minutes} phút.",
+        "Too many failed logins. Try again in {minutes} minutes.",
+    ),
+    "logged_out": ("Đã đăng xuất.", "Logged out."),
+    # errors
+    "forbidden": ("Không được phép", "Not allowed"),
+    "forbidden_unit": (
+        "Đơn vị {unit} không phải đơn vị của bạn hay đơn vị trực thuộc: bạn không xem hay thao "
+        "tác được trên số liệu của đơn vị này.",
+        "Unit {unit} is neither your unit nor below it: you cannot see or act on its figures.",
+    ),
+    "forbidden_role": (
+        "Vai trò của tài khoản này không cho phép việc này.",
+        "This account's role does not allow this.",
+    ),
+    "forbidden_csrf": (
+        "Biểu mẫu đã hết hạn hoặc không đến từ trang này: tải lại trang rồi thử lại.",
+        "The form expired or did not come from this site: reload the page and try again.",
+    ),
+    "not_found": ("Không tìm thấy", "Not found"),
+    "not_found_text": ("Không có trang hay mục này.", "There is no such page or item."),
+    "too_many": ("Thử lại sau", "Try again later"),
+    "server_error": ("Lỗi máy chủ", "Server error"),
+    "server_error_text": (
+        "Có lỗi khi xử lý yêu cầu; đã ghi lại để cán bộ kỹ thuật kiểm tra. Thử lại sau ít phút.",
+        "Something failed while handling the request; it was logged for the technical staff. "
+        "Try again in a few minutes.",
+    ),
+    "bad_period": ("Kỳ báo cáo không hợp lệ", "Invalid period"),
+    "no_data": (
+        "Kho dữ liệu chưa có số liệu (chưa có lượt nhập nào).",
+        "The warehouse holds no data yet (nothing was ingested).",
+    ),
+    # form
+    "form_title": ("Biểu mẫu báo cáo", "Report form"),
+    "unit": ("Đơn vị", "Unit"),
+    "period": ("Kỳ", "Period"),
+    "closing_date": ("Ngày chốt số liệu", "Closing date"),
+    "deadline": ("Hạn gửi", "Deadline"),
+    "days_left": ("còn {n} ngày", "{n} days left"),
+    "due_today": ("hạn là hôm nay", "due today"),
+    "days_over": ("đã quá hạn {n} ngày", "{n} days overdue"),
+    "indicators": ("Số chỉ tiêu trên biểu", "Indicators on the form"),
+    "stored_now": ("Đang lưu trong kho", "In the warehouse now"),
+    "download_form": ("Tải biểu mẫu Excel", "Download the Excel form"),
+    "form_help": (
+        "Điền các ô màu vàng, lưu tệp .xlsx rồi gửi ở mục Gửi báo cáo. Không đổi mã chỉ tiêu, "
+        "không dùng công thức trong ô số liệu.",
+        "Fill in the yellow cells, save the .xlsx and send it under Send a report. Do not change "
+        "the indicator codes; no formulas in value cells.",
+    ),
+    "no_form_unit": (
+        "Đơn vị {unit} không có trong cơ cấu hành chính của kỳ {period}.",
+        "Unit {unit} does not exist in the structure of period {period}.",
+    ),
+    # submit
+    "submit_title": ("Gửi báo cáo", "Send a report"),
+    "choose_file": ("Chọn tệp báo cáo (.xlsx hoặc .csv)", "Choose the report file (.xlsx or .csv)"),
+    "check_and_send": ("Kiểm tra và gửi", "Check and send"),
+    "submit_help": (
+        "Tệp được kiểm tra ngay. Tệp đọc được và đúng đơn vị của bạn được gửi vào hộp thư của "
+        "đơn vị và lưu vào kho (cả khi bị từ chối, để cán bộ thống kê thấy). Tệp tối đa 5 MB.",
+        "The file is checked at once. A readable file for your unit is delivered to your unit's "
+        "inbox and stored (rejected ones too, so the steward sees them). At most 5 MB.",
+    ),
+    "no_file": ("Chưa chọn tệp.", "No file chosen."),
+    "delivery_failed": ("Không gửi được tệp: {why}", "The file could not be delivered: {why}"),
+    # verdict
+    "verdict_title": ("Kết quả kiểm tra", "Verdict"),
+    "file": ("Tệp", "File"),
+    "received_at": ("Nhận lúc", "Received"),
+    "stored_at": ("Lưu vào kho lúc", "Stored"),
+    "counts": ("Lỗi / cảnh báo", "Errors / warnings"),
+    "errors": ("lỗi", "errors"),
+    "warnings": ("cảnh báo", "warnings"),
+    "values": ("giá trị", "values"),
+    "late": ("muộn", "late"),
+    "on_time": ("đúng hạn", "on time"),
+    "problems": ("Các vấn đề", "Problems"),
+    "location": ("Vị trí", "Location"),
+    "indicator": ("Chỉ tiêu", "Indicator"),
+    "value": ("Giá trị", "Value"),
+    "expected": ("Yêu cầu", "Expected"),
+    "what_to_do": ("Cần làm", "What to do"),
+    "rule": ("Quy tắc", "Rule"),
+    "no_problems": ("Không phát hiện vấn đề nào.", "No problems found."),
+    "send_another": ("Gửi tệp khác", "Send another file"),
+    "v_unreadable": ("KHÔNG ĐỌC ĐƯỢC", "UNREADABLE"),
+    "v_refused": ("KHÔNG ĐƯỢC GỬI", "REFUSED"),
+    "st_not_delivered": (
+        "Tệp không được gửi vào kho.",
+        "The file was not delivered to the warehouse.",
+    ),
+    "st_queued": ("Đang chờ lưu vào kho…", "Waiting to be stored…"),
+    "st_running": ("Đang lưu vào kho…", "Being stored…"),
+    "st_submitted": (
+        "Đã giao cho luồng nhập (Prefect, lượt {run}{state}); đang chờ lưu vào kho…",
+        "Handed to the ingest flow (Prefect run {run}{state}); waiting to be stored…",
+    ),
+    "st_scheduled": (
+        "Đã gửi vào hộp thư; lượt nhập định kỳ (15 phút một lần) sẽ lưu vào kho.",
+        "Delivered to the inbox; the scheduled ingest (every 15 minutes) will store it.",
+    ),
+    "st_failed": ("Chưa lưu được vào kho: {why}", "Not stored yet: {why}"),
+    "st_stored": ("Đã lưu vào kho lúc {at}. {line}", "Stored in the warehouse at {at}. {line}"),
+    # submissions
+    "submissions_title": ("Báo cáo đã gửi", "My submissions"),
+    "in_progress": (
+        "Tệp vừa gửi, đang xử lý hoặc không gửi được",
+        "Recent uploads not in the warehouse",
+    ),
+    "versions_in_warehouse": ("Các phiên bản trong kho", "Versions in the warehouse"),
+    "version": ("Phiên bản", "Version"),
+    "status": ("Trạng thái", "Status"),
+    "report": ("Báo cáo", "Report"),
+    "no_versions": ("Chưa có phiên bản nào cho kỳ này.", "No version for this period yet."),
+    "s_accepted": ("được chấp nhận", "accepted"),
+    "s_accepted_with_warnings": ("chấp nhận, có cảnh báo", "accepted with warnings"),
+    "s_rejected": ("bị từ chối", "rejected"),
+    "s_held": ("giữ lại (kỳ đã khóa)", "held (period locked)"),
+    "s_superseded": ("đã được thay thế", "superseded"),
+    "s_unreadable": ("không đọc được", "unreadable"),
+    "s_refused": ("không được gửi", "refused"),
+    # steward
+    "steward_title": ("Theo dõi báo cáo", "Reporting"),
+    "approval": ("Phê duyệt", "Approval"),
+    "state": ("Tình trạng", "State"),
+    "a_open": ("chưa phê duyệt", "open"),
+    "a_approved": ("đã phê duyệt", "approved"),
+    "a_accepted": ("cấp trên đã tiếp nhận", "accepted above"),
+    "a_by": ("{state} bởi {actor} lúc {at}", "{state} by {actor} at {at}"),
+    "consolidated_at": ("tổng hợp lúc", "consolidated at"),
+    "not_consolidated": ("chưa tổng hợp kỳ này", "not consolidated yet"),
+    "last_consolidation": ("Lần tổng hợp gần nhất", "Last consolidation"),
+    "btn_consolidate": ("Tổng hợp", "Consolidate"),
+    "btn_approve": ("Phê duyệt", "Approve"),
+    "btn_accept": ("Tiếp nhận", "Accept"),
+    "btn_unapprove": ("Hủy phê duyệt", "Unapprove"),
+    "approval_order": (
+        "Thứ tự: tổng hợp kỳ, các đơn vị cấp dưới phê duyệt trước, rồi phê duyệt đơn vị này; cấp "
+        "trên tiếp nhận. Nếu chưa đúng thứ tự, lý do được nêu rõ.",
+        "Order: consolidate the period, the units below approve first, then this unit approves; "
+        "the level above accepts. Out of order, the reason is shown.",
+    ),
+    "grid_title": ("Tình hình báo cáo của các đơn vị trực thuộc", "Reports of the units below"),
+    "rejected_n": ("Bị từ chối", "Rejected"),
+    "held_n": ("Giữ lại", "Held"),
+    "children_done": ("Cấp dưới đã báo cáo", "Units below reported"),
+    "cross_level": ("Chênh lệch giữa các cấp", "Cross-level issues"),
+    "problem": ("Vấn đề", "Problem"),
+    "likely_cause": ("Nguyên nhân có thể", "Likely cause"),
+    "no_cross_level": ("Không có chênh lệch giữa các cấp.", "No cross-level issue."),
+    "g_on_time": ("đúng hạn", "on time"),
+    "g_late": ("muộn", "late"),
+    "g_missing": ("chưa báo cáo", "missing"),
+    "g_rejected": ("bị từ chối", "rejected"),
+    "g_held": ("giữ lại", "held"),
+    "g_received": ("đã nhận (chưa tổng hợp)", "received (not consolidated)"),
+    "comp_line": (
+        "{received}/{expected} {what} đã báo cáo ({pct}), đúng hạn {on_time}, muộn {late}, thiếu "
+        "{missing}; hạn gửi {deadline}.",
+        "{received}/{expected} {what} reported ({pct}), {on_time} on time, {late} late, "
+        "{missing} missing; deadline {deadline}.",
+    ),
+    "done_consolidate": (
+        "Đã bắt đầu tổng hợp {unit} {period}.",
+        "Consolidation of {unit} {period} started.",
+    ),
+    "done_approve": ("Đã phê duyệt {unit} {period}.", "{unit} {period} approved."),
+    "done_accept": ("Đã tiếp nhận {unit} {period}.", "{unit} {period} accepted."),
+    "done_unapprove": (
+        "Đã hủy phê duyệt {unit} {period}{released}.",
+        "{unit} {period} unapproved{released}.",
+    ),
+    "released": (
+        "; {n} phiên bản được giữ lại nay thành hiện hành",
+        "; {n} held versions released",
+    ),
+    "refused_action": ("Không thực hiện được: {why}", "Not done: {why}"),
+    "busy": (
+        "Kho dữ liệu đang được ghi bởi tiến trình khác; thử lại sau ít giây.",
+        "The warehouse is being written by another process; try again in a few seconds.",
+    ),
+    "accept_own": (
+        "Đơn vị cấp trên tiếp nhận số liệu đã phê duyệt của {unit}, không phải chính đơn vị đó.",
+        "The level above accepts {unit}'s approved figures, not {unit} itself.",
+    ),
+    "job_queued": ("đang chờ", "queued"),
+    "job_running": ("đang chạy", "running"),
+    "job_completed": ("xong", "completed"),
+    "job_failed": ("lỗi", "failed"),
+    "job_submitted": ("đã giao cho Prefect", "handed to Prefect"),
+    "job_counts": (
+        "{received}/{expected} đơn vị cấp dưới có số liệu, {issues} vấn đề",
+        "{received}/{expected} units below with figures, {issues} issues",
+    ),
+    "no_grid_commune": ("Xã không có đơn vị trực thuộc.", "A commune has no units below it."),
+    # province
+    "province_title": ("Số liệu tổng hợp", "Consolidated figures"),
+    "chart_indicator": ("Chỉ tiêu trên biểu đồ", "Indicator charted"),
+    "summary_html": ("Báo cáo tổng hợp kỳ", "Period summary"),
+    "download_xlsx": ("Tải Excel (.xlsx)", "Download Excel (.xlsx)"),
+    "download_parquet": ("Tải Parquet (.zip)", "Download Parquet (.zip)"),
+    "unit_of": ("Đơn vị tính", "Unit"),
+    "vs_last_year": ("So với cùng kỳ", "vs same period last year"),
+    "target": ("Chỉ tiêu giao", "Target"),
+    "attainment": ("Đánh giá", "Attainment"),
+    "source": ("Nguồn", "Source"),
+    "src_own": ("đơn vị báo cáo", "own report"),
+    "src_children": ("cộng từ cấp dưới", "from the units below"),
+    "att_exceeded": ("vượt {p}", "exceeded by {p}"),
+    "att_reached": ("đạt", "reached"),
+    "att_missed": ("chưa đạt, thiếu {p}", "missed by {p}"),
+    "no_last_year": ("chưa có số liệu cùng kỳ", "no figure for last year"),
+    "points": ("điểm", "points"),
+    "no_rollup": (
+        "Chưa có số liệu tổng hợp của {unit} kỳ {period}: cán bộ thống kê cần tổng hợp kỳ này.",
+        "No consolidated figures for {unit} {period} yet: the steward must consolidate it.",
+    ),
+    "chart_trend": ("{label}: diễn biến theo tháng", "{label}: month by month"),
+    "chart_units": ("{label} theo đơn vị, kỳ {period}", "{label} by unit, {period}"),
+    "axis_period": ("Kỳ (tháng)", "Period (month)"),
+    "axis_unit": ("Đơn vị", "Unit"),
+    "target_line": ("chỉ tiêu {op} {v}", "target {op} {v}"),
+    # api docs
+    "api_intro": (
+        "API JSON dưới /api. Mỗi yêu cầu gửi kèm mã truy cập: Authorization: Bearer <mã> (lệnh "
+        "tonghop user token TÊN). Người dùng chỉ thấy đơn vị mình và các đơn vị trực thuộc.",
+        "A JSON API under /api. Every request carries an API token: Authorization: Bearer <token> "
+        "(tonghop user token NAME). A caller sees only its unit and the units below it.",
+    ),
+    "parameter": ("Tham số", "Parameter"),
+    "required": ("Bắt buộc", "Required"),
+    "description": ("Mô tả", "Description"),
+    "responses": ("Trả về", "Responses"),
+}
+
+
+def translator(lang: str) -> Callable[..., str]:
+    """t(key, **fields) in the language; an unknown key shows itself (and a test catches it)."""
+    k = 0 if lang != "en" else 1
+
+    def t(key: str, **fields: object) -> str:
+        pair = WORDS.get(key)
+        text = pair[k] if pair else key
+        return text.format(**fields) if fields else text
+
+    return t

@@ -1,0 +1,103 @@
+"""Logging in and out, the language switch, the start page."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from tonghop.portal.auth import checked_form, client_addr, flash, log_in, session_user
+from tonghop.portal.i18n import LANGS, translator
+from tonghop.portal.pages import lang_of, portal_of, render, user_of
+
+router = APIRouter()
+
+
+def _safe_next(url: str | None) -> str:
+    """Only a path on this site (no open redirect)."""
+    if not url:
+        return "/"
+    parts = urlparse(url)
+    if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//"):
+        return "/"
+    return url
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    user = user_of(request)
+    if user.is_steward:
+        return RedirectResponse("/steward", 303)
+    if user.may_submit:
+        return RedirectResponse("/form", 303)
+    return RedirectResponse("/province", 303)
+
+
+@router.get("/login", include_in_schema=False)
+def login_page(request: Request, next: str = "/") -> Response:
+    t = translator(lang_of(request))
+    if session_user(request, portal_of(request).accounts):
+        return RedirectResponse(_safe_next(next), 303)
+    return render(request, "login.html", title=t("login_title"), next=_safe_next(next), name="")
+
+
+@router.post("/login", include_in_schema=False)
+async def login(request: Request) -> Response:
+    portal = portal_of(request)
+    t = translator(lang_of(request))
+    form = await checked_form(request)
+    name = str(form.get("name") or "").strip()
+    password = str(form.get("password") or "")
+    nxt = _safe_next(str(form.get("next") or "/"))
+    addr = client_addr(request)
+    wait = portal.throttle.wait(name, addr)
+    if wait > 0:
+        portal.db.audit(name or "?", "login_throttled", None, None, "", addr)
+        raise HTTPException(429, t("login_throttled", minutes=max(1, math.ceil(wait / 60))))
+    from starlette.concurrency import run_in_threadpool
+
+    user = await run_in_threadpool(portal.accounts.authenticate, name, password)
+    if user is None:
+        portal.throttle.fail(name, addr)
+        portal.db.audit(name or "?", "login_failed", None, None, "", addr)
+        return render(
+            request,
+            "login.html",
+            401,
+            title=t("login_title"),
+            next=nxt,
+            name=name,
+            error=t("login_failed"),
+        )
+    portal.throttle.clear(name)
+    lang = request.session.get("lang")
+    log_in(request, user)
+    if lang:
+        request.session["lang"] = lang
+    portal.db.audit(user.name, "login", user.unit_code, None, "", addr)
+    return RedirectResponse(nxt, 303)
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Response:
+    portal = portal_of(request)
+    await checked_form(request)
+    user = session_user(request, portal.accounts)
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    if user:
+        portal.db.audit(user.name, "logout", user.unit_code, None, "", client_addr(request))
+    flash(request, translator(lang_of(request))("logged_out"))
+    return RedirectResponse("/login", 303)
+
+
+@router.get("/lang/{lang}", include_in_schema=False)
+def set_lang(request: Request, lang: str, next: str = "/") -> Response:
+    if lang not in LANGS:
+        raise HTTPException(404)
+    request.session["lang"] = lang
+    return RedirectResponse(_safe_next(next), 303)

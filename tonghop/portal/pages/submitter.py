@@ -1,0 +1,434 @@
+"""Submitter pages: the form with its deadline, the upload and its verdict, my submissions."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from tonghop.portal import periods
+from tonghop.portal.accounts import User
+from tonghop.portal.auth import checked_form, client_addr, flash
+from tonghop.portal.i18n import translator
+from tonghop.portal.jobs import when
+from tonghop.portal.pages import lang_of, need, portal_of, render, user_of
+from tonghop.portal.reader import NoData
+from tonghop.portal.uploads import Upload
+from validations.catalog import Catalog
+from validations.fmt import fmt_location, fmt_num
+from validations.period import Period, PeriodError, parse_period
+from validations.readers import MAX_FILE_BYTES
+from validations.report import STATUS_TEXT, WORDS, warehouse_line
+from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI
+from validations.validator import default_today
+
+router = APIRouter()
+
+
+def period_or_400(text: str | None, catalog: Catalog) -> Period:
+    if not text:
+        return periods.current(catalog)
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def issue_rows(issues: list[dict[str, Any]], catalog: Catalog, lang: str) -> list[dict[str, Any]]:
+    """Issue records (validate --json, or v_issues rows) as table rows in the language."""
+    w = WORDS[lang]
+    out = []
+    for i in issues:
+        code = i.get("indicator")
+        ind = catalog.indicators.get(code) if code else None
+        sev = str(i.get("severity"))
+        value = i.get("value")
+        out.append(
+            {
+                "severity": sev,
+                "tag": w["error"] if sev == "error" else w["warning"],
+                "location": fmt_location(i.get("location"), lang),
+                "label": ind.label(lang) if ind else (code or ""),
+                "value": fmt_num(value, lang) if value not in (None, "") else "",
+                "expected": i.get("expected") or "",
+                "message": i.get(f"message_{lang}") or i.get("message") or "",
+                "hint": i.get(f"hint_{lang}") or i.get("hint") or "",
+                "rule": i.get("rule") or i.get("rule_id") or "",
+            }
+        )
+    return out
+
+
+def is_late(catalog: Catalog, period: str | None, level: str | None, at: datetime) -> bool | None:
+    if not period or not level:
+        return None
+    try:
+        due = periods.deadline(catalog, period, level)
+    except PeriodError:
+        return None
+    return None if due is None else at.date() > due
+
+
+def status_word(status: str, lang: str) -> str:
+    return translator(lang)(f"s_{status}")
+
+
+# --- the form ---------------------------------------------------------------------------------
+@router.get("/form", include_in_schema=False)
+def form_page(request: Request, unit: str | None = None, period: str | None = None) -> Response:
+    user = user_of(request)
+    need(user.may_submit)
+    portal = portal_of(request)
+    t = translator(lang_of(request))
+    cat = portal.catalog
+    p = period_or_400(period, cat)
+    code = unit or user.unit_code
+    portal.scope.require(user.unit_code, code, p.code)
+    u = portal.scope.unit(code, p)
+    if u is None:
+        raise HTTPException(404, t("no_form_unit", unit=code, period=p.code))
+    due = periods.deadline(cat, p, u.level)
+    today = default_today()
+    left = (due - today).days if due else 0
+    note = (
+        t("days_left", n=left)
+        if left > 0
+        else (t("due_today") if left == 0 else t("days_over", n=-left))
+    )
+    current = None
+    try:
+        rows = portal.reader.query(
+            "SELECT current_version, current_status FROM v_submission_status"
+            " WHERE unit_code = ? AND period = ?",
+            [u.code, p.code],
+        )
+        if rows and rows[0]["current_version"]:
+            r = rows[0]
+            current = (
+                f"v{r['current_version']} ({status_word(r['current_status'], lang_of(request))})"
+            )
+    except NoData:
+        pass
+    months = periods.recent_months(cat, 12)
+    if p.code not in months:
+        months.insert(0, p.code)
+    return render(
+        request,
+        "form.html",
+        user=user,
+        title=t("form_title"),
+        section="form",
+        unit=u,
+        units=portal.scope.tree(user.unit_code, p)[:300],
+        period=p,
+        period_label=p.label_vi if lang_of(request) == "vi" else p.code,
+        periods=months,
+        closing=f"{p.end(cat.close_day):%d/%m/%Y}",
+        deadline=f"{due:%d/%m/%Y}" if due else "—",
+        deadline_note=note,
+        overdue=left < 0,
+        n_indicators=len(cat.for_level(u.level)),
+        current=current,
+    )
+
+
+@router.get("/form/download", include_in_schema=False)
+def form_download(request: Request, unit: str | None = None, period: str | None = None) -> Response:
+    from validations.template import TemplateError, write_template
+
+    user = user_of(request)
+    need(user.may_submit)
+    portal = portal_of(request)
+    p = period_or_400(period, portal.catalog)
+    code = unit or user.unit_code
+    portal.scope.require(user.unit_code, code, p.code)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{code}_{p.code}.xlsx"
+        try:
+            write_template(code, p.code, path, catalog=portal.catalog, units=portal.units)
+        except TemplateError as exc:
+            raise HTTPException(404, str(exc)) from None
+        data = path.read_bytes()
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{code}_{p.code}.xlsx"'},
+    )
+
+
+# --- sending ----------------------------------------------------------------------------------
+@router.get("/submit", include_in_schema=False)
+def submit_page(request: Request) -> Response:
+    user = user_of(request)
+    need(user.may_submit)
+    t = translator(lang_of(request))
+    return render(request, "submit.html", user=user, title=t("submit_title"), section="submit")
+
+
+async def receive(
+    request: Request, user: User, upload: Any, lang: str | None = None
+) -> tuple[Upload, Any]:
+    """Read the uploaded file (at most the reader's limit plus one byte) and receive it."""
+    portal = portal_of(request)
+    data = await upload.read(MAX_FILE_BYTES + 1)
+    up, result = await run_in_threadpool(
+        portal.uploads.receive,
+        user,
+        upload.filename or "upload",
+        data,
+        lang or lang_of(request),
+        client_addr(request),
+    )
+    if up.delivered:
+        await run_in_threadpool(portal.runner.ingest, up)
+    portal.notices.verdict(up, result)
+    return up, result
+
+
+@router.post("/submit", include_in_schema=False)
+async def submit(request: Request) -> Response:
+    user = user_of(request)
+    need(user.may_submit)
+    t = translator(lang_of(request))
+    form = await checked_form(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        flash(request, t("no_file"), "error")
+        return RedirectResponse("/submit", 303)
+    up, _ = await receive(request, user, upload)
+    return RedirectResponse(f"/uploads/{up.id}", 303)
+
+
+def visible_upload(request: Request, user: User, upload_id: int) -> Upload:
+    """The upload if the user sent it or covers its unit; 404 otherwise (ids are not revealed)."""
+    portal = portal_of(request)
+    up = portal.uploads.get(upload_id)
+    if up is None:
+        raise HTTPException(404)
+    scope = portal.scope
+    if not (
+        up.actor == user.name
+        or scope.allows(user.unit_code, up.sender, up.period)
+        or (up.verdict != "refused" and scope.allows(user.unit_code, up.unit_code, up.period))
+    ):
+        raise HTTPException(404)
+    return up
+
+
+def stored_version(request: Request, up: Upload) -> dict[str, Any] | None:
+    """The warehouse's row for this upload's file (by content hash), if stored yet."""
+    if not (up.delivered and up.content_hash and up.unit_code and up.period):
+        return None
+    if up.ingest_state in ("queued", "running"):  # the portal's own ingest has not loaded it
+        return None
+    try:
+        rows = portal_of(request).reader.query(
+            "SELECT submission_id, version, status, is_current, received_at, loaded_at, supersedes"
+            " FROM fct_submission WHERE unit_code = ? AND period = ? AND content_hash = ?"
+            " ORDER BY version LIMIT 1",
+            [up.unit_code, up.period, up.content_hash],
+        )
+    except NoData:
+        return None
+    return rows[0] if rows else None
+
+
+def delivery_state(request: Request, up: Upload, lang: str) -> dict[str, Any]:
+    """Where the upload stands: kind (done, pending, failed, none), text, stored row."""
+    t = translator(lang)
+    row = stored_version(request, up)
+    if row is not None:
+        sup = row["supersedes"]
+        done = {
+            "version": row["version"],
+            "status": row["status"],
+            "duplicate": row["loaded_at"] < up.received,
+            "superseded": int(sup.rsplit(":v", 1)[1]) if sup else None,
+        }
+        text = t("st_stored", at=when(row["loaded_at"]), line=warehouse_line(done, lang))
+        return {"kind": "done", "text": text, "row": row, "done": done}
+    if not up.delivered:
+        rep = up.report
+        why = (rep.get("refused") or rep.get("not_delivered") or {}).get(lang)
+        return {"kind": "none", "text": why or t("st_not_delivered"), "row": None}
+    state = up.ingest_state
+    if state == "failed":
+        return {"kind": "failed", "text": t("st_failed", why=up.ingest_detail or "?"), "row": None}
+    if state == "scheduled":
+        return {"kind": "pending", "text": t("st_scheduled"), "row": None, "slow": True}
+    if state == "submitted":
+        from tonghop.portal.jobs import _flow_run_state
+
+        run_state = _flow_run_state(up.flow_run_id) if up.flow_run_id else None
+        text = t(
+            "st_submitted",
+            run=(up.flow_run_id or "?")[:8],
+            state=f": {run_state}" if run_state else "",
+        )
+        return {"kind": "pending", "text": text, "row": None}
+    key = "st_running" if state in ("running", "loaded") else "st_queued"
+    return {"kind": "pending", "text": t(key), "row": None}
+
+
+@router.get("/uploads/{upload_id}", include_in_schema=False)
+def verdict_page(request: Request, upload_id: int) -> Response:
+    user = user_of(request)
+    portal = portal_of(request)
+    lang = lang_of(request)
+    t = translator(lang)
+    up = visible_upload(request, user, upload_id)
+    rec = up.report
+    state = delivery_state(request, up, lang)
+    if up.verdict in ("unreadable", "refused"):
+        verdict_text = t(f"v_{up.verdict}")
+    else:
+        verdict_text = STATUS_TEXT[lang][up.verdict]  # type: ignore[index]
+    unit = portal.units.get(up.unit_code) if up.unit_code else None
+    names = LEVEL_NAMES_VI if lang == "vi" else LEVEL_NAMES_EN
+    unit_line = (
+        f"{unit.code} {unit.name} ({names[rec.get('level') or unit.level]})" if unit else "—"
+    )
+    message = None
+    if up.verdict == "unreadable":
+        message = rec.get(f"message_{lang}") or rec.get("message")
+    w = WORDS[lang]
+    next_step = None
+    if up.verdict == "rejected":
+        next_step = w["next_rejected"]
+    elif up.verdict == "accepted_with_warnings":
+        next_step = w["next_warn"]
+    return render(
+        request,
+        "verdict.html",
+        user=user,
+        title=t("verdict_title"),
+        section="submit",
+        up=up,
+        record=rec,
+        verdict_text=verdict_text,
+        unit_line=unit_line,
+        received=when(up.received),
+        late=is_late(portal.catalog, up.period, rec.get("level"), up.received),
+        issues=issue_rows(rec.get("issues") or [], portal.catalog, lang),
+        stored_kind=state["kind"],
+        stored_text=state["text"],
+        message=message,
+        next_step=next_step,
+        refresh=(10 if state.get("slow") else 2) if state["kind"] == "pending" else None,
+    )
+
+
+# --- my submissions ---------------------------------------------------------------------------
+VERSIONS_SQL = """
+SELECT s.submission_id, s.unit_code, u.name AS unit_name, s.level, s.period, s.version,
+       s.status, s.is_current, s.received_at, s.loaded_at, s.n_values, s.n_errors,
+       s.n_warnings, s.content_hash, s.file_name,
+       EXISTS (SELECT 1 FROM fct_submission n WHERE n.supersedes = s.submission_id) AS superseded
+FROM fct_submission s
+LEFT JOIN dim_unit u ON u.unit_code = s.unit_code AND u.structure = s.structure
+WHERE s.period = ? AND s.unit_code IN (SELECT unnest(?::VARCHAR[]))
+ORDER BY s.unit_code, s.version DESC
+"""
+
+
+def versions(request: Request, codes: list[str], period: str, lang: str) -> list[dict[str, Any]]:
+    """Every stored version of these units for the period, with what the pages show."""
+    portal = portal_of(request)
+    try:
+        rows = portal.reader.query(VERSIONS_SQL, [period, codes])
+    except NoData:
+        return []
+    for r in rows:
+        shown = r["status"]
+        if shown.startswith("accepted") and not r["is_current"] and r["superseded"]:
+            shown = "superseded"
+        r["shown_status"] = shown
+        r["status_text"] = status_word(shown, lang)
+        r["received"] = when(r["received_at"])
+        r["loaded"] = when(r["loaded_at"])
+        r["late"] = bool(is_late(portal.catalog, r["period"], r["level"], r["received_at"]))
+        r["file_short"] = Path(r["file_name"] or "").name
+    return rows
+
+
+@router.get("/submissions", include_in_schema=False)
+def submissions_page(request: Request, period: str | None = None) -> Response:
+    user = user_of(request)
+    portal = portal_of(request)
+    lang = lang_of(request)
+    t = translator(lang)
+    p = period_or_400(period, portal.catalog)
+    codes = portal.scope.codes(user.unit_code, p)
+    rows = versions(request, codes, p.code, lang)
+    stored = {r["content_hash"] for r in rows}
+    pending = []
+    for up in portal.uploads.of_units(codes, p.code)[:50]:
+        if up.content_hash in stored and up.delivered:
+            continue
+        if up.actor != user.name and up.verdict == "refused":
+            continue
+        state = delivery_state(request, up, lang)
+        pending.append(
+            {
+                "id": up.id,
+                "file_name": up.file_name,
+                "unit_code": up.unit_code,
+                "received": when(up.received),
+                "verdict": up.verdict if state["kind"] != "pending" else "pending",
+                "state": state["text"]
+                if state["kind"] != "none"
+                else status_word(up.verdict, lang),
+            }
+        )
+    months = periods.recent_months(portal.catalog, 12)
+    if p.code not in months:
+        months.insert(0, p.code)
+    return render(
+        request,
+        "submissions.html",
+        user=user,
+        title=t("submissions_title"),
+        section="submissions",
+        period=p.code,
+        periods=months,
+        versions=rows,
+        pending=pending,
+    )
+
+
+@router.get("/versions/{submission_id}", include_in_schema=False)
+def version_page(request: Request, submission_id: str) -> Response:
+    user = user_of(request)
+    portal = portal_of(request)
+    lang = lang_of(request)
+    row = portal.reader.query(
+        "SELECT unit_code, period FROM fct_submission WHERE submission_id = ?", [submission_id]
+    )
+    if not row or not portal.scope.allows(user.unit_code, row[0]["unit_code"], row[0]["period"]):
+        raise HTTPException(404)
+    v = next(
+        r
+        for r in versions(request, [row[0]["unit_code"]], row[0]["period"], lang)
+        if r["submission_id"] == submission_id
+    )
+    issues = portal.reader.query(
+        "SELECT rule_id, severity, indicator, location, value, expected, message_vi, message_en,"
+        " hint_vi, hint_en FROM v_issues WHERE origin = 'submission' AND submission_id = ?"
+        " ORDER BY severity, location",
+        [submission_id],
+    )
+    return render(
+        request,
+        "version.html",
+        user=user,
+        title=f"{v['unit_code']} {v['period']} v{v['version']}",
+        section="submissions",
+        v=v,
+        issues=issue_rows(issues, portal.catalog, lang),
+    )

@@ -1,0 +1,34 @@
+"""Reporting periods as the portal offers them: the current one, recent ones, deadlines."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from validations.catalog import Catalog
+from validations.period import Period, latest_closed_month, parse_period
+from validations.validator import default_today
+
+
+def current(catalog: Catalog, today: date | None = None) -> Period:
+    """The month being reported now: the most recently closed one."""
+    return latest_closed_month(today or default_today(), catalog.close_day)
+
+
+def recent_months(catalog: Catalog, n: int = 12, today: date | None = None) -> list[str]:
+    """The current month and the n-1 before it, newest first."""
+    p = current(catalog, today)
+    y, m = p.year, p.index
+    out = []
+    for _ in range(n):
+        out.append(f"{y}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out
+
+
+def deadline(catalog: Catalog, period: str | Period, level: str) -> date | None:
+    """When a unit of `level` must have sent its report: the closing date plus the level's
+    deadline days (the catalog's calendar; the same rule as the form's "Hạn gửi báo cáo" and
+    the consolidation's late count)."""
+    p = period if isinstance(period, Period) else parse_period(period)
+    days = catalog.deadline_days.get(level)
+    return None if days is None else p.end(catalog.close_day) + timedelta(days=days)

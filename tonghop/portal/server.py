@@ -1,0 +1,47 @@
+"""Running the portal under uvicorn: one web process, or several sharing one port.
+
+With `workers > 1` uvicorn starts that many web processes; each builds the app from the
+settings passed in the environment. Whatever their number, one background worker process does
+the slow work (tonghop.portal.worker holds a lock file; the others' workers wait idle).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from tonghop.portal.settings import PortalSettings
+
+ENV = "TONGHOP_PORTAL_SETTINGS"
+_PATHS = ("warehouse", "accounts", "inbox", "outbox", "archive", "staging")
+
+
+def app_from_env():  # type: ignore[no-untyped-def]
+    """uvicorn's factory in each web process."""
+    from tonghop.portal.app import create_app
+
+    data = json.loads(os.environ[ENV])
+    for k in _PATHS:
+        data[k] = Path(data[k])
+    return create_app(PortalSettings(**data))
+
+
+def run(settings: PortalSettings, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    if workers <= 1:
+        from tonghop.portal.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        return
+    os.environ[ENV] = json.dumps(dataclasses.asdict(settings), default=str)
+    uvicorn.run(
+        "tonghop.portal.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
