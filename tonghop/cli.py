@@ -611,11 +611,6 @@ def demo(
     typer.echo(hint(res["root"], res["warehouse"]))
 
 
-# Every command handles its errors through _Command (see the module docstring).
-for _info in app.registered_commands:
-    _info.cls = _Command
-
-
 def main() -> None:
     """Console-script entry point."""
     # The CLI states each run's outcome in one sentence. Prefect's own log lines (with the
@@ -732,13 +727,8 @@ def user_add(
     warehouse: Warehouse = None,
 ) -> None:
     """Create a portal account (the password is asked for, or read from standard input)."""
-    from tonghop.portal.accounts import AccountError
-
     store = _accounts(accounts, warehouse)
-    try:
-        user = store.add(name, unit, role, _password(password_stdin), email)
-    except AccountError as exc:
-        raise _fail(str(exc)) from None
+    user = store.add(name, unit, role, _password(password_stdin), email)
     typer.echo(f"user {user.name}: {user.role} of unit {user.unit_code} ({store.db.path})")
 
 
@@ -749,12 +739,7 @@ def user_token(
     warehouse: Warehouse = None,
 ) -> None:
     """Print a new API token for the user (its previous tokens stop working)."""
-    from tonghop.portal.accounts import AccountError
-
-    try:
-        typer.echo(_accounts(accounts, warehouse).new_token(name))
-    except AccountError as exc:
-        raise _fail(str(exc)) from None
+    typer.echo(_accounts(accounts, warehouse).new_token(name))
 
 
 @user_app.command("disable")
@@ -764,12 +749,7 @@ def user_disable(
     warehouse: Warehouse = None,
 ) -> None:
     """Disable an account: its sessions and tokens stop working at once."""
-    from tonghop.portal.accounts import AccountError
-
-    try:
-        _accounts(accounts, warehouse).disable(name)
-    except AccountError as exc:
-        raise _fail(str(exc)) from None
+    _accounts(accounts, warehouse).disable(name)
     typer.echo(f"user {name} disabled")
 
 
@@ -791,10 +771,10 @@ def user_password(
     warehouse: Warehouse = None,
 ) -> None:
     """Set a new password (the user's open sessions end)."""
-    from tonghop.portal.accounts import AccountError
-
-    try:
-        _accounts(accounts, warehouse).set_password(name, _password(password_stdin))
-    except AccountError as exc:
-        raise _fail(str(exc)) from None
+    _accounts(accounts, warehouse).set_password(name, _password(password_stdin))
     typer.echo(f"password of {name} changed")
+
+
+# Every command handles its errors through _Command (see the module docstring).
+for _info in [*app.registered_commands, *user_app.registered_commands]:
+    _info.cls = _Command

@@ -19,6 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from tonghop.portal.database import Database, stamp
+from validations.errors import TonghopError
 
 ROLES = ("submitter", "steward", "viewer", "admin")
 SUBMITTERS = frozenset({"submitter", "steward", "admin"})
@@ -34,7 +35,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("tonghop-no-such-user")
 
 
-class AccountError(ValueError):
+class AccountError(TonghopError, ValueError):
     """An account operation that cannot be done as asked (one sentence saying why)."""
 
 
