@@ -87,3 +87,30 @@ def test_the_ceiling_check_flags_values_above_it_and_frames_without_the_column_p
     assert failures(long_schema(catalog), frame) == {"value_implausible": [1, 2]}
     # a frame built without the column (bench/baselines.py) is not bound by it
     assert failures(long_schema(catalog), frame.drop(columns="ceiling")) == {}
+
+
+def test_the_same_checks_run_directly_or_through_pandera_give_the_same_failures(validator):
+    """Small batches run the checks' functions directly (the submitter path), large ones
+    through pandera: one registration, two backends, the same Issues on every sample."""
+    from conftest import SAMPLES
+    from validations import rules
+    from validations.readers import read_submission
+
+    files = sorted((SAMPLES / "invalid").glob("*.*")) + sorted((SAMPLES / "messy").glob("*.*"))
+    files += sorted((SAMPLES / "valid" / "2024-06" / "106").glob("*.*"))
+    raws = [read_submission(p) for p in files]
+
+    def issues(limit: int) -> list[list[tuple]]:
+        saved = rules.DIRECT_MAX_ROWS
+        rules.DIRECT_MAX_ROWS = limit
+        try:
+            return [
+                sorted((i.rule_id, i.indicator or "", i.location or "") for i in r.issues)
+                for r in validator.validate([*raws])
+            ]
+        finally:
+            rules.DIRECT_MAX_ROWS = saved
+
+    direct, through_pandera = issues(10**9), issues(-1)
+    assert direct == through_pandera
+    assert sum(map(len, direct)) >= 30  # the invalid samples do fail

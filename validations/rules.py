@@ -14,7 +14,7 @@ report one failure case per column; `failures()` de-duplicates them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,7 @@ class CompiledCheck:
     rule: Rule
     indicator: str | None
     check: pa.Check
+    fn: Callable[[pd.DataFrame], pd.Series] | None = None  # the function the check runs
 
 
 # --- long frame: one row per value --------------------------------------------------------
@@ -89,8 +90,8 @@ def long_checks(catalog: Catalog) -> list[CompiledCheck]:
     out = []
     for kind in DOMAIN_RULE_KINDS:
         for rule in catalog.rules_of_kind(kind):
-            check = pa.Check(_domain_pass(kind), name=rule.id)
-            out.append(CompiledCheck(rule.id, rule, None, check))
+            fn = _domain_pass(kind)
+            out.append(CompiledCheck(rule.id, rule, None, pa.Check(fn, name=rule.id), fn))
     return out
 
 
@@ -112,57 +113,66 @@ def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
 
 
 # --- wide frame: one row per submission ---------------------------------------------------
-def expr_value(wide: pd.DataFrame, terms: tuple[Term, ...]) -> pd.Series:
-    """Sum of coef * indicator; NaN where any term is missing."""
-    total = pd.Series(0.0, index=wide.index)
+def _array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
+    """An indicator's column as floats (NaN where missing, all NaN without the column)."""
+    if code is None or code not in wide:
+        return np.full(len(wide), np.nan)
+    return pd.to_numeric(wide[code], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _terms(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:
+    total = np.zeros(len(wide))
     for t in terms:
-        col = wide[t.code] if t.code in wide else pd.Series(np.nan, index=wide.index)
-        total = total + t.coef * col.astype(float)
+        total = total + t.coef * _array(wide, t.code)
     return total
 
 
-def _condition(wide: pd.DataFrame, cond: Condition | None) -> pd.Series:
+def expr_value(wide: pd.DataFrame, terms: tuple[Term, ...]) -> pd.Series:
+    """Sum of coef * indicator; NaN where any term is missing."""
+    return pd.Series(_terms(wide, terms), index=wide.index)
+
+
+def _condition(wide: pd.DataFrame, cond: Condition | None) -> np.ndarray:
     if cond is None:
-        return pd.Series(True, index=wide.index)
-    col = wide[cond.code] if cond.code in wide else pd.Series(np.nan, index=wide.index)
-    return _OPS[cond.op](col.astype(float), pd.Series(cond.value, index=wide.index)).fillna(False)
+        return np.ones(len(wide), dtype=bool)
+    col = _array(wide, cond.code)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(_OPS[cond.op](col, cond.value), dtype=bool) & ~np.isnan(col)
 
 
 def compare_pass(rule: Rule) -> Callable[[pd.DataFrame], pd.Series]:
     assert rule.op is not None
+    op = _OPS[rule.op]
 
     def check(wide: pd.DataFrame) -> pd.Series:
-        left = expr_value(wide, rule.left)
-        right = expr_value(wide, rule.right)
-        applies = _condition(wide, rule.when) & left.notna() & right.notna()
-        return ~applies | _OPS[rule.op](left, right)
+        left, right = _terms(wide, rule.left), _terms(wide, rule.right)
+        applies = _condition(wide, rule.when) & ~np.isnan(left) & ~np.isnan(right)
+        with np.errstate(invalid="ignore"):
+            return pd.Series(~applies | np.asarray(op(left, right), dtype=bool), index=wide.index)
 
     return check
-
-
-def _column(wide: pd.DataFrame, code: str | None) -> pd.Series:
-    if code is None or code not in wide:
-        return pd.Series(np.nan, index=wide.index)
-    return wide[code].astype(float)
 
 
 def expected_rate(wide: pd.DataFrame, ind: Indicator) -> pd.Series:
     """The rate `ind` computed from its parts' columns (the catalog's formula); NaN where the
     denominator is 0 or a part is missing."""
     assert ind.formula is not None
-    n, d = _column(wide, ind.numerator), _column(wide, ind.denominator)
+    n, d = _array(wide, ind.numerator), _array(wide, ind.denominator)
     return pd.Series(ind.formula.array(n, d), index=wide.index)
 
 
 def rate_pass(ind: Indicator) -> Callable[[pd.DataFrame], pd.Series]:
     """A reported rate agrees with its parts within the indicator's tolerance (the form's
     two-decimal rounding)."""
+    assert ind.formula is not None
+    formula = ind.formula
 
     def check(wide: pd.DataFrame) -> pd.Series:
-        exp = expected_rate(wide, ind)
-        reported = _column(wide, ind.code)
-        applies = reported.notna() & exp.notna()
-        return ~applies | pd.Series(ind.tolerance.allows_array(reported, exp), index=wide.index)
+        exp = formula.array(_array(wide, ind.numerator), _array(wide, ind.denominator))
+        reported = _array(wide, ind.code)
+        applies = ~np.isnan(reported) & ~np.isnan(exp)
+        ok = ~applies | ind.tolerance.allows_array(reported, exp)
+        return pd.Series(ok, index=wide.index)
 
     return check
 
@@ -170,14 +180,15 @@ def rate_pass(ind: Indicator) -> Callable[[pd.DataFrame], pd.Series]:
 def wide_checks(catalog: Catalog) -> list[CompiledCheck]:
     out = []
     for rule in catalog.rules_of_kind("compare"):
-        out.append(CompiledCheck(rule.id, rule, None, pa.Check(compare_pass(rule), name=rule.id)))
+        fn = compare_pass(rule)
+        out.append(CompiledCheck(rule.id, rule, None, pa.Check(fn, name=rule.id), fn))
     for rule in catalog.rules_of_kind("rate_consistency"):
         for ind in catalog.rates():
             if ind.formula != rule.formula or not ind.numerator or not ind.denominator:
                 continue
             name = f"{rule.id}:{ind.code}"
             fn = rate_pass(ind)
-            out.append(CompiledCheck(name, rule, ind.code, pa.Check(fn, name=name)))
+            out.append(CompiledCheck(name, rule, ind.code, pa.Check(fn, name=name), fn))
     return out
 
 
@@ -186,10 +197,37 @@ def wide_schema(catalog: Catalog) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(checks=[c.check for c in wide_checks(catalog)])
 
 
-def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> dict[str, list[int]]:
-    """Run a schema lazily; map each failing check name to the sorted failing row labels."""
+# Up to this many rows a batch's checks run as plain functions: pandera's own machinery costs
+# about 12 ms a schema whatever the size, most of the time of one file on the submitter path
+# (a portal upload). Above it pandera runs them. The same functions either way (tested).
+DIRECT_MAX_ROWS = 200
+
+
+def direct_failures(checks: Iterable[CompiledCheck], frame: pd.DataFrame) -> dict[str, list[int]]:
+    """The checks' own functions on the frame (no pandera): failing check -> sorted labels."""
+    out: dict[str, list[int]] = {}
+    for c in checks:
+        assert c.fn is not None
+        passed = np.asarray(c.fn(frame), dtype=bool)
+        bad = frame.index[~passed] if passed.ndim else (frame.index if not passed else [])
+        if len(bad):
+            out[c.name] = sorted(int(i) for i in bad)
+    return out
+
+
+def failures(
+    schema: pa.DataFrameSchema,
+    frame: pd.DataFrame,
+    checks: Iterable[CompiledCheck] | None = None,
+) -> dict[str, list[int]]:
+    """Run a schema lazily; map each failing check name to the sorted failing row labels.
+
+    Given the schema's `checks` and a frame of at most DIRECT_MAX_ROWS rows, their functions run
+    directly instead (the validator builds the frame with the schema's types itself)."""
     if frame.empty:
         return {}
+    if checks is not None and len(frame) <= DIRECT_MAX_ROWS:
+        return direct_failures(checks, frame)
     try:
         schema.validate(frame, lazy=True)
     except SchemaErrors as exc:

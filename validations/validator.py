@@ -616,7 +616,7 @@ class Validator:
             for k, n in _sizes(frame.loc[applies[kind], "sub"]):
                 subs[k].checked[name] += n
         bad_rows: set[int] = set()
-        for name, idx in failures(self._long_schema, frame).items():
+        for name, idx in failures(self._long_schema, frame, self._long_checks.values()).items():
             rule = self._long_checks[name].rule
             for i in idx:
                 row = ok.iloc[i]
@@ -716,7 +716,7 @@ class Validator:
                 applies = col.notna() & exp.notna()
             for k in wide.index[applies.to_numpy()]:
                 subs[int(k)].checked[rule.id] += 1
-        for name, idx in failures(self._wide_schema, wide).items():
+        for name, idx in failures(self._wide_schema, wide, self._wide_checks.values()).items():
             cc = self._wide_checks[name]
             for k in idx:
                 self._wide_issue(cc.rule, cc.indicator, subs[k], wide.loc[k], locs, k)
