@@ -58,6 +58,7 @@ class IngestSettings:
     workers: int | None = None  # validation processes (None: one per core; 1: this process)
     received_at: datetime | Mapping[str, datetime] | None = None
     outliers: bool = True
+    today: str | None = None  # YYYY-MM-DD for the future-period check (default $TONGHOP_TODAY)
 
     @classmethod
     def resolve(
@@ -134,7 +135,11 @@ def listed_hashes(files: list[str]) -> dict[str, str]:
 def validate_files(files: list[str], settings: IngestSettings) -> BatchOutcome:
     """Read and validate in vectorised batches of `batch_size` over `workers` processes."""
     return validate_parallel(
-        files, workers=settings.workers, batch_size=settings.batch_size, catalog=settings.catalog
+        files,
+        workers=settings.workers,
+        batch_size=settings.batch_size,
+        catalog=settings.catalog,
+        today=settings.today or os.environ.get("TONGHOP_TODAY") or None,
     )
 
 
