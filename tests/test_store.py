@@ -357,3 +357,30 @@ def test_sigkill_mid_transaction_leaves_before_or_after(tmp_path):
     con = connect(db)
     assert snapshot(con, LOAD_TIME_COLUMNS) == after
     assert one_current_per_key(con)
+
+
+def test_a_month_inside_an_approved_quarter_is_held(tmp_path):
+    con = warehouse(tmp_path)
+    load(con, tmp_path, [result(c, P, base(i)) for i, c in enumerate(COMMUNES_106)], "b1")
+    consolidated(con, DISTRICT, "2024-Q2")
+    approve(con, DISTRICT, "2024-Q2", actor="steward.tamduong")
+    for month in ("2024-04", "2024-05", P):
+        assert is_locked(con, C1, month), month
+    assert not is_locked(con, C1, "2024-07") and not is_locked(con, C1, "2024-03")
+    (held,) = load(con, tmp_path, [result(C1, P, base(9), path="fix.csv")], "b2")
+    assert (held.status, held.version, held.current) == ("held", 2, False)
+    assert current(con, C1, P)[0][1] == 1  # the approved quarter's figures do not move
+    assert unapprove(con, DISTRICT, "2024-Q2", actor="steward.tamduong") == [held.submission_id]
+    assert current(con, C1, P)[0][1] == 2
+
+
+def test_every_period_containing_the_month_locks_it(tmp_path):
+    con = warehouse(tmp_path)
+    load(con, tmp_path, [result(C1, P, base())], "b1")
+    for n, locking in enumerate(("2024-H1", "2024")):
+        con.execute("DELETE FROM fct_approval")
+        con.execute("INSERT INTO fct_approval VALUES ('12', ?, 'approved', 'p', now())", [locking])
+        assert is_locked(con, C1, P) and is_locked(con, C1, "2024-Q2")
+        assert is_locked(con, C1, "2024-12") == (locking == "2024")
+        (o,) = load(con, tmp_path, [result(C1, P, base(n + 1))], f"h{n}")
+        assert o.status == "held", locking
