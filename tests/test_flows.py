@@ -582,6 +582,11 @@ def test_the_html_report_says_what_the_warehouse_did(june, tmp_path):
     loc = copy_of(june["loc"], tmp_path)
     con = connect(loc["warehouse"])
     try:
+        from validations.catalog import load_catalog
+        from validations.units import load_units
+        from warehouse.rollup import consolidate
+
+        consolidate(con, P, "106", load_catalog(), load_units())  # approval needs it first
         approve(con, "106", P, actor="steward.106")
     finally:
         con.close()
