@@ -41,10 +41,13 @@ def validate_batch(paths: list[str], catalog: str | None = None) -> BatchOutcome
     return validate_paths(list(paths), Validator(catalog=load_catalog(catalog)))
 
 
-@task(name="validate-files", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def validate_files(files: list[str], settings: IngestSettings) -> BatchOutcome:
-    """Read and validate every file: vectorised batches over the cores (worker processes)."""
-    return steps.validate_files(list(files), settings)
+@task(name="read-files", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def read_files(
+    files: list[str], listed: dict[str, str], settings: IngestSettings
+) -> steps.ReadOutcome:
+    """Read, validate, check senders and outliers (warehouse.ingest.read_files): whole
+    provinces per vectorised batch, the batches over the cores in worker processes."""
+    return steps.read_files(list(files), listed, settings, get_run_logger())
 
 
 @task(name="outliers", cache_policy=NO_CACHE)
@@ -145,17 +148,22 @@ def ingest_submissions(
         chunks = province_batches(files, batch_size)
         log.info("ingest: %d files in %d batches on Dask %s", len(files), len(chunks), address)
         outcome = steps.merge(_validate_on_dask(address, chunks, catalog))
+        outcome, changed = steps.settle_reads(outcome, listed)
+        for f in changed:
+            log.warning("ingest: %s changed while it was read: left for the next run", f)
+        outcome, refusals = steps.check_senders(outcome, settings, log)
+        if outcome.results:
+            outcome = check_outliers(quote(outcome), str(settings.warehouse), catalog)
     else:
         log.info(
             "ingest: %d files (%s), batches of %d", len(files), steps.ARRIVAL_ORDER, batch_size
         )
-        outcome = validate_files(quote(files), quote(settings)) if files else BatchOutcome()
-    outcome, changed = steps.settle_reads(outcome, listed)
-    for f in changed:
-        log.warning("ingest: %s changed while it was read: left for the next run", f)
-    outcome, refusals = steps.check_senders(outcome, settings, log)
-    if outcome.results:
-        outcome = check_outliers(quote(outcome), str(settings.warehouse), catalog)
+        read = (
+            read_files(quote(files), quote(listed), quote(settings))
+            if files
+            else steps.ReadOutcome(BatchOutcome(), [], [])
+        )
+        outcome, changed, refusals = read.outcome, read.changed, read.refusals
     batch_id = steps.new_batch_id()
     stage_batch(quote(outcome), quote(settings), batch_id, quote(refusals))
     loaded = load_warehouse(quote(settings), batch_id)

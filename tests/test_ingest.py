@@ -94,20 +94,20 @@ def test_a_file_changed_while_it_was_read_is_left_for_the_next_run(tmp_path, whe
     inbox = tmp_path / "inbox"
     f = drop(inbox / C1 / "baocao.csv", sample(C1))
     ok = drop(inbox / C2 / "baocao.csv", sample(C2))
-    real = steps.validate_files
+    real = steps.read_files
 
-    def replaced_meanwhile(files, settings):
+    def replaced_meanwhile(files, listed, settings, log=None):
         drop(f, sample(C1), note="bản mới")  # the sender replaces it after it was listed
-        return real(files, settings)
+        return real(files, listed, settings, log)
 
-    monkeypatch.setattr(steps, "validate_files", replaced_meanwhile)
+    monkeypatch.setattr(steps, "read_files", replaced_meanwhile)
     s = where(archive=tmp_path / "archive", inbox_root=inbox)
     res = ingest([inbox], s)
     assert res["changed"] == [str(f)]
     assert [x["unit_code"] for x in res["submissions"]] == [C2]
     assert f.exists() and not ok.exists()  # left in the inbox; the other one archived
     assert [x["file"] for x in res["archive"]["archived"]] == [str(ok)]
-    monkeypatch.setattr(steps, "validate_files", real)
+    monkeypatch.setattr(steps, "read_files", real)
     again = ingest([inbox], s)  # the next run reads the new content
     assert [(x["unit_code"], x["version"], x["status"]) for x in again["submissions"]] == [
         (C1, 1, "accepted")
@@ -177,7 +177,7 @@ def test_colliding_names_are_all_archived_with_a_manifest(tmp_path, where):
 def _stage_only(paths: list[Path], s: IngestSettings, batch_id: str) -> None:
     """A run that staged its batch and stopped before loading (a crash, a lock)."""
     files = steps.find_files(paths)
-    outcome = steps.validate_files(files, s)
+    outcome = steps.read_files(files, steps.listed_hashes(files), s).outcome
     steps.stage(outcome, s, batch_id, [])
 
 
@@ -216,7 +216,7 @@ def test_two_ingests_at_once_each_submitter_is_answered(tmp_path, where):
     # run B lists, reads and stages its file; run A then loads both batches
     b_file = drop(tmp_path / "b" / f"{C2}_2024-06.csv", sample(C2))
     b_files = steps.find_files([b_file])
-    b_outcome = steps.validate_files(b_files, s)
+    b_outcome = steps.read_files(b_files, steps.listed_hashes(b_files), s).outcome
     b_batch = steps.new_batch_id()
     steps.stage(b_outcome, s, b_batch, [])
     a = ingest([drop(tmp_path / "a" / f"{C1}_2024-06.csv", sample(C1))], s)

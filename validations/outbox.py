@@ -65,7 +65,7 @@ def write_reports(
         )
         data = res.to_dict(lang) | {"warehouse": done}
         jpath = root / unit / f"{stem}.json"
-        _write_atomic(jpath, json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        _write_atomic(jpath, json.dumps(data, ensure_ascii=False, default=str))
         hpath = root / unit / f"{stem}.html"
         _write_atomic(hpath, render_html(res, catalog, lang, warehouse=done))
         written += [jpath, hpath]

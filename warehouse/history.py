@@ -74,6 +74,7 @@ def load_history(
         FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
         WHERE s.is_current AND s.status IN ('accepted', 'accepted_with_warnings')
           AND s.unit_code IN (SELECT unnest($u)) AND s.period IN (SELECT unnest($p))
+          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
           {where_ind} AND v.value IS NOT NULL
         ORDER BY s.unit_code, v.indicator, s.period
         """,
@@ -106,6 +107,7 @@ def load_peers(
         JOIN fct_value v ON v.submission_id = s.submission_id
         WHERE s.is_current AND s.status IN ('accepted', 'accepted_with_warnings')
           AND u.parent_code IN (SELECT unnest($par)) AND s.period IN (SELECT unnest($p))
+          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
           {where_ind} AND v.value IS NOT NULL
         ORDER BY u.parent_code, s.period, v.indicator, s.unit_code
         """,

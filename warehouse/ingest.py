@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from validations.catalog import Catalog, load_catalog
-from validations.intake import BatchOutcome, expand_paths, file_hash, validate_parallel
+from validations.intake import BatchOutcome, expand_paths, file_hash
 from validations.units import load_units
 from warehouse.db import now, warehouse_path
 
@@ -131,15 +132,136 @@ def listed_hashes(files: list[str]) -> dict[str, str]:
     return out
 
 
-# --- 2. read + validate ----------------------------------------------------------------------
-def validate_files(files: list[str], settings: IngestSettings) -> BatchOutcome:
-    """Read and validate in vectorised batches of `batch_size` over `workers` processes."""
-    return validate_parallel(
-        files,
-        workers=settings.workers,
-        batch_size=settings.batch_size,
-        catalog=settings.catalog,
-        today=settings.today or os.environ.get("TONGHOP_TODAY") or None,
+# --- 2. read + validate (+ outliers), one province per chunk, over the cores --------------------
+_LEADING_CODE = re.compile(r"^(\d{1,5})(?:\D|$)")
+
+
+def province_groups(files: list[str]) -> dict[str, list[str]]:
+    """The files grouped by province, from the unit code their name starts with (as
+    `tonghop template` and the samples name them: 03386_2024-06.csv), else from their sender
+    folder's code; files with neither form the group "". Files keep their order in a group."""
+    units = load_units()
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        unit = None
+        for name in (Path(f).name, Path(f).parent.name):
+            m = _LEADING_CODE.match(name)
+            cands = units.pad(m[1]) if m else []
+            unit = units.get(cands[0]) if cands else None
+            if unit is not None:
+                break
+        groups.setdefault(unit.province_code if unit else "", []).append(f)
+    return groups
+
+
+def province_chunks(files: list[str], batch_size: int) -> list[list[str]]:
+    """Whole provinces packed into chunks of about `batch_size` files (a province is never
+    split, so a chunk holds every sibling a peer comparison needs), in order."""
+    chunks: list[list[str]] = [[]]
+    for group in province_groups(files).values():
+        if chunks[-1] and len(chunks[-1]) + len(group) > batch_size:
+            chunks.append([])
+        chunks[-1].extend(group)
+    return [c for c in chunks if c]
+
+
+_WORKER: dict[tuple[str | None, str | None], Any] = {}
+
+
+@dataclass
+class ReadOutcome:
+    """What reading a run's files gave: the outcome to stage, the files that changed while
+    they were read (left for the next run), the files refused for their sender."""
+
+    outcome: BatchOutcome
+    changed: list[str]
+    refusals: list[Any]
+
+
+def _read_check(
+    args: tuple[list[str], dict[str, str], IngestSettings],
+) -> tuple[ReadOutcome, list[str]]:
+    """In a worker process, for one chunk of whole provinces: read and validate it as one
+    vectorised batch, set aside files that changed while read, refuse files whose sender may
+    not deliver them, then the outlier check against the warehouse (read-only). Returns the
+    chunk's ReadOutcome and the log lines for the caller."""
+    from validations.intake import validate_paths
+    from validations.validator import Validator
+
+    paths, listed, settings = args
+    key = (settings.catalog, settings.today)
+    if key not in _WORKER:  # one Validator per worker process, reused across chunks
+        from datetime import date
+
+        _WORKER[key] = Validator(
+            catalog=load_catalog(settings.catalog),
+            today=date.fromisoformat(settings.today) if settings.today else None,
+        )
+    notes = _NoteLog()
+    outcome = validate_paths(list(paths), _WORKER[key])
+    outcome, changed = settle_reads(outcome, listed)
+    for f in changed:
+        notes.warning("ingest: %s changed while it was read: left for the next run", f)
+    outcome, refusals = check_senders(outcome, settings, notes)  # type: ignore[arg-type]
+    outcome = add_outliers(outcome, settings, notes)  # type: ignore[arg-type]
+    return ReadOutcome(outcome, changed, refusals), notes.lines
+
+
+class _NoteLog:
+    """A logger stand-in for worker processes: the lines go back to the caller's log."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def _add(self, msg: str, *args: Any) -> None:
+        self.lines.append(msg % args if args else msg)
+
+    info = warning = _add
+
+
+def read_files(
+    files: list[str],
+    listed: Mapping[str, str],
+    settings: IngestSettings,
+    log: logging.Logger | None = None,
+) -> ReadOutcome:
+    """Read, validate, check senders and outliers: whole provinces in chunks of about
+    `batch_size` files, each chunk one vectorised batch, spread over `workers` processes
+    (default: one per core; 1: in this process). Workers are forked when this process runs no
+    other thread, else started by a fork server. The outlier check opens the warehouse
+    read-only in each worker (skipped, with a logged warning, while another process writes
+    it). Results come back province by province, each in arrival order."""
+    import multiprocessing as mp
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    log = log or LOG
+    settings = replace(settings, today=settings.today or os.environ.get("TONGHOP_TODAY") or None)
+    chunks = province_chunks([str(f) for f in files], settings.batch_size)
+    workers = max(1, settings.workers or os.cpu_count() or 1)
+    args = [(c, {f: listed[f] for f in c if f in listed}, settings) for c in chunks]
+    if workers == 1 or len(chunks) <= 1:
+        parts = [_read_check(a) for a in args]
+    else:
+        method = "fork" if threading.active_count() == 1 else "forkserver"
+        ctx = mp.get_context(method)
+        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=ctx) as pool:
+            parts = list(pool.map(_read_check, args))
+    n_warn = 0
+    for _, notes in parts:
+        for line in notes:
+            if line.startswith("outliers: ") and line.endswith(" warnings"):
+                n_warn += int(line.split()[1])
+            elif line.startswith("refused ("):
+                log.warning("%s", line)
+            else:
+                log.warning("%s", line)
+    if settings.outliers:
+        log.info("outliers: %d warnings", n_warn)
+    return ReadOutcome(
+        merge([r.outcome for r, _ in parts]),
+        [f for r, _ in parts for f in r.changed],
+        [x for r, _ in parts for x in r.refusals],
     )
 
 
@@ -377,12 +499,8 @@ def ingest(
     files = find_files(paths, log)
     listed = listed_hashes(files)
     log.info("ingest: %d files (%s)", len(files), ARRIVAL_ORDER)
-    outcome = validate_files(files, settings)
-    outcome, changed = settle_reads(outcome, listed)
-    for f in changed:
-        log.warning("ingest: %s changed while it was read: left for the next run", f)
-    outcome, refusals = check_senders(outcome, settings, log)
-    outcome = add_outliers(outcome, settings, log)
+    read = read_files(files, listed, settings, log)  # validation, senders, outliers
+    outcome, changed, refusals = read.outcome, read.changed, read.refusals
     batch_id = new_batch_id()
     stage(outcome, settings, batch_id, refusals)
     loaded = load_pending(settings, batch_id)
@@ -408,6 +526,9 @@ __all__ = [
     "settle_reads",
     "stage",
     "summarise",
-    "validate_files",
+    "province_chunks",
+    "province_groups",
+    "read_files",
+    "ReadOutcome",
     "write_answers",
 ]
