@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -281,3 +282,34 @@ def test_the_cli_runs_without_prefect(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "prefect imported: False" in done.stdout
     assert "duplicate" in done.stdout  # the same files again
+
+
+# --- chunks of whole provinces over the cores ------------------------------------------------------
+def test_chunks_never_split_a_province_and_keep_arrival_order():
+    files = [
+        "in/03386_2024-06.csv",  # Lai Châu
+        "in/00001_2024-06.csv",  # Hà Nội
+        "in/03387_2024-06.csv",
+        "in/105/baocao.csv",  # no code in the name: its sender folder (district 105, Lai Châu)
+        "in/x/a.csv",
+        "in/y/b.csv",
+        "in/z/c.csv",  # neither: cut at batch_size
+    ]
+    assert steps.province_chunks(files, 2) == [
+        ["in/03386_2024-06.csv", "in/03387_2024-06.csv", "in/105/baocao.csv"],
+        ["in/00001_2024-06.csv"],
+        ["in/x/a.csv", "in/y/b.csv"],
+        ["in/z/c.csv"],
+    ]
+
+
+def test_worker_processes_give_what_one_process_gives(tmp_path, where):
+    files = [str(p) for p in sorted((JUNE / "105").iterdir())] + [
+        str(p) for p in sorted((JUNE / "106").iterdir())
+    ]
+    listed = steps.listed_hashes(files)
+    one = steps.read_files(files, listed, replace(where(), batch_size=5))
+    two = steps.read_files(files, listed, replace(where(), batch_size=5, workers=2))
+    key = lambda o: [(r.path, r.unit_code, str(r.status), len(r.issues)) for r in o.results]  # noqa: E731
+    assert key(one.outcome) == key(two.outcome) and len(one.outcome.results) == len(files)
+    assert one.outcome.hashes == two.outcome.hashes == listed

@@ -158,10 +158,17 @@ def province_chunks(files: list[str], batch_size: int) -> list[list[str]]:
     """Whole provinces packed into chunks of about `batch_size` files (a province is never
     split, so a chunk holds every sibling a peer comparison needs), in order."""
     chunks: list[list[str]] = [[]]
-    for group in province_groups(files).values():
-        if chunks[-1] and len(chunks[-1]) + len(group) > batch_size:
-            chunks.append([])
-        chunks[-1].extend(group)
+    for province, group in province_groups(files).items():
+        # files whose province the name does not tell are cut at batch_size like any list
+        pieces = (
+            [group]
+            if province
+            else [group[i : i + batch_size] for i in range(0, len(group), batch_size)]
+        )
+        for piece in pieces:
+            if chunks[-1] and len(chunks[-1]) + len(piece) > batch_size:
+                chunks.append([])
+            chunks[-1].extend(piece)
     return [c for c in chunks if c]
 
 
