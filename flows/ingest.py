@@ -147,7 +147,9 @@ def ingest_submissions(
     if address:
         chunks = province_batches(files, batch_size)
         log.info("ingest: %d files in %d batches on Dask %s", len(files), len(chunks), address)
-        outcome = steps.merge(_validate_on_dask(address, chunks, catalog))
+        outcome = steps.in_arrival_order(
+            steps.merge(_validate_on_dask(address, chunks, catalog)), files
+        )
         outcome, changed = steps.settle_reads(outcome, listed)
         for f in changed:
             log.warning("ingest: %s changed while it was read: left for the next run", f)

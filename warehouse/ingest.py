@@ -266,10 +266,20 @@ def read_files(
     if settings.outliers:
         log.info("outliers: %d warnings", n_warn)
     return ReadOutcome(
-        merge([r.outcome for r, _ in parts]),
+        in_arrival_order(merge([r.outcome for r, _ in parts]), files),
         [f for r, _ in parts for f in r.changed],
         [x for r, _ in parts for x in r.refusals],
     )
+
+
+def in_arrival_order(outcome: BatchOutcome, files: list[str]) -> BatchOutcome:
+    """The results (and unreadable files) back in the order of `files` (arrival), whatever
+    chunks they were read in: staging numbers versions in that order."""
+    rank = {str(f): i for i, f in enumerate(files)}
+    last = len(rank)
+    outcome.results.sort(key=lambda r: rank.get(r.path, last))
+    outcome.unreadable.sort(key=lambda u: rank.get(u.path, last))
+    return outcome
 
 
 def merge(parts: list[BatchOutcome]) -> BatchOutcome:
@@ -525,6 +535,7 @@ __all__ = [
     "arrival_order",
     "check_senders",
     "find_files",
+    "in_arrival_order",
     "ingest",
     "listed_hashes",
     "load_pending",
