@@ -386,12 +386,15 @@ def load_pending(settings: IngestSettings, batch_id: str | None = None) -> list[
     transaction. One outcome per staged submission (warehouse.store.SubmissionOutcome as a
     dict, with its `batch`). When `batch_id` was staged but another run loaded it first, its
     outcomes are read back from the warehouse and included too."""
-    from warehouse.db import open_warehouse
+    from warehouse.db import load_reference, open_warehouse
     from warehouse.store import batch_outcomes, load_batch, pending_batches
 
     cat = load_catalog(settings.catalog)
-    con = open_warehouse(settings.warehouse, cat, load_units())
+    con = open_warehouse(settings.warehouse)
     try:
+        units = load_units()
+        if not reference_loaded(con, cat, units):
+            load_reference(con, cat, units)
         out: list[dict[str, Any]] = []
         for batch in pending_batches(con, settings.staging):
             out += [
@@ -404,6 +407,36 @@ def load_pending(settings: IngestSettings, batch_id: str | None = None) -> list[
         return out
     finally:
         con.close()
+
+
+def reference_loaded(con: Any, catalog: Catalog, units: Any) -> bool:
+    """Whether dim_unit and dim_indicator already hold these reference units and this catalog's
+    indicators (then a load need not rewrite 14,000 units each run)."""
+    n_units = con.execute("SELECT count(*) FROM dim_unit").fetchall()[0][0]
+    if n_units != len(units.units):
+        return False
+    stored = {
+        r[0]: tuple(r[1:])
+        for r in con.execute(
+            "SELECT code, label_vi, kind, aggregation, parent_relation, numerator, denominator,"
+            " formula, target_op, target_value FROM dim_indicator"
+        ).fetchall()
+    }
+    wanted = {
+        i.code: (
+            i.label_vi,
+            i.kind,
+            i.aggregation,
+            i.parent_relation,
+            i.numerator,
+            i.denominator,
+            i.formula,
+            i.target.op if i.target else None,
+            float(i.target.value) if i.target and i.target.value is not None else None,
+        )
+        for i in catalog.indicators.values()
+    }
+    return stored == wanted
 
 
 # --- 5. answers, archive ------------------------------------------------------------------------
