@@ -313,22 +313,3 @@ def test_worker_processes_give_what_one_process_gives(tmp_path, where):
     key = lambda o: [(r.path, r.unit_code, str(r.status), len(r.issues)) for r in o.results]  # noqa: E731
     assert key(one.outcome) == key(two.outcome) and len(one.outcome.results) == len(files)
     assert one.outcome.hashes == two.outcome.hashes == listed
-
-
-def test_reports_written_by_several_processes_are_the_same(tmp_path, monkeypatch):
-    files = [str(p) for p in sorted((JUNE / "105").iterdir())]
-    outs = {}
-    for workers in (1, 2):
-        monkeypatch.setattr(steps, "PARALLEL_REPORTS", 2)
-        s = IngestSettings.resolve(
-            tmp_path / f"w{workers}.duckdb",
-            tmp_path / f"staging{workers}",
-            tmp_path / f"outbox{workers}",
-            workers=workers,
-        )
-        batch = ingest(files, s)["batch_id"]
-        outs[workers] = {
-            str(p.relative_to(s.outbox)): p.read_text(encoding="utf-8").replace(batch, "B")
-            for p in sorted(s.outbox.rglob("*.*"))
-        }
-    assert len(outs[1]) == 2 * len(files) and outs[1] == outs[2]

@@ -34,16 +34,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from validations.catalog import Catalog, load_catalog
 from validations.intake import BatchOutcome, expand_paths, file_hash
-from validations.result import VALUE_COLUMNS, ValidationResult
 from validations.units import load_units
 from warehouse.db import now, warehouse_path
 
 LOG = logging.getLogger("tonghop.ingest")
-_NO_VALUES = pd.DataFrame(columns=VALUE_COLUMNS)
 ARRIVAL_ORDER = "arrival: modification time, then name"
 SYMLINK = "symlink"
 
@@ -465,7 +461,7 @@ def write_answers(
         if o.get("file_name"):
             by_batch.setdefault(o["batch"], {})[o["file_name"]] = o
     mine = by_batch.pop(batch_id, {})
-    n = _write_reports_parallel(settings, outcome.results, mine, catalog)
+    n = len(write_reports(settings.outbox, outcome.results, mine, catalog))
     for other, done in by_batch.items():
         results = read_results(settings.staging / other)
         n += len(write_reports(settings.outbox, results, done, catalog))
@@ -473,51 +469,6 @@ def write_answers(
     if refusals:
         n += len(write_refusals(settings.outbox, refusals, catalog))
     return n
-
-
-PARALLEL_REPORTS = 2000  # below this many reports, one process writes them
-
-
-def _write_some(args: tuple[str, list[ValidationResult], dict[str, Any], str | None]) -> int:
-    from validations.outbox import write_reports
-
-    outbox, results, done, catalog = args
-    return len(write_reports(outbox, results, done, load_catalog(catalog)))
-
-
-def _write_reports_parallel(
-    settings: IngestSettings,
-    results: list[ValidationResult],
-    done: dict[str, dict[str, Any]],
-    catalog: Catalog,
-) -> int:
-    """write_reports, spread over `workers` processes for a large batch (each process writes
-    its share, one report at a time; the results go without their values, which no report
-    shows; each process loads the catalog that `settings.catalog` names)."""
-    import multiprocessing as mp
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
-    from validations.outbox import write_reports
-
-    workers = max(1, settings.workers or os.cpu_count() or 1)
-    if workers == 1 or len(results) < PARALLEL_REPORTS:
-        return len(write_reports(settings.outbox, results, done, catalog))
-    light = [replace(r, values=_NO_VALUES) for r in results]
-    step = -(-len(light) // workers)
-    parts = [light[i : i + step] for i in range(0, len(light), step)]
-    args = [
-        (
-            str(settings.outbox),
-            part,
-            {r.path: done[r.path] for r in part if r.path in done},
-            settings.catalog,
-        )
-        for part in parts
-    ]
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    with ProcessPoolExecutor(len(parts), mp_context=mp.get_context(method)) as pool:
-        return sum(pool.map(_write_some, args))
 
 
 def archive(
