@@ -15,7 +15,9 @@ children from getrusage(RUSAGE_CHILDREN), peak RSS of the process tree sampled f
    first (warehouse.rollup.consolidate_many). The warehouse already holds the ten years of
    history (a copy of the history file), as a ministry's would. Interpreter start and imports
    are reported apart.
-2. flow (with --flow): the same month through the Prefect flows (ingest_submissions, then ONE
+2. ingest and flow (with --flow): the ingest run's steps as plain library calls
+   (warehouse.ingest: list and hash, read + validate + outliers, stage, load, reports), then the
+   same month through the Prefect flows (ingest_submissions, then ONE
    consolidate_units run for every province, quality checkpoint off) on Prefect's ephemeral
    server; the server start and Prefect's own cost per run (an empty flow of 8 tasks) are
    reported apart.
@@ -344,6 +346,70 @@ def phase_flow(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def phase_ingest(p: dict[str, Any]) -> dict[str, Any]:
+    """The flow's steps as plain library calls (warehouse.ingest, what `tonghop ingest
+    --no-prefect` runs), step by step, then one consolidate_many of every province: the same
+    work as the flow phase without Prefect, to set the flow's figures beside."""
+    t_start = time.perf_counter()
+    from national import month_dir
+
+    from validations.catalog import load_catalog
+    from validations.units import load_units
+    from validations.validator import Validator
+    from warehouse import ingest as lib
+    from warehouse.db import connect
+    from warehouse.ingest import IngestSettings
+    from warehouse.rollup import consolidate_many
+
+    catalog, units = load_catalog(), load_units()
+    Validator(catalog=catalog, units=units)
+    imports_s = time.perf_counter() - t_start
+    folder = month_dir(p["scale"], p["period"])
+    work = Path(p["work"])
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    wh = work / "ingest.duckdb"
+    if p.get("history_file"):
+        shutil.copy(p["history_file"], wh)
+    settings = IngestSettings.resolve(
+        wh,
+        work / "staging",
+        work / "outbox",
+        received_at=RECEIVED,
+        batch_size=p["batch_size"],
+        workers=p["workers"],
+    )
+    steps = Steps()
+    with steps("find the files, hash them as listed"):
+        files = lib.find_files([folder])
+        listed = lib.listed_hashes(files)
+    with steps("read, validate, senders, outliers (chunks of provinces, processes)"):
+        read = lib.read_files(files, listed, settings)
+    batch_id = lib.new_batch_id()
+    with steps("write the staging Parquet batch"):
+        lib.stage(read.outcome, settings, batch_id, read.refusals)
+    with steps("load (the single writer)"):
+        loaded = lib.load_pending(settings, batch_id)
+    with steps(f"write {2 * len(read.outcome.results):,} report files"):
+        lib.write_answers(settings, read.outcome, loaded, read.refusals, batch_id)
+    on = __import__("validations.period", fromlist=["parse_period"]).parse_period(p["period"])
+    provinces = sorted(u.code for u in units.in_force(on.end(catalog.close_day)) if u.level == "P")
+    if p["scale"] == "province":
+        provinces = ["12"]
+    con = connect(wh)
+    with steps(f"consolidate_many of {len(provinces)} provinces (open, one transaction)"):
+        consolidate_many(con, p["period"], provinces, catalog, units, actor="bench")
+    con.close()
+    ingest_rows = steps.rows[:5]
+    return {
+        "imports_s": round(imports_s, 3),
+        "steps": steps.rows,
+        "ingest_wall_s": round(sum(r["wall_s"] for r in ingest_rows), 3),
+        "ingest_cpu_s": round(sum(r["cpu_s"] for r in ingest_rows), 3),
+        "submissions": len(loaded),
+    }
+
+
 def phase_pandera(p: dict[str, Any]) -> dict[str, Any]:
     from baselines import run_pandera, sample_files
     from national import month_dir, month_files
@@ -456,6 +522,7 @@ def phase_query(p: dict[str, Any]) -> dict[str, Any]:
 PHASES = {
     "month": phase_month,
     "flow": phase_flow,
+    "ingest": phase_ingest,
     "pandera": phase_pandera,
     "gx": phase_gx,
     "history": phase_history,
@@ -519,6 +586,16 @@ def report(res: dict[str, Any]) -> str:
         f"{mp['peak_rss_mb']}",
     )
     row("month: whole process (start, imports, work, checks)", mp["wall_s"], mp["cpu_s"])
+    if "ingest" in res:
+        g = res["ingest"]
+        for st in g["steps"]:
+            row(f"library ingest: {st['step']}", st["wall_s"], st["cpu_s"])
+        row(
+            "library ingest: the five steps (no Prefect)",
+            g["ingest_wall_s"],
+            g["ingest_cpu_s"],
+            g["process"]["peak_rss_mb"],
+        )
     if "flow" in res:
         f = res["flow"]
         for s in f["steps"]:
@@ -627,6 +704,9 @@ def main() -> int:
     if want("month"):
         res["month"] = run_phase("month", args, {"work": str(work / "month"), **hist})
         shutil.rmtree(work / "month", ignore_errors=True)
+    if args.flow and want("ingest"):
+        res["ingest"] = run_phase("ingest", args, {"work": str(work / "ingest"), **hist})
+        shutil.rmtree(work / "ingest", ignore_errors=True)
     if args.flow and want("flow"):
         res["flow"] = run_phase("flow", args, {"work": str(work / "flow"), **hist})
         shutil.rmtree(work / "flow", ignore_errors=True)
@@ -658,6 +738,11 @@ def main() -> int:
             ratios[f"{name} loop / tonghop whole month (read, validate, load, consolidate)"] = (
                 _ratio(res[name]["extrapolated_s"], work_s)
             )
+    if "flow" in res and "ingest" in res:
+        fi = next(r for r in res["flow"]["steps"] if r["step"].startswith("ingest"))["wall_s"]
+        ratios["ingest: flow / library (stretch goal <= 2)"] = _ratio(
+            fi, res["ingest"]["ingest_wall_s"]
+        )
     res["ratios"] = ratios
     goals = {}
     if m:
