@@ -45,6 +45,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime
@@ -671,6 +672,12 @@ def main() -> int:
     ap.add_argument("--fresh", action="store_true", help="month into an empty warehouse")
     ap.add_argument("--flow", action="store_true", help="also time the Prefect flows")
     ap.add_argument("--only", default="", help="comma-separated phases (month,flow,...)")
+    ap.add_argument(
+        "--work",
+        default=str(Path(tempfile.gettempdir()) / "tonghop-bench"),
+        help="scratch folder for each phase's warehouse copy, staging and outbox (default: "
+        "$TMPDIR/tonghop-bench, a plain local folder; removed after each phase)",
+    )
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--params", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -700,7 +707,7 @@ def main() -> int:
     history = history_path(args.scale)
     res["history"] = run_phase("history", args)
     hist = {} if args.fresh else {"history_file": str(history)}
-    work = out_dir / "work"
+    work = Path(args.work)
     if want("month"):
         res["month"] = run_phase("month", args, {"work": str(work / "month"), **hist})
         shutil.rmtree(work / "month", ignore_errors=True)
