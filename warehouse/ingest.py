@@ -320,6 +320,26 @@ def summarise(
     }
 
 
+LOCK_RETRIES = (2.0, 5.0, 15.0)  # seconds, as the flow's load-warehouse task retries
+
+
+def _retry_if_locked(step: Any, log: logging.Logger) -> Any:
+    """Run `step`; while another process holds the warehouse file, wait and try again."""
+    import time
+
+    from warehouse.db import WarehouseLockedError
+
+    for delay in (*LOCK_RETRIES, None):
+        try:
+            return step()
+        except WarehouseLockedError as exc:
+            if delay is None:
+                raise
+            log.warning("%s Retrying in %.0f s.", exc, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 def ingest(
     paths: list[str | Path], settings: IngestSettings, log: logging.Logger | None = None
 ) -> dict[str, Any]:
@@ -333,7 +353,7 @@ def ingest(
     outcome, changed, refusals = read.outcome, read.changed, read.refusals
     batch_id = new_batch_id()
     stage(outcome, settings, batch_id, refusals)
-    loaded = load_pending(settings, batch_id)
+    loaded = _retry_if_locked(lambda: load_pending(settings, batch_id), log)
     write_answers(settings, outcome, loaded, refusals, batch_id)
     summary = summarise(settings, batch_id, files, outcome, refusals, loaded, changed)
     summary["archive"] = archive(settings, batch_id, files, listed, summary)
