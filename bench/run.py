@@ -15,9 +15,12 @@ children from getrusage(RUSAGE_CHILDREN), peak RSS of the process tree sampled f
    first (warehouse.rollup.consolidate_many). The warehouse already holds the ten years of
    history (a copy of the history file), as a ministry's would. Interpreter start and imports
    are reported apart.
-2. flow (with --flow): the same month through the Prefect flows (ingest_submissions, then
-   consolidate_period per province, quality checkpoint off) on Prefect's ephemeral server; the
-   server start is reported apart.
+2. ingest and flow (with --flow): the ingest run's steps as plain library calls
+   (warehouse.ingest: list and hash, read + validate + outliers, stage, load, reports), then the
+   same month through the Prefect flows (ingest_submissions, then ONE
+   consolidate_units run for every province, quality checkpoint off) on Prefect's ephemeral
+   server; the server start and Prefect's own cost per run (an empty flow of 8 tasks) are
+   reported apart.
 3. pandera and gx: the per-file loops of bench/baselines.py on a random sample of CSV files
    (--pandera-sample, --gx-sample), extrapolated to every file of the month (setup once plus
    the sample's mean per file); --full-baselines runs them on every CSV file instead.
@@ -42,6 +45,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime
@@ -60,6 +64,9 @@ GOALS = {
     "vs_pandera": 5.0,
     "query_s": 0.2,
     "validate_one_s": 1.5,
+    "flow_ingest_s": 15.0,
+    "flow_rss_mb": 1536.0,
+    "flow_consolidate_s": 5.0,
 }
 RESULT_TAG = "BENCH_RESULT "
 RECEIVED = datetime(2024, 6, 15, 8, 0)  # every report on time (closing 14 June + 1 day)
@@ -272,22 +279,25 @@ def phase_month(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_flow(p: dict[str, Any]) -> dict[str, Any]:
-    """The month through the Prefect flows on the ephemeral server."""
+    """The month through the Prefect flows on the ephemeral server: the ingest flow, then ONE
+    consolidate-units run for every province (quality checkpoint off). The server start and
+    Prefect's own cost per run (an empty flow with as many tasks) are measured apart."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     t_start = time.perf_counter()
     from national import month_dir
-    from prefect import flow
+    from prefect import flow, task
 
-    from flows.consolidate import consolidate_period
+    from flows.consolidate import consolidate_units
     from flows.ingest import ingest_submissions
     from validations.catalog import load_catalog
-    from validations.period import parse_period
     from validations.units import load_units
+    from validations.validator import Validator
 
-    imports_s = time.perf_counter() - t_start
     catalog, units = load_catalog(), load_units()
+    Validator(catalog=catalog, units=units)  # compile the schemas once, as the month phase does
+    imports_s = time.perf_counter() - t_start
     folder = month_dir(p["scale"], p["period"])
     work = Path(p["work"])
     shutil.rmtree(work, ignore_errors=True)
@@ -297,13 +307,22 @@ def phase_flow(p: dict[str, Any]) -> dict[str, Any]:
         shutil.copy(p["history_file"], wh)
     steps = Steps()
 
-    @flow(name="bench-warm-up")
-    def warm_up() -> int:
-        return 1
+    @task(name="bench-noop")
+    def noop(i: int) -> int:
+        return i
+
+    @flow(name="bench-empty")
+    def empty(n_tasks: int) -> int:
+        return sum(noop(i) for i in range(n_tasks))
 
     with steps("Prefect ephemeral server start (first flow run)"):
-        warm_up()
-    with steps("ingest flow (validate, stage, load, outbox reports)"):
+        empty(0)
+    overhead = []
+    for _ in range(3):
+        t = time.perf_counter()
+        empty(8)  # the ingest flow runs 7-8 tasks
+        overhead.append(time.perf_counter() - t)
+    with steps("ingest flow (validate, outliers, stage, load, outbox reports)"):
         out = ingest_submissions(
             [str(folder)],
             warehouse=str(wh),
@@ -311,19 +330,84 @@ def phase_flow(p: dict[str, Any]) -> dict[str, Any]:
             outbox=str(work / "outbox"),
             received_at=RECEIVED,
             batch_size=p["batch_size"],
+            workers=p["workers"],
         )
-    on = parse_period(p["period"]).end(catalog.close_day)
-    provinces = sorted(u.code for u in units.in_force(on) if u.level == "P")
-    if p["scale"] == "province":
-        provinces = [c for c in provinces if c == "12"]
-    with steps(f"consolidate flow, {len(provinces)} runs (one per province, quality off)"):
-        for code in provinces:
-            consolidate_period([p["period"]], code, warehouse=str(wh), quality=False)
+    scope = ["12"] if p["scale"] == "province" else ["*"]
+    with steps("consolidate-units flow, one run for every province (quality off)"):
+        summaries = consolidate_units([p["period"]], scope, warehouse=str(wh), quality=False)
+    reports = sum(1 for _ in (work / "outbox").rglob("*.*"))
     return {
         "imports_s": round(imports_s, 3),
         "steps": steps.rows,
+        "prefect_overhead_per_run_s": round(statistics.median(overhead), 3),
         "files": out["files"],
         "submissions": len(out["submissions"]),
+        "provinces_consolidated": len(summaries),
+        "report_files": reports,
+    }
+
+
+def phase_ingest(p: dict[str, Any]) -> dict[str, Any]:
+    """The flow's steps as plain library calls (warehouse.ingest, what `tonghop ingest
+    --no-prefect` runs), step by step, then one consolidate_many of every province: the same
+    work as the flow phase without Prefect, to set the flow's figures beside."""
+    t_start = time.perf_counter()
+    from national import month_dir
+
+    from validations.catalog import load_catalog
+    from validations.units import load_units
+    from validations.validator import Validator
+    from warehouse import ingest as lib
+    from warehouse.db import connect
+    from warehouse.ingest import IngestSettings
+    from warehouse.rollup import consolidate_many
+
+    catalog, units = load_catalog(), load_units()
+    Validator(catalog=catalog, units=units)
+    imports_s = time.perf_counter() - t_start
+    folder = month_dir(p["scale"], p["period"])
+    work = Path(p["work"])
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    wh = work / "ingest.duckdb"
+    if p.get("history_file"):
+        shutil.copy(p["history_file"], wh)
+    settings = IngestSettings.resolve(
+        wh,
+        work / "staging",
+        work / "outbox",
+        received_at=RECEIVED,
+        batch_size=p["batch_size"],
+        workers=p["workers"],
+    )
+    steps = Steps()
+    with steps("find the files, hash them as listed"):
+        files = lib.find_files([folder])
+        listed = lib.listed_hashes(files)
+    with steps("read, validate, senders, outliers (chunks of provinces, processes)"):
+        read = lib.read_files(files, listed, settings)
+    batch_id = lib.new_batch_id()
+    with steps("write the staging Parquet batch"):
+        lib.stage(read.outcome, settings, batch_id, read.refusals)
+    with steps("load (the single writer)"):
+        loaded = lib.load_pending(settings, batch_id)
+    with steps(f"write {2 * len(read.outcome.results):,} report files"):
+        lib.write_answers(settings, read.outcome, loaded, read.refusals, batch_id)
+    on = __import__("validations.period", fromlist=["parse_period"]).parse_period(p["period"])
+    provinces = sorted(u.code for u in units.in_force(on.end(catalog.close_day)) if u.level == "P")
+    if p["scale"] == "province":
+        provinces = ["12"]
+    con = connect(wh)
+    with steps(f"consolidate_many of {len(provinces)} provinces (open, one transaction)"):
+        consolidate_many(con, p["period"], provinces, catalog, units, actor="bench")
+    con.close()
+    ingest_rows = steps.rows[:5]
+    return {
+        "imports_s": round(imports_s, 3),
+        "steps": steps.rows,
+        "ingest_wall_s": round(sum(r["wall_s"] for r in ingest_rows), 3),
+        "ingest_cpu_s": round(sum(r["cpu_s"] for r in ingest_rows), 3),
+        "submissions": len(loaded),
     }
 
 
@@ -451,6 +535,7 @@ def phase_query(p: dict[str, Any]) -> dict[str, Any]:
 PHASES = {
     "month": phase_month,
     "flow": phase_flow,
+    "ingest": phase_ingest,
     "pandera": phase_pandera,
     "gx": phase_gx,
     "history": phase_history,
@@ -514,12 +599,26 @@ def report(res: dict[str, Any]) -> str:
         f"{mp['peak_rss_mb']}",
     )
     row("month: whole process (start, imports, work, checks)", mp["wall_s"], mp["cpu_s"])
+    if "ingest" in res:
+        g = res["ingest"]
+        for st in g["steps"]:
+            row(f"library ingest: {st['step']}", st["wall_s"], st["cpu_s"])
+        row(
+            "library ingest: the five steps (no Prefect)",
+            g["ingest_wall_s"],
+            g["ingest_cpu_s"],
+            g["process"]["peak_rss_mb"],
+        )
     if "flow" in res:
         f = res["flow"]
         for s in f["steps"]:
             row(f"flow: {s['step']}", s["wall_s"], s["cpu_s"])
         row(
-            "flow: whole process",
+            "flow: Prefect's own cost per run (empty flow, 8 tasks)",
+            f["prefect_overhead_per_run_s"],
+        )
+        row(
+            "flow: whole process (peak RSS: the process tree, server included)",
             f["process"]["wall_s"],
             f["process"]["cpu_s"],
             f["process"]["peak_rss_mb"],
@@ -585,6 +684,12 @@ def main() -> int:
     ap.add_argument("--fresh", action="store_true", help="month into an empty warehouse")
     ap.add_argument("--flow", action="store_true", help="also time the Prefect flows")
     ap.add_argument("--only", default="", help="comma-separated phases (month,flow,...)")
+    ap.add_argument(
+        "--work",
+        default=str(Path(tempfile.gettempdir()) / "tonghop-bench"),
+        help="scratch folder for each phase's warehouse copy, staging and outbox (default: "
+        "$TMPDIR/tonghop-bench, a plain local folder; removed after each phase)",
+    )
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--params", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -614,10 +719,13 @@ def main() -> int:
     history = history_path(args.scale)
     res["history"] = run_phase("history", args)
     hist = {} if args.fresh else {"history_file": str(history)}
-    work = out_dir / "work"
+    work = Path(args.work)
     if want("month"):
         res["month"] = run_phase("month", args, {"work": str(work / "month"), **hist})
         shutil.rmtree(work / "month", ignore_errors=True)
+    if args.flow and want("ingest"):
+        res["ingest"] = run_phase("ingest", args, {"work": str(work / "ingest"), **hist})
+        shutil.rmtree(work / "ingest", ignore_errors=True)
     if args.flow and want("flow"):
         res["flow"] = run_phase("flow", args, {"work": str(work / "flow"), **hist})
         shutil.rmtree(work / "flow", ignore_errors=True)
@@ -649,11 +757,25 @@ def main() -> int:
             ratios[f"{name} loop / tonghop whole month (read, validate, load, consolidate)"] = (
                 _ratio(res[name]["extrapolated_s"], work_s)
             )
+    if "flow" in res and "ingest" in res:
+        fi = next(r for r in res["flow"]["steps"] if r["step"].startswith("ingest"))["wall_s"]
+        ratios["ingest: flow / library (stretch goal <= 2)"] = _ratio(
+            fi, res["ingest"]["ingest_wall_s"]
+        )
     res["ratios"] = ratios
     goals = {}
     if m:
         goals["month work <= 20 s"] = work_s is not None and work_s <= GOALS["month_wall_s"]
         goals["month peak RSS <= 1.5 GB"] = m["process"]["peak_rss_mb"] <= GOALS["month_rss_mb"]
+    if "flow" in res and res["scale"] == "national":
+        fs = {r["step"].split(" ")[0]: r for r in res["flow"]["steps"]}
+        goals["ingest flow <= 15 s"] = fs["ingest"]["wall_s"] <= GOALS["flow_ingest_s"]
+        goals["flow peak RSS <= 1.5 GB"] = (
+            res["flow"]["process"]["peak_rss_mb"] <= GOALS["flow_rss_mb"]
+        )
+        goals["whole country consolidated in one run <= 5 s"] = (
+            fs["consolidate-units"]["wall_s"] <= GOALS["flow_consolidate_s"]
+        )
     if "gx" in res:
         goals[">= 50x faster than the GX loop (whole month)"] = (
             ratios.get("gx loop / tonghop whole month (read, validate, load, consolidate)") or 0

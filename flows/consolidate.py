@@ -1,4 +1,10 @@
-"""consolidate_period: completeness, cross-level checks and rollups for (period, unit)."""
+"""consolidate_period and consolidate_units: completeness, cross-level checks and rollups.
+
+`consolidate_period` consolidates one district or province; `consolidate_units` many of them
+(the ministry's month: `unit_codes=["*"]`, every province of the period's structure) in ONE
+run and ONE `warehouse.rollup.consolidate_many` per period: the warehouse is opened and the
+reference units loaded once, districts are consolidated first, level by level.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from validations.catalog import load_catalog
 from validations.units import load_units
 from warehouse.db import open_warehouse
 from warehouse.quality import run_checkpoint
-from warehouse.rollup import ConsolidationResult, consolidate
+from warehouse.rollup import ConsolidationResult, consolidate, consolidate_many
 
 
 def summarise(res: ConsolidationResult) -> dict[str, Any]:
@@ -60,6 +66,48 @@ def consolidate_unit(
             con, period, unit_code, cat, units, actor=actor, abs_tol=abs_tol, rel_tol=rel_tol
         )
         return summarise(res)
+    finally:
+        con.close()
+
+
+def resolve_units(unit_codes: list[str], period: str, catalog: str | None = None) -> list[str]:
+    """The unit codes to consolidate: `"*"` stands for every province of the period's structure
+    (63 before 2025-07, 34 from then), the others are kept as given, in order."""
+    from validations.period import parse_period
+
+    codes: list[str] = []
+    for code in unit_codes:
+        if str(code).strip() == "*":
+            on = parse_period(period).end(load_catalog(catalog).close_day)
+            codes += sorted(u.code for u in load_units().in_force(on) if u.level == "P")
+        else:
+            codes.append(str(code).strip())
+    return list(dict.fromkeys(codes))
+
+
+@task(
+    name="consolidate-units",
+    retries=3,
+    retry_delay_seconds=[2, 5, 15],
+    retry_condition_fn=retry_if_locked,
+)
+def consolidate_units_task(
+    period: str,
+    unit_codes: list[str],
+    warehouse: str,
+    catalog: str | None,
+    abs_tol: float,
+    rel_tol: float,
+    actor: str,
+) -> list[dict[str, Any]]:
+    """The single writer: every unit of `unit_codes` (districts first) in ONE transaction."""
+    cat, units = load_catalog(catalog), load_units()
+    con = open_warehouse(warehouse, cat, units)
+    try:
+        results = consolidate_many(
+            con, period, unit_codes, cat, units, actor=actor, abs_tol=abs_tol, rel_tol=rel_tol
+        )
+        return [summarise(r) for r in results]
     finally:
         con.close()
 
@@ -140,4 +188,46 @@ def consolidate_period(
             len(summary["issues"]),
         )
         out.append(summary)
+    return out
+
+
+@flow(name="consolidate-units", version="1")
+def consolidate_units(
+    periods: list[str],
+    unit_codes: list[str] | None = None,
+    warehouse: str | None = None,
+    catalog: str | None = None,
+    abs_tol: float = 0.0,
+    rel_tol: float = 0.0,
+    actor: str = "consolidate",
+    docs_dir: str | None = None,
+    quality: bool = False,
+) -> list[dict[str, Any]]:
+    """Consolidate many districts or provinces in one run: for each period ("latest": the most
+    recently closed month) one `consolidate_many` of `unit_codes` (default `["*"]`: every
+    province of the period's structure; or a list such as `["01", "12"]`), districts first, in
+    one transaction. quality=True also runs the Great Expectations checkpoint of each unit
+    (about 1.3 s each: off by default for the whole country). One summary per unit and period
+    (completeness, indicators, issues; the children's summaries inside)."""
+    log = get_run_logger()
+    wh_path = resolve_warehouse(warehouse)
+    wh = str(wh_path)
+    docs = str(resolve_data_docs(docs_dir, wh_path))
+    out: list[dict[str, Any]] = []
+    for period in resolve_periods(periods, catalog):
+        codes = resolve_units(list(unit_codes or ["*"]), period, catalog)
+        summaries = consolidate_units_task(period, codes, wh, catalog, abs_tol, rel_tol, actor)
+        for summary in summaries:
+            summary["quality"] = (
+                quality_checkpoint(period, summary["unit_code"], wh, catalog, docs)
+                if quality
+                else None
+            )
+        log.info(
+            "%s: %d units consolidated in one run, %d issues",
+            period,
+            len(summaries),
+            sum(len(s["issues"]) for s in summaries),
+        )
+        out += summaries
     return out

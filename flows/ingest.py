@@ -1,26 +1,22 @@
-"""ingest_submissions: files -> batch validation -> immutable staging Parquet -> warehouse.
+"""ingest_submissions: the ingest run of warehouse/ingest.py, each step a Prefect task.
 
-One Prefect task per *batch* of files (never one per file: at 10,000 communes the
-orchestration overhead would dwarf the work). The batch's outcome is handed to the next tasks
-`quote`d and those tasks keep no cache key: Prefect would otherwise walk and hash all 10,000
-results at every call (about 12 s each at national scale). The warehouse is written by one task only (the
-single DuckDB writer); staging batches are immutable, so a crash between staging and loading
-is recovered by the next run, which loads every pending batch first.
+The steps themselves are plain functions (warehouse.ingest; `tonghop ingest --no-prefect` runs
+them without Prefect): files in arrival order -> read + validate -> senders -> outliers ->
+immutable staging Parquet -> the single warehouse writer -> each submitter's answer -> archive.
+This module only adds what Prefect gives: tasks with retries, logs in the UI, deployments.
 
-Where the validation batches run: Prefect's default thread pool in the flow's process, or, given
-a Dask scheduler address (`dask_address`, else $TONGHOP_DASK_ADDRESS), the workers of that Dask
-cluster (prefect_dask.DaskTaskRunner), one batch per province (the files grouped by the unit
-code their name starts with). Staging, the single warehouse load and the reports always stay in
-the flow's own process.
+Validation runs in worker processes (validations.intake.validate_parallel, vectorised batches
+over the cores; the thread pool would keep it on one core), or, given a Dask scheduler address
+(`dask_address`, else $TONGHOP_DASK_ADDRESS), one `validate-batch` task per province on that
+cluster (prefect_dask.DaskTaskRunner). Staging, the single warehouse load and the reports always
+stay in the flow's own process. Large values are handed to the next task `quote`d and those
+tasks keep no cache key: Prefect would otherwise walk and hash 10,000 results at every call.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import uuid
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,75 +26,46 @@ from prefect.cache_policies import NO_CACHE
 from prefect.utilities.annotations import quote
 
 import flows  # noqa: F401  (Prefect defaults)
-from flows.settings import resolve_outbox, resolve_staging, resolve_warehouse, retry_if_locked
+from flows.settings import retry_if_locked
 from validations.catalog import load_catalog
-from validations.fmt import one_line
-from validations.intake import BatchOutcome, expand_paths, validate_paths
-from validations.outbox import write_reports, write_unreadable
+from validations.intake import BatchOutcome, validate_paths
 from validations.units import load_units
 from validations.validator import Validator
-from warehouse.db import now, open_warehouse
-from warehouse.rollup import refresh
-from warehouse.staging import write_staging
-from warehouse.store import load_batch, pending_batches
+from warehouse import ingest as steps
+from warehouse.ingest import IngestSettings
 
 
 @task(name="validate-batch", retries=1, retry_delay_seconds=2)
 def validate_batch(paths: list[str], catalog: str | None = None) -> BatchOutcome:
-    """Read and validate a batch of files in one vectorised pass."""
+    """Read and validate a batch of files in one vectorised pass (on a Dask worker)."""
     return validate_paths(list(paths), Validator(catalog=load_catalog(catalog)))
+
+
+@task(name="read-files", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def read_files(
+    files: list[str], listed: dict[str, str], settings: IngestSettings
+) -> steps.ReadOutcome:
+    """Read, validate, check senders and outliers (warehouse.ingest.read_files): whole
+    provinces per vectorised batch, the batches over the cores in worker processes."""
+    return steps.read_files(list(files), listed, settings, get_run_logger())
 
 
 @task(name="outliers", cache_policy=NO_CACHE)
 def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -> BatchOutcome:
-    """Outlier warnings (validations/outliers.py) against the warehouse, opened read-only.
-
-    Never fails the ingest: without a warehouse yet, or while another process writes it, or on
-    any error, the check is skipped for this batch with a warning in the log."""
-    from warehouse.db import WarehouseError, connect
-    from warehouse.history import add_outlier_warnings
-    from warehouse.previous_year import add_previous_year_warnings
-
-    log = get_run_logger()
-    if not outcome.results:
-        return outcome
-    if not Path(warehouse).is_file():
-        log.warning("outliers: no warehouse at %s yet; check skipped for this batch", warehouse)
-        return outcome
-    try:
-        con = connect(warehouse, read_only=True)
-    except WarehouseError as exc:  # WarehouseLockedError: another process writes it
-        log.warning("outliers: check skipped for this batch: %s", exc)
-        return outcome
-    try:
-        cat, units = load_catalog(catalog), load_units()
-        n = add_outlier_warnings(con, outcome.results, cat, units)
-        log.info("outliers: %d warnings", n)
-        n = add_previous_year_warnings(con, outcome.results, cat, units)
-        log.info("last year's figures checked against the warehouse: %d warnings", n)
-    except Exception as exc:  # a warning check never fails the ingest
-        log.warning(
-            "outliers: check skipped for this batch: %s: %s", type(exc).__name__, one_line(exc)
-        )
-    finally:
-        con.close()
-    return outcome
+    """Outlier warnings against the warehouse opened read-only (warehouse.ingest.add_outliers):
+    skipped with a logged warning without a warehouse, while another process writes it, or on
+    any error; never fails the ingest."""
+    settings = IngestSettings.resolve(warehouse, catalog=catalog)
+    return steps.add_outliers(outcome, settings, get_run_logger())
 
 
 @task(name="stage-batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def stage_batch(
-    outcome: BatchOutcome,
-    staging_dir: str,
-    batch_id: str,
-    received_at: dict[str, datetime] | datetime | None,
-    refused: list[dict[str, Any]] | None = None,
-) -> str:
+    outcome: BatchOutcome, settings: IngestSettings, batch_id: str, refusals: list[Any]
+) -> str | None:
     """Write the batch's accepted and rejected submissions to immutable Parquet files."""
-    return str(
-        write_staging(
-            outcome.results, staging_dir, batch_id, outcome.hashes, received_at, refused=refused
-        )
-    )
+    path = steps.stage(outcome, settings, batch_id, refusals)
+    return str(path) if path else None
 
 
 @task(
@@ -106,124 +73,109 @@ def stage_batch(
     retries=3,
     retry_delay_seconds=[2, 5, 15],
     retry_condition_fn=retry_if_locked,
+    cache_policy=NO_CACHE,
 )
-def load_warehouse(
-    staging_dir: str, warehouse: str, catalog: str | None, actor: str
-) -> list[dict[str, Any]]:
-    """The single writer: load every pending staging batch, each in one transaction with the
-    re-consolidation of what it changed (rollups are never stale)."""
-    cat, units = load_catalog(catalog), load_units()
-    con = open_warehouse(warehouse, cat, units)
-
-    def refresh_rollups(c: Any, changed: list[tuple[str, str]]) -> None:
-        refresh(c, changed, cat, units, actor=f"{actor} (refresh)")
-
-    try:
-        out: list[dict[str, Any]] = []
-        for batch in pending_batches(con, staging_dir):
-            for o in load_batch(
-                con, batch, actor=actor, close_day=cat.close_day, after=refresh_rollups
-            ):
-                out.append(asdict(o) | {"batch": batch.name})
-        return out
-    finally:
-        con.close()
+def load_warehouse(settings: IngestSettings, batch_id: str) -> list[dict[str, Any]]:
+    """The single writer: load every pending staging batch, each in one transaction."""
+    return steps.load_pending(settings, batch_id)
 
 
 @task(name="write-reports", cache_policy=NO_CACHE)
 def write_outbox(
-    outbox: str, outcome: BatchOutcome, loaded: list[dict[str, Any]], catalog: str | None
+    settings: IngestSettings,
+    outcome: BatchOutcome,
+    loaded: list[dict[str, Any]],
+    refusals: list[Any],
+    batch_id: str,
 ) -> int:
-    """Each submitter's HTML and JSON report, plus the unreadable files' messages."""
-    by_file = {o["file_name"]: o for o in loaded if o.get("file_name")}
-    done = {r.path: by_file.get(r.path, {}) for r in outcome.results}
-    paths = write_reports(
-        outbox, outcome.results, done, load_catalog(catalog), senders=outcome.senders
-    )
-    paths += write_unreadable(outbox, outcome.unreadable, outcome.senders)
-    return len(paths)
+    """Each submitter's HTML and JSON report (this run's, and the late-loaded batches'),
+    the unreadable files' messages and the refused files' reports."""
+    return steps.write_answers(settings, outcome, loaded, refusals, batch_id)
 
 
-@flow(name="ingest-submissions", version="1")
+@task(name="archive-files", cache_policy=NO_CACHE)
+def archive_files(
+    settings: IngestSettings,
+    batch_id: str,
+    files: list[str],
+    listed: dict[str, str],
+    summary: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Move the answered files to <archive>/<batch_id>/<sender>/<name>, with a manifest."""
+    return steps.archive(settings, batch_id, files, listed, summary)
+
+
+@flow(name="ingest-submissions", version="2")
 def ingest_submissions(
     paths: list[str],
     warehouse: str | None = None,
     staging: str | None = None,
     outbox: str | None = None,
-    batch_size: int = 2000,
+    batch_size: int = 1000,
     received_at: dict[str, datetime] | datetime | None = None,
     archive: str | None = None,
     catalog: str | None = None,
     actor: str = "ingest",
     inbox_root: str | None = None,
     dask_address: str | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Ingest submission files (or folders of them) into the warehouse and answer submitters.
 
-    With `inbox_root`, each file's sender is its folder under it (validations/authority.py): a
-    file naming a unit that is not the sender's own nor below it is refused, not stored.
-    With `dask_address` (or $TONGHOP_DASK_ADDRESS), e.g. "tcp://10.0.0.5:8786", the validation
-    batches run on that Dask cluster, one per province; otherwise on the default thread pool."""
+    Files are taken in arrival order (modification time, then name). With `inbox_root`, each
+    file's sender is its folder under it (validations/authority.py): a file naming a unit that
+    is not the sender's own nor below it is refused, not stored. With `archive`, answered files
+    move to <archive>/<batch_id>/<sender>/<name>. With `dask_address` (or
+    $TONGHOP_DASK_ADDRESS), e.g. "tcp://10.0.0.5:8786", the validation batches run on that Dask
+    cluster, one per province; otherwise in `workers` processes (default: one per core)."""
     log = get_run_logger()
-    wh = resolve_warehouse(warehouse)
-    stage_dir = resolve_staging(staging, wh)
-    out_dir = resolve_outbox(outbox)
-    files = [str(p) for p in expand_paths(list(paths))]
+    settings = IngestSettings.resolve(
+        warehouse,
+        staging,
+        outbox,
+        archive=archive,
+        inbox_root=inbox_root,
+        catalog=catalog,
+        actor=actor,
+        batch_size=batch_size,
+        workers=workers,
+        received_at=received_at,
+    )
+    files = steps.find_files(list(paths), log)
+    listed = steps.listed_hashes(files)
     address = dask_address or os.environ.get(DASK_ENV) or None
     if address:
         chunks = province_batches(files, batch_size)
         log.info("ingest: %d files in %d batches on Dask %s", len(files), len(chunks), address)
-        parts = _validate_on_dask(address, chunks, catalog)
-    else:
-        log.info("ingest: %d files in batches of %d", len(files), batch_size)
-        chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
-        futures = [validate_batch.submit(chunk, catalog) for chunk in chunks]
-        parts = [fut.result() for fut in futures]
-    outcome = BatchOutcome()
-    for part in parts:
-        outcome.results += part.results
-        outcome.unreadable += part.unreadable
-        outcome.hashes |= part.hashes
-    batch_id = f"{now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-    refusals: list[Any] = []
-    if inbox_root:
-        outcome, refusals = _check_senders(outcome, inbox_root, catalog)
-    if outcome.results or refusals:
+        outcome = steps.in_arrival_order(
+            steps.merge(_validate_on_dask(address, chunks, catalog)), files
+        )
+        outcome, changed = steps.settle_reads(outcome, listed)
+        for f in changed:
+            log.warning("ingest: %s changed while it was read: left for the next run", f)
+        outcome, refusals = steps.check_senders(outcome, settings, log)
         if outcome.results:
-            outcome = check_outliers(quote(outcome), str(wh), catalog)
-        refused = [r.audit() for r in refusals]
-        stage_batch(quote(outcome), str(stage_dir), batch_id, received_at, refused)
-    loaded = load_warehouse(str(stage_dir), str(wh), catalog, actor)
-    mine = [o for o in loaded if o["batch"] == batch_id]
-    write_outbox(str(out_dir), quote(outcome), quote(mine), catalog)
-    if refusals:
-        from validations.authority import write_refusals
-
-        write_refusals(out_dir, refusals, load_catalog(catalog))
-    if archive:
-        _archive(files, outcome, Path(archive) / batch_id)
-    subs = [
-        {
-            "file": o["file_name"],
-            "unit_code": o["unit_code"],
-            "period": o["period"],
-            "version": o["version"],
-            "status": o["status"],
-            "duplicate": o["duplicate"],
-            "superseded": o["superseded"],
-        }
-        for o in mine
-    ]
-    return {
-        "batch_id": batch_id,
-        "files": len(files),
-        "submissions": subs,
-        "unreadable": [u.to_dict() for u in outcome.unreadable],
-        "refused": [r.to_dict() for r in refusals],
-        "other_batches_loaded": sorted({o["batch"] for o in loaded} - {batch_id}),
-        "warehouse": str(wh),
-        "outbox": str(out_dir),
-    }
+            outcome = check_outliers(quote(outcome), str(settings.warehouse), catalog)
+    else:
+        log.info(
+            "ingest: %d files (%s), batches of %d", len(files), steps.ARRIVAL_ORDER, batch_size
+        )
+        read = (
+            read_files(quote(files), quote(listed), quote(settings))
+            if files
+            else steps.ReadOutcome(BatchOutcome(), [], [])
+        )
+        outcome, changed, refusals = read.outcome, read.changed, read.refusals
+    batch_id = steps.new_batch_id()
+    stage_batch(quote(outcome), quote(settings), batch_id, quote(refusals))
+    loaded = load_warehouse(quote(settings), batch_id)
+    write_outbox(quote(settings), quote(outcome), quote(loaded), quote(refusals), batch_id)
+    summary = steps.summarise(settings, batch_id, files, outcome, refusals, loaded, changed)
+    if settings.archive is not None:
+        summary["archive"] = archive_files(
+            quote(settings), batch_id, quote(files), quote(listed), quote(summary)
+        )
+    return summary
 
 
 DASK_ENV = "TONGHOP_DASK_ADDRESS"
@@ -254,25 +206,3 @@ def _validate_on_dask(
     with DaskTaskRunner(address=address) as runner:
         futures = [runner.submit(validate_batch, {"paths": c, "catalog": catalog}) for c in chunks]
         return [f.result() for f in futures]
-
-
-def _check_senders(
-    outcome: BatchOutcome, inbox_root: str, catalog: str | None
-) -> tuple[BatchOutcome, list[Any]]:
-    """Refuse the files whose sender (their inbox folder) may not deliver the unit they name."""
-    from validations.authority import Inbox, check_senders
-
-    kept, refusals = check_senders(outcome, Inbox(inbox_root, load_units()), load_catalog(catalog))
-    log = get_run_logger()
-    for r in refusals:
-        log.warning("refused (%s): %s", r.rule_id, r.audit()["detail"])
-    return kept, refusals
-
-
-def _archive(files: list[str], outcome: BatchOutcome, dest: Path) -> None:
-    """Move processed files out of the inbox (only after the warehouse load succeeded)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        src = Path(f)
-        if src.exists():
-            shutil.move(str(src), dest / src.name)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from warehouse.db import WarehouseLockedError, warehouse_path
+from warehouse.ingest import outbox_dir, staging_dir
 from warehouse.quality import data_docs_dir
 
 
@@ -26,11 +26,11 @@ def resolve_warehouse(path: str | None) -> Path:
 
 
 def resolve_staging(staging: str | None, warehouse: Path) -> Path:
-    return Path(staging or os.environ.get("TONGHOP_STAGING") or warehouse.parent / "staging")
+    return staging_dir(staging, warehouse)
 
 
 def resolve_outbox(outbox: str | None) -> Path:
-    return Path(outbox or os.environ.get("TONGHOP_OUTBOX") or "outbox")
+    return outbox_dir(outbox)
 
 
 def resolve_data_docs(docs_dir: str | None, warehouse: Path) -> Path:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -224,7 +225,11 @@ def test_ingest_killed_inside_its_transaction_leaves_the_warehouse_as_before(
 
     # a normal re-run loads the pending batch first, then its own: the same files again
     # (duplicates) and a correction, which becomes version 2 on top of the recovered version 1
-    fix = SAMPLES / "corrections" / "03387_2024-06.csv"
+    fix = tmp_path / "fix" / "03387_2024-06.csv"  # files are taken in order of arrival:
+    fix.parent.mkdir()  # the correction arrives after the June files
+    shutil.copy(SAMPLES / "corrections" / "03387_2024-06.csv", fix)
+    later = max(f.stat().st_mtime for f in files) + 60
+    os.utime(fix, (later, later))
     again = tonghop("ingest", str(JUNE / "105"), str(fix), *args, "--json")
     assert finish(again) == 0, again.stderr
     res = json.loads(again.stdout)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -164,6 +166,10 @@ def june(prefect_harness, tmp_path_factory):
 
     Tests that write copy the warehouse first (copy_of)."""
     loc = where(tmp_path_factory.mktemp("june"))
+    # Files are versioned in order of arrival (modification time): the rejected file of 03386
+    # arrives after its valid report, so it is version 2.
+    later = time.time() + 60
+    os.utime(REJECTED, (later, later))
     paths = [str(JUNE), str(REJECTED), str(UNREADABLE)]
     res = ingest_submissions(paths, **loc)
     return {"loc": loc, "paths": paths, "res": res}
@@ -245,6 +251,8 @@ def test_reingesting_the_same_files_changes_nothing(june, tmp_path):
     # the same files again, plus a copy of one of them under another name
     copy = tmp_path / "renamed.xlsx"
     shutil.copy(JUNE / "106" / "03390_2024-06.xlsx", copy)
+    last = os.stat(REJECTED).st_mtime + 60  # arrives last
+    os.utime(copy, (last, last))
     res = ingest_submissions([*june["paths"], str(copy)], **loc)
     after = tables(loc)
     for table in ("fct_submission", "fct_value", "fct_issue", "audit_log", "fct_approval"):
@@ -575,6 +583,11 @@ def test_the_html_report_says_what_the_warehouse_did(june, tmp_path):
     loc = copy_of(june["loc"], tmp_path)
     con = connect(loc["warehouse"])
     try:
+        from validations.catalog import load_catalog
+        from validations.units import load_units
+        from warehouse.rollup import consolidate
+
+        consolidate(con, P, "106", load_catalog(), load_units())  # approval needs it first
         approve(con, "106", P, actor="steward.106")
     finally:
         con.close()

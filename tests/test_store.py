@@ -16,6 +16,8 @@ from test_warehouse_support import (
     COMMUNES_106,
     DISTRICT,
     UNITS,
+    approve_districts,
+    consolidated,
     current,
     load,
     result,
@@ -180,6 +182,7 @@ def test_held_when_locked_and_released_on_unapprove(tmp_path):
     con = warehouse(tmp_path)
     load(con, tmp_path, [result(c, P, base(i)) for i, c in enumerate(COMMUNES_106)], "b1")
     load(con, tmp_path, [result(OTHER_COMMUNE, P, base()), result(DISTRICT, P, base(50))], "b2")
+    consolidated(con, DISTRICT, P)
     approve(con, DISTRICT, P, actor="steward.tamduong")
     assert approval_state(con, DISTRICT, P) == "approved"
     assert is_locked(con, C1, P) and is_locked(con, DISTRICT, P)
@@ -224,19 +227,21 @@ def test_an_ancestor_lock_keeps_versions_held(tmp_path):
         [result(C1, P, base()), result(DISTRICT, P, base()), result("12", P, base())],
         "b1",
     )
-    approve(con, DISTRICT, P, actor="d")
+    approve_districts(con, "12", P)
     approve(con, "12", P, actor="p")
     (held,) = load(con, tmp_path, [result(C1, P, base(3))], "b2")
     assert held.status == "held"
-    assert unapprove(con, DISTRICT, P, actor="d") == []  # the province still locks it
+    with pytest.raises(ApprovalError, match="while 12 2024-06 .accepted.|while 12 2024-06"):
+        unapprove(con, DISTRICT, P, actor="d")  # refused while the province is approved
+    assert unapprove(con, "12", P, actor="p") == []  # the district still locks it
     assert current(con, C1, P)[0][1] == 1
-    assert unapprove(con, "12", P, actor="p") == [held.submission_id]
+    assert unapprove(con, DISTRICT, P, actor="d") == [held.submission_id]
     assert current(con, C1, P)[0][1] == 2
 
 
 def test_approval_flow_and_errors(tmp_path):
     con = warehouse(tmp_path)
-    with pytest.raises(ApprovalError, match="Nothing to approve"):
+    with pytest.raises(ApprovalError, match="has not been consolidated"):
         approve(con, DISTRICT, P, actor="d")
     load(con, tmp_path, [result(DISTRICT, P, base())], "b1")
     with pytest.raises(ApprovalError, match="not approved"):
@@ -249,6 +254,7 @@ def test_approval_flow_and_errors(tmp_path):
         approve(con, DISTRICT, "2025-08", actor="d")  # districts abolished
     with pytest.raises(ApprovalError, match="not a period"):
         approve(con, DISTRICT, "June", actor="d")
+    consolidated(con, DISTRICT, P)
     approve(con, DISTRICT, P, actor="d")
     with pytest.raises(ApprovalError, match="already approved"):
         approve(con, DISTRICT, P, actor="d")
@@ -263,7 +269,8 @@ def test_approval_flow_and_errors(tmp_path):
     unapprove(con, DISTRICT, P, actor="d")
     assert approval_state(con, DISTRICT, P) is None
     actions = con.execute(
-        "SELECT action, from_status, to_status FROM audit_log WHERE action <> 'ingest'"
+        "SELECT action, from_status, to_status FROM audit_log"
+        " WHERE action NOT IN ('ingest', 'consolidate')"
         ' ORDER BY "at"'
     ).fetchall()
     assert actions == [
@@ -350,3 +357,30 @@ def test_sigkill_mid_transaction_leaves_before_or_after(tmp_path):
     con = connect(db)
     assert snapshot(con, LOAD_TIME_COLUMNS) == after
     assert one_current_per_key(con)
+
+
+def test_a_month_inside_an_approved_quarter_is_held(tmp_path):
+    con = warehouse(tmp_path)
+    load(con, tmp_path, [result(c, P, base(i)) for i, c in enumerate(COMMUNES_106)], "b1")
+    consolidated(con, DISTRICT, "2024-Q2")
+    approve(con, DISTRICT, "2024-Q2", actor="steward.tamduong")
+    for month in ("2024-04", "2024-05", P):
+        assert is_locked(con, C1, month), month
+    assert not is_locked(con, C1, "2024-07") and not is_locked(con, C1, "2024-03")
+    (held,) = load(con, tmp_path, [result(C1, P, base(9), path="fix.csv")], "b2")
+    assert (held.status, held.version, held.current) == ("held", 2, False)
+    assert current(con, C1, P)[0][1] == 1  # the approved quarter's figures do not move
+    assert unapprove(con, DISTRICT, "2024-Q2", actor="steward.tamduong") == [held.submission_id]
+    assert current(con, C1, P)[0][1] == 2
+
+
+def test_every_period_containing_the_month_locks_it(tmp_path):
+    con = warehouse(tmp_path)
+    load(con, tmp_path, [result(C1, P, base())], "b1")
+    for n, locking in enumerate(("2024-H1", "2024")):
+        con.execute("DELETE FROM fct_approval")
+        con.execute("INSERT INTO fct_approval VALUES ('12', ?, 'approved', 'p', now())", [locking])
+        assert is_locked(con, C1, P) and is_locked(con, C1, "2024-Q2")
+        assert is_locked(con, C1, "2024-12") == (locking == "2024")
+        (o,) = load(con, tmp_path, [result(C1, P, base(n + 1))], f"h{n}")
+        assert o.status == "held", locking

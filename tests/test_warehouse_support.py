@@ -143,3 +143,28 @@ def current(con: duckdb.DuckDBPyConnection, unit: str, period: str) -> list[tupl
         " WHERE unit_code = ? AND period = ? AND is_current",
         [unit, period],
     ).fetchall()
+
+
+def consolidated(con: duckdb.DuckDBPyConnection, unit: str, period: str) -> None:
+    """Consolidate a district or province (its districts first), as approval requires."""
+    from warehouse.rollup import consolidate
+
+    consolidate(con, period, unit, CATALOG, UNITS, actor="test")
+
+
+def approve_districts(
+    con: duckdb.DuckDBPyConnection, province: str, period: str, skip: tuple[str, ...] = ()
+) -> list[str]:
+    """Consolidate the province, then approve and accept each of its districts (but `skip`):
+    what a province needs before it may approve. Returns the districts approved."""
+    from warehouse.approval import accept, approve
+
+    consolidated(con, province, period)
+    on = date(int(period[:4]), int(period[5:7]), 14)
+    done = []
+    for d in UNITS.children(province, on):
+        if d.level == "D" and d.code not in skip:
+            approve(con, d.code, period, actor=f"steward.{d.code}")
+            accept(con, d.code, period, actor=f"steward.{province}")
+            done.append(d.code)
+    return done

@@ -230,32 +230,54 @@ def ingest(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    no_prefect: Annotated[
+        bool,
+        typer.Option(
+            "--no-prefect",
+            help="Run the same steps as plain library calls in this process, without Prefect "
+            "(no server, no UI; validation still uses every core).",
+        ),
+    ] = False,
 ) -> None:
     """Run the ingest flow: validate, stage, load into the warehouse, answer each submitter.
 
-    Exit 0 when the run completed, whatever the verdicts.
+    Files are taken in order of arrival (modification time, then name). Exit 0 when the run
+    completed, whatever the verdicts.
     """
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise _fail(f"Not found: {', '.join(missing)}")
-    from flows.ingest import ingest_submissions
+    kw = {
+        "warehouse": warehouse,
+        "outbox": str(outbox) if outbox else None,
+        "archive": str(archive) if archive else None,
+        "inbox_root": str(inbox) if inbox else None,
+    }
+    if no_prefect:
+        from warehouse.ingest import IngestSettings
+        from warehouse.ingest import ingest as run_ingest
 
-    res = ingest_submissions(
-        [str(p) for p in paths],
-        warehouse=warehouse,
-        outbox=str(outbox) if outbox else None,
-        archive=str(archive) if archive else None,
-        inbox_root=str(inbox) if inbox else None,
-    )
+        settings = IngestSettings.resolve(kw.pop("warehouse"), None, kw.pop("outbox"), **kw)
+        res = run_ingest([str(p) for p in paths], settings)
+    else:
+        from flows.ingest import ingest_submissions
+
+        res = ingest_submissions([str(p) for p in paths], **kw)
     if as_json:
         typer.echo(_json(res))
         return
-    for s in res["submissions"]:
+
+    def line(s: dict, tail: str = "") -> None:  # type: ignore[type-arg]
         status = "duplicate" if s["duplicate"] else s["status"]
         _echo(
             f"{status:<24} {s['unit_code'] or '?':<6} {s['period'] or '?':<8} v{s['version']}  "
-            f"{s['file']}"
+            f"{s['file']}{tail}"
         )
+
+    for s in res["submissions"]:
+        line(s)
+    for s in res.get("loaded_late", []):
+        line(s, f"  (staged earlier, batch {s['batch']})")
     for u in res["unreadable"]:
         _echo(f"{'unreadable':<24} {u['file']}: {u['message_vi']}")
     for r in res.get("refused", []):
@@ -263,6 +285,10 @@ def ingest(
             f"{'refused':<24} {r['unit_code'] or '?':<6} {r['period'] or '?':<8} {r['rule']}  "
             f"{r['file']}"
         )
+    for f in res.get("changed", []):
+        _echo(f"{'changed while read':<24} {f}: left for the next run")
+    for left in (res.get("archive") or {}).get("left", []):
+        _echo(f"{'not archived':<24} {left['file']}: {left['reason']}")
     _echo(f"warehouse: {res['warehouse']}   reports: {res['outbox']}/")
 
 

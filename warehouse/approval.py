@@ -1,5 +1,14 @@
 """Approval of a consolidated period: approve (lock), accept (by the level above), unapprove.
 
+Approval goes bottom-up, as in DHIS2: a unit's period can be approved only once it is
+consolidated (its fct_completeness row exists) with its children's current data (no child's
+current version arrived after the consolidation), and every unit below it that approves is
+done: a province of the three-level structure needs each of its districts approved AND
+accepted; a district, and a province of the two-level structure, need their communes' data
+consolidated (communes do not approve). A refusal names the units still open. A district
+cannot be unapproved while its province (or a period containing this one) is approved. Every
+step needs an actor (a non-blank name, recorded in audit_log).
+
 States of a unit + period in fct_approval: no row (open), `approved` (the unit's steward signed
 off its consolidated figures; the unit and every unit below it are locked for that period: a new
 accepted submission is stored as `held`), `accepted` (the level above took the approved figures;
@@ -23,7 +32,7 @@ from validations.errors import RefusedError
 from validations.period import DEFAULT_CLOSE_DAY, Period, PeriodError, parse_period
 from validations.units import structure_on
 from warehouse.db import now, transaction
-from warehouse.store import locked_sql, promote_current
+from warehouse.store import ANCESTORS_SQL, containing_sql, locked_sql, promote_current
 
 APPROVED = "approved"
 ACCEPTED = "accepted"
@@ -31,6 +40,56 @@ ACCEPTED = "accepted"
 
 class ApprovalError(RefusedError, ValueError):
     """An approval step that does not apply to the unit and period in their current state."""
+
+
+def _actor(actor: str | None, action: str) -> str:
+    """The actor, stripped; ApprovalError when missing or blank."""
+    who = (actor or "").strip()
+    if not who:
+        raise ApprovalError(
+            f"Who does it? {action} needs --actor with a name (recorded in the audit log); "
+            "an empty or blank actor is refused"
+        )
+    return who
+
+
+def _open_below(
+    con: duckdb.DuckDBPyConnection, unit_code: str, period: str, structure: str
+) -> list[str]:
+    """Why the unit's period cannot be approved yet: one phrase per open unit (empty: none)."""
+    done = con.execute(
+        "SELECT consolidated_at FROM fct_completeness WHERE unit_code = ? AND period = ?",
+        [unit_code, period],
+    ).fetchall()
+    if not done:
+        return [f"{unit_code} itself: not consolidated"]
+    at = done[0][0]
+    out: list[str] = []
+    districts = con.execute(
+        """
+        SELECT d.unit_code, a.state FROM dim_unit d
+        LEFT JOIN fct_approval a ON a.unit_code = d.unit_code AND a.period = $p
+        WHERE d.structure = $st AND d.parent_code = $u AND d.level = 'D'
+        ORDER BY d.unit_code
+        """,
+        {"p": period, "st": structure, "u": unit_code},
+    ).fetchall()
+    for code, state in districts:
+        if state != ACCEPTED:
+            why = "approved, not accepted yet" if state == APPROVED else "not approved"
+            out.append(f"district {code}: {why}")
+    stale = con.execute(
+        """
+        SELECT s.unit_code, s.version FROM fct_submission s
+        JOIN dim_unit d ON d.unit_code = s.unit_code AND d.structure = s.structure
+        WHERE s.is_current AND s.period = $p AND d.parent_code = $u AND s.loaded_at > $at
+        ORDER BY s.unit_code
+        """,
+        {"p": period, "u": unit_code, "at": at},
+    ).fetchall()
+    for code, version in stale:
+        out.append(f"{code}: its v{version} arrived after the consolidation")
+    return out
 
 
 def _period(period: str) -> Period:
@@ -102,6 +161,7 @@ def approve(
     close_day: int = DEFAULT_CLOSE_DAY,
 ) -> None:
     """Approve a district's (or province's) consolidated period: locks it and the units below."""
+    actor = _actor(actor, "approve")
     p = _period(period)
     structure = structure_on(p.end(close_day))
     level = _unit_level(con, unit_code, structure)
@@ -113,16 +173,20 @@ def approve(
     state = approval_state(con, unit_code, p.code)
     if state is not None:
         raise ApprovalError(f"{unit_code} {p.code} is already {state}")
-    has_data = con.execute(
-        "SELECT (SELECT count(*) FROM fct_rollup WHERE unit_code = $u AND period = $p)"
-        " + (SELECT count(*) FROM fct_submission WHERE unit_code = $u AND period = $p"
-        "    AND is_current)",
-        {"u": unit_code, "p": p.code},
-    ).fetchall()[0][0]
-    if not has_data:
+    still_open = _open_below(con, unit_code, p.code, structure)
+    if still_open:
+        first = still_open[0]
+        if first.startswith(f"{unit_code} itself"):
+            raise ApprovalError(
+                f"Cannot approve {unit_code} {p.code}: it has not been consolidated; run "
+                f"tonghop consolidate --period {p.code} --unit {unit_code} first"
+            )
+        shown = "; ".join(still_open[:20]) + (
+            f"; and {len(still_open) - 20} more" if len(still_open) > 20 else ""
+        )
         raise ApprovalError(
-            f"Nothing to approve for {unit_code} {p.code}: no accepted submission and no "
-            "consolidation; consolidate the period first"
+            f"Cannot approve {unit_code} {p.code}: {len(still_open)} unit(s) below it still "
+            f"open: {shown}. Approve (and accept) them, or consolidate again, first"
         )
 
     def work() -> None:
@@ -138,6 +202,7 @@ def approve(
 
 def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: str) -> None:
     """The level above accepts an approved unit's period (state approved -> accepted)."""
+    actor = _actor(actor, "accept")
     p = _period(period)
     state = approval_state(con, unit_code, p.code)
     if state != APPROVED:
@@ -169,11 +234,29 @@ def unapprove(
     Returns the ids of the released submissions. `after(con, changed)` runs in the same
     transaction with the (unit_code, period) pairs whose current version the release changed
     (warehouse.rollup.refresh re-consolidates them)."""
+    actor = _actor(actor, "unapprove")
     p = _period(period)
     structure = structure_on(p.end(close_day))
     state = approval_state(con, unit_code, p.code)
     if state is None:
         raise ApprovalError(f"Cannot unapprove {unit_code} {p.code}: it is not approved")
+    above = con.execute(
+        f"""
+        SELECT a.unit_code, a.period, a.state FROM fct_approval a
+        JOIN ({ANCESTORS_SQL}) u ON u.ancestor = a.unit_code
+        WHERE u.unit_code = $u AND u.structure = $st
+          AND list_contains({containing_sql("$p")}, a.period)
+          AND NOT (a.unit_code = $u AND a.period = $p)
+        ORDER BY a.unit_code, a.period
+        """,
+        {"u": unit_code, "st": structure, "p": p.code},
+    ).fetchall()
+    if above:
+        names = ", ".join(f"{c} {per} ({st})" for c, per, st in above)
+        raise ApprovalError(
+            f"Cannot unapprove {unit_code} {p.code} while {names} is locked above it: "
+            "unapprove that first"
+        )
     released: list[str] = []
 
     def work() -> None:
@@ -183,12 +266,12 @@ def unapprove(
         )
         _audit(con, actor, "unapprove", unit_code, p.code, state, None, "unlocked")
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE _held AS
             SELECT row_number() OVER (ORDER BY s.submission_id) AS seq, s.submission_id,
                    s.unit_code, s.period, s.structure, s.version, s.validation_status
             FROM fct_submission s
-            WHERE s.status = 'held' AND s.period = $p
+            WHERE s.status = 'held' AND list_contains({containing_sql("s.period")}, $p)
               AND (s.unit_code = $u OR s.unit_code IN (
                     SELECT d.unit_code FROM dim_unit d WHERE d.structure = $st
                     AND (d.parent_code = $u OR d.province_code = $u)))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from validations.catalog import Catalog
@@ -76,6 +77,7 @@ def load_history(
         FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
         WHERE s.is_current AND s.status IN ('accepted', 'accepted_with_warnings')
           AND s.unit_code IN (SELECT unnest($u)) AND s.period IN (SELECT unnest($p))
+          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
           {where_ind} AND v.value IS NOT NULL
         ORDER BY s.unit_code, v.indicator, s.period
         """,
@@ -108,6 +110,7 @@ def load_peers(
         JOIN fct_value v ON v.submission_id = s.submission_id
         WHERE s.is_current AND s.status IN ('accepted', 'accepted_with_warnings')
           AND u.parent_code IN (SELECT unnest($par)) AND s.period IN (SELECT unnest($p))
+          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
           {where_ind} AND v.value IS NOT NULL
         ORDER BY u.parent_code, s.period, v.indicator, s.unit_code
         """,
@@ -120,41 +123,81 @@ def _batch_values(
 ) -> pd.DataFrame:
     """The batch's count and decimal values, one row each, with `sub` (index of the result),
     parent_code, structure and whether the result is rejected; indicators an error already
-    concerns are left out (one mistake, one Issue)."""
+    concerns are left out (one mistake, one Issue).
+
+    Built from each result's value arrays (`value_columns()`, shared by the batch), never a
+    DataFrame per result: 10,000 results take well under a second."""
     judged = {c for c, i in catalog.indicators.items() if i.kind in JUDGED_KINDS}
-    cols: dict[str, list[object]] = {
-        c: [] for c in ("sub", "unit_code", "period", "level", "indicator", "value", "location")
-    }
-    rejected: list[bool] = []
+    subs: list[int] = []
+    lengths: list[int] = []
+    pieces: dict[str, list[np.ndarray]] = {"indicator": [], "value": [], "location": []}
+    unit_of: list[str] = []
+    period_of: list[str] = []
+    level_of: list[object] = []
+    rejected_of: list[bool] = []
+    errors: set[tuple[int, str]] = set()
     for k, r in enumerate(results):
-        if not r.unit_code or not r.period or not len(r.values):
+        if not r.unit_code or not r.period or not r.n_values:
             continue
-        v = r.values
-        errs = {i.indicator for i in r.issues if i.severity == Severity.ERROR and i.indicator}
-        keep = v["indicator"].isin(judged - errs) & v["value"].notna()
-        n = int(keep.sum())
-        cols["sub"] += [k] * n
-        cols["unit_code"] += [r.unit_code] * n
-        cols["period"] += [r.period] * n
-        cols["level"] += [r.level] * n
-        for c in ("indicator", "value", "location"):
-            cols[c] += v.loc[keep, c].tolist()
-        rejected += [bool(r.errors)] * n
-    df = pd.DataFrame(cols)
-    df["value"] = df["value"].astype("float64")
-    df["rejected"] = rejected
-    keys = df[["unit_code", "period"]].drop_duplicates()
-    info = {}
-    for unit, period in keys.itertuples(index=False):
+        cols = r.value_columns()
+        n = len(cols["indicator"])
+        if not n:
+            continue
+        subs.append(k)
+        lengths.append(n)
+        for c in pieces:
+            pieces[c].append(np.asarray(cols[c], dtype=object))
+        unit_of.append(r.unit_code)
+        period_of.append(r.period)
+        level_of.append(r.level)
+        has_error = False
+        for i in r.issues:
+            if i.severity == Severity.ERROR:
+                has_error = True
+                if i.indicator:
+                    errors.add((k, i.indicator))
+        rejected_of.append(has_error)
+    if not subs:
+        return pd.DataFrame(
+            columns=["sub", "unit_code", "period", "level", "indicator", "value", "location"]
+            + ["rejected", "parent_code", "structure"]
+        )
+    reps = np.asarray(lengths)
+    pos = np.repeat(np.arange(len(subs)), reps)
+    indicator = np.concatenate(pieces["indicator"])
+    value = pd.to_numeric(pd.Series(np.concatenate(pieces["value"])), errors="coerce").to_numpy(
+        dtype="float64"
+    )
+    keep = np.isin(indicator, list(judged)) & ~np.isnan(value)
+    sub = np.asarray(subs)[pos]
+    if errors:
+        err = pd.MultiIndex.from_tuples(sorted(errors))
+        keep &= ~pd.MultiIndex.from_arrays([sub, indicator]).isin(err)
+    info: dict[tuple[str, str], tuple[str | None, str]] = {}
+    for unit, period in set(zip(unit_of, period_of, strict=True)):
         try:
             on: date = parse_period(period).end(catalog.close_day)
         except PeriodError:
             continue
         u = units.get(unit, on)
         info[(unit, period)] = (u.parent_code if u else None, structure_on(on))
-    pairs = list(zip(df["unit_code"], df["period"], strict=True))
-    df["parent_code"] = [info.get(p, (None, None))[0] for p in pairs]
-    df["structure"] = [info.get(p, (None, None))[1] for p in pairs]
+    parent_of = [info.get(kp, (None, None))[0] for kp in zip(unit_of, period_of, strict=True)]
+    structure_of = [info.get(kp, (None, None))[1] for kp in zip(unit_of, period_of, strict=True)]
+    p = pos[keep]
+    df = pd.DataFrame(
+        {
+            "sub": sub[keep],
+            "unit_code": np.asarray(unit_of, dtype=object)[p],
+            "period": np.asarray(period_of, dtype=object)[p],
+            "level": np.asarray(level_of, dtype=object)[p],
+            "indicator": indicator[keep],
+            "value": value[keep],
+            "location": np.concatenate(pieces["location"])[keep],
+            "rejected": np.asarray(rejected_of, dtype=bool)[p],
+            "parent_code": np.asarray(parent_of, dtype=object)[p],
+            "structure": np.asarray(structure_of, dtype=object)[p],
+        }
+    )
     return df
 
 

@@ -49,6 +49,9 @@ SUBMISSION_COLUMNS = {
     "n_values": "INTEGER",
     "n_errors": "INTEGER",
     "n_warnings": "INTEGER",
+    "file_format": "VARCHAR",  # the next three rebuild the submitter's report (read_results)
+    "encoding": "VARCHAR",
+    "checked": "VARCHAR",  # JSON: rule id -> items checked
 }
 VALUE_COLUMNS = {
     "seq": "INTEGER",
@@ -127,6 +130,9 @@ def _frames(
                 "n_values": r.n_values,
                 "n_errors": errors,
                 "n_warnings": len(r.issues) - errors,
+                "file_format": r.file_format,
+                "encoding": r.encoding,
+                "checked": json.dumps(r.checked) if r.checked else None,
             }
         )
         n = r.n_values
@@ -258,3 +264,79 @@ def read_manifest(batch_dir: str | Path) -> dict[str, Any]:
         return json.loads((d / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise StagingError(f"Cannot read {d / MANIFEST}: {exc}") from exc
+
+
+def read_results(batch_dir: str | Path) -> list[ValidationResult]:
+    """The ValidationResults of a staged batch, rebuilt from its Parquet files in staging order
+    (file, unit, period, level, issues, values and, for batches staged since 0.2, the rules
+    checked): what a later run needs to write the reports of a batch it loaded late."""
+    from validations.issue import Issue
+
+    d = Path(batch_dir)
+    read_manifest(d)
+    con = duckdb.connect()
+    try:
+        q = {
+            name: "'" + str(d / f"{name}.parquet").replace("'", "''") + "'"
+            for name in ("submissions", "values", "issues")
+        }
+        subs = con.execute(f"SELECT * FROM read_parquet({q['submissions']}) ORDER BY seq").df()
+        vals = con.execute(f"SELECT * FROM read_parquet({q['values']}) ORDER BY seq").df()
+        iss = con.execute(f"SELECT * FROM read_parquet({q['issues']}) ORDER BY seq").df()
+    finally:
+        con.close()
+    by_seq_vals = dict(tuple(vals.groupby("seq", sort=False))) if len(vals) else {}
+    by_seq_iss = dict(tuple(iss.groupby("seq", sort=False))) if len(iss) else {}
+    out: list[ValidationResult] = []
+    for row in subs.to_dict("records"):
+        seq = row["seq"]
+        issues = []
+        for i in by_seq_iss.get(seq, iss.iloc[0:0]).to_dict("records"):
+            issues.append(
+                Issue(
+                    rule_id=i["rule_id"],
+                    severity=Severity(i["severity"]),
+                    unit_code=_none(i["unit_code"]),
+                    period=_none(i["period"]),
+                    indicator=_none(i["indicator"]),
+                    location=_none(i["location"]),
+                    value=_none(i["value"]),
+                    expected=_none(i["expected"]),
+                    message_vi=i["message_vi"] or "",
+                    message_en=i["message_en"] or "",
+                    hint_vi=_none(i["hint_vi"]) or "",
+                    hint_en=_none(i["hint_en"]) or "",
+                    extra=json.loads(i["extra"]) if _none(i["extra"]) else {},
+                )
+            )
+        v = by_seq_vals.get(seq)
+        values = (
+            v.drop(columns=["seq"]).reset_index(drop=True)
+            if v is not None
+            else pd.DataFrame(columns=[c for c in VALUE_COLUMNS if c != "seq"])
+        )
+        checked = _none(row.get("checked"))
+        out.append(
+            ValidationResult(
+                path=row["file_name"],
+                unit_code=_none(row["unit_code"]),
+                period=_none(row["period"]),
+                issues=issues,
+                values=values,
+                level=_none(row["level"]),
+                file_format=_none(row.get("file_format")) or "csv",
+                encoding=_none(row.get("encoding")),
+                checked=json.loads(checked) if checked else {},
+            )
+        )
+    return out
+
+
+def _none(x: Any) -> Any:
+    """None for SQL NULL / pandas NA / NaN, else the value."""
+    if x is None:
+        return None
+    try:
+        return None if pd.isna(x) else x
+    except (TypeError, ValueError):
+        return x

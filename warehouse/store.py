@@ -8,7 +8,9 @@ Rules (per unit + period):
 - the same content hash already stored (or earlier in the same batch) is a duplicate: no new
   row, the outcome names the stored version (re-ingesting a batch changes nothing). A file
   identical to an older version that was later superseded is also a duplicate: to reinstate it
-  the submitter must change it (e.g. a note) or a steward must act;
+  the submitter must change it (e.g. a note) or a steward must act. A version rejected for a
+  reason that depended on the date (DATE_RULES: `period_future`) is no precedent: the same
+  content sent again is judged afresh as a new version;
 - a new hash is a new version (1, 2, ... in order of loading, then received_at and position
   within the batch);
 - an accepted (or accepted_with_warnings) version becomes the current one and supersedes the
@@ -17,7 +19,8 @@ Rules (per unit + period):
   removes the current accepted version;
 - when the unit + period, or an ancestor of the unit for that period, is approved (locked), a
   new accepted version is stored with status `held`, not current, until it is unapproved
-  (warehouse.approval.unapprove releases it).
+  (warehouse.approval.unapprove releases it). An approval locks every period it contains: a
+  month inside an approved quarter, half-year or year is held too.
 Every status change is written to audit_log.
 """
 
@@ -44,6 +47,9 @@ PAUSE_ENV = "TONGHOP_TEST_PAUSE_IN_TXN"
 PAUSE_MARKER_ENV = "TONGHOP_TEST_PAUSE_MARKER"
 ACCEPTED_STATES = ("accepted", "accepted_with_warnings")
 LOCKING_STATES = ("approved", "accepted")
+# Rules whose verdict depends on the day the file was read: such a rejection is no precedent
+# for identical content sent later.
+DATE_RULES = ("period_future",)
 
 # Each unit with itself, its parent and its province as "ancestor", per structure.
 ANCESTORS_SQL = """
@@ -72,6 +78,8 @@ class SubmissionOutcome:
     duplicate: bool
     superseded: int | None  # version of the submission it replaced as current
     file_name: str | None = None
+    current: bool = False  # the stored version (this one, or the one duplicated) is current now
+    batch: str | None = None  # the staging batch the file came in
 
 
 def _sql_path(path: Path) -> str:
@@ -90,18 +98,45 @@ def _structures(periods: list[str | None], close_day: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["period", "structure"], dtype=object)
 
 
+def containing_sql(col: str) -> str:
+    """SQL list of the period codes that contain the period in column `col`, itself first:
+    2024-05 -> [2024-05, 2024-Q2, 2024-H1, 2024]; 2024-Q3 -> [2024-Q3, 2024-H2, 2024];
+    2024-H1 -> [2024-H1, 2024]; 2024 -> [2024] (canonical codes, validations.period)."""
+    y = f"left({col}, 4)"
+    return f"""CASE
+        WHEN regexp_full_match({col}, '\\d{{4}}-\\d{{2}}') THEN [{col},
+            {y} || '-Q' || ((CAST(right({col}, 2) AS INTEGER) + 2) // 3),
+            {y} || '-H' || ((CAST(right({col}, 2) AS INTEGER) + 5) // 6), {y}]
+        WHEN regexp_full_match({col}, '\\d{{4}}-Q[1-4]') THEN [{col},
+            {y} || '-H' || ((CAST(right({col}, 1) AS INTEGER) + 1) // 2), {y}]
+        WHEN regexp_full_match({col}, '\\d{{4}}-H[12]') THEN [{col}, {y}]
+        ELSE [{col}] END"""
+
+
 def locked_sql(table: str) -> str:
-    """Rows (seq) of `table` (seq, unit_code, period, structure) whose unit+period is locked."""
+    """Rows (seq) of `table` (seq, unit_code, period, structure) whose unit+period is locked:
+    the unit or one of its ancestors is approved for the period or a period containing it."""
     return f"""
-        SELECT DISTINCT k.seq FROM (
-            SELECT t.seq, t.unit_code AS ancestor, t.period FROM {table} t
-            UNION ALL
-            SELECT t.seq, a.ancestor, t.period FROM {table} t
-            JOIN ({ANCESTORS_SQL}) a ON a.unit_code = t.unit_code AND a.structure = t.structure
-        ) k
-        JOIN fct_approval ap ON ap.unit_code = k.ancestor AND ap.period = k.period
+        SELECT DISTINCT w.seq FROM (
+            SELECT k.seq, k.ancestor, unnest({containing_sql("k.period")}) AS period FROM (
+                SELECT t.seq, t.unit_code AS ancestor, t.period FROM {table} t
+                UNION ALL
+                SELECT t.seq, a.ancestor, t.period FROM {table} t
+                JOIN ({ANCESTORS_SQL}) a
+                  ON a.unit_code = t.unit_code AND a.structure = t.structure
+            ) k
+        ) w
+        JOIN fct_approval ap ON ap.unit_code = w.ancestor AND ap.period = w.period
         WHERE ap.state IN ('approved', 'accepted')
     """
+
+
+def date_rejected_sql(alias: str) -> str:
+    """True for a stored submission `alias` rejected for a reason that depended on the date."""
+    rules = ", ".join(f"'{r}'" for r in DATE_RULES)
+    return f"""({alias}.status = 'rejected' AND EXISTS (
+        SELECT 1 FROM fct_issue di WHERE di.submission_id = {alias}.submission_id
+        AND di.rule_id IN ({rules}) AND di.severity = 'error'))"""
 
 
 def promote_current(
@@ -239,13 +274,15 @@ def _load(  # the body of load_batch's transaction
                                   ORDER BY s.received_at, s.seq) AS dup_rank
         FROM read_parquet({sub}) s LEFT JOIN _stg_periods p ON p.period = s.period
     """)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _match AS
         SELECT s.seq, e.submission_id AS existing_id
         FROM _stg s JOIN fct_submission e
           ON e.unit_code IS NOT DISTINCT FROM s.unit_code
          AND e.period IS NOT DISTINCT FROM s.period
          AND e.content_hash = s.content_hash
+        WHERE NOT {date_rejected_sql("e")}
+        QUALIFY row_number() OVER (PARTITION BY s.seq ORDER BY e.version DESC) = 1
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _numbered AS
@@ -322,7 +359,8 @@ def _load(  # the body of load_batch's transaction
         actor,
         at,
     )
-    rows = con.execute("""
+    rows = con.execute(
+        """
         WITH resolved AS (
             SELECT s.seq, s.unit_code, s.period, s.file_name,
                    coalesce(n.submission_id, m.existing_id, f.submission_id) AS submission_id,
@@ -337,12 +375,14 @@ def _load(  # the body of load_batch's transaction
         )
         SELECT r.unit_code, r.period, d.version, d.status, r.submission_id, r.duplicate,
                CASE WHEN r.duplicate THEN NULL ELSE p.version END AS superseded,
-               r.file_name
+               r.file_name, d.is_current, $batch_id AS batch
         FROM resolved r
         JOIN fct_submission d ON d.submission_id = r.submission_id
         LEFT JOIN fct_submission p ON p.submission_id = d.supersedes
         ORDER BY r.seq
-    """).fetchall()
+    """,
+        {"batch_id": manifest["batch_id"]},
+    ).fetchall()
     con.execute(
         """
         INSERT INTO stg_batch
@@ -362,6 +402,47 @@ def _load(  # the body of load_batch's transaction
         after(con, [(u, p) for u, p in changed])
     pause_for_test()
     return rows
+
+
+def batch_outcomes(
+    con: duckdb.DuckDBPyConnection, batch_dir: str | Path
+) -> list[SubmissionOutcome] | None:
+    """What became of each submission of an already loaded staging batch, in staging order, as
+    `load_batch` returned it (status and currency as they are now); None while the batch is not
+    loaded. For a run whose batch another run loaded first (two ingests at once), so that each
+    submitter's answer still says what happened to its file."""
+    batch = Path(batch_dir)
+    manifest = read_manifest(batch)
+    loaded = con.execute(
+        "SELECT count(*) FROM stg_batch WHERE batch_id = ?", [manifest["batch_id"]]
+    ).fetchall()[0][0]
+    if not loaded:
+        return None
+    sub = _sql_path(batch / "submissions.parquet")
+    rows = con.execute(
+        f"""
+        SELECT s.unit_code, s.period, d.version, d.status, d.submission_id,
+               NOT (d.batch_id = $b AND d.file_name IS NOT DISTINCT FROM s.file_name)
+                   AS duplicate,
+               CASE WHEN d.batch_id = $b AND d.file_name IS NOT DISTINCT FROM s.file_name
+                    THEN p.version END AS superseded,
+               s.file_name, d.is_current, $b AS batch
+        FROM read_parquet({sub}) s
+        JOIN fct_submission d
+          ON d.unit_code IS NOT DISTINCT FROM s.unit_code
+         AND d.period IS NOT DISTINCT FROM s.period
+         AND d.content_hash = s.content_hash
+        LEFT JOIN fct_submission p ON p.submission_id = d.supersedes
+        WHERE d.loaded_at <= (SELECT loaded_at FROM stg_batch WHERE batch_id = $b)
+        QUALIFY row_number() OVER (
+            PARTITION BY s.seq
+            ORDER BY (d.batch_id = $b AND d.file_name IS NOT DISTINCT FROM s.file_name) DESC,
+                     {date_rejected_sql("d")}, d.version DESC) = 1
+        ORDER BY s.seq
+        """,
+        {"b": manifest["batch_id"]},
+    ).fetchall()
+    return [SubmissionOutcome(*row) for row in rows]
 
 
 def _log_refused(con: duckdb.DuckDBPyConnection, manifest: dict, at: datetime) -> None:
