@@ -22,7 +22,7 @@ Panes are frozen under the header (A13).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -121,8 +121,7 @@ def write_template(
     ws = wb.active
     ws.title = SHEET
     _heading(ws, catalog, unit.code, unit.name, unit.level, per.code, per.label_vi, closing)
-    deadline = catalog.deadline_days.get(unit.level)
-    ws["D10"] = closing + timedelta(days=deadline) if deadline is not None else None
+    ws["D10"] = catalog.deadline(per, unit.level)
     ws["D10"].number_format = "dd/mm/yyyy"
     ws["D10"].alignment = Alignment(horizontal="left")
     _table(ws, catalog, indicators, values or {}, notes or {})

@@ -21,11 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import shutil
 import threading
 import time
-import uuid
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +34,7 @@ from tonghop.portal.settings import PortalSettings
 from tonghop.portal.uploads import Upload, Uploads
 from validations.catalog import Catalog
 from validations.units import ReferenceUnits
-from warehouse.db import WarehouseLockedError, now
+from warehouse.db import WarehouseLockedError
 
 log = logging.getLogger("tonghop.portal")
 RETRY_DELAYS = (2.0, 5.0, 15.0)
@@ -175,64 +172,44 @@ class Runner:
         return None
 
     def _store(self, paths: list[Path], ups: list[Upload]) -> dict[str, Any]:
-        """The ingest flow's steps as library calls (flows/ingest.py runs the same ones)."""
-        from validations.authority import Inbox, check_senders, write_refusals
-        from validations.outbox import write_reports, write_unreadable
-        from warehouse.db import load_reference, open_warehouse
-        from warehouse.history import add_outlier_warnings
-        from warehouse.staging import write_staging
-        from warehouse.store import load_batch, pending_batches
+        """The ingest run's own steps (warehouse.ingest, as `tonghop ingest --no-prefect` and
+        the flow run them), the files read by the warm validator: arrival order, hashes when
+        listed and read, senders, outliers and last year's figures, staging, the single-writer
+        load (with the re-consolidation of what it changed), answers, archive; then a fresh
+        snapshot for the pages."""
+        from warehouse import ingest as steps
+        from warehouse.db import connect
 
         s = self.settings
-        outcome = self.checker.outcome(list(paths))
-        kept, refusals = check_senders(outcome, Inbox(s.inbox, self.units), self.catalog)
         received = {u.inbox_path: u.received for u in ups}
-        batch_id = f"{now():%Y%m%dT%H%M%S}-portal-{uuid.uuid4().hex[:8]}"
-        loaded: list[dict[str, Any]] = []
+        settings = steps.IngestSettings.resolve(
+            s.warehouse,
+            s.staging,
+            s.outbox,
+            archive=s.archive,
+            inbox_root=s.inbox,
+            actor="portal",
+            received_at=received,
+            workers=1,
+        )
+        files = steps.arrival_order(list(paths))
+        listed = steps.listed_hashes(files)
+        outcome, changed = steps.settle_reads(self.checker.outcome(files), listed)
+        outcome, refusals = steps.check_senders(outcome, settings, log)
+        batch_id = steps.new_batch_id()
         with self.reader.write_lock:
-            con = open_warehouse(s.warehouse)
+            outcome = steps.add_outliers(outcome, settings, log)
+            steps.stage(outcome, settings, batch_id, refusals)
+            loaded = steps.load_pending(settings, batch_id)
+            con = connect(s.warehouse)
             try:
-                if not con.execute("SELECT count(*) FROM dim_unit").fetchone()[0]:
-                    load_reference(con, self.catalog, self.units)
-                if kept.results:
-                    try:
-                        add_outlier_warnings(con, kept.results, self.catalog, self.units)
-                    except Exception as exc:  # a warning check never fails the ingest
-                        log.warning("outliers: check skipped: %s: %s", type(exc).__name__, exc)
-                if kept.results or refusals:
-                    write_staging(
-                        kept.results,
-                        s.staging,
-                        batch_id,
-                        kept.hashes,
-                        received,  # type: ignore[arg-type]
-                        refused=[r.audit() for r in refusals],
-                    )
-                for batch in pending_batches(con, s.staging):
-                    for o in load_batch(
-                        con, batch, actor="portal", close_day=self.catalog.close_day
-                    ):
-                        loaded.append(asdict(o) | {"batch": batch.name})
                 self.reader.publish(con)
             finally:
                 con.close()
         self.reader.adopt()
-        mine = {o["file_name"]: o for o in loaded if o["batch"] == batch_id}
-        write_reports(
-            s.outbox,
-            kept.results,
-            {r.path: mine.get(r.path, {}) for r in kept.results},
-            self.catalog,
-        )
-        write_unreadable(s.outbox, kept.unreadable)
-        if refusals:
-            write_refusals(s.outbox, refusals, self.catalog)
-        dest = s.archive / batch_id
-        for p in paths:
-            target = dest / p.parent.name / p.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if p.exists():
-                shutil.move(str(p), target)
+        steps.write_answers(settings, outcome, loaded, refusals, batch_id, self.catalog)
+        summary = steps.summarise(settings, batch_id, files, outcome, refusals, loaded, changed)
+        steps.archive(settings, batch_id, files, listed, summary)
         return {"batch_id": batch_id, "loaded": loaded, "refused": len(refusals)}
 
     # --- consolidation -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from validations.catalog import Catalog
 from validations.period import Period, latest_closed_month, parse_period
@@ -29,6 +29,4 @@ def deadline(catalog: Catalog, period: str | Period, level: str) -> date | None:
     """When a unit of `level` must have sent its report: the closing date plus the level's
     deadline days (the catalog's calendar; the same rule as the form's "Hạn gửi báo cáo" and
     the consolidation's late count)."""
-    p = period if isinstance(period, Period) else parse_period(period)
-    days = catalog.deadline_days.get(level)
-    return None if days is None else p.end(catalog.close_day) + timedelta(days=days)
+    return catalog.deadline(period if isinstance(period, Period) else parse_period(period), level)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from validations.catalog.semantics import Formula, OverTime, Target, Tolerance
+from validations.period import Period
 
 KINDS = {"count", "decimal", "rate", "flag"}
 LEVELS = ("C", "D", "P")
@@ -170,6 +171,12 @@ class Catalog:
     deadline_days: dict[str, int] = field(default_factory=dict)
     outlier_rules: dict[str, OutlierRule] = field(default_factory=dict)
     divided_communes: str = "default"  # the 2025 crosswalk's rule (validations/crosswalk.py)
+
+    def deadline(self, period: Period, level: str) -> date | None:
+        """When a unit of `level` must have sent its report for `period`: the closing date plus
+        the level's deadline days (`calendar.deadline_days`); None when the calendar has none."""
+        days = self.deadline_days.get(level)
+        return None if days is None else period.end(self.close_day) + timedelta(days=days)
 
     def for_level(self, level: str, on: date | None = None) -> list[Indicator]:
         """The indicators a unit of that level reports (on that day, when given)."""

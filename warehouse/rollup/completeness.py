@@ -12,7 +12,7 @@ district's deadline. A province also states its communes: "8/8 huyện đủ s�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import duckdb
 
@@ -68,7 +68,7 @@ class Completeness:
 def _deadline(scope: Scope, level: str | None, catalog: Catalog) -> date | None:
     if level is None:
         return None
-    return scope.closing + timedelta(days=catalog.deadline_days.get(level, 0))
+    return catalog.deadline(scope.period, level) or scope.closing
 
 
 def _late(at: datetime | None, deadline: date | None) -> bool:
