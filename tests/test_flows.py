@@ -280,7 +280,20 @@ def test_reingesting_the_same_files_changes_nothing(june, tmp_path):
 def test_a_corrected_file_becomes_version_2_and_supersedes_version_1(june, tmp_path):
     loc = copy_of(june["loc"], tmp_path)
     fix = SAMPLES / "corrections" / "03387_2024-06.csv"
+    before = {u: rollup_row(loc, u, "crime_cases") for u in ("03387", "105", "12")}
     (s,) = ingest_submissions([str(fix)], **loc)["submissions"]
+    # the rollups are never stale: the load re-consolidated the commune, its district and its
+    # province in its own transaction, without anyone running `consolidate`
+    after = {u: rollup_row(loc, u, "crime_cases") for u in ("03387", "105", "12")}
+    assert after["03387"]["value"] == before["03387"]["value"] + 1
+    assert after["105"]["children_sum"] == before["105"]["children_sum"] + 1  # 105: own figure
+    assert all(after[u]["consolidated_at"] > before[u]["consolidated_at"] for u in after)
+    assert query(
+        loc,
+        "SELECT version FROM v_rollup_lineage WHERE unit_code = '12' AND period = ?"
+        " AND source_unit_code = '03387'",
+        [P],
+    ) == [(2,)]
     assert (s["unit_code"], s["version"], s["status"], s["superseded"], s["duplicate"]) == (
         "03387",
         2,
