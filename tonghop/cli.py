@@ -211,13 +211,14 @@ def _read_warehouse(warehouse: str | None, work):  # type: ignore[no-untyped-def
         con.close()
 
 
+Outbox = Annotated[Path | None, typer.Option(help="Submitters' reports (default ./outbox).")]
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of submissions.")],
     warehouse: Warehouse = None,
-    outbox: Annotated[
-        Path | None, typer.Option(help="Submitters' reports (default ./outbox).")
-    ] = None,
+    outbox: Outbox = None,
     archive: Annotated[
         Path | None, typer.Option(help="Move ingested files here after loading.")
     ] = None,
@@ -670,9 +671,7 @@ def serve(
     inbox: Annotated[
         Path | None, typer.Option(help="Inbox root the uploads go to (default ./inbox).")
     ] = None,
-    outbox: Annotated[
-        Path | None, typer.Option(help="Submitters' reports (default ./outbox).")
-    ] = None,
+    outbox: Outbox = None,
     archive: Annotated[
         Path | None, typer.Option(help="Where stored files are moved (default ./archive).")
     ] = None,

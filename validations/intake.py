@@ -169,6 +169,12 @@ def validate_parallel(
         ctx = mp.get_context(method)
         with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=ctx) as pool:
             parts = list(pool.map(_validate_chunk, [(c, catalog, today) for c in chunks]))
+    return merge_outcomes(parts, out)
+
+
+def merge_outcomes(parts: list[BatchOutcome], out: BatchOutcome | None = None) -> BatchOutcome:
+    """The outcomes of several batches as one (in order)."""
+    out = out if out is not None else BatchOutcome()
     for part in parts:
         out.results += part.results
         out.unreadable += part.unreadable

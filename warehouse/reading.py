@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from validations.catalog import load_catalog
-from validations.intake import BatchOutcome
+from validations.intake import BatchOutcome, merge_outcomes
 from validations.units import load_units
 
 if TYPE_CHECKING:
@@ -176,13 +176,7 @@ def in_arrival_order(outcome: BatchOutcome, files: list[str]) -> BatchOutcome:
 
 
 def merge(parts: list[BatchOutcome]) -> BatchOutcome:
-    out = BatchOutcome()
-    for part in parts:
-        out.results += part.results
-        out.unreadable += part.unreadable
-        out.hashes |= part.hashes
-        out.senders |= part.senders
-    return out
+    return merge_outcomes(parts)
 
 
 def settle_reads(

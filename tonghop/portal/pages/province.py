@@ -18,7 +18,7 @@ from tonghop.portal import charts
 from tonghop.portal.accounts import User
 from tonghop.portal.i18n import translator
 from tonghop.portal.pages import lang_of, need, portal_of, render, user_of
-from tonghop.portal.pages.steward import LEVEL_PLURAL
+from tonghop.portal.pages.steward import completeness_line
 from tonghop.portal.pages.submitter import period_or_400
 from tonghop.portal.reader import NoData
 from validations.fmt import fmt_num, fmt_pct
@@ -69,23 +69,6 @@ def attainment_text(r: dict[str, Any], lang: str) -> str:
     if not a:
         return ""
     return t(f"att_{a}", p=fmt_num(r["attainment_points"], lang))
-
-
-def completeness_line(comp: dict[str, Any] | None, lang: str) -> str | None:
-    if not comp:
-        return None
-    t = translator(lang)
-    return t(
-        "comp_line",
-        received=comp["received"],
-        expected=comp["expected"],
-        what=LEVEL_PLURAL[lang].get(comp["child_level"] or "", ""),
-        pct=fmt_pct(comp["completeness_pct"], lang),
-        on_time=comp["on_time"],
-        late=comp["late"],
-        missing=comp["missing"],
-        deadline=f"{comp['deadline']:%d/%m/%Y}" if comp["deadline"] else "—",
-    )
 
 
 def _months_back(period: str, n: int = 12) -> list[str]:

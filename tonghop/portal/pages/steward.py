@@ -30,6 +30,23 @@ LEVEL_PLURAL = {
 }
 
 
+def completeness_line(comp: dict[str, Any] | None, lang: str) -> str | None:
+    if not comp:
+        return None
+    t = translator(lang)
+    return t(
+        "comp_line",
+        received=comp["received"],
+        expected=comp["expected"],
+        what=LEVEL_PLURAL[lang].get(comp["child_level"] or "", ""),
+        pct=fmt_pct(comp["completeness_pct"], lang),
+        on_time=comp["on_time"],
+        late=comp["late"],
+        missing=comp["missing"],
+        deadline=f"{comp['deadline']:%d/%m/%Y}" if comp["deadline"] else "—",
+    )
+
+
 def _in(codes: list[str]) -> str:
     return "(SELECT unnest(?::VARCHAR[]))"
 
@@ -131,19 +148,7 @@ def grid_page(request: Request, unit: str | None = None, period: str | None = No
             }
         )
     counted = Counter(row["state"] for row in rows)
-    comp_line = None
-    if comp:
-        comp_line = t(
-            "comp_line",
-            received=comp["received"],
-            expected=comp["expected"],
-            what=LEVEL_PLURAL[lang].get(comp["child_level"] or "", ""),
-            pct=fmt_pct(comp["completeness_pct"], lang),
-            on_time=comp["on_time"],
-            late=comp["late"],
-            missing=comp["missing"],
-            deadline=f"{comp['deadline']:%d/%m/%Y}" if comp["deadline"] else "—",
-        )
+    comp_line = completeness_line(comp, lang)
     issues = []
     for i in issue_rows:
         extra = json.loads(i["extra"]) if i["extra"] else {}
