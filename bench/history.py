@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HISTORY_VERSION = 5
+HISTORY_VERSION = 6
 END_MONTH = "2024-05"  # the month before the bench month (bench/national.py DEFAULT_PERIOD)
 DATA = ROOT / "data" / "bench"
 
@@ -129,7 +129,7 @@ def build_history(
         p.unlink(missing_ok=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
     con = open_warehouse(tmp, catalog, units)
-    con.execute("SET memory_limit = '4GB'")
+    con.execute("SET memory_limit = '6GB'")
     con.execute("SET preserve_insertion_order = false")
     first, last = _months(years)
     province = "AND province_code = '12'" if scale == "province" else ""
@@ -271,59 +271,11 @@ def build_history(
             if i.is_rate and i.formula is not None and lvl in i.levels
         )
 
+    years_of = sorted({m[:4] for (m,) in con.execute("SELECT period FROM months").fetchall()})
     for lvl in ("C", "D", "P"):
         leaf = lvl == "C"
-        con.execute(f"""
-            INSERT INTO fct_rollup
-            WITH kid AS (
-                SELECT c.parent_code AS unit_code, r.period, r.indicator,
-                       sum(r.value) AS s, count(*) AS n
-                FROM reported r JOIN units c ON c.unit_code = r.unit_code
-                WHERE c.parent_code IN (SELECT unit_code FROM units WHERE level = '{lvl}')
-                GROUP BY ALL
-            ),
-            flags AS (  -- communes with 1 among those reporting (a province: its districts')
-                SELECT unit_code, period, indicator, numerator, denominator FROM fct_rollup
-                WHERE level = 'D' AND indicator = '{flag}'
-            ),
-            flag_rows AS (
-                SELECT unit_code, period, indicator, value AS yes, 1.0 AS total, NULL AS n
-                FROM reported WHERE indicator = '{flag}' AND '{lvl}' = 'C'
-                UNION ALL
-                SELECT k.unit_code, k.period, k.indicator, k.s AS yes, k.n AS total, k.n
-                FROM kid k WHERE k.indicator = '{flag}' AND '{lvl}' = 'D'
-                UNION ALL
-                SELECT c.parent_code, f.period, f.indicator, sum(f.numerator), sum(f.denominator),
-                       count(*)
-                FROM flags f JOIN units c ON c.unit_code = f.unit_code
-                WHERE '{lvl}' = 'P' GROUP BY ALL
-            ),
-            own AS (
-                SELECT r.* FROM reported r JOIN units u ON u.unit_code = r.unit_code
-                WHERE u.level = '{lvl}'
-            ),
-            rows AS (
-                SELECT o.unit_code, o.period, o.indicator, o.value, NULL AS numerator,
-                       NULL AS denominator, NULL AS share,
-                       {"NULL" if leaf else "k.s"} AS children_sum,
-                       {"NULL" if leaf else "coalesce(k.n, 0)"} AS children_reporting
-                FROM own o JOIN ind i ON i.code = o.indicator AND i.agg = 'sum'
-                LEFT JOIN kid k USING (unit_code, period, indicator)
-                UNION ALL
-                {ratio_rows(lvl)}
-                UNION ALL
-                SELECT unit_code, period, indicator, yes, yes, total, {share}, {"NULL" if leaf else "yes"}, n
-                FROM flag_rows
-            )
-            SELECT r.unit_code, '{lvl}', r.period, 'legacy', r.indicator, r.value, r.numerator,
-                   r.denominator, r.share, r.children_sum, r.children_reporting,
-                   CASE WHEN r.indicator = '{flag}' AND '{lvl}' <> 'C' THEN 'children' ELSE 'own' END,
-                   i.target, NULL, NULL, NULL, NULL, {"NULL" if leaf else "100.0"},
-                   CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP), NULL, NULL, NULL
-            FROM rows r JOIN ind i ON i.code = r.indicator
-            JOIN months m ON m.period = r.period
-            ORDER BY r.period, r.unit_code
-        """)
+        for year in years_of:  # a year at a time: the communes' rows of ten years at once
+            _rollup_rows(con, lvl, leaf, year, flag, share, ratio_rows)
         if leaf:
             continue
         con.execute(f"""
@@ -389,6 +341,65 @@ def build_history(
     }
     meta_path.write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return meta
+
+
+def _rollup_rows(
+    con: Any, lvl: str, leaf: bool, year: str, flag: str, share: str, ratio_rows: Any
+) -> None:
+    """What consolidation stores for the units of one level and the months of one year."""
+    con.execute(f"""
+        INSERT INTO fct_rollup
+        WITH kid AS (
+            SELECT c.parent_code AS unit_code, r.period, r.indicator,
+                   sum(r.value) AS s, count(*) AS n
+            FROM reported r JOIN units c ON c.unit_code = r.unit_code
+            WHERE c.parent_code IN (SELECT unit_code FROM units WHERE level = '{lvl}')
+              AND starts_with(r.period, '{year}')
+            GROUP BY ALL
+        ),
+        flags AS (  -- communes with 1 among those reporting (a province: its districts')
+            SELECT unit_code, period, indicator, numerator, denominator FROM fct_rollup
+            WHERE level = 'D' AND indicator = '{flag}' AND starts_with(period, '{year}')
+        ),
+        flag_rows AS (
+            SELECT unit_code, period, indicator, value AS yes, 1.0 AS total, NULL AS n
+            FROM reported WHERE indicator = '{flag}' AND '{lvl}' = 'C'
+              AND starts_with(period, '{year}')
+            UNION ALL
+            SELECT k.unit_code, k.period, k.indicator, k.s AS yes, k.n AS total, k.n
+            FROM kid k WHERE k.indicator = '{flag}' AND '{lvl}' = 'D'
+            UNION ALL
+            SELECT c.parent_code, f.period, f.indicator, sum(f.numerator), sum(f.denominator),
+                   count(*)
+            FROM flags f JOIN units c ON c.unit_code = f.unit_code
+            WHERE '{lvl}' = 'P' GROUP BY ALL
+        ),
+        own AS (
+            SELECT r.* FROM reported r JOIN units u ON u.unit_code = r.unit_code
+            WHERE u.level = '{lvl}' AND starts_with(r.period, '{year}')
+        ),
+        rows AS (
+            SELECT o.unit_code, o.period, o.indicator, o.value, NULL AS numerator,
+                   NULL AS denominator, NULL AS share,
+                   {"NULL" if leaf else "k.s"} AS children_sum,
+                   {"NULL" if leaf else "coalesce(k.n, 0)"} AS children_reporting
+            FROM own o JOIN ind i ON i.code = o.indicator AND i.agg = 'sum'
+            LEFT JOIN kid k USING (unit_code, period, indicator)
+            UNION ALL
+            {ratio_rows(lvl)}
+            UNION ALL
+            SELECT unit_code, period, indicator, yes, yes, total, {share}, {"NULL" if leaf else "yes"}, n
+            FROM flag_rows
+        )
+        SELECT r.unit_code, '{lvl}', r.period, 'legacy', r.indicator, r.value, r.numerator,
+               r.denominator, r.share, r.children_sum, r.children_reporting,
+               CASE WHEN r.indicator = '{flag}' AND '{lvl}' <> 'C' THEN 'children' ELSE 'own' END,
+               i.target, NULL, NULL, NULL, NULL, {"NULL" if leaf else "100.0"},
+               CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP), NULL, NULL, NULL
+        FROM rows r JOIN ind i ON i.code = r.indicator
+        JOIN months m ON m.period = r.period
+        ORDER BY r.period, r.unit_code
+    """)
 
 
 def _q(x: object) -> str:
