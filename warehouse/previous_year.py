@@ -5,7 +5,8 @@ The catalog marks indicators that are another indicator's figure for the same pe
 of such an indicator is compared with what the warehouse holds for the same territory and the
 same period last year, read through `rollup_as_of` in the structure of the submission's period:
 the unit's own consolidated figure, or, for a unit created by the 2025 reform and a period
-before it, the sum of its predecessors' (validations/crosswalk.py). A difference beyond the
+before it, the sum of its predecessors' (validations/crosswalk.py), as `rollup_as_of` gives
+them (read here with one query on the periods asked, which scales to a national month). A difference beyond the
 indicator's tolerance is a warning (rule kind `previous_year`) naming both figures and the
 units summed; it never rejects. Nothing is checked where the warehouse has no such figure.
 """
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from validations.catalog import Catalog
+from validations.crosswalk import load_crosswalk
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
 from validations.period import PeriodError, parse_period
@@ -73,6 +75,51 @@ def _requests(results: Sequence[ValidationResult], catalog: Catalog) -> pd.DataF
     return pd.DataFrame(rows, columns=REQUEST_COLUMNS)
 
 
+def _stored(con: duckdb.DuckDBPyConnection, req: pd.DataFrame, catalog: Catalog) -> list[tuple]:  # type: ignore[type-arg]
+    """For each request, the warehouse's figure of the same territory last year: the unit's own
+    consolidated row, or across the 2025 reform the sum of its predecessors' rows (shares
+    applied, only when every predecessor has it). One query over the periods asked."""
+    xw = load_crosswalk(catalog.divided_communes)
+    rows = []
+    for q in req.itertuples():
+        on = parse_period(q.last_period).end(catalog.close_day)
+        if structure_on(on) == q.structure:
+            rows.append((q.Index, q.unit_code, 1.0, False))
+        else:
+            links = xw.predecessors(q.unit_code)
+            rows += [(q.Index, x.old_code, x.share, x.approximate) for x in links]
+    links = pd.DataFrame(rows, columns=["req", "source", "share", "approximate"])
+    links = links.join(req[["last_period", "of"]], on="req")
+    if links.empty:
+        return []
+    con.register("_prev_links", links)
+    try:
+        got = con.execute(
+            """
+            SELECT l.req, sum(l.share * r.value) AS stored, count(r.value) AS n_found,
+                   count(*) AS n_links, list(l.source ORDER BY l.source) AS sources,
+                   bool_or(l.approximate) AS approximate
+            FROM _prev_links l
+            LEFT JOIN fct_rollup r
+              ON r.unit_code = l.source AND r.period = l.last_period AND r.indicator = l.of
+             AND r.period IN (SELECT DISTINCT last_period FROM _prev_links)
+            GROUP BY l.req
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_prev_links")
+    out = []
+    for k, stored, n_found, n_links, sources, approx in got:
+        if stored is None or n_found != n_links:
+            continue
+        q = req.loc[k]
+        out.append(
+            (q["sub"], q["indicator"], q["value"], q["location"], q["unit_code"],
+             q["last_period"], stored, sources, approx)
+        )  # fmt: skip
+    return sorted(out, key=lambda r: (r[0], r[1]))
+
+
 def add_previous_year_warnings(
     con: duckdb.DuckDBPyConnection,
     results: Sequence[ValidationResult],
@@ -86,23 +133,7 @@ def add_previous_year_warnings(
     if not rules or req.empty:
         return 0
     rule = rules[0]
-    con.register("_prev_req", req)
-    try:
-        found = con.execute(
-            """
-            SELECT q.sub, q.indicator, q.value, q.location, q.unit_code, q.last_period,
-                   a.value AS stored, a.source_units, a.approximate
-            FROM _prev_req q
-            JOIN (SELECT '2025' AS target, * FROM rollup_as_of('2025')
-                  UNION ALL SELECT 'legacy', * FROM rollup_as_of('legacy')) a
-              ON a.target = q.structure AND a.unit_code = q.unit_code
-             AND a.period = q.last_period AND a.indicator = q.of
-            WHERE a.value IS NOT NULL
-            ORDER BY q.sub, q.indicator
-            """
-        ).fetchall()
-    finally:
-        con.unregister("_prev_req")
+    found = _stored(con, req, catalog)
     for k in req["sub"].unique():
         checked = results[int(k)].checked
         checked[rule.id] = checked.get(rule.id, 0) + int((req["sub"] == k).sum())

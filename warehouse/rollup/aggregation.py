@@ -149,9 +149,6 @@ def stats(kids: pd.DataFrame, catalog: Catalog) -> Stats:
     return out
 
 
-NO_STATS = Stats({}, {}, {})
-
-
 def aggregate(
     scope: Scope,
     catalog: Catalog,

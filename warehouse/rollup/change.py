@@ -4,8 +4,10 @@ For a count or decimal: the percentage change (the catalog's `change` formula: 1
 then) / then; none when last year's figure is 0); for a rate or a flag's share: the change in
 percentage points. Last year's figures are its consolidation (fct_rollup) where the warehouse
 holds one, else computed from what the warehouse holds for it (without writing), for all the
-units at once. Where last year lies in the other structure (across the 2025 reform) no
-comparison is made here: the same code may name another territory.
+units at once. Across the 2025 reform a unit's territory last year is the sum of its
+predecessors' (validations/crosswalk.py): `across_reform`.
+
+Everything here is column-wise (frames), for a national month's 10,000 communes.
 """
 
 from __future__ import annotations
@@ -14,31 +16,47 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from validations.catalog import Catalog, Formula
 from validations.crosswalk import load_crosswalk
 from validations.period import Period
 from validations.units import ReferenceUnits, structure_on
-from warehouse.rollup.aggregation import num
 from warehouse.rollup.scope import RollupError, Scope, scope_of
 
 Rows = dict[str, list[dict[str, object]]]  # unit_code -> its rollup rows
-Figures = dict[str, dict[str, float | None]]  # unit_code -> indicator -> compared figure
+# computes (without writing) the rows of some scopes and everything below them, as one frame
+Compute = Callable[[list[Scope]], pd.DataFrame]
+FIGURE_COLUMNS = ["unit_code", "indicator", "then"]
 
 
 @dataclass
 class LastYear:
-    """Last year's figures of some units, and what each unit's figures sum: the same code, or
-    (across the 2025 reform) the predecessors of its territory, approximate when a divided unit
-    contributes a share."""
+    """Last year's figures [unit_code, indicator, then] of some units, and what each unit's
+    figures sum: the same code, or (across the 2025 reform) the predecessors of its territory,
+    approximate when a divided unit contributes."""
 
-    figures: Figures = field(default_factory=dict)
+    figures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FIGURE_COLUMNS))
     units: dict[str, list[str]] = field(default_factory=dict)
     approx: dict[str, bool] = field(default_factory=dict)
 
 
-def _figure(row: dict[str, object], is_flag: bool) -> float | None:
-    return num(row["share"]) if is_flag else num(row["value"])
+def _then(rows: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """The compared figure of each row: a flag's share, else its value."""
+    flags = rows["indicator"].isin(catalog.codes(aggregation="count_share"))
+    then = rows["value"].where(~flags, rows["share"])
+    return pd.DataFrame(
+        {"unit_code": rows["unit_code"], "indicator": rows["indicator"], "then": then}
+    ).dropna(subset=["then"])
+
+
+def _stored(con: duckdb.DuckDBPyConnection, period: str, codes: list[str]) -> pd.DataFrame:
+    return con.execute(
+        "SELECT unit_code, indicator, value, numerator, denominator, share FROM fct_rollup"
+        " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
+        {"p": period, "u": codes or [""]},
+    ).df()
 
 
 def last_year(
@@ -47,51 +65,130 @@ def last_year(
     codes: list[str],
     catalog: Catalog,
     units: ReferenceUnits,
-    compute: Callable[[list[Scope]], Rows],
+    compute: Compute,
 ) -> LastYear:
     """The same period last year's figures of the units `codes` (the scopes' units and their
-    leaves): stored rollups first, the rest computed for the scopes that lack some."""
-    period = scopes[0].period
-    last = period.same_period_last_year()
+    communes): stored rollups first, the rest computed for the scopes that lack some."""
+    last = scopes[0].period.same_period_last_year()
     if structure_on(last.end(catalog.close_day)) != scopes[0].structure:
         return across_reform(con, codes, last, catalog, units, compute)
-    flags = set(catalog.codes(aggregation="count_share"))
-    before: Figures = {}
-    for u, code, value, share in con.execute(
-        "SELECT unit_code, indicator, value, share FROM fct_rollup"
-        " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
-        {"p": last.code, "u": codes},
-    ).fetchall():
-        before.setdefault(u, {})[code] = num(share) if code in flags else num(value)
+    stored = _stored(con, last.code, codes)
+    have = set(stored["unit_code"])
     todo = []
     for s in scopes:
-        if s.unit.code in before and all(c.code in before for c in s.children if c.level == "C"):
+        if s.unit.code in have and all(c.code in have for c in s.children if c.level == "C"):
             continue
         try:
             todo.append(scope_of(last.code, s.unit.code, catalog, units))
         except RollupError:
             continue
+    frames = [stored]
     if todo:
-        for u, rows in compute(todo).items():
-            if u in before:
-                continue
-            before[u] = {
-                str(r["indicator"]): _figure(r, str(r["indicator"]) in flags) for r in rows
+        computed = compute(todo)
+        frames.append(computed.loc[~computed["unit_code"].isin(have)])
+    rows = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else stored
+    )
+    figures = _then(rows, catalog)
+    found = figures["unit_code"].unique().tolist()
+    return LastYear(figures, {u: [u] for u in found}, {u: False for u in found})
+
+
+def across_reform(
+    con: duckdb.DuckDBPyConnection,
+    codes: list[str],
+    last: Period,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    compute: Compute,
+) -> LastYear:
+    """Last year's figures of units of the two-level structure when last year lies before the
+    2025 reform: each unit's territory is the sum of its predecessors (validations.crosswalk),
+    shares applied. Counts and decimals are summed; a rate is its formula over the mapped
+    parts; a flag's share (units with 1 among those reporting) over the mapped counts. A
+    figure is given only when every predecessor has it; a divided predecessor makes it
+    approximate. Old districts have no successor: the comparison is made for provinces and
+    communes."""
+    xw = load_crosswalk(catalog.divided_communes)
+    links = pd.DataFrame(
+        [(u, x.old_code, x.share, x.approximate) for u in codes for x in xw.predecessors(u)],
+        columns=["unit_code", "old_code", "share", "approximate"],
+    )
+    if links.empty:
+        return LastYear()
+    old_codes = sorted(set(links["old_code"]))
+    old = _stored(con, last.code, old_codes)
+    missing = [c for c in old_codes if c not in set(old["unit_code"])]
+    closing = last.end(catalog.close_day)
+    provinces = sorted({u.province_code for c in missing if (u := units.get(c, closing))})
+    todo = []
+    for p in provinces:
+        try:
+            todo.append(scope_of(last.code, p, catalog, units))
+        except RollupError:
+            continue
+    if todo:
+        computed = compute(todo)
+        old = pd.concat(
+            [old, computed.loc[computed["unit_code"].isin(missing), old.columns]],
+            ignore_index=True,
+        )
+    n_links = links.groupby("unit_code").size().rename("n_links")
+    j = links.merge(
+        old.drop(columns="share").rename(columns={"unit_code": "old_code"}), on="old_code"
+    )
+    for c in ("value", "numerator", "denominator"):
+        j[c] = pd.to_numeric(j[c], errors="coerce") * j["share"]
+    g = j.groupby(["unit_code", "indicator"]).agg(
+        value=("value", "sum"),
+        numerator=("numerator", "sum"),
+        denominator=("denominator", "sum"),
+        n=("value", "count"),
+        n_parts=("denominator", "count"),
+    )
+    g = g.join(n_links, on="unit_code").reset_index()
+    sums = g.loc[g["indicator"].isin(catalog.codes(aggregation="sum")) & (g["n"] == g["n_links"])]
+    mapped = [sums[["unit_code", "indicator", "value"]].rename(columns={"value": "then"})]
+    wide = sums.pivot(index="unit_code", columns="indicator", values="value")
+    for ind in catalog.rates():
+        if ind.formula is None or ind.numerator not in wide or ind.denominator not in wide:
+            continue
+        rate = ind.formula.array(wide[ind.numerator], wide[ind.denominator])
+        mapped.append(pd.DataFrame({"unit_code": wide.index, "indicator": ind.code, "then": rate}))
+    flags = g.loc[
+        g["indicator"].isin(catalog.codes(aggregation="count_share"))
+        & (g["n_parts"] == g["n_links"])
+    ]
+    mapped.append(
+        pd.DataFrame(
+            {
+                "unit_code": flags["unit_code"],
+                "indicator": flags["indicator"],
+                "then": Formula.RATIO.array(flags["numerator"], flags["denominator"]),
             }
-    return LastYear(before, {u: [u] for u in before}, {u: False for u in before})
+        )
+    )
+    figures = pd.concat(mapped, ignore_index=True).dropna(subset=["then"])
+    sources = links.groupby("unit_code")["old_code"].agg(lambda s: sorted(s)).to_dict()
+    approx = links.groupby("unit_code")["approximate"].any().to_dict()
+    return LastYear(figures, sources, {u: bool(a) for u, a in approx.items()})
 
 
 def apply_change(rows: Rows, last: LastYear, catalog: Catalog) -> None:
-    """Fill change_vs_last_year, change_kind and the last_year_ columns of the rows in place."""
+    """Fill change_vs_last_year, change_kind and the last_year_ columns of units' rows (dicts),
+    in place."""
+    f = last.figures.loc[last.figures["unit_code"].isin(rows)]
+    then_of = {
+        (u, i): float(t) for u, i, t in zip(f["unit_code"], f["indicator"], f["then"], strict=True)
+    }
     for u, unit_rows in rows.items():
-        then_of = last.figures.get(u)
-        if not then_of:
-            continue
         for r in unit_rows:
             ind = catalog.indicators[str(r["indicator"])]
-            then = then_of.get(ind.code)
-            current = _figure(r, ind.is_flag)
-            if then is None or current is None:
+            then = then_of.get((u, ind.code))
+            current = r["share"] if ind.is_flag else r["value"]
+            if then is None or current is None or current != current:
                 continue
             r["last_year_value"] = then
             r["last_year_units"] = last.units.get(u, [u])
@@ -102,101 +199,38 @@ def apply_change(rows: Rows, last: LastYear, catalog: Catalog) -> None:
                     r["change_vs_last_year"] = change
                     r["change_kind"] = "percent"
             else:
-                r["change_vs_last_year"] = current - then
+                r["change_vs_last_year"] = float(current) - then  # type: ignore[arg-type]
                 r["change_kind"] = "points"
 
 
-def _old_rows(
-    con: duckdb.DuckDBPyConnection,
-    old_codes: list[str],
-    last: Period,
-    catalog: Catalog,
-    units: ReferenceUnits,
-    compute: Callable[[list[Scope]], Rows],
-) -> dict[str, dict[str, dict[str, float | None]]]:
-    """old unit -> indicator -> {value, numerator, denominator} for a period of the old
-    structure: stored rollups first, else the old provinces computed (without writing)."""
-    out: dict[str, dict[str, dict[str, float | None]]] = {}
-    for u, code, value, n, d in con.execute(
-        "SELECT unit_code, indicator, value, numerator, denominator FROM fct_rollup"
-        " WHERE period = $p AND unit_code IN (SELECT unnest($u))",
-        {"p": last.code, "u": old_codes},
-    ).fetchall():
-        out.setdefault(u, {})[code] = {
-            "value": num(value),
-            "numerator": num(n),
-            "denominator": num(d),
-        }
-    closing = last.end(catalog.close_day)
-    missing = [c for c in old_codes if c not in out]
-    provinces = sorted({u.province_code for c in missing if (u := units.get(c, closing))})
-    todo = []
-    for p in provinces:
-        try:
-            todo.append(scope_of(last.code, p, catalog, units))
-        except RollupError:
-            continue
-    if todo:
-        for u, rows in compute(todo).items():
-            if u in out or u not in set(missing):
-                continue
-            out[u] = {
-                str(r["indicator"]): {
-                    "value": num(r["value"]),
-                    "numerator": num(r["numerator"]),
-                    "denominator": num(r["denominator"]),
-                }
-                for r in rows
-            }
-    return out
-
-
-def across_reform(
-    con: duckdb.DuckDBPyConnection,
-    codes: list[str],
-    last: Period,
-    catalog: Catalog,
-    units: ReferenceUnits,
-    compute: Callable[[list[Scope]], Rows],
-) -> LastYear:
-    """Last year's figures of units of the two-level structure when last year lies before the
-    2025 reform: each unit's territory is the sum of its predecessors (validations.crosswalk),
-    shares applied. Counts and decimals are summed; a rate is its formula over the mapped
-    parts; a flag's share (units with 1 among those reporting) over the mapped counts. A
-    figure is given only when every predecessor has it; a divided predecessor makes it
-    approximate. Old districts have no successor: the comparison is made for provinces and
-    communes."""
-    xw = load_crosswalk(catalog.divided_communes)
-    links = {u: xw.predecessors(u) for u in codes}
-    old_codes = sorted({link.old_code for ls in links.values() for link in ls})
-    if not old_codes:
-        return LastYear()
-    old = _old_rows(con, old_codes, last, catalog, units, compute)
-    out = LastYear()
-    for u, ls in links.items():
-        if not ls or any(link.old_code not in old for link in ls):
-            continue
-        mapped: dict[str, float | None] = {}
-        for ind in catalog.indicators.values():
-            if ind.aggregation != "sum":
-                continue
-            got = [old[link.old_code].get(ind.code, {}).get("value") for link in ls]
-            if any(g is None for g in got):
-                continue
-            mapped[ind.code] = sum(g * link.share for g, link in zip(got, ls, strict=True))  # type: ignore[operator]
-        for ind in catalog.indicators.values():
-            if ind.is_rate:
-                mapped[ind.code] = ind.rate(
-                    mapped.get(ind.numerator or ""), mapped.get(ind.denominator or "")
-                )
-            elif ind.is_flag:
-                parts = [old[link.old_code].get(ind.code, {}) for link in ls]
-                if all(p.get("denominator") is not None for p in parts):
-                    pairs = list(zip(parts, ls, strict=True))
-                    yes = sum(p["numerator"] * link.share for p, link in pairs)  # type: ignore[operator]
-                    total = sum(p["denominator"] * link.share for p, link in pairs)  # type: ignore[operator]
-                    mapped[ind.code] = Formula.RATIO.of(yes, total)
-        out.figures[u] = {k: v for k, v in mapped.items() if v is not None}
-        out.units[u] = [link.old_code for link in ls]
-        out.approx[u] = any(link.approximate for link in ls)
-    return out
+def change_frame(rows: pd.DataFrame, last: LastYear, catalog: Catalog) -> pd.DataFrame:
+    """The same for rows as a frame (the communes' rows), column-wise."""
+    if rows.empty or last.figures.empty:
+        return rows
+    out = rows.drop(columns=["last_year_value"]).merge(
+        last.figures.rename(columns={"then": "last_year_value"}),
+        on=["unit_code", "indicator"],
+        how="left",
+    )
+    flags = out["indicator"].isin(catalog.codes(aggregation="count_share"))
+    sums = out["indicator"].isin(catalog.codes(aggregation="sum"))
+    current = out["value"].where(~flags, out["share"]).to_numpy(dtype="float64")
+    then = out["last_year_value"].to_numpy(dtype="float64")
+    known = ~np.isnan(current) & ~np.isnan(then)
+    pct = Formula.CHANGE.array(current, then)
+    change = np.where(sums.to_numpy(), pct, current - then)
+    change = np.where(known, change, np.nan)
+    out["change_vs_last_year"] = change
+    kind = np.where(sums.to_numpy(), "percent", "points").astype(object)
+    kind[np.isnan(change)] = None
+    out["change_kind"] = kind
+    out.loc[~known, "last_year_value"] = np.nan
+    has = out["unit_code"].isin(last.units) & known
+    out["last_year_units"] = [
+        last.units.get(u) if h else None for u, h in zip(out["unit_code"], has, strict=True)
+    ]
+    out["last_year_approx"] = pd.array(
+        [last.approx.get(u) if h else None for u, h in zip(out["unit_code"], has, strict=True)],
+        dtype="boolean",
+    )
+    return out.reindex(columns=rows.columns)

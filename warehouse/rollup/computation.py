@@ -18,16 +18,17 @@ from validations.catalog import Catalog
 from validations.units import ReferenceUnits
 from warehouse.rollup.aggregation import (
     KID_COLUMNS,
-    NO_STATS,
     ROLLUP_COLUMNS,
     aggregate,
     children_frame,
+    rollup_frame,
     stats,
 )
-from warehouse.rollup.change import Rows, apply_change, last_year
+from warehouse.rollup.change import Rows, apply_change, change_frame, last_year
 from warehouse.rollup.completeness import Completeness, completeness_many
-from warehouse.rollup.scope import Scope, leaf_scope, scope_of
-from warehouse.rollup.values import effective_values
+from warehouse.rollup.leaves import leaf_frame
+from warehouse.rollup.scope import Scope, scope_of
+from warehouse.rollup.values import EffectiveValues, effective_values
 
 
 @dataclass
@@ -36,15 +37,19 @@ class Level:
 
     scopes: list[Scope]
     rows: list[list[dict[str, object]]]  # per scope: ROLLUP_COLUMNS dicts
-    leaf_rows: dict[str, list[dict[str, object]]]  # commune code -> its own rows
+    leaves: pd.DataFrame  # the communes' own rows (ROLLUP_COLUMNS), column-wise
     kids: pd.DataFrame  # children_frame of all the scopes
     comps: list[Completeness]
     lineage: dict[str, list[str]] = field(default_factory=dict)  # unit -> submission ids
 
-    def all_rows(self) -> Rows:
-        out: Rows = dict(self.leaf_rows)
-        out.update({s.unit.code: r for s, r in zip(self.scopes, self.rows, strict=True)})
-        return out
+    def unit_rows(self) -> Rows:
+        return {s.unit.code: r for s, r in zip(self.scopes, self.rows, strict=True)}
+
+    def frame(self) -> pd.DataFrame:
+        """Every row of the level (its units' and their communes'), one frame."""
+        units = rollup_frame([r for unit_rows in self.rows for r in unit_rows])
+        parts = [f for f in (units, self.leaves) if len(f)]
+        return pd.concat(parts, ignore_index=True) if parts else units
 
 
 def _rolled_frame(rows: Rows) -> pd.DataFrame:
@@ -66,58 +71,47 @@ def compute_level(
     """One level: the units of `scopes`, their children's figures coming from `below` (the
     level under it, computed first) and from their communes' effective values."""
     comps = completeness_many(con, scopes, catalog, units)
-    leaves = [c for s in scopes for c in s.children if c.level == "C"]
-    own_codes = [s.unit.code for s in scopes] + [c.code for c in leaves]
+    parent_of = {c.code: s for s in scopes for c in s.children if c.level == "C"}
+    own_codes = [s.unit.code for s in scopes] + list(parent_of)
     values = effective_values(con, own_codes, scopes[0].period, catalog)
-    rolled = _rolled_frame(below.all_rows()) if below else pd.DataFrame(columns=KID_COLUMNS)
+    rolled = _rolled_frame(below.unit_rows()) if below else pd.DataFrame(columns=KID_COLUMNS)
     kids = children_frame(scopes, catalog, values, rolled)
     st = stats(kids, catalog)
-    own = values.by_unit()
+    mine = values.frame.loc[~values.frame["unit_code"].isin(parent_of)]
+    own = EffectiveValues(mine).by_unit()
     rows = [
         aggregate(s, catalog, own.get(s.unit.code, {}), st, comp.pct)
         for s, comp in zip(scopes, comps, strict=True)
     ]
-    parent_scope = {c.code: s for s in scopes for c in s.children}
-    leaf_rows = {
-        c.code: aggregate(
-            leaf_scope(c, parent_scope[c.code]),
-            catalog,
-            own.get(c.code, {}),
-            NO_STATS,
-            None,
-            leaf=True,
-        )
-        for c in leaves
-    }
-    level = Level(scopes, rows, {c: r for c, r in leaf_rows.items() if r}, kids, comps)
+    leaves = leaf_frame(values.frame, parent_of, catalog)
+    level = Level(scopes, rows, leaves, kids, comps)
     # lineage: a unit's own submissions, its communes' and its consolidated children's
     lower = below.lineage if below else {}
-    for c in leaves:
-        level.lineage[c.code] = list(values.sources.get(c.code, []))
+    for c in parent_of:
+        level.lineage[c] = list(values.sources.get(c, []))
     for s in scopes:
         ids = list(values.sources.get(s.unit.code, []))
         for c in s.children:
             ids += level.lineage.get(c.code, []) if c.level == "C" else lower.get(c.code, [])
         level.lineage[s.unit.code] = list(dict.fromkeys(ids))
     if with_change:
-        everything = level.all_rows()
-        before = last_year(
+        last = last_year(
             con,
             scopes,
-            list(everything),
+            own_codes,
             catalog,
             units,
-            lambda todo: _flat_rows(compute_tree(con, todo, catalog, units, with_change=False)),
+            lambda todo: _frame(compute_tree(con, todo, catalog, units, with_change=False)),
         )
-        apply_change(everything, before, catalog)
+        apply_change(level.unit_rows(), last, catalog)
+        level.leaves = change_frame(level.leaves, last, catalog)
     return level
 
 
-def _flat_rows(levels: list[Level]) -> Rows:
-    out: Rows = {}
-    for lv in levels:
-        out.update(lv.all_rows())
-    return out
+def _frame(levels: list[Level]) -> pd.DataFrame:
+    parts = [lv.frame() for lv in levels]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ROLLUP_COLUMNS)
 
 
 def compute_tree(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import duckdb
+import pandas as pd
 
 from validations.catalog import Catalog
 from validations.period import Period, PeriodError, parse_period
@@ -28,9 +29,11 @@ def affected(
     catalog: Catalog,
     units: ReferenceUnits,
 ) -> dict[str, list[str]]:
-    """period -> the provinces to re-consolidate for the changed (unit_code, period) pairs."""
-    out: dict[str, set[str]] = {}
-    for unit_code, period in changes:
+    """period -> the provinces to re-consolidate for the changed (unit_code, period) pairs:
+    the changed period always; the longer periods containing it and next year's same periods
+    only where they were consolidated already (one query for all of them)."""
+    tops: dict[str, set[str]] = {}  # changed period -> provinces
+    for unit_code, period in set(changes):
         if not unit_code or not period:
             continue
         try:
@@ -38,20 +41,27 @@ def affected(
         except PeriodError:
             continue
         unit = units.get(unit_code, p.end(catalog.close_day))
-        if unit is None:
-            continue
-        top = unit.province_code or unit.code
-        out.setdefault(p.code, set()).add(top)
+        if unit is not None:
+            tops.setdefault(p.code, set()).add(unit.province_code or unit.code)
+    out = {period: set(codes) for period, codes in tops.items()}
+    maybe = []
+    for period, codes in tops.items():
+        p = parse_period(period)
         longer = containing_periods(p)
-        # next year's same periods compare with these figures ("so với cùng kỳ")
         later = [Period(q.year + 1, q.kind, q.index) for q in (p, *longer)]
-        for q in (*longer, *later):
+        maybe += [(top, q.code) for q in (*longer, *later) for top in codes]
+    if maybe:
+        req = pd.DataFrame(maybe, columns=["unit_code", "period"]).drop_duplicates()
+        con.register("_refresh_req", req)
+        try:
             done = con.execute(
-                "SELECT count(*) FROM fct_completeness WHERE unit_code = ? AND period = ?",
-                [top, q.code],
-            ).fetchall()[0][0]
-            if done:
-                out.setdefault(q.code, set()).add(top)
+                "SELECT DISTINCT c.unit_code, c.period FROM fct_completeness c"
+                " JOIN _refresh_req q USING (unit_code, period)"
+            ).fetchall()
+        finally:
+            con.unregister("_refresh_req")
+        for top, period in done:
+            out.setdefault(period, set()).add(top)
     return {period: sorted(codes) for period, codes in sorted(out.items())}
 
 

@@ -68,11 +68,6 @@ def scope_of(period: str, unit_code: str, catalog: Catalog, units: ReferenceUnit
     return Scope(p, closing, structure_on(closing), unit, units.children(unit_code, closing))
 
 
-def leaf_scope(unit: Unit, of: Scope) -> Scope:
-    """A commune (no units below) in the period of `of`: its rows are its own figures."""
-    return Scope(of.period, of.closing, of.structure, unit, [])
-
-
 def previous_periods(period: Period, n: int) -> list[Period]:
     """The n periods of the same kind before `period`, most recent first."""
     per_year = {"M": 12, "Q": 4, "H": 2, "Y": 1}[period.kind]

@@ -68,21 +68,27 @@ def write_levels(
     if not levels:
         return
     period = levels[0].scopes[0].period.code
-    codes: list[str] = []
-    rows: list[dict[str, object]] = []
+    frames = [lv.frame() for lv in levels]
     lineage: dict[str, list[str]] = {}
     for lv in levels:
-        for code, unit_rows in lv.all_rows().items():
-            codes.append(code)
-            rows += unit_rows
         lineage.update(lv.lineage)
-    codes = list(dict.fromkeys([*codes, *(s.unit.code for lv in levels for s in lv.scopes)]))
+    # every unit of the tree, communes included: a commune with no figures any more loses its rows
+    codes = sorted(
+        {u for f in frames for u in f["unit_code"]}
+        | {s.unit.code for lv in levels for s in lv.scopes}
+        | {c.code for lv in levels for s in lv.scopes for c in s.children}
+    )
     for table in TABLES:
         con.execute(
             f"DELETE FROM {table} WHERE period = $p AND unit_code IN (SELECT unnest($u))",
             {"p": period, "u": codes},
         )
-    out = rollup_frame(rows).drop_duplicates(["unit_code", "indicator"], keep="last")
+    out = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else rollup_frame([])
+    )
+    out = out.drop_duplicates(["unit_code", "indicator"], keep="last")
     cols = ", ".join(ROLLUP_COLUMNS)
     insert_frame(con, "fct_rollup", out, f"{cols}, $at", at, f"{cols}, consolidated_at")
     lin = pd.DataFrame(
