@@ -101,7 +101,8 @@ class Tolerance:
 OPS = {"<=", ">=", "<", ">", "=="}
 
 
-def compare(a: float, op: str, b: float) -> bool:
+def compare(a: Any, op: str, b: Any) -> Any:
+    """a op b, for numbers or NumPy arrays."""
     return {
         "<=": a <= b,
         ">=": a >= b,
@@ -129,13 +130,22 @@ class Target:
         ("exceeded", 4.25); 15 with target < 15 -> ("missed", 0.0)."""
         if _missing(value):
             return None, None
-        v = round(float(value), DECIMALS)  # type: ignore[arg-type]
-        diff = round(abs(v - self.value), DECIMALS)
-        if not self.reached(v):
-            return "missed", diff
-        if diff == 0 or self.op == "==":
-            return "reached", 0.0
-        return "exceeded", diff
+        states, points = self.attainment_array(np.array([float(value)]))  # type: ignore[arg-type]
+        return states[0], float(points[0])
+
+    def attainment_array(self, values: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The same for a whole column: (states, points); None and NaN where no value."""
+        v = np.round(np.asarray(values, dtype="float64"), DECIMALS)
+        diff = np.round(np.abs(v - self.value), DECIMALS)
+        with np.errstate(invalid="ignore"):
+            reached = compare(v, self.op, self.value)  # type: ignore[arg-type]
+        exact = (diff == 0) | (self.op == "==")
+        states = np.where(~reached, "missed", np.where(exact, "reached", "exceeded")).astype(object)
+        points = np.where(reached & exact, 0.0, diff)
+        missing = np.isnan(v)
+        states[missing] = None
+        points[missing] = np.nan
+        return states, points
 
     def text(self) -> str:
         return f"{self.op} {self.value:g}"

@@ -33,9 +33,9 @@ FIGURE_COLUMNS = ["unit_code", "indicator", "then"]
 
 @dataclass
 class LastYear:
-    """Last year's figures [unit_code, indicator, then] of some units, and what each unit's
-    figures sum: the same code, or (across the 2025 reform) the predecessors of its territory,
-    approximate when a divided unit contributes."""
+    """Last year's figures [unit_code, indicator, then] of some units and, across the 2025
+    reform, what each unit's figures sum (the predecessors of its territory) and whether a
+    divided unit makes them approximate. Without an entry a unit compares with itself."""
 
     figures: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FIGURE_COLUMNS))
     units: dict[str, list[str]] = field(default_factory=dict)
@@ -91,9 +91,7 @@ def last_year(
         if any(len(f) for f in frames)
         else stored
     )
-    figures = _then(rows, catalog)
-    found = figures["unit_code"].unique().tolist()
-    return LastYear(figures, {u: [u] for u in found}, {u: False for u in found})
+    return LastYear(_then(rows, catalog))
 
 
 def across_reform(
@@ -191,8 +189,8 @@ def apply_change(rows: Rows, last: LastYear, catalog: Catalog) -> None:
             if then is None or current is None or current != current:
                 continue
             r["last_year_value"] = then
-            r["last_year_units"] = last.units.get(u, [u])
-            r["last_year_approx"] = last.approx.get(u, False)
+            r["last_year_units"] = last.units.get(u)
+            r["last_year_approx"] = last.approx.get(u)
             if ind.aggregation == "sum":
                 change = Formula.CHANGE.of(current, then)
                 if change is not None:
@@ -225,12 +223,8 @@ def change_frame(rows: pd.DataFrame, last: LastYear, catalog: Catalog) -> pd.Dat
     kind[np.isnan(change)] = None
     out["change_kind"] = kind
     out.loc[~known, "last_year_value"] = np.nan
-    has = out["unit_code"].isin(last.units) & known
-    out["last_year_units"] = [
-        last.units.get(u) if h else None for u, h in zip(out["unit_code"], has, strict=True)
-    ]
-    out["last_year_approx"] = pd.array(
-        [last.approx.get(u) if h else None for u, h in zip(out["unit_code"], has, strict=True)],
-        dtype="boolean",
-    )
+    if last.units:  # across the reform: the predecessors each commune's figure sums
+        has = out["unit_code"].isin(last.units) & known
+        out["last_year_units"] = out["unit_code"].map(last.units).where(has, None)
+        out["last_year_approx"] = out["unit_code"].map(last.approx).where(has).astype("boolean")
     return out.reindex(columns=rows.columns)

@@ -63,10 +63,10 @@ def leaf_frame(values: pd.DataFrame, parent_of: dict[str, Scope], catalog: Catal
             ]
         )
     out = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    scope = out["unit_code"].map(parent_of)
+    scope = next(iter(parent_of.values()))  # one period, one structure per consolidation
     out["level"] = "C"
-    out["period"] = scope.map(lambda s: s.period.code)
-    out["structure"] = scope.map(lambda s: s.structure)
+    out["period"] = scope.period.code
+    out["structure"] = scope.structure
     out["children_sum"] = np.nan
     out["children_reporting"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out["source"] = "own"
@@ -94,7 +94,7 @@ def _attain(out: pd.DataFrame, catalog: Catalog) -> None:
         if not len(rows):
             continue
         shown = out.loc[rows, "share" if ind.is_flag else "value"]
-        got = [ind.target.attainment(x) for x in shown.tolist()]
+        states, points = ind.target.attainment_array(shown)
         out.loc[rows, "target"] = ind.target.text()
-        out.loc[rows, "attainment"] = [a for a, _ in got]
-        out.loc[rows, "attainment_points"] = [np.nan if p is None else p for _, p in got]
+        out.loc[rows, "attainment"] = states
+        out.loc[rows, "attainment_points"] = points

@@ -31,6 +31,7 @@ def insert_frame(
     in order."""
     if not len(df):
         return
+    df = _categorical(df)
     con.register("_insert_rows", df.assign(_pos=np.arange(len(df))))
     target = f"{table} ({columns})" if columns else table
     try:
@@ -40,6 +41,19 @@ def insert_frame(
         )
     finally:
         con.unregister("_insert_rows")
+
+
+def _categorical(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as categories: DuckDB reads them as ENUMs (integers), several times faster
+    than one Python string per cell (a national month writes 340,000 rollup rows)."""
+    out = {}
+    for c in df.columns:
+        col = df[c]
+        if col.dtype == object and len(col) > 1000:
+            sample = col.dropna().head(100)
+            if len(sample) and all(isinstance(x, str) for x in sample):
+                out[c] = col.astype("category")
+    return df.assign(**out) if out else df
 
 
 def consolidation_issue_rows(found: list[tuple[str, str, Issue]], at: datetime) -> pd.DataFrame:
@@ -74,8 +88,7 @@ def write_levels(
         lineage.update(lv.lineage)
     # every unit of the tree, communes included: a commune with no figures any more loses its rows
     codes = sorted(
-        {u for f in frames for u in f["unit_code"]}
-        | {s.unit.code for lv in levels for s in lv.scopes}
+        {s.unit.code for lv in levels for s in lv.scopes}
         | {c.code for lv in levels for s in lv.scopes for c in s.children}
     )
     for table in TABLES:
