@@ -139,6 +139,9 @@ def test_a_correction_shows_in_the_rollup_without_consolidating_by_hand(tmp_path
         for c in COMMUNES_106
     ]
     _refreshing_load(con, tmp_path, kids, "b1")
+    # a period nobody consolidated stays so: the first consolidation is the steward's
+    assert read_rollup(con, "2024-06", PROVINCE).empty
+    consolidate(con, "2024-06", PROVINCE, CATALOG, UNITS)
     assert rollup(con, "2024-06", DISTRICT).set_index("indicator").loc["crime_cases", "value"] == 26
     assert rollup(con, "2024-06", PROVINCE).set_index("indicator").loc["crime_cases", "value"] == 26
     consolidate(con, "2024-Q2", PROVINCE, CATALOG, UNITS)  # a quarter consolidated earlier
@@ -168,6 +171,7 @@ def test_unapprove_releasing_a_held_version_refreshes_the_rollup(tmp_path):
     con = warehouse(tmp_path)
     kids = [result(c, "2024-06", {"crime_cases": 2}, path=f"{c}.csv") for c in COMMUNES_106]
     _refreshing_load(con, tmp_path, kids, "b1")
+    consolidate(con, "2024-06", PROVINCE, CATALOG, UNITS)
     approve(con, DISTRICT, "2024-06", actor="steward.106")
     accept(con, DISTRICT, "2024-06", actor="steward.12")
     held = result(COMMUNES_106[1], "2024-06", {"crime_cases": 7}, path="held.csv")
@@ -197,3 +201,21 @@ def test_lineage_answers_which_versions_produced_a_figure(half_year):
     ).fetchall()
     assert len(rows) == 115 * 6  # every unit's six monthly reports
     assert {r[1] for r in rows} == set(MONTHS) and {r[2] for r in rows} == {1}
+
+
+def test_a_correction_refreshes_the_highest_unit_that_was_consolidated(tmp_path):
+    from warehouse.rollup import affected
+
+    con = warehouse(tmp_path)
+    kids = [result(c, "2024-06", {"crime_cases": 2}, path=f"{c}.csv") for c in COMMUNES_106]
+    _refreshing_load(con, tmp_path, kids, "b1")
+    change = [(COMMUNES_106[0], "2024-06")]
+    assert affected(con, change, CATALOG, UNITS) == {}  # nothing consolidated: nothing stale
+    consolidate(con, "2024-06", DISTRICT, CATALOG, UNITS)  # the district's steward, alone
+    assert affected(con, change, CATALOG, UNITS) == {"2024-06": [DISTRICT]}
+    consolidate(con, "2024-06", PROVINCE, CATALOG, UNITS)
+    consolidate(con, "2024-H1", PROVINCE, CATALOG, UNITS)
+    assert affected(con, change, CATALOG, UNITS) == {"2024-06": [PROVINCE], "2024-H1": [PROVINCE]}
+    fixed = result(COMMUNES_106[0], "2024-06", {"crime_cases": 9}, path="fix.csv")
+    _refreshing_load(con, tmp_path, [fixed], "b2")
+    assert rollup(con, "2024-06", DISTRICT).set_index("indicator").loc["crime_cases", "value"] == 33

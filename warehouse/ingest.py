@@ -166,16 +166,13 @@ def load_pending(settings: IngestSettings, batch_id: str | None = None) -> list[
     transaction. One outcome per staged submission (warehouse.store.SubmissionOutcome as a
     dict, with its `batch`). When `batch_id` was staged but another run loaded it first, its
     outcomes are read back from the warehouse and included too."""
-    from warehouse.db import load_reference, open_warehouse
+    from warehouse.db import open_warehouse
     from warehouse.rollup import refresh
     from warehouse.store import batch_outcomes, load_batch, pending_batches
 
-    cat = load_catalog(settings.catalog)
-    con = open_warehouse(settings.warehouse)
+    cat, units = load_catalog(settings.catalog), load_units()
+    con = open_warehouse(settings.warehouse, cat, units)  # reference data loaded when it differs
     try:
-        units = load_units()
-        if not reference_loaded(con, cat, units):
-            load_reference(con, cat, units)
 
         def refresh_rollups(c: Any, changed: list[tuple[str, str]]) -> None:
             # rollups are never stale: what the batch changed is re-consolidated with it
@@ -195,51 +192,6 @@ def load_pending(settings: IngestSettings, batch_id: str | None = None) -> list[
         return out
     finally:
         con.close()
-
-
-def reference_loaded(con: Any, catalog: Catalog, units: Any) -> bool:
-    """Whether dim_unit and dim_indicator already hold these reference units and this catalog's
-    indicators (then a load need not rewrite 14,000 units each run)."""
-    n_units = con.execute("SELECT count(*) FROM dim_unit").fetchall()[0][0]
-    if n_units != len(units.units):
-        return False
-    divided = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE method = 'divided' AND share > 0)"
-        " FROM dim_unit_crosswalk"
-    ).fetchall()[0]
-    from validations.crosswalk import load_crosswalk
-
-    links = load_crosswalk(catalog.divided_communes).links
-    if divided != (len(links), sum(1 for x in links if x.method == "divided" and x.share > 0)):
-        return False
-    stored = {
-        r[0]: tuple(r[1:])
-        for r in con.execute(
-            "SELECT code, label_vi, kind, aggregation, parent_relation, numerator, denominator,"
-            " formula, target_op, target_value, over_time, tolerance_abs, tolerance_rel,"
-            " valid_from, valid_to FROM dim_indicator"
-        ).fetchall()
-    }
-    wanted = {
-        i.code: (
-            i.label_vi,
-            i.kind,
-            i.aggregation,
-            i.parent_relation,
-            i.numerator,
-            i.denominator,
-            i.formula,
-            i.target.op if i.target else None,
-            float(i.target.value) if i.target and i.target.value is not None else None,
-            str(i.over_time),
-            i.tolerance.abs,
-            i.tolerance.rel,
-            i.valid_from,
-            i.valid_to,
-        )
-        for i in catalog.indicators.values()
-    }
-    return stored == wanted
 
 
 # --- 5. answers, archive ------------------------------------------------------------------------

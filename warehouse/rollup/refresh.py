@@ -1,11 +1,10 @@
 """Rollups are never stale: whatever changes a unit's current values re-consolidates above it.
 
 A load that makes a new version current, or an `unapprove` that releases a held one, changes
-the figures of its unit and of every unit above it, for its period and for the quarter,
-half-year and year built from that month. `refresh` re-consolidates, in the caller's
-transaction: the province of every changed unit for the changed period, and, where they were
-already consolidated, the longer periods containing it and the same periods of the next year
-(whose change vs last year reads these figures). So `rollup`, `report`, `export` and the views
+the figures of its unit and of every unit above it, for its period, for the quarter, half-year
+and year built from that month, and for the same periods of next year (whose change vs last
+year reads these figures). `refresh` re-consolidates, in the caller's transaction, whatever of
+these was consolidated: the highest consolidated unit above the change for each period. So `rollup`, `report`, `export` and the views
 show the correction at once, without a steward running `consolidate` by hand.
 """
 
@@ -23,44 +22,64 @@ from warehouse.rollup.consolidation import ConsolidationResult, consolidate_many
 from warehouse.rollup.scope import containing_periods
 
 
+def _chain(unit_code: str, period: Period, catalog: Catalog, units: ReferenceUnits) -> list[str]:
+    """The units whose consolidation a change of `unit_code` in `period` makes stale, highest
+    first: its province, its district, itself when it has units below it."""
+    unit = units.get(unit_code, period.end(catalog.close_day))
+    if unit is None:
+        return []
+    chain = [unit.province_code]
+    if unit.parent_code and unit.parent_code != unit.province_code:
+        chain.append(unit.parent_code)
+    if unit.level != "C":
+        chain.append(unit.code)
+    return list(dict.fromkeys(c for c in chain if c))
+
+
 def affected(
     con: duckdb.DuckDBPyConnection,
     changes: Iterable[tuple[str | None, str | None]],
     catalog: Catalog,
     units: ReferenceUnits,
 ) -> dict[str, list[str]]:
-    """period -> the provinces to re-consolidate for the changed (unit_code, period) pairs:
-    the changed period always; the longer periods containing it and next year's same periods
-    only where they were consolidated already (one query for all of them)."""
-    tops: dict[str, set[str]] = {}  # changed period -> provinces
-    for unit_code, period in set(changes):
+    """period -> the units to re-consolidate for the changed (unit_code, period) pairs: for the
+    changed period, the longer periods containing it and next year's same periods, the highest
+    unit above the change that was consolidated for that period (consolidating it redoes the
+    units below it). A period nobody consolidated yet stays so (`tonghop consolidate`, the
+    nightly deployment or the portal's button consolidate it a first time). One query."""
+    wanted: list[tuple[str, str, int]] = []  # (unit, period, change number) by chain order
+    chains: dict[tuple[int, str], list[str]] = {}
+    for k, (unit_code, period) in enumerate(sorted(set(changes), key=str)):
         if not unit_code or not period:
             continue
         try:
             p = parse_period(period)
         except PeriodError:
             continue
-        unit = units.get(unit_code, p.end(catalog.close_day))
-        if unit is not None:
-            tops.setdefault(p.code, set()).add(unit.province_code or unit.code)
-    out = {period: set(codes) for period, codes in tops.items()}
-    maybe = []
-    for period, codes in tops.items():
-        p = parse_period(period)
         longer = containing_periods(p)
         later = [Period(q.year + 1, q.kind, q.index) for q in (p, *longer)]
-        maybe += [(top, q.code) for q in (*longer, *later) for top in codes]
-    if maybe:
-        req = pd.DataFrame(maybe, columns=["unit_code", "period"]).drop_duplicates()
-        con.register("_refresh_req", req)
-        try:
-            done = con.execute(
+        for q in (p, *longer, *later):
+            chain = _chain(unit_code, q, catalog, units)
+            if chain:
+                chains[(k, q.code)] = chain
+                wanted += [(c, q.code, k) for c in chain]
+    if not wanted:
+        return {}
+    req = pd.DataFrame(wanted, columns=["unit_code", "period", "k"])
+    con.register("_refresh_req", req[["unit_code", "period"]].drop_duplicates())
+    try:
+        done = set(
+            con.execute(
                 "SELECT DISTINCT c.unit_code, c.period FROM fct_completeness c"
                 " JOIN _refresh_req q USING (unit_code, period)"
             ).fetchall()
-        finally:
-            con.unregister("_refresh_req")
-        for top, period in done:
+        )
+    finally:
+        con.unregister("_refresh_req")
+    out: dict[str, set[str]] = {}
+    for (_, period), chain in chains.items():
+        top = next((c for c in chain if (c, period) in done), None)
+        if top is not None:
             out.setdefault(period, set()).add(top)
     return {period: sorted(codes) for period, codes in sorted(out.items())}
 
