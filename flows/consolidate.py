@@ -37,7 +37,7 @@ def summarise(res: ConsolidationResult) -> dict[str, Any]:
         "communes_received": c.leaves_received,
         "completeness_pct": c.pct,
         "submissions": len(res.lineage),
-        "indicators": len(res.rollup),
+        "indicators": len(res.rows),
         "issues": [i.to_dict() for i in res.issues],
         "children": [summarise(ch) for ch in res.children],
     }

@@ -219,3 +219,10 @@ def test_a_correction_refreshes_the_highest_unit_that_was_consolidated(tmp_path)
     fixed = result(COMMUNES_106[0], "2024-06", {"crime_cases": 9}, path="fix.csv")
     _refreshing_load(con, tmp_path, [fixed], "b2")
     assert rollup(con, "2024-06", DISTRICT).set_index("indicator").loc["crime_cases", "value"] == 33
+    # the tables have no key (migration 006): the writer keeps one row per unit, period, figure
+    for table, key in (
+        ("fct_rollup", "unit_code, period, indicator"),
+        ("fct_rollup_lineage", "unit_code, period, submission_id"),
+    ):
+        twice = con.execute(f"SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1")
+        assert twice.fetchall() == [], table

@@ -59,7 +59,7 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
     if str(p) != ":memory:" and not read_only:
         p.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(p), read_only=read_only)
+        con = duckdb.connect(str(p), read_only=read_only)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
@@ -73,6 +73,9 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.D
         raise WarehouseError(f"Cannot open the warehouse file {p}: {text}") from exc
     except duckdb.Error as exc:
         raise WarehouseError(f"Cannot open the warehouse file {p}: {exc}") from exc
+    # no progress bar: it would write into the CLI's output, the flows' logs and the JSON
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def migrations() -> list[Migration]:

@@ -73,7 +73,7 @@ def last_year(
     if structure_on(last.end(catalog.close_day)) != scopes[0].structure:
         return across_reform(con, codes, last, catalog, units, compute)
     stored = _stored(con, last.code, codes)
-    have = set(stored["unit_code"])
+    have = set(stored["unit_code"].unique().tolist())
     todo = []
     for s in scopes:
         if s.unit.code in have and all(c.code in have for c in s.children if c.level == "C"):
@@ -118,7 +118,8 @@ def across_reform(
         return LastYear()
     old_codes = sorted(set(links["old_code"]))
     old = _stored(con, last.code, old_codes)
-    missing = [c for c in old_codes if c not in set(old["unit_code"])]
+    stored_codes = set(old["unit_code"].unique().tolist())
+    missing = [c for c in old_codes if c not in stored_codes]
     closing = last.end(catalog.close_day)
     provinces = sorted({u.province_code for c in missing if (u := units.get(c, closing))})
     todo = []
@@ -179,7 +180,10 @@ def apply_change(rows: Rows, last: LastYear, catalog: Catalog) -> None:
     in place."""
     f = last.figures.loc[last.figures["unit_code"].isin(rows)]
     then_of = {
-        (u, i): float(t) for u, i, t in zip(f["unit_code"], f["indicator"], f["then"], strict=True)
+        (u, i): float(t)
+        for u, i, t in zip(
+            f["unit_code"].tolist(), f["indicator"].tolist(), f["then"].tolist(), strict=True
+        )
     }
     for u, unit_rows in rows.items():
         for r in unit_rows:
