@@ -117,7 +117,10 @@ def _array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
     """An indicator's column as floats (NaN where missing, all NaN without the column)."""
     if code is None or code not in wide:
         return np.full(len(wide), np.nan)
-    return pd.to_numeric(wide[code], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    col = wide[code]
+    if col.dtype == np.float64:  # the validator's own wide frame: no conversion to pay for
+        return col.to_numpy()
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _terms(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
@@ -107,8 +107,8 @@ class Validator:
             return []
         subs = [_Sub(raw) for raw in raws]
         rows = self._concat(raws)
-        rows = self._normalise(rows)
-        self._check_headers(subs, rows)
+        rows, respelled = self._normalise(rows)
+        self._check_headers(subs, rows, respelled)
         rows = self._primary_rows(rows)
         rows = self._annotate(subs, rows)
         self._check_shape(subs, rows)
@@ -149,7 +149,7 @@ class Validator:
             rows[col] = rows[col].fillna("").astype(str)
         return rows
 
-    def _normalise(self, rows: pd.DataFrame) -> pd.DataFrame:
+    def _normalise(self, rows: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         """Every row's period and unit code in canonical form, before anything is compared:
         `2024-05`, `5/2024` and `T5/2024` are one period, `03386`, `3386` and `3386.0` one unit
         (padded on the period's closing date). What cannot be read stays as written (and
@@ -199,8 +199,10 @@ class Validator:
                     canon_u.get((k, u), u)
                     for k, u in zip(part["sub"].tolist(), part["unit_code"].tolist(), strict=True)
                 ]
-        rows.attrs["respelled"] = respelled  # whether any cell was written otherwise
-        return rows
+        # whether any cell was written otherwise: a flag beside the frame, never in its attrs
+        # (pandas deep-copies attrs into every Series and frame derived from it: 10% of a
+        # small batch's validation)
+        return rows, respelled
 
     def _label(self, code: str | None, lang: str) -> str:
         ind = self.catalog.indicators.get(code or "")
@@ -264,7 +266,7 @@ class Validator:
         return self.catalog.rules_of_kind(kind)[0]
 
     # --- header: unit, period, single submission ---------------------------------------------
-    def _check_headers(self, subs: list[_Sub], rows: pd.DataFrame) -> None:
+    def _check_headers(self, subs: list[_Sub], rows: pd.DataFrame, respelled: bool) -> None:
         firsts = rows.drop_duplicates(["sub"])
         first_locs = dict(zip(firsts["sub"].tolist(), firsts["location"].tolist(), strict=True))
         periods = rows.loc[rows["period"] != "", ["sub", "period"]].drop_duplicates()
@@ -281,7 +283,7 @@ class Validator:
                 parsed[p] = None
         periods_by_sub = _lists(periods["sub"], periods["period"])
         units_by_sub = _lists(units["sub"], units["unit_code"])
-        spellings = self._spellings(rows)
+        spellings = self._spellings(rows) if respelled else {}
         close = self.catalog.close_day
         header_rules = [
             self._one_rule(kind).id
@@ -413,8 +415,6 @@ class Validator:
         """(submission, canonical unit or period) -> "canonical ('spelling', ...)" where the
         file wrote it otherwise, for a message that shows what really differs."""
         out: dict[tuple[int, str], list[str]] = {}
-        if not rows.attrs.get("respelled", True):
-            return {}
         for col, raw_col in (("unit_code", "unit_raw"), ("period", "period_raw")):
             diff = rows.loc[rows[col] != rows[raw_col], ["sub", col, raw_col]].drop_duplicates()
             for k, canon, raw in diff.itertuples(index=False):
@@ -484,12 +484,13 @@ class Validator:
         for k, n in _sizes(rows["sub"]):
             subs[k].checked[r_unknown.id] += n
             subs[k].checked[r_formula.id] += n
-        for row in rows.loc[~rows["known"]].itertuples():
+        known_mask = rows["known"].to_numpy(dtype=bool)
+        for row in _rows_where(rows, ~known_mask):
             self._issue(r_unknown, subs[row.sub], location=row.location, value=row.indicator)
         known_lvl = rows["known"] & (rows["level"] != "")
         for k, n in _sizes(rows.loc[known_lvl, "sub"]):
             subs[k].checked[r_level.id] += n
-        for row in rows.loc[known_lvl & ~rows["allowed"]].itertuples():
+        for row in _rows_where(rows, (known_lvl & ~rows["allowed"]).to_numpy(dtype=bool)):
             sub = subs[row.sub]
             self._issue(
                 r_level,
@@ -516,9 +517,8 @@ class Validator:
                 value=_listed([str(v) for v in grp["value"]]),
                 fields=lambda _lang, d=locs: {"detail": d},
             )
-        for row in rows.loc[
-            rows["formula"].notna() & (rows["formula"].astype(str) != "")
-        ].itertuples():
+        formula = rows["formula"].notna() & (rows["formula"].astype(str) != "")
+        for row in _rows_where(rows, formula.to_numpy(dtype=bool)):
             self._issue(
                 r_formula,
                 subs[row.sub],
@@ -561,7 +561,8 @@ class Validator:
         for k, n in _sizes(vals.loc[vals["status"] != "blank", "sub"]):
             subs[k].checked[r_num.id] += n
             subs[k].checked[r_amb.id] += n
-        for row in vals.loc[vals["status"] == "invalid"].itertuples():
+        status = vals["status"].to_numpy()
+        for row in _rows_where(vals, status == "invalid"):
             self._issue(
                 r_num,
                 subs[row.sub],
@@ -570,10 +571,11 @@ class Validator:
                 value=str(row.raw_value),
             )
         r_ceiling = self._one_rule("ceiling")
-        too_large = vals.loc[vals["status"] == TOO_LARGE]
-        for k, n in _sizes(too_large["sub"]):
-            subs[k].checked[r_ceiling.id] += n  # the others are counted with the domain rules
-        for row in too_large.itertuples():
+        large = status == TOO_LARGE
+        if large.any():
+            for k, n in _sizes(vals.loc[large, "sub"]):
+                subs[k].checked[r_ceiling.id] += n  # the others are counted with the domain rules
+        for row in _rows_where(vals, large):
             ceiling = self._ceiling.get(row.indicator)
             self._issue(
                 r_ceiling,
@@ -583,7 +585,7 @@ class Validator:
                 value=_listed([str(row.raw_value)], chars=40),
                 expected=f"≤ {fmt_num(ceiling, 'en')}" if ceiling else "số hữu hạn / finite",
             )
-        for row in vals.loc[vals["status"] == "ambiguous"].itertuples():
+        for row in _rows_where(vals, status == "ambiguous"):
             self._issue(
                 r_amb,
                 subs[row.sub],
@@ -804,6 +806,14 @@ def _lists(keys: pd.Series, values: pd.Series) -> dict[int, list[Any]]:
     for k, v in zip(keys.tolist(), values.tolist(), strict=True):
         out.setdefault(k, []).append(v)
     return out
+
+
+def _rows_where(frame: pd.DataFrame, mask: np.ndarray) -> Iterator[Any]:
+    """The rows of `frame` where `mask` holds, as named tuples; nothing selected (no pandas
+    `take` over every column) when it holds nowhere, the common case."""
+    if not mask.any():
+        return iter(())
+    return frame.loc[mask].itertuples()
 
 
 def _sizes(subs: pd.Series) -> list[tuple[int, int]]:
