@@ -135,6 +135,16 @@ def expr_value(wide: pd.DataFrame, terms: tuple[Term, ...]) -> pd.Series:
     return pd.Series(_terms(wide, terms), index=wide.index)
 
 
+def expr_array(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:
+    """`expr_value` as a plain array (no Series: the validator's counting loops)."""
+    return _terms(wide, terms)
+
+
+def column_array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
+    """An indicator's column as floats, NaN where missing (all NaN without the column)."""
+    return _array(wide, code)
+
+
 def _condition(wide: pd.DataFrame, cond: Condition | None) -> np.ndarray:
     if cond is None:
         return np.ones(len(wide), dtype=bool)
@@ -202,8 +212,10 @@ def wide_schema(catalog: Catalog) -> pa.DataFrameSchema:
 
 # Up to this many rows a batch's checks run as plain functions: pandera's own machinery costs
 # about 12 ms a schema whatever the size, most of the time of one file on the submitter path
-# (a portal upload). Above it pandera runs them. The same functions either way (tested).
-DIRECT_MAX_ROWS = 200
+# and of the portal's batches of concurrent uploads (up to about 40 commune files, 50 values
+# each). Above it (the ingest's batches of 1,000 files) pandera runs them. The same functions
+# either way (tested).
+DIRECT_MAX_ROWS = 2000
 
 
 def direct_failures(checks: Iterable[CompiledCheck], frame: pd.DataFrame) -> dict[str, list[int]]:

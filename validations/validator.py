@@ -27,7 +27,9 @@ from validations.period import AmbiguousPeriodError, Period, PeriodError, parse_
 from validations.readers import COLUMNS, OBJECT_COLUMNS, RawSubmission, read_submission
 from validations.result import BatchValues, ValidationResult
 from validations.rules import (
+    column_array,
     expected_rate,
+    expr_array,
     expr_value,
     failures,
     long_checks,
@@ -707,16 +709,21 @@ class Validator:
         )
         if wide.empty:
             return wide
+        labels = wide.index.to_numpy()
         for cc in self._wide_checks.values():
             rule = cc.rule
             if rule.kind == "compare":
-                applies = expr_value(wide, rule.left).notna() & expr_value(wide, rule.right).notna()
+                applies = ~np.isnan(expr_array(wide, rule.left)) & ~np.isnan(
+                    expr_array(wide, rule.right)
+                )
             else:
                 ind = self.catalog.indicators[cc.indicator or ""]
-                col = wide[ind.code] if ind.code in wide else pd.Series(np.nan, index=wide.index)
-                exp = expected_rate(wide, ind)
-                applies = col.notna() & exp.notna()
-            for k in wide.index[applies.to_numpy()]:
+                assert ind.formula is not None
+                exp = ind.formula.array(
+                    column_array(wide, ind.numerator), column_array(wide, ind.denominator)
+                )
+                applies = ~np.isnan(column_array(wide, ind.code)) & ~np.isnan(exp)
+            for k in labels[applies]:
                 subs[int(k)].checked[rule.id] += 1
         for name, idx in failures(self._wide_schema, wide, self._wide_checks.values()).items():
             cc = self._wide_checks[name]
