@@ -26,6 +26,8 @@ from warehouse.db import (
     load_reference,
     migrate,
     migrations,
+    open_warehouse,
+    reference_loaded,
     warehouse_path,
 )
 from warehouse.staging import FILES, StagingError, read_manifest, write_staging
@@ -84,6 +86,29 @@ def test_migrations_are_ordered_and_idempotent(tmp_path):
     # a reopened file is recognised as migrated
     con = connect(tmp_path / "w.duckdb")
     assert migrate(con) == []
+
+
+def test_the_reference_is_rewritten_when_any_of_its_rows_differs(tmp_path):
+    import dataclasses
+
+    con = open_warehouse(tmp_path / "w.duckdb", CATALOG, UNITS)
+    assert reference_loaded(con, CATALOG, UNITS)
+    # an English label only (a column the earlier count-and-fields check did not look at)
+    ind = CATALOG.indicators["crime_cases"]
+    relabelled = dataclasses.replace(
+        CATALOG,
+        indicators=CATALOG.indicators
+        | {"crime_cases": dataclasses.replace(ind, label_en="Criminal cases (renamed)")},
+    )
+    assert not reference_loaded(con, relabelled, UNITS)
+    # another rule for divided communes changes the crosswalk's shares
+    assert not reference_loaded(con, dataclasses.replace(CATALOG, divided_communes="equal"), UNITS)
+    con.close()
+    con = open_warehouse(tmp_path / "w.duckdb", relabelled, UNITS)
+    assert reference_loaded(con, relabelled, UNITS)
+    got = con.execute("SELECT label_en FROM dim_indicator WHERE code = 'crime_cases'").fetchall()
+    assert got == [("Criminal cases (renamed)",)]
+    con.close()
 
 
 def test_reference_dimensions_both_structures_idempotent(tmp_path):

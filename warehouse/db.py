@@ -173,10 +173,11 @@ def to_local(ts: datetime) -> datetime:
 _VN_OFFSET = datetime(2000, 1, 1, 7) - datetime(2000, 1, 1)
 
 
-def load_reference(
-    con: duckdb.DuckDBPyConnection, catalog: Catalog, units: ReferenceUnits
-) -> dict[str, int]:
-    """Replace dim_unit (both structures) and dim_indicator in one transaction; idempotent."""
+def _reference_rows(catalog: Catalog, units: ReferenceUnits) -> list[tuple[str, pd.DataFrame, str]]:
+    """Each reference table's rows as this catalog and these units give them: (table, frame,
+    the SELECT list that turns a frame row into a table row, in the table's column order)."""
+    from validations.crosswalk import load_crosswalk
+
     unit_df = pd.DataFrame(
         {
             "unit_code": [u.code for u in units.units],
@@ -216,8 +217,6 @@ def load_reference(
             "valid_to": pd.to_datetime([i.valid_to for i in inds]),
         }
     )
-    from validations.crosswalk import load_crosswalk
-
     links = load_crosswalk(catalog.divided_communes).links
     xw_df = pd.DataFrame(
         {
@@ -232,40 +231,48 @@ def load_reference(
             "valid_from": pd.to_datetime([x.valid_from for x in links]),
         }
     )
-    con.register("_ref_units", unit_df)
-    con.register("_ref_indicators", ind_df)
-    con.register("_ref_crosswalk", xw_df)
+    return [
+        (
+            "dim_unit",
+            unit_df,
+            "unit_code, structure, name, level, parent_code, province_code,"
+            " CAST(valid_from AS DATE), CAST(valid_to AS DATE)",
+        ),
+        (
+            "dim_indicator",
+            ind_df,
+            "code, grp, label_vi, label_en, unit_vi, unit_en, CAST(levels AS VARCHAR[]), kind,"
+            " aggregation, parent_relation, numerator, denominator, formula, target_op,"
+            " CAST(target_value AS DOUBLE), target_source, over_time, over_time_reason,"
+            " tolerance_abs, tolerance_rel, CAST(valid_from AS DATE), CAST(valid_to AS DATE)",
+        ),
+        (
+            "dim_unit_crosswalk",
+            xw_df,
+            "old_code, 'legacy', old_level, new_code, '2025', new_level, share, method,"
+            " approximate, is_default, CAST(valid_from AS DATE)",
+        ),
+    ]
+
+
+def load_reference(
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, units: ReferenceUnits
+) -> dict[str, int]:
+    """Replace dim_unit (both structures), dim_indicator and dim_unit_crosswalk in one
+    transaction, and install the rollup_as_of macro; idempotent."""
+    rows = _reference_rows(catalog, units)
+    for table, frame, _ in rows:
+        con.register(f"_ref_{table}", frame)
     try:
         with transaction(con):
-            con.execute("DELETE FROM dim_unit")
-            con.execute(
-                "INSERT INTO dim_unit SELECT unit_code, structure, name, level, parent_code,"
-                " province_code, CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_units"
-            )
-            con.execute("DELETE FROM dim_indicator")
-            con.execute(
-                "INSERT INTO dim_indicator SELECT code, grp, label_vi, label_en, unit_vi, unit_en,"
-                " CAST(levels AS VARCHAR[]), kind, aggregation, parent_relation, numerator,"
-                " denominator, formula, target_op, CAST(target_value AS DOUBLE), target_source,"
-                " over_time, over_time_reason, tolerance_abs, tolerance_rel,"
-                " CAST(valid_from AS DATE), CAST(valid_to AS DATE) FROM _ref_indicators"
-            )
-            con.execute("DELETE FROM dim_unit_crosswalk")
-            con.execute(
-                "INSERT INTO dim_unit_crosswalk SELECT old_code, 'legacy', old_level, new_code,"
-                " '2025', new_level, share, method, approximate, is_default,"
-                " CAST(valid_from AS DATE) FROM _ref_crosswalk"
-            )
+            for table, _, select in rows:
+                con.execute(f"DELETE FROM {table}")
+                con.execute(f"INSERT INTO {table} SELECT {select} FROM _ref_{table}")
             con.execute(rollup_as_of_sql())
     finally:
-        con.unregister("_ref_units")
-        con.unregister("_ref_indicators")
-        con.unregister("_ref_crosswalk")
-    return {
-        "dim_unit": len(unit_df),
-        "dim_indicator": len(ind_df),
-        "dim_unit_crosswalk": len(xw_df),
-    }
+        for table, _, _ in rows:
+            con.unregister(f"_ref_{table}")
+    return {table: len(frame) for table, frame, _ in rows}
 
 
 def rollup_as_of_sql() -> str:
@@ -286,54 +293,25 @@ def rollup_as_of_sql() -> str:
 def reference_loaded(
     con: duckdb.DuckDBPyConnection, catalog: Catalog, units: ReferenceUnits
 ) -> bool:
-    """Whether dim_unit, dim_indicator and dim_unit_crosswalk already hold these reference
-    units, this catalog's indicators and its rule for divided communes (then opening the
-    warehouse need not rewrite 25,000 rows each run)."""
-    n_units = con.execute("SELECT count(*) FROM dim_unit").fetchall()[0][0]
-    if n_units != len(units.units):
-        return False
-    stored_links = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE share > 0), round(sum(share * share), 6)"
-        " FROM dim_unit_crosswalk"
-    ).fetchall()[0]
-    from validations.crosswalk import load_crosswalk
-
-    links = load_crosswalk(catalog.divided_communes).links
-    wanted_links = (
-        len(links),
-        sum(1 for x in links if x.share > 0),
-        round(sum(x.share * x.share for x in links), 6),
-    )
-    if tuple(stored_links) != wanted_links:  # another rule for divided communes
-        return False
-    stored = {
-        r[0]: tuple(r[1:])
-        for r in con.execute(
-            "SELECT code, label_vi, kind, aggregation, parent_relation, numerator, denominator,"
-            " formula, target_op, target_value, over_time, tolerance_abs, tolerance_rel,"
-            " valid_from, valid_to FROM dim_indicator"
-        ).fetchall()
-    }
-    wanted = {
-        i.code: (
-            i.label_vi,
-            i.kind,
-            i.aggregation,
-            i.parent_relation,
-            i.numerator,
-            i.denominator,
-            i.formula,
-            i.target.op if i.target else None,
-            float(i.target.value) if i.target and i.target.value is not None else None,
-            str(i.over_time),
-            i.tolerance.abs,
-            i.tolerance.rel,
-            i.valid_from,
-            i.valid_to,
-        )
-        for i in catalog.indicators.values()
-    }
-    return stored == wanted
+    """Whether dim_unit, dim_indicator and dim_unit_crosswalk already hold exactly the rows
+    load_reference would write (then opening the warehouse need not rewrite 25,000 rows each
+    run): the same rows, compared row for row both ways, every column."""
+    rows = _reference_rows(catalog, units)
+    for table, frame, _ in rows:
+        con.register(f"_ref_{table}", frame)
+    try:
+        for table, _, select in rows:
+            wanted = f"SELECT {select} FROM _ref_{table}"
+            differ = con.execute(
+                f"SELECT (SELECT count(*) FROM ({wanted} EXCEPT ALL SELECT * FROM {table}))"
+                f" + (SELECT count(*) FROM (SELECT * FROM {table} EXCEPT ALL {wanted}))"
+            ).fetchall()[0][0]
+            if differ:
+                return False
+        return True
+    finally:
+        for table, _, _ in rows:
+            con.unregister(f"_ref_{table}")
 
 
 def open_warehouse(
@@ -341,9 +319,14 @@ def open_warehouse(
     catalog: Catalog | None = None,
     units: ReferenceUnits | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Connect for writing, migrate, and load the reference dimensions when given."""
+    """Connect for writing, migrate, and (given a catalog and units) write the reference
+    dimensions when they differ from what is stored; the rollup_as_of macro is installed
+    either way, so that it is never an older version's."""
     con = connect(path)
     migrate(con)
-    if catalog is not None and units is not None and not reference_loaded(con, catalog, units):
-        load_reference(con, catalog, units)
+    if catalog is not None and units is not None:
+        if reference_loaded(con, catalog, units):
+            con.execute(rollup_as_of_sql())  # the macro as this version of tonghop writes it
+        else:
+            load_reference(con, catalog, units)
     return con

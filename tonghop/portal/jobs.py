@@ -291,7 +291,7 @@ class Runner:
     def consolidate_now(self, job_id: int) -> None:
         """Consolidate in this thread (the inline mode): warehouse.rollup.consolidate, the same
         library call as the consolidate flow's task, then a snapshot."""
-        from warehouse.db import load_reference, open_warehouse
+        from warehouse.db import open_warehouse
         from warehouse.rollup import consolidate
 
         job = self.job(job_id)
@@ -300,10 +300,8 @@ class Runner:
         for delay in (*self.retry_delays, None):
             try:
                 with self.reader.write_lock:
-                    con = open_warehouse(self.settings.warehouse)
+                    con = open_warehouse(self.settings.warehouse, self.catalog, self.units)
                     try:
-                        if not con.execute("SELECT count(*) FROM dim_unit").fetchone()[0]:
-                            load_reference(con, self.catalog, self.units)
                         res = consolidate(
                             con,
                             job["period"],
