@@ -179,11 +179,19 @@ class Steps:
 
 
 # --- phases (each runs in its own process) --------------------------------------------------
-def _settle_disk() -> None:
-    """Flush what the phase's set-up wrote (the 6 GB warehouse copy, the previous phase's
-    deletions) before timing: its writeback otherwise overlaps the first timed steps and made
-    the same 21,588 report files take 3 s in one phase and 14 s in the next."""
+def fresh_warehouse(p: dict[str, Any], name: str) -> tuple[Path, Path]:
+    """The phase's scratch folder, emptied, and its warehouse file in it: a copy of the history
+    file when there is one. Then what the set-up wrote (the 6 GB copy, the previous phase's
+    deletions) is flushed before timing: its writeback otherwise overlaps the first timed
+    steps and made the same 21,588 report files take 3 s in one phase and 14 s in the next."""
+    work = Path(p["work"])
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    wh = work / f"{name}.duckdb"
+    if p.get("history_file"):
+        shutil.copy(p["history_file"], wh)
     os.sync()
+    return work, wh
 
 
 def phase_month(p: dict[str, Any]) -> dict[str, Any]:
@@ -206,14 +214,7 @@ def phase_month(p: dict[str, Any]) -> dict[str, Any]:
     folder = month_dir(p["scale"], p["period"])
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     files = month_files(folder)
-    work = Path(p["work"])
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    wh = work / "month.duckdb"
-    history = p.get("history_file")
-    if history:
-        shutil.copy(history, wh)
-    _settle_disk()
+    work, wh = fresh_warehouse(p, "month")
     steps = Steps()
     with steps("open warehouse (migrate, reference units)"):
         con = open_warehouse(wh, catalog, units)
@@ -281,7 +282,7 @@ def phase_month(p: dict[str, Any]) -> dict[str, Any]:
         "consolidation_issues": counts[1],
         "values_loaded": counts[2],
         "submissions_in_warehouse": counts[3],
-        "on_history": bool(history),
+        "on_history": bool(p.get("history_file")),
         "warehouse_mb": round(wh.stat().st_size / 1e6),
     }
 
@@ -307,13 +308,7 @@ def phase_flow(p: dict[str, Any]) -> dict[str, Any]:
     Validator(catalog=catalog, units=units)  # compile the schemas once, as the month phase does
     imports_s = time.perf_counter() - t_start
     folder = month_dir(p["scale"], p["period"])
-    work = Path(p["work"])
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    wh = work / "flow.duckdb"
-    if p.get("history_file"):
-        shutil.copy(p["history_file"], wh)
-    _settle_disk()
+    work, wh = fresh_warehouse(p, "flow")
     steps = Steps()
 
     @task(name="bench-noop")
@@ -375,12 +370,7 @@ def phase_ingest(p: dict[str, Any]) -> dict[str, Any]:
     Validator(catalog=catalog, units=units)
     imports_s = time.perf_counter() - t_start
     folder = month_dir(p["scale"], p["period"])
-    work = Path(p["work"])
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    wh = work / "ingest.duckdb"
-    if p.get("history_file"):
-        shutil.copy(p["history_file"], wh)
+    work, wh = fresh_warehouse(p, "ingest")
     settings = IngestSettings.resolve(
         wh,
         work / "staging",
