@@ -113,7 +113,7 @@ def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
 
 
 # --- wide frame: one row per submission ---------------------------------------------------
-def _array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
+def column_array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
     """An indicator's column as floats (NaN where missing, all NaN without the column)."""
     if code is None or code not in wide:
         return np.full(len(wide), np.nan)
@@ -123,32 +123,22 @@ def _array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _terms(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:
+def expr_array(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:
     total = np.zeros(len(wide))
     for t in terms:
-        total = total + t.coef * _array(wide, t.code)
+        total = total + t.coef * column_array(wide, t.code)
     return total
 
 
 def expr_value(wide: pd.DataFrame, terms: tuple[Term, ...]) -> pd.Series:
     """Sum of coef * indicator; NaN where any term is missing."""
-    return pd.Series(_terms(wide, terms), index=wide.index)
-
-
-def expr_array(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:
-    """`expr_value` as a plain array (no Series: the validator's counting loops)."""
-    return _terms(wide, terms)
-
-
-def column_array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
-    """An indicator's column as floats, NaN where missing (all NaN without the column)."""
-    return _array(wide, code)
+    return pd.Series(expr_array(wide, terms), index=wide.index)
 
 
 def _condition(wide: pd.DataFrame, cond: Condition | None) -> np.ndarray:
     if cond is None:
         return np.ones(len(wide), dtype=bool)
-    col = _array(wide, cond.code)
+    col = column_array(wide, cond.code)
     with np.errstate(invalid="ignore"):
         return np.asarray(_OPS[cond.op](col, cond.value), dtype=bool) & ~np.isnan(col)
 
@@ -158,7 +148,7 @@ def compare_pass(rule: Rule) -> Callable[[pd.DataFrame], pd.Series]:
     op = _OPS[rule.op]
 
     def check(wide: pd.DataFrame) -> pd.Series:
-        left, right = _terms(wide, rule.left), _terms(wide, rule.right)
+        left, right = expr_array(wide, rule.left), expr_array(wide, rule.right)
         applies = _condition(wide, rule.when) & ~np.isnan(left) & ~np.isnan(right)
         with np.errstate(invalid="ignore"):
             return pd.Series(~applies | np.asarray(op(left, right), dtype=bool), index=wide.index)
@@ -166,23 +156,27 @@ def compare_pass(rule: Rule) -> Callable[[pd.DataFrame], pd.Series]:
     return check
 
 
-def expected_rate(wide: pd.DataFrame, ind: Indicator) -> pd.Series:
+def expected_rate_array(wide: pd.DataFrame, ind: Indicator) -> np.ndarray:
     """The rate `ind` computed from its parts' columns (the catalog's formula); NaN where the
     denominator is 0 or a part is missing."""
     assert ind.formula is not None
-    n, d = _array(wide, ind.numerator), _array(wide, ind.denominator)
-    return pd.Series(ind.formula.array(n, d), index=wide.index)
+    n, d = column_array(wide, ind.numerator), column_array(wide, ind.denominator)
+    return ind.formula.array(n, d)
+
+
+def expected_rate(wide: pd.DataFrame, ind: Indicator) -> pd.Series:
+    """`expected_rate_array` as a Series on the frame's index."""
+    return pd.Series(expected_rate_array(wide, ind), index=wide.index)
 
 
 def rate_pass(ind: Indicator) -> Callable[[pd.DataFrame], pd.Series]:
     """A reported rate agrees with its parts within the indicator's tolerance (the form's
     two-decimal rounding)."""
     assert ind.formula is not None
-    formula = ind.formula
 
     def check(wide: pd.DataFrame) -> pd.Series:
-        exp = formula.array(_array(wide, ind.numerator), _array(wide, ind.denominator))
-        reported = _array(wide, ind.code)
+        exp = expected_rate_array(wide, ind)
+        reported = column_array(wide, ind.code)
         applies = ~np.isnan(reported) & ~np.isnan(exp)
         ok = ~applies | ind.tolerance.allows_array(reported, exp)
         return pd.Series(ok, index=wide.index)

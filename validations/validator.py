@@ -29,6 +29,7 @@ from validations.result import BatchValues, ValidationResult
 from validations.rules import (
     column_array,
     expected_rate,
+    expected_rate_array,
     expr_array,
     expr_value,
     failures,
@@ -718,10 +719,7 @@ class Validator:
                 )
             else:
                 ind = self.catalog.indicators[cc.indicator or ""]
-                assert ind.formula is not None
-                exp = ind.formula.array(
-                    column_array(wide, ind.numerator), column_array(wide, ind.denominator)
-                )
+                exp = expected_rate_array(wide, ind)
                 applies = ~np.isnan(column_array(wide, ind.code)) & ~np.isnan(exp)
             for k in labels[applies]:
                 subs[int(k)].checked[rule.id] += 1

@@ -4,8 +4,9 @@ A load that makes a new version current, or an `unapprove` that releases a held 
 the figures of its unit and of every unit above it, for its period, for the quarter, half-year
 and year built from that month, and for the same periods of next year (whose change vs last
 year reads these figures). `refresh` re-consolidates, in the caller's transaction, whatever of
-these was consolidated: the highest consolidated unit above the change for each period. So `rollup`, `report`, `export` and the views
-show the correction at once, without a steward running `consolidate` by hand.
+these was consolidated: the highest consolidated unit above the change for each period. So
+`rollup`, `report`, `export` and the views show the correction at once, without a steward
+running `consolidate` by hand.
 """
 
 from __future__ import annotations
@@ -47,8 +48,7 @@ def affected(
     unit above the change that was consolidated for that period (consolidating it redoes the
     units below it). A period nobody consolidated yet stays so (`tonghop consolidate`, the
     nightly deployment or the portal's button consolidate it a first time). One query."""
-    wanted: list[tuple[str, str, int]] = []  # (unit, period, change number) by chain order
-    chains: dict[tuple[int, str], list[str]] = {}
+    chains: dict[tuple[int, str], list[str]] = {}  # (change number, period) -> its units
     for k, (unit_code, period) in enumerate(sorted(set(changes), key=str)):
         if not unit_code or not period:
             continue
@@ -62,11 +62,10 @@ def affected(
             chain = _chain(unit_code, q, catalog, units)
             if chain:
                 chains[(k, q.code)] = chain
-                wanted += [(c, q.code, k) for c in chain]
-    if not wanted:
+    if not chains:
         return {}
-    req = pd.DataFrame(wanted, columns=["unit_code", "period", "k"])
-    con.register("_refresh_req", req[["unit_code", "period"]].drop_duplicates())
+    wanted = {(c, period) for (_, period), chain in chains.items() for c in chain}
+    con.register("_refresh_req", pd.DataFrame(sorted(wanted), columns=["unit_code", "period"]))
     try:
         done = set(
             con.execute(
