@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,12 @@ def validate_batch(paths: list[str], catalog: str | None = None) -> BatchOutcome
 
 @task(name="read-files", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def read_files(
-    files: list[str], listed: dict[str, str], settings: IngestSettings
+    files: list[str], settings: IngestSettings, workers: steps.Workers
 ) -> steps.ReadOutcome:
-    """Read, validate, check senders and outliers (warehouse.ingest.read_files): whole
-    provinces per vectorised batch, the batches over the cores in worker processes."""
-    return steps.read_files(list(files), listed, settings, get_run_logger())
+    """Hash the files as listed, read, validate, check senders and outliers
+    (warehouse.ingest.read_files): whole provinces per vectorised batch, the batches over the
+    cores in the worker processes, which start while the files are hashed."""
+    return steps.read_files(list(files), None, settings, get_run_logger(), workers)
 
 
 @task(name="outliers", cache_policy=NO_CACHE)
@@ -87,10 +89,11 @@ def write_outbox(
     loaded: list[dict[str, Any]],
     refusals: list[Any],
     batch_id: str,
+    workers: steps.Workers | None = None,
 ) -> int:
-    """Each submitter's HTML and JSON report (this run's, and the late-loaded batches'),
-    the unreadable files' messages and the refused files' reports."""
-    return steps.write_answers(settings, outcome, loaded, refusals, batch_id)
+    """Each submitter's HTML and JSON report (this run's, in the worker processes, and the
+    late-loaded batches'), the unreadable files' messages and the refused files' reports."""
+    return steps.write_answers(settings, outcome, loaded, refusals, batch_id, workers=workers)
 
 
 @task(name="archive-files", cache_policy=NO_CACHE)
@@ -119,7 +122,7 @@ def ingest_submissions(
     inbox_root: str | None = None,
     dask_address: str | None = None,
     workers: int | None = None,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Ingest submission files (or folders of them) into the warehouse and answer submitters.
 
     Files are taken in arrival order (modification time, then name). With `inbox_root`, each
@@ -142,40 +145,72 @@ def ingest_submissions(
         received_at=received_at,
     )
     files = steps.find_files(list(paths), log)
-    listed = steps.listed_hashes(files)
     address = dask_address or os.environ.get(DASK_ENV) or None
-    if address:
-        chunks = province_batches(files, batch_size)
-        log.info("ingest: %d files in %d batches on Dask %s", len(files), len(chunks), address)
-        outcome = steps.in_arrival_order(
-            steps.merge(_validate_on_dask(address, chunks, catalog)), files
+    # the worker processes start now, while the files are hashed, and write the reports
+    with steps.Workers.for_files(settings, files if not address else []) as workers:
+        if address:
+            listed = steps.listed_hashes(files)
+            chunks = province_batches(files, batch_size)
+            log.info("ingest: %d files in %d batches on Dask %s", len(files), len(chunks), address)
+            outcome = steps.in_arrival_order(
+                steps.merge(_validate_on_dask(address, chunks, catalog)), files
+            )
+            outcome, changed = steps.settle_reads(outcome, listed)
+            for f in changed:
+                log.warning("ingest: %s changed while it was read: left for the next run", f)
+            outcome, refusals = steps.check_senders(outcome, settings, log)
+            if outcome.results:
+                outcome = check_outliers(quote(outcome), str(settings.warehouse), catalog)
+        else:
+            log.info(
+                "ingest: %d files (%s), batches of %d", len(files), steps.ARRIVAL_ORDER, batch_size
+            )
+            read = (
+                read_files(quote(files), quote(settings), quote(workers))
+                if files
+                else steps.ReadOutcome(BatchOutcome(), [], [])
+            )
+            outcome, changed, refusals = read.outcome, read.changed, read.refusals
+            listed = read.listed
+        batch_id = steps.new_batch_id()
+        stage_batch(quote(outcome), quote(settings), batch_id, quote(refusals))
+        loaded = load_warehouse(quote(settings), batch_id)
+        write_outbox(
+            quote(settings),
+            quote(outcome),
+            quote(loaded),
+            quote(refusals),
+            batch_id,
+            quote(workers),
         )
-        outcome, changed = steps.settle_reads(outcome, listed)
-        for f in changed:
-            log.warning("ingest: %s changed while it was read: left for the next run", f)
-        outcome, refusals = steps.check_senders(outcome, settings, log)
-        if outcome.results:
-            outcome = check_outliers(quote(outcome), str(settings.warehouse), catalog)
-    else:
-        log.info(
-            "ingest: %d files (%s), batches of %d", len(files), steps.ARRIVAL_ORDER, batch_size
-        )
-        read = (
-            read_files(quote(files), quote(listed), quote(settings))
-            if files
-            else steps.ReadOutcome(BatchOutcome(), [], [])
-        )
-        outcome, changed, refusals = read.outcome, read.changed, read.refusals
-    batch_id = steps.new_batch_id()
-    stage_batch(quote(outcome), quote(settings), batch_id, quote(refusals))
-    loaded = load_warehouse(quote(settings), batch_id)
-    write_outbox(quote(settings), quote(outcome), quote(loaded), quote(refusals), batch_id)
     summary = steps.summarise(settings, batch_id, files, outcome, refusals, loaded, changed)
     if settings.archive is not None:
         summary["archive"] = archive_files(
             quote(settings), batch_id, quote(files), quote(listed), quote(summary)
         )
-    return summary
+    return RunSummary(summary)
+
+
+class RunSummary(Mapping[str, Any]):
+    """The run's summary (warehouse.ingest.summarise) as a read-only mapping: `res["submissions"]`,
+    `dict(res)`. Prefect walks a flow's returned dict or list item by item looking for futures
+    (half a second for the 10,794 rows of a national month); a Mapping that is not a dict it
+    leaves alone."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"RunSummary({self._data!r})"
 
 
 DASK_ENV = "TONGHOP_DASK_ADDRESS"

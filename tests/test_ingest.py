@@ -95,20 +95,21 @@ def test_a_file_changed_while_it_was_read_is_left_for_the_next_run(tmp_path, whe
     inbox = tmp_path / "inbox"
     f = drop(inbox / C1 / "baocao.csv", sample(C1))
     ok = drop(inbox / C2 / "baocao.csv", sample(C2))
-    real = steps.read_files
+    real = steps.listed_hashes
 
-    def replaced_meanwhile(files, listed, settings, log=None):
+    def replaced_meanwhile(files):
+        listed = real(files)
         drop(f, sample(C1), note="bản mới")  # the sender replaces it after it was listed
-        return real(files, listed, settings, log)
+        return listed
 
-    monkeypatch.setattr(steps, "read_files", replaced_meanwhile)
+    monkeypatch.setattr(steps, "listed_hashes", replaced_meanwhile)
     s = where(archive=tmp_path / "archive", inbox_root=inbox)
     res = ingest([inbox], s)
     assert res["changed"] == [str(f)]
     assert [x["unit_code"] for x in res["submissions"]] == [C2]
     assert f.exists() and not ok.exists()  # left in the inbox; the other one archived
     assert [x["file"] for x in res["archive"]["archived"]] == [str(ok)]
-    monkeypatch.setattr(steps, "read_files", real)
+    monkeypatch.setattr(steps, "listed_hashes", real)
     again = ingest([inbox], s)  # the next run reads the new content
     assert [(x["unit_code"], x["version"], x["status"]) for x in again["submissions"]] == [
         (C1, 1, "accepted")

@@ -263,7 +263,7 @@ def ingest(
     else:
         from flows.ingest import ingest_submissions
 
-        res = ingest_submissions([str(p) for p in paths], **kw)
+        res = dict(ingest_submissions([str(p) for p in paths], **kw))
     if as_json:
         typer.echo(_json(res))
         return

@@ -116,7 +116,7 @@ def validate_paths(paths: list[str | Path], validator: Validator | None = None) 
             )
             continue
         raws.append(raw)
-        out.hashes[raw.path] = file_hash(p)
+        out.hashes[raw.path] = raw.sha256 or file_hash(p)
     out.results = validator.validate(raws)
     return out
 

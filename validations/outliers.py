@@ -1,16 +1,20 @@
 """Outliers: values far from the unit's own history or from its peers, as warnings.
 
-Pure, vectorised pandas (no DuckDB, no Prefect): the caller (flows/ingest.py, with
-warehouse/history.py) brings the frames.
+No Prefect, no warehouse: the caller (warehouse/history.py for the ingest) brings the values
+and the reference samples. The statistics of the samples are one SQL query each
+(validations/sql/outlier_*.sql, run by DuckDB, imported when first needed: `tonghop validate`
+never loads it); scoring, judging and the messages are vectorised pandas.
 
 - `values`: the batch's new values, columns unit_code, period, indicator, value, location
   (and parent_code for the peer test, or pass `parents`).
 - `history`: unit_code, period, indicator, value: the current accepted values of previous
-  periods. Each value is compared with its unit's values of the previous `history_periods`
-  periods of the same kind (monthly with monthly, quarters with quarters).
+  periods, as a frame or a `Sample` (a query on the warehouse). Each value is compared with its
+  unit's values of the previous `history_periods` periods of the same kind (monthly with
+  monthly, quarters with quarters).
 - `peers`: unit_code, parent_code, period, indicator, value: the values of the same period of
-  units with the same parent (in the same batch and/or already in the warehouse); a unit is never
-  its own peer, and a later row for the same (unit, period, indicator) replaces an earlier one.
+  units with the same parent (in the same batch and/or already in the warehouse), a frame or a
+  `Sample`; a unit is never its own peer, and a later row for the same (unit, period,
+  indicator) replaces an earlier one.
 
 Scores of one value x against a reference sample (its history, or its peers):
 - z = (x - mean) / std (sample std);
@@ -34,7 +38,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,7 +54,6 @@ from validations.period import PeriodError, parse_period
 
 JUDGED_KINDS = ("count", "decimal")
 MAD_SCALE = 0.6745  # modified z-score: 0.6745 = the 0.75 quantile of the standard normal
-KEY = ["unit_code", "period", "indicator"]
 SCORE_COLUMNS = [
     "unit_code",
     "period",
@@ -81,23 +87,101 @@ class _Fields(dict):  # type: ignore[type-arg]
         return "{" + key + "}"
 
 
-# --- scores --------------------------------------------------------------------------------------
-def _period_keys(codes: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(kind, ordinal) of each period code: consecutive periods of a kind have consecutive
-    ordinals (2023-12 and 2024-01 are neighbours). Unreadable codes give NaN."""
-    kinds: dict[str, str] = {}
-    ords: dict[str, int] = {}
-    for code in pd.unique(codes.dropna().astype(str)):
+# --- the reference samples and their statistics ---------------------------------------------------
+SQL_DIR = Path(__file__).with_name("sql")
+STAT_COLUMNS = ["n", "mean", "std", "median", "mad"]
+
+
+@cache
+def _sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The reference values an outlier test compares with, as a DuckDB query.
+
+    `sql` selects the columns the test's query names (validations/sql/outlier_*.sql:
+    unit_code, period, indicator, value, seq, and structure for history, parent_code for peers);
+    of several rows for one unit, period and indicator the highest `seq` counts (a batch's own
+    file over the warehouse's value, the later of two files). It runs on `con` with `params`,
+    the `frames` registered under their names while it runs; `periods` are the periods it may
+    return (their kind and order are computed once, in Python, for the history test)."""
+
+    con: Any
+    sql: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    frames: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    periods: Sequence[str] = ()
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, columns: Sequence[str]) -> Sample:
+        """A sample held in a frame, a later row replacing an earlier one (tests, callers
+        without a warehouse): an in-memory DuckDB runs it. Missing `columns` are NULL."""
+        import duckdb
+
+        f = frame.reindex(columns=list(columns)).copy()
+        f["value"] = pd.to_numeric(f["value"], errors="coerce").astype("float64")
+        f = f.loc[f["value"].notna()]
+        f["seq"] = np.arange(len(f))
+        for c in columns:
+            if c != "value" and f[c].isna().all():
+                f[c] = pd.Series([None] * len(f), index=f.index, dtype=object)
+        periods = pd.unique(f["period"].dropna().astype(str)).tolist()
+        sql = frame_select("_sample", [*columns, "seq"])
+        return cls(duckdb.connect(), sql, frames={"_sample": f}, periods=periods)
+
+
+def frame_select(name: str, columns: Sequence[str]) -> str:
+    """SELECT of a registered frame's columns with the types the sample queries expect (an
+    empty frame's columns have none of their own): value DOUBLE, seq BIGINT, the rest text."""
+    types = {"value": "DOUBLE", "seq": "BIGINT"}
+    cols = ", ".join(f"CAST({c} AS {types.get(c, 'VARCHAR')}) AS {c}" for c in columns)
+    return f"SELECT {cols} FROM {name}"
+
+
+def _as_sample(ref: pd.DataFrame | Sample, columns: Sequence[str]) -> Sample:
+    return ref if isinstance(ref, Sample) else Sample.of(ref, columns)
+
+
+def _period_table(codes: Sequence[str]) -> pd.DataFrame:
+    """(period, kind, ord) of each readable period code: consecutive periods of a kind have
+    consecutive ords (2023-12 and 2024-01 are neighbours); unreadable codes are left out."""
+    rows = []
+    for code in dict.fromkeys(codes):
         try:
             p = parse_period(code)
         except PeriodError:
             continue
-        kinds[code] = p.kind
-        ords[code] = p.year * _PER_YEAR[p.kind] + p.index - 1
-    text = codes.astype(str)
-    return text.map(kinds), text.map(ords).astype("float64")
+        rows.append((code, p.kind, p.year * _PER_YEAR[p.kind] + p.index - 1))
+    return pd.DataFrame(rows, columns=["period", "kind", "ord"]).astype({"ord": "int64"})
 
 
+def _sample_stats(
+    query: str, values: pd.DataFrame, sample: Sample, **params: object
+) -> pd.DataFrame:
+    """n, mean, std, median and MAD of the sample each row of `values` is compared with, per
+    `_row` (rows without any reference value are absent): the query `query` run on the
+    sample's connection with `_values` (and `_periods`) registered."""
+    if values.empty:
+        return pd.DataFrame(columns=STAT_COLUMNS, index=pd.Index([], name="_row"), dtype=float)
+    frames = {**sample.frames, "_values": values}
+    if "_periods" in _sql(query):
+        periods = [*pd.unique(values["period"].dropna().astype(str)), *sample.periods]
+        frames["_periods"] = _period_table(periods)
+    con = sample.con
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        sql = _sql(query).replace("{sample}", sample.sql)
+        stats = con.execute(sql, {**sample.params, **params}).df()
+    finally:
+        for name in frames:
+            con.unregister(name)
+    return stats.set_index("_row")[STAT_COLUMNS]
+
+
+# --- scores --------------------------------------------------------------------------------------
 def _base(values: pd.DataFrame) -> pd.DataFrame:
     v = values.reindex(columns=["unit_code", "period", "indicator", "value", "location"]).copy()
     v["value"] = pd.to_numeric(v["value"], errors="coerce").astype("float64")
@@ -105,13 +189,9 @@ def _base(values: pd.DataFrame) -> pd.DataFrame:
     return v
 
 
-def _sample_stats(pairs: pd.DataFrame, col: str) -> pd.DataFrame:
-    """n, mean, std, median and MAD of `col` per `_row`."""
-    g = pairs.groupby("_row")[col]
-    stats = g.agg(n="count", mean="mean", std="std", median="median")
-    dev = (pairs[col] - pairs["_row"].map(stats["median"])).abs()
-    stats["mad"] = dev.groupby(pairs["_row"]).median()
-    return stats
+def _text(column: pd.Series) -> pd.Series:
+    """A key column as DuckDB reads it: text, None where missing."""
+    return column.astype(object).where(column.notna(), None)
 
 
 def _scores(v: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
@@ -129,59 +209,61 @@ def _scores(v: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["_row"]).reindex(columns=SCORE_COLUMNS)
 
 
+HISTORY_SAMPLE = ["unit_code", "period", "structure", "indicator", "value"]
+PEER_SAMPLE = ["unit_code", "parent_code", "period", "indicator", "value"]
+
+
 def history_scores(
-    values: pd.DataFrame, history: pd.DataFrame, history_periods: int = 12
+    values: pd.DataFrame, history: pd.DataFrame | Sample, history_periods: int = 12
 ) -> pd.DataFrame:
     """One row per row of `values` (same index, SCORE_COLUMNS): its scores against the unit's
     values of the previous `history_periods` periods of the same kind (n = 0 when none).
 
-    When both frames have a `structure` column (legacy / 2025), history of the other structure
-    is ignored: after the 2025 reform a code may name another commune."""
+    Where both the value and the history say their `structure` (legacy / 2025), history of
+    another structure is ignored: after the 2025 reform a code may name another commune."""
     v = _base(values)
-    v["_kind"], v["_ord"] = _period_keys(v["period"])
-    on = ["unit_code", "indicator", "_kind"]
-    if "structure" in values.columns and "structure" in history.columns:
-        v["structure"] = values["structure"].to_numpy()
-        on.append("structure")
-    h = history.reindex(columns=["unit_code", "period", "indicator", "value", *on[3:]]).copy()
-    h["value"] = pd.to_numeric(h["value"], errors="coerce")
-    h = h.loc[h["value"].notna()].drop_duplicates(KEY, keep="last")
-    h["_kind"], h["_hord"] = _period_keys(h["period"])
-    pairs = v[["_row", *on, "_ord"]].merge(
-        h.rename(columns={"value": "_hvalue"})[[*on, "_hord", "_hvalue"]], on=on
+    keys = v[["_row", "unit_code", "period", "indicator"]].assign(
+        unit_code=_text(v["unit_code"]), period=_text(v["period"]), indicator=_text(v["indicator"])
     )
-    pairs = pairs.loc[
-        (pairs["_hord"] < pairs["_ord"]) & (pairs["_hord"] >= pairs["_ord"] - history_periods)
-    ]
-    v = v.drop(columns=["_kind", "_ord", "structure"], errors="ignore")
-    return _scores(v, _sample_stats(pairs, "_hvalue"))
+    framed = isinstance(history, pd.DataFrame)
+    if "structure" in values.columns and not (framed and "structure" not in history.columns):
+        keys["structure"] = _text(pd.Series(values["structure"].to_numpy(), index=v.index))
+    else:  # one side does not say: structure is not compared
+        keys["structure"] = pd.Series([None] * len(v), index=v.index, dtype=object)
+        if framed:
+            history = history.drop(columns="structure", errors="ignore")
+    sample = _as_sample(history, HISTORY_SAMPLE)
+    stats = _sample_stats("outlier_history", keys, sample, n_periods=int(history_periods))
+    return _scores(v, stats)
 
 
 def peer_scores(
-    values: pd.DataFrame, peers: pd.DataFrame, parents: Mapping[str, str | None] | None = None
+    values: pd.DataFrame,
+    peers: pd.DataFrame | Sample,
+    parents: Mapping[str, str | None] | None = None,
 ) -> pd.DataFrame:
     """One row per row of `values` (same index, SCORE_COLUMNS): its scores against the values
     of the same period and indicator of the other units with the same parent (n = the number of
     peers). The parent is `values.parent_code`, else `parents[unit_code]`."""
     v = _base(values)
     if "parent_code" in values.columns:
-        v["parent_code"] = values["parent_code"].to_numpy()
+        parent = pd.Series(values["parent_code"].to_numpy(), index=v.index)
     elif parents is not None:
-        v["parent_code"] = v["unit_code"].map(parents)
+        parent = v["unit_code"].map(parents)
     else:
         raise ValueError("peer_scores needs values.parent_code or a parents mapping")
-    p = peers.reindex(columns=["unit_code", "parent_code", "period", "indicator", "value"]).copy()
-    p["value"] = pd.to_numeric(p["value"], errors="coerce")
-    p = p.loc[p["value"].notna() & p["parent_code"].notna()].drop_duplicates(KEY, keep="last")
-    pairs = v.loc[
-        v["parent_code"].notna(), ["_row", "unit_code", "parent_code", "period", "indicator"]
-    ]
-    pairs = pairs.merge(
-        p.rename(columns={"unit_code": "_peer", "value": "_pvalue"}),
-        on=["parent_code", "period", "indicator"],
+    keys = pd.DataFrame(
+        {
+            "_row": v["_row"],
+            "unit_code": _text(v["unit_code"]),
+            "parent_code": _text(parent),
+            "period": _text(v["period"]),
+            "indicator": _text(v["indicator"]),
+        }
     )
-    pairs = pairs.loc[pairs["_peer"] != pairs["unit_code"]]
-    return _scores(v.drop(columns=["parent_code"]), _sample_stats(pairs, "_pvalue"))
+    keys = keys.loc[keys["parent_code"].notna()]
+    stats = _sample_stats("outlier_peers", keys, _as_sample(peers, PEER_SAMPLE))
+    return _scores(v, stats)
 
 
 def judge(scores: pd.DataFrame, rule: OutlierRule) -> pd.Series:

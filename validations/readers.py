@@ -53,14 +53,16 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import re
+import stat
 import unicodedata
 import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -195,6 +197,7 @@ class ReadError(TonghopError):
 # Why a file is unreadable: the stable codes of ReadError (JSON `code`, outbox `_unreadable`).
 READ_ERROR_CODES = (
     "file_not_found",
+    "file_unreadable",
     "not_a_file",
     "symlink",
     "file_too_large",
@@ -233,6 +236,7 @@ class RawSubmission:
     unit_location: str | None = None  # xlsx: the cell holding the unit code ("BaoCao!D4")
     period_location: str | None = None
     separator: str | None = None  # CSV: the field separator found in the header line
+    sha256: str | None = None  # of the bytes read (validations.intake.file_hash's digest)
 
     @cached_property
     def rows(self) -> pd.DataFrame:
@@ -245,7 +249,8 @@ def read_submission(path: str | Path) -> RawSubmission:
     p = Path(path)
     name = p.name
     try:
-        size = p.stat().st_size
+        st = p.stat()
+        size = st.st_size
     except OSError as exc:
         raise ReadError(
             str(p),
@@ -253,7 +258,7 @@ def read_submission(path: str | Path) -> RawSubmission:
             f"File '{name}' not found: check the path and the file name.",
             code="file_not_found",
         ) from exc
-    if not p.is_file():
+    if not stat.S_ISREG(st.st_mode):
         what_vi, what_en = (
             ("thư mục", "a directory")
             if p.is_dir()
@@ -276,8 +281,19 @@ def read_submission(path: str | Path) -> RawSubmission:
         )
     if size == 0:
         raise _empty(p)
-    with p.open("rb") as fh:
-        head = fh.read(8)
+    try:
+        data = p.read_bytes()  # read once: what is checked is what is hashed
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ReadError(
+            str(p),
+            f"Không đọc được tệp '{name}' ({reason}): kiểm tra quyền đọc tệp (hoặc tệp vừa bị "
+            "xóa, di chuyển) rồi gửi lại.",
+            f"File '{name}' cannot be read ({reason}): check that it may be read (or whether it "
+            "was just deleted or moved) and send it again.",
+            code="file_unreadable",
+        ) from exc
+    head = data[:8]
     ext = extension(name)
     if head.startswith(_OLE2):
         raise ReadError(
@@ -306,8 +322,9 @@ def read_submission(path: str | Path) -> RawSubmission:
             "the Excel form (.xlsx) or a .csv / .txt file.",
             code="extension_not_accepted",
         )
+    digest = hashlib.sha256(data).hexdigest()
     if head.startswith(_ZIP):
-        return _read_xlsx(p)
+        return replace(_read_xlsx(p), sha256=digest)
     if ext == ".xlsx":
         raise ReadError(
             str(p),
@@ -317,7 +334,7 @@ def read_submission(path: str | Path) -> RawSubmission:
             ".xlsx and send it again.",
             code="xlsx_corrupt",
         )
-    return _read_csv(p, p.read_bytes())
+    return replace(_read_csv(p, data), sha256=digest)
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -349,24 +366,26 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
         )
     sep = _sniff_separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    records: list[dict[str, Any]] = []
-    columns: dict[str, int] | None = None
-    width = 0  # cells of the header line
+    rows: list[list[str]] = []  # the data rows' cells, cleaned
+    lines: list[int] = []  # the physical line where each of them starts
+    header: list[str] | None = None
+    columns: dict[str, int] = {}
     last_line = 0
     try:
         for cells in reader:
-            line = last_line + 1  # the physical line where this record starts
+            line = last_line + 1
             last_line = reader.line_num
-            stripped = [_clean(c) for c in cells]
+            stripped = [c.strip(_STRIP) if c.isascii() else _clean(c) for c in cells]
             if not any(stripped):
                 continue
-            if columns is None:
-                columns = _csv_columns(p, stripped)
-                width = len(stripped)
+            if header is None:
+                header = stripped
+                columns = _csv_columns(p, header)
                 continue
-            if len(records) >= MAX_ROWS:
+            if len(rows) >= MAX_ROWS:
                 raise _too_many_rows(p)
-            records.append(_csv_record(stripped, columns, line, width, sep))
+            rows.append(stripped)
+            lines.append(line)
     except csv.Error as exc:
         raise ReadError(
             str(p),
@@ -376,11 +395,13 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
             "quotes and export the file from Excel again.",
             code="csv_malformed",
         ) from exc
-    if columns is None:
+    if header is None:
         raise _empty(p)
-    if not records:
+    if not rows:
         raise _no_rows(p)
-    return RawSubmission(str(p), "csv", encoding, _columns(records), separator=sep)
+    return RawSubmission(
+        str(p), "csv", encoding, _csv_cells(rows, lines, columns, len(header), sep), separator=sep
+    )
 
 
 def _decode(p: Path, data: bytes) -> tuple[str, str]:
@@ -457,7 +478,13 @@ def _sniff_separator(text: str) -> str:
     return ","
 
 
+_HEADERS: dict[tuple[str, ...], dict[str, int]] = {}  # headers already read, and their columns
+
+
 def _csv_columns(p: Path, header: list[str]) -> dict[str, int]:
+    known = _HEADERS.get(tuple(header))
+    if known is not None:
+        return known
     columns: dict[str, int] = {}
     for idx, text in enumerate(header):
         canon = CSV_ALIASES.get(fold(text))
@@ -485,32 +512,43 @@ def _csv_columns(p: Path, header: list[str]) -> dict[str, int]:
             "the first line must be unit_code, period, indicator, value, note.",
             code="csv_columns_missing",
         )
+    if len(_HEADERS) < 1000:
+        _HEADERS[tuple(header)] = columns
     return columns
 
 
-def _csv_record(
-    cells: list[str], columns: dict[str, int], line: int, width: int, sep: str
-) -> dict[str, Any]:
-    def cell(col: str) -> str:
-        idx = columns.get(col)
-        return cells[idx] if idx is not None and idx < len(cells) else ""
+def _csv_cells(
+    rows: list[list[str]], lines: list[int], columns: dict[str, int], width: int, sep: str
+) -> dict[str, list[Any]]:
+    """The data rows as one list per column of COLUMNS (RawSubmission.columns)."""
 
-    # Cells beyond the header (a "2,5" left unquoted in a comma file splits in two): kept for
-    # the validator, which reports the row; trailing empty cells (Excel's ",,,") are nothing.
+    def column(name: str) -> list[str]:
+        idx = columns.get(name)
+        if idx is None:
+            return [""] * len(rows)
+        return [r[idx] if idx < len(r) else "" for r in rows]
+
+    codes = column("unit_code")
+    as_written = {c: _unit_code(c) for c in set(codes)}
+    return {
+        "unit_code": [as_written[c] for c in codes],
+        "period": column("period"),
+        "indicator": [c.lower() for c in column("indicator")],
+        "value": [c or None for c in column("value")],
+        "note": column("note"),
+        "location": [f"row {line}" for line in lines],
+        "formula": [None] * len(rows),
+        "extra": [_beyond(r, width, sep) if len(r) > width else "" for r in rows],
+    }
+
+
+def _beyond(cells: list[str], width: int, sep: str) -> str:
+    """Cells beyond the header (a "2,5" left unquoted in a comma file splits in two): kept for
+    the validator, which reports the row; trailing empty cells (Excel's ",,,") are nothing."""
     beyond = cells[width:]
     while beyond and not beyond[-1]:
         beyond.pop()
-
-    return {
-        "unit_code": _unit_code(cell("unit_code")),
-        "period": cell("period"),
-        "indicator": cell("indicator").lower(),
-        "value": cell("value") or None,
-        "note": cell("note"),
-        "location": f"row {line}",
-        "formula": None,
-        "extra": sep.join(beyond),
-    }
+    return sep.join(beyond)
 
 
 # --- XLSX ------------------------------------------------------------------------------------

@@ -53,13 +53,18 @@ def warehouse_path(path: str | Path | None = None) -> Path:
     return Path(env) if env else DEFAULT_PATH
 
 
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file (creating its folder); WarehouseLockedError if another process writes it."""
+def connect(
+    path: str | Path | None = None, read_only: bool = False, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (creating its folder); WarehouseLockedError if another process
+    writes it. `threads`: DuckDB's threads for this connection (default: one per core; a
+    worker process among others that already fill the cores asks for 1)."""
     p = warehouse_path(path)
     if str(p) != ":memory:" and not read_only:
         p.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(p), read_only=read_only)
+        config = {"threads": threads} if threads else {}
+        con = duckdb.connect(str(p), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():

@@ -1,9 +1,12 @@
 """What the outlier check reads from the warehouse, and the check itself on a batch of results.
 
-Plain functions (no Prefect). `load_history` and `load_peers` read the current accepted values
-(fct_submission.is_current, fct_value) of a whole batch in one query each; `add_outlier_warnings`
-runs validations.outliers on a batch and appends the warnings to each ValidationResult, before
-it is staged (so they are stored, counted and reported like any other Issue).
+Plain functions (no Prefect). The current accepted values (fct_submission.is_current,
+fct_value) a batch is compared with are one query each, for history and for peers
+(`history_select`, `peers_select`); `add_outlier_warnings` hands them, with the batch's own
+values, to validations.outliers as `Sample`s, so the statistics are computed where the values
+are, in DuckDB, and appends the warnings to each ValidationResult before it is staged (so they
+are stored, counted and reported like any other Issue). `load_history` and `load_peers` read
+the same queries into frames.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ import pandas as pd
 from validations.catalog import Catalog
 from validations.crosswalk import load_crosswalk
 from validations.issue import Severity
-from validations.outliers import JUDGED_KINDS, find_outliers
+from validations.outliers import JUDGED_KINDS, Sample, find_outliers, frame_select
 from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits, structure_on
 from warehouse.rollup import previous_periods
+from warehouse.status import ACCEPTED_SQL
 from warehouse.territory import mapped_history
 
 HISTORY_COLUMNS = ["unit_code", "period", "structure", "indicator", "value"]
@@ -52,6 +56,42 @@ def history_periods(
     return list(out)
 
 
+def history_select(indicators: bool) -> str:
+    """The current accepted values of the units `$u` for the periods `$p` (and the indicators
+    `$i` when `indicators`): unit_code, period, structure, indicator, value, seq 0."""
+    where_ind = "AND v.indicator IN (SELECT unnest($i))" if indicators else ""
+    return f"""
+        SELECT s.unit_code, s.period, s.structure, v.indicator, v.value, 0 AS seq
+        FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
+        WHERE s.is_current AND s.status IN {ACCEPTED_SQL}
+          AND s.unit_code IN (SELECT unnest($u)) AND s.period IN (SELECT unnest($p))
+          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
+          {where_ind} AND v.value IS NOT NULL"""
+
+
+def peers_select(indicators: bool) -> str:
+    """The current accepted values, for the periods `$p` (and the indicators `$i` when
+    `indicators`), of every unit whose parent (dim_unit, in the structure of the submission's
+    period) is one of `$par`: unit_code, parent_code, period, indicator, value, seq 0."""
+    where_ind = "AND v.indicator IN (SELECT unnest($i))" if indicators else ""
+    return f"""
+        SELECT s.unit_code, u.parent_code, s.period, v.indicator, v.value, 0 AS seq
+        FROM fct_submission s
+        JOIN dim_unit u ON u.unit_code = s.unit_code AND u.structure = s.structure
+        JOIN fct_value v ON v.submission_id = s.submission_id
+        WHERE s.is_current AND s.status IN {ACCEPTED_SQL}
+          AND u.parent_code IN (SELECT unnest($par)) AND s.period IN (SELECT unnest($p))
+          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
+          {where_ind} AND v.value IS NOT NULL"""
+
+
+def _params(indicators: Sequence[str] | None, **lists: Sequence[str]) -> dict[str, object]:
+    params: dict[str, object] = {k: list(dict.fromkeys(v)) for k, v in lists.items()}
+    if indicators is not None:
+        params["i"] = list(dict.fromkeys(indicators))
+    return params
+
+
 def load_history(
     con: duckdb.DuckDBPyConnection,
     units: Sequence[str],
@@ -67,22 +107,11 @@ def load_history(
     periods = history_periods(before_period, n_periods, close_day)
     if not units or not periods or (indicators is not None and not indicators):
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    where_ind = "AND v.indicator IN (SELECT unnest($i))" if indicators is not None else ""
-    params: dict[str, object] = {"u": list(dict.fromkeys(units)), "p": periods}
-    if indicators is not None:
-        params["i"] = list(dict.fromkeys(indicators))
-    return con.execute(
-        f"""
-        SELECT s.unit_code, s.period, s.structure, v.indicator, v.value
-        FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
-        WHERE s.is_current AND s.status IN ('accepted', 'accepted_with_warnings')
-          AND s.unit_code IN (SELECT unnest($u)) AND s.period IN (SELECT unnest($p))
-          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
-          {where_ind} AND v.value IS NOT NULL
-        ORDER BY s.unit_code, v.indicator, s.period
-        """,
-        params,
-    ).df()[HISTORY_COLUMNS]
+    sql = history_select(indicators is not None)
+    params = _params(indicators, u=units, p=periods)
+    return con.execute(f"{sql} ORDER BY s.unit_code, v.indicator, s.period", params).df()[
+        HISTORY_COLUMNS
+    ]
 
 
 def load_peers(
@@ -98,24 +127,10 @@ def load_peers(
     periods = _periods(periods)
     if not parents or not periods or (indicators is not None and not indicators):
         return pd.DataFrame(columns=PEER_COLUMNS)
-    where_ind = "AND v.indicator IN (SELECT unnest($i))" if indicators is not None else ""
-    params: dict[str, object] = {"par": list(dict.fromkeys(parents)), "p": periods}
-    if indicators is not None:
-        params["i"] = list(dict.fromkeys(indicators))
-    return con.execute(
-        f"""
-        SELECT s.unit_code, u.parent_code, s.period, v.indicator, v.value
-        FROM fct_submission s
-        JOIN dim_unit u ON u.unit_code = s.unit_code AND u.structure = s.structure
-        JOIN fct_value v ON v.submission_id = s.submission_id
-        WHERE s.is_current AND s.status IN ('accepted', 'accepted_with_warnings')
-          AND u.parent_code IN (SELECT unnest($par)) AND s.period IN (SELECT unnest($p))
-          AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
-          {where_ind} AND v.value IS NOT NULL
-        ORDER BY u.parent_code, s.period, v.indicator, s.unit_code
-        """,
-        params,
-    ).df()[PEER_COLUMNS]
+    sql = peers_select(indicators is not None)
+    params = _params(indicators, par=parents, p=periods)
+    order = "ORDER BY u.parent_code, s.period, v.indicator, s.unit_code"
+    return con.execute(f"{sql} {order}", params).df()[PEER_COLUMNS]
 
 
 def _batch_values(
@@ -224,11 +239,13 @@ def add_outlier_warnings(
     periods = sorted(vals["period"].unique())
     indicators = sorted(vals["indicator"].unique())
     accepted = vals.loc[~vals["rejected"]]
+    batch = accepted[[*HISTORY_COLUMNS, "parent_code"]].assign(seq=np.arange(2, len(accepted) + 2))
     n_hist = max((r.history_periods for r in rules if r.method == "history"), default=0)
     history = None
     if n_hist:
-        history = load_history(con, unit_codes, indicators, periods, n_hist, catalog.close_day)
-        # across the 2025 reform: a new unit's history before it is its predecessors'
+        # the warehouse's values, then (across the 2025 reform) a new unit's predecessors', then
+        # the batch's own files: a later source wins for one unit, period and indicator
+        window = history_periods(periods, n_hist, catalog.close_day)
         mapped = mapped_history(
             con,
             unit_codes,
@@ -237,16 +254,25 @@ def add_outlier_warnings(
             load_crosswalk(catalog.divided_communes),
             n_hist,
             catalog.close_day,
+        ).assign(seq=1)
+        history = Sample(
+            con,
+            f"""{history_select(True)}
+            UNION ALL {frame_select("_mapped", [*HISTORY_COLUMNS, "seq"])}
+            UNION ALL {frame_select("_batch", [*HISTORY_COLUMNS, "seq"])}""",
+            _params(indicators, u=unit_codes, p=window or [""]),
+            {"_mapped": mapped[[*HISTORY_COLUMNS, "seq"]], "_batch": batch},
+            [*window, *pd.unique(mapped["period"].astype(str))],
         )
-        history = pd.concat(
-            [history, mapped, accepted[HISTORY_COLUMNS]], ignore_index=True
-        )  # the batch's own files last: they win over the warehouse
     peers = None
     if any(r.method == "peers" for r in rules):
         parents = sorted(p for p in vals["parent_code"].dropna().unique())
-        peers = pd.concat(
-            [load_peers(con, parents, periods, indicators), accepted[PEER_COLUMNS]],
-            ignore_index=True,
+        peers = Sample(
+            con,
+            f"""{peers_select(True)}
+            UNION ALL {frame_select("_batch", [*PEER_COLUMNS, "seq"])}""",
+            _params(indicators, par=parents or [""], p=periods),
+            {"_batch": batch},
         )
     names = {}
     for parent, period in (

@@ -39,6 +39,7 @@ from validations.units import load_units
 from warehouse.db import now, warehouse_path
 from warehouse.reading import (  # steps 2 and 3: reading, senders, outliers
     ReadOutcome,
+    Workers,
     add_outliers,
     check_senders,
     in_arrival_order,
@@ -47,6 +48,7 @@ from warehouse.reading import (  # steps 2 and 3: reading, senders, outliers
     province_groups,
     read_files,
     settle_reads,
+    write_reports_in,
 )
 
 LOG = logging.getLogger("tonghop.ingest")
@@ -202,10 +204,12 @@ def write_answers(
     refusals: list[Any],
     batch_id: str,
     catalog: Catalog | None = None,
+    workers: Workers | None = None,
 ) -> int:
-    """Each submitter's report: this run's files, then the batches it loaded late (rebuilt from
-    their staged files), the unreadable files' messages and the refused files' reports.
-    Reports are written one at a time, never all held in memory. Returns files written."""
+    """Each submitter's report: this run's files (in the `workers` processes when given), then
+    the batches it loaded late (rebuilt from their staged files), the unreadable files'
+    messages and the refused files' reports. Reports are written one at a time, never all
+    held in memory. Returns files written."""
     from validations.authority import write_refusals
     from validations.outbox import write_reports, write_unreadable
     from warehouse.staging import read_results
@@ -217,7 +221,7 @@ def write_answers(
             by_batch.setdefault(o["batch"], {})[o["file_name"]] = o
     mine = by_batch.pop(batch_id, {})
     senders = outcome.senders
-    n = len(write_reports(settings.outbox, outcome.results, mine, catalog, senders=senders))
+    n = write_reports_in(workers, settings.outbox, outcome.results, mine, settings, senders)
     for other, done in by_batch.items():
         results = read_results(settings.staging / other)
         n += len(write_reports(settings.outbox, results, done, catalog, senders=senders))
@@ -323,14 +327,14 @@ def ingest(
     order, as flows/ingest.py:ingest_submissions; returns the same summary."""
     log = log or LOG
     files = find_files(paths, log)
-    listed = listed_hashes(files)
     log.info("ingest: %d files (%s)", len(files), ARRIVAL_ORDER)
-    read = read_files(files, listed, settings, log)  # validation, senders, outliers
-    outcome, changed, refusals = read.outcome, read.changed, read.refusals
-    batch_id = new_batch_id()
-    stage(outcome, settings, batch_id, refusals)
-    loaded = _retry_if_locked(lambda: load_pending(settings, batch_id), log)
-    write_answers(settings, outcome, loaded, refusals, batch_id)
+    with Workers.for_files(settings, files) as workers:  # they start while files are hashed
+        read = read_files(files, None, settings, log, workers)  # validation, senders, outliers
+        outcome, changed, refusals, listed = read.outcome, read.changed, read.refusals, read.listed
+        batch_id = new_batch_id()
+        stage(outcome, settings, batch_id, refusals)
+        loaded = _retry_if_locked(lambda: load_pending(settings, batch_id), log)
+        write_answers(settings, outcome, loaded, refusals, batch_id, workers=workers)
     summary = summarise(settings, batch_id, files, outcome, refusals, loaded, changed)
     summary["archive"] = archive(settings, batch_id, files, listed, summary)
     return summary
@@ -358,4 +362,5 @@ __all__ = [
     "read_files",
     "ReadOutcome",
     "write_answers",
+    "Workers",
 ]

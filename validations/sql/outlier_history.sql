@@ -1,0 +1,32 @@
+-- The statistics of each judged value against its unit's own history (validations/outliers.py,
+-- history_scores): n, mean, sample std, median and MAD of the unit's values of the previous
+-- $n_periods periods of the same kind (months with months), in the same structure where both
+-- say theirs (after the 2025 reform a code may name another commune).
+--   _values:  _row, unit_code, period, indicator, structure   (the values judged)
+--   _periods: period, kind, ord   (consecutive periods of a kind have consecutive ords)
+--   the sample: unit_code, period, structure, indicator, value, seq   (the history; of several
+--             rows for one unit, period, indicator and structure the highest seq counts)
+-- Both sides are materialised with their period's kind and order first, so that DuckDB joins
+-- them on the unit and indicator, never on every pair of periods.
+WITH history AS MATERIALIZED (
+    SELECT s.unit_code, s.structure, s.indicator, p.kind, p.ord, arg_max(s.value, s.seq) AS value
+    FROM ({sample}) AS s JOIN _periods AS p ON p.period = s.period
+    WHERE s.value IS NOT NULL
+    GROUP BY s.unit_code, s.structure, s.indicator, s.period, p.kind, p.ord
+),
+judged AS MATERIALIZED (
+    SELECT v._row, v.unit_code, v.structure, v.indicator, p.kind, p.ord
+    FROM _values AS v JOIN _periods AS p ON p.period = v.period
+)
+SELECT v._row,
+       count(*) AS n,
+       avg(h.value) AS mean,
+       stddev_samp(h.value) AS std,
+       median(h.value) AS median,
+       mad(h.value) AS mad
+FROM judged AS v
+JOIN history AS h
+  ON h.unit_code = v.unit_code AND h.indicator = v.indicator AND h.kind = v.kind
+ AND h.structure IS NOT DISTINCT FROM v.structure
+WHERE h.ord < v.ord AND h.ord >= v.ord - $n_periods
+GROUP BY v._row
