@@ -692,6 +692,8 @@ def compile_sources() -> None:
         stdout=subprocess.DEVNULL,
     )
 
+
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--scale", choices=("national", "province"), default="national")
     ap.add_argument("--period", default="2024-06")
