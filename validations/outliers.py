@@ -102,11 +102,12 @@ class Sample:
     """The reference values an outlier test compares with, as a DuckDB query.
 
     `sql` selects the columns the test's query names (validations/sql/outlier_*.sql:
-    unit_code, period, indicator, value, seq, and structure for history, parent_code for peers);
-    of several rows for one unit, period and indicator the highest `seq` counts (a batch's own
-    file over the warehouse's value, the later of two files). It runs on `con` with `params`,
-    the `frames` registered under their names while it runs; `periods` are the periods it may
-    return (their kind and order are computed once, in Python, for the history test)."""
+    unit_code, period, indicator, value, and structure for history, parent_code for peers),
+    one row per unit, period and indicator (and structure, for history): where several sources
+    hold one, the caller keeps the latest (a batch's own file over the warehouse's value, the
+    later of two files). It runs on `con` with `params`, the `frames` registered under their
+    names while it runs; `periods` are the periods it may return (their kind and order are
+    computed once, in Python, for the history test)."""
 
     con: Any
     sql: str
@@ -122,22 +123,33 @@ class Sample:
 
         f = frame.reindex(columns=list(columns)).copy()
         f["value"] = pd.to_numeric(f["value"], errors="coerce").astype("float64")
-        f = f.loc[f["value"].notna()]
-        f["seq"] = np.arange(len(f))
+        f = latest(f.loc[f["value"].notna()], columns)
         for c in columns:
             if c != "value" and f[c].isna().all():
                 f[c] = pd.Series([None] * len(f), index=f.index, dtype=object)
         periods = pd.unique(f["period"].dropna().astype(str)).tolist()
-        sql = frame_select("_sample", [*columns, "seq"])
+        sql = frame_select("_sample", columns)
         return cls(duckdb.connect(), sql, frames={"_sample": f}, periods=periods)
 
 
-def frame_select(name: str, columns: Sequence[str]) -> str:
+def sample_key(columns: Sequence[str]) -> list[str]:
+    """What identifies a row of a sample with these columns: unit, period, indicator (and
+    structure: a history's)."""
+    return [c for c in columns if c not in ("value", "parent_code")]
+
+
+def latest(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """The last row of the frame for each key of a sample (sample_key)."""
+    return frame.drop_duplicates(sample_key(columns), keep="last")
+
+
+def frame_select(name: str, columns: Sequence[str], where: str = "") -> str:
     """SELECT of a registered frame's columns with the types the sample queries expect (an
-    empty frame's columns have none of their own): value DOUBLE, seq BIGINT, the rest text."""
-    types = {"value": "DOUBLE", "seq": "BIGINT"}
-    cols = ", ".join(f"CAST({c} AS {types.get(c, 'VARCHAR')}) AS {c}" for c in columns)
-    return f"SELECT {cols} FROM {name}"
+    empty frame's columns have none of their own): value DOUBLE, the rest text."""
+    cols = ", ".join(
+        f"CAST({c} AS {'DOUBLE' if c == 'value' else 'VARCHAR'}) AS {c}" for c in columns
+    )
+    return f"SELECT {cols} FROM {name} {where}".rstrip()
 
 
 def _as_sample(ref: pd.DataFrame | Sample, columns: Sequence[str]) -> Sample:
@@ -328,12 +340,14 @@ def _issues(
 ) -> pd.Series:
     out: list[Issue] = []
     hits = np.flatnonzero((direction != "").to_numpy())
-    for k in hits:
-        row = scores.iloc[k]
-        where = direction.iloc[k]
+    table = scores.iloc[hits].to_dict("records")  # one row per hit, without a Series each
+    ways = direction.to_numpy()
+    parent_of = parents.to_numpy() if parents is not None else None
+    for k, row in zip(hits, table, strict=True):
+        where = ways[k]
         x, med, ratio, n = float(row["value"]), float(row["median"]), row["ratio"], int(row["n"])
         ind = catalog.indicators.get(str(row["indicator"]))
-        parent = str(parents.iloc[k]) if parents is not None else ""
+        parent = str(parent_of[k]) if parent_of is not None else ""
         texts = {}
         for lang in ("vi", "en"):
             fields = _Fields(

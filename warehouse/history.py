@@ -21,7 +21,7 @@ import pandas as pd
 from validations.catalog import Catalog
 from validations.crosswalk import load_crosswalk
 from validations.issue import Severity
-from validations.outliers import JUDGED_KINDS, Sample, find_outliers, frame_select
+from validations.outliers import JUDGED_KINDS, Sample, find_outliers, frame_select, latest
 from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits, structure_on
@@ -58,10 +58,10 @@ def history_periods(
 
 def history_select(indicators: bool) -> str:
     """The current accepted values of the units `$u` for the periods `$p` (and the indicators
-    `$i` when `indicators`): unit_code, period, structure, indicator, value, seq 0."""
+    `$i` when `indicators`): unit_code, period, structure, indicator, value."""
     where_ind = "AND v.indicator IN (SELECT unnest($i))" if indicators else ""
     return f"""
-        SELECT s.unit_code, s.period, s.structure, v.indicator, v.value, 0 AS seq
+        SELECT s.unit_code, s.period, s.structure, v.indicator, v.value
         FROM fct_submission s JOIN fct_value v ON v.submission_id = s.submission_id
         WHERE s.is_current AND s.status IN {ACCEPTED_SQL}
           AND s.unit_code IN (SELECT unnest($u)) AND s.period IN (SELECT unnest($p))
@@ -72,10 +72,10 @@ def history_select(indicators: bool) -> str:
 def peers_select(indicators: bool) -> str:
     """The current accepted values, for the periods `$p` (and the indicators `$i` when
     `indicators`), of every unit whose parent (dim_unit, in the structure of the submission's
-    period) is one of `$par`: unit_code, parent_code, period, indicator, value, seq 0."""
+    period) is one of `$par`: unit_code, parent_code, period, indicator, value."""
     where_ind = "AND v.indicator IN (SELECT unnest($i))" if indicators else ""
     return f"""
-        SELECT s.unit_code, u.parent_code, s.period, v.indicator, v.value, 0 AS seq
+        SELECT s.unit_code, u.parent_code, s.period, v.indicator, v.value
         FROM fct_submission s
         JOIN dim_unit u ON u.unit_code = s.unit_code AND u.structure = s.structure
         JOIN fct_value v ON v.submission_id = s.submission_id
@@ -83,6 +83,19 @@ def peers_select(indicators: bool) -> str:
           AND u.parent_code IN (SELECT unnest($par)) AND s.period IN (SELECT unnest($p))
           AND v.period IN (SELECT unnest($p))  -- lets DuckDB skip every other period's values
           {where_ind} AND v.value IS NOT NULL"""
+
+
+def _not_in_batch(structure: bool) -> str:
+    """The rows `w` that no file of the batch replaces: same unit, period and indicator (and
+    structure)."""
+    same = " AND b.structure = w.structure" if structure else ""
+    return f"""
+        WHERE NOT EXISTS (SELECT 1 FROM _batch b WHERE b.unit_code = w.unit_code
+                          AND b.period = w.period AND b.indicator = w.indicator{same})"""
+
+
+def _without_batch(select: str, structure: bool) -> str:
+    return f"SELECT w.* FROM ({select}) w {_not_in_batch(structure)}"
 
 
 def _params(indicators: Sequence[str] | None, **lists: Sequence[str]) -> dict[str, object]:
@@ -239,12 +252,13 @@ def add_outlier_warnings(
     periods = sorted(vals["period"].unique())
     indicators = sorted(vals["indicator"].unique())
     accepted = vals.loc[~vals["rejected"]]
-    batch = accepted[[*HISTORY_COLUMNS, "parent_code"]].assign(seq=np.arange(2, len(accepted) + 2))
+    # the batch's own files win over the warehouse's values; of two files, the later one
+    batch = latest(accepted[[*HISTORY_COLUMNS, "parent_code"]], HISTORY_COLUMNS)
     n_hist = max((r.history_periods for r in rules if r.method == "history"), default=0)
     history = None
     if n_hist:
-        # the warehouse's values, then (across the 2025 reform) a new unit's predecessors', then
-        # the batch's own files: a later source wins for one unit, period and indicator
+        # the warehouse's values, across the 2025 reform a new unit's predecessors' (another
+        # structure: they never share a key with the unit's own), and the batch's files
         window = history_periods(periods, n_hist, catalog.close_day)
         mapped = mapped_history(
             con,
@@ -254,14 +268,14 @@ def add_outlier_warnings(
             load_crosswalk(catalog.divided_communes),
             n_hist,
             catalog.close_day,
-        ).assign(seq=1)
+        )
         history = Sample(
             con,
-            f"""{history_select(True)}
-            UNION ALL {frame_select("_mapped", [*HISTORY_COLUMNS, "seq"])}
-            UNION ALL {frame_select("_batch", [*HISTORY_COLUMNS, "seq"])}""",
+            f"""{_without_batch(history_select(True), structure=True)}
+            UNION ALL {frame_select("_mapped w", HISTORY_COLUMNS, _not_in_batch(True))}
+            UNION ALL {frame_select("_batch", HISTORY_COLUMNS)}""",
             _params(indicators, u=unit_codes, p=window or [""]),
-            {"_mapped": mapped[[*HISTORY_COLUMNS, "seq"]], "_batch": batch},
+            {"_mapped": mapped[HISTORY_COLUMNS], "_batch": batch},
             [*window, *pd.unique(mapped["period"].astype(str))],
         )
     peers = None
@@ -269,10 +283,10 @@ def add_outlier_warnings(
         parents = sorted(p for p in vals["parent_code"].dropna().unique())
         peers = Sample(
             con,
-            f"""{peers_select(True)}
-            UNION ALL {frame_select("_batch", [*PEER_COLUMNS, "seq"])}""",
+            f"""{_without_batch(peers_select(True), structure=False)}
+            UNION ALL {frame_select("_batch", PEER_COLUMNS)}""",
             _params(indicators, par=parents or [""], p=periods),
-            {"_batch": batch},
+            {"_batch": latest(batch, PEER_COLUMNS)},
         )
     names = {}
     for parent, period in (

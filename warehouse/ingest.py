@@ -28,7 +28,7 @@ import logging
 import os
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -183,14 +183,14 @@ def load_pending(settings: IngestSettings, batch_id: str | None = None) -> list[
         out: list[dict[str, Any]] = []
         for batch in pending_batches(con, settings.staging):
             out += [
-                asdict(o)
+                o.to_dict()
                 for o in load_batch(
                     con, batch, actor=settings.actor, close_day=cat.close_day, after=refresh_rollups
                 )
             ]
         mine = settings.staging / batch_id if batch_id else None
         if mine is not None and mine.is_dir() and not any(o["batch"] == batch_id for o in out):
-            out += [asdict(o) for o in batch_outcomes(con, mine) or []]
+            out += [o.to_dict() for o in batch_outcomes(con, mine) or []]
         return out
     finally:
         con.close()

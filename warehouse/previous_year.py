@@ -81,13 +81,17 @@ def _stored(con: duckdb.DuckDBPyConnection, req: pd.DataFrame, catalog: Catalog)
     applied, only when every predecessor has it). One query over the periods asked."""
     xw = load_crosswalk(catalog.divided_communes)
     rows = []
-    for q in req.itertuples():
-        on = parse_period(q.last_period).end(catalog.close_day)
-        if structure_on(on) == q.structure:
-            rows.append((q.Index, q.unit_code, 1.0, False))
+    structure_of = {
+        last: structure_on(parse_period(last).end(catalog.close_day))
+        for last in req["last_period"].unique()
+    }
+    for k, unit, last, structure in zip(
+        req.index, req["unit_code"], req["last_period"], req["structure"], strict=True
+    ):
+        if structure_of[last] == structure:
+            rows.append((k, unit, 1.0, False))
         else:
-            links = xw.predecessors(q.unit_code)
-            rows += [(q.Index, x.old_code, x.share, x.approximate) for x in links]
+            rows += [(k, x.old_code, x.share, x.approximate) for x in xw.predecessors(unit)]
     links = pd.DataFrame(rows, columns=["req", "source", "share", "approximate"])
     links = links.join(req[["last_period", "of"]], on="req")
     if links.empty:
@@ -109,13 +113,13 @@ def _stored(con: duckdb.DuckDBPyConnection, req: pd.DataFrame, catalog: Catalog)
     finally:
         con.unregister("_prev_links")
     out = []
+    cols = {c: dict(zip(req.index, req[c], strict=True)) for c in REQUEST_COLUMNS}
     for k, stored, n_found, n_links, sources, approx in got:
         if stored is None or n_found != n_links:
             continue
-        q = req.loc[k]
         out.append(
-            (q["sub"], q["indicator"], q["value"], q["location"], q["unit_code"],
-             q["last_period"], stored, sources, approx)
+            (cols["sub"][k], cols["indicator"][k], cols["value"][k], cols["location"][k],
+             cols["unit_code"][k], cols["last_period"][k], stored, sources, approx)
         )  # fmt: skip
     return sorted(out, key=lambda r: (r[0], r[1]))
 
@@ -134,9 +138,9 @@ def add_previous_year_warnings(
         return 0
     rule = rules[0]
     found = _stored(con, req, catalog)
-    for k in req["sub"].unique():
+    for k, n in req["sub"].value_counts(sort=False).items():
         checked = results[int(k)].checked
-        checked[rule.id] = checked.get(rule.id, 0) + int((req["sub"] == k).sum())
+        checked[rule.id] = checked.get(rule.id, 0) + int(n)
     added = 0
     for sub, code, value, location, _unit, last, stored, sources, approx in found:
         ind = catalog.indicators[code]

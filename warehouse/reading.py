@@ -69,6 +69,8 @@ def province_chunks(files: list[str], batch_size: int) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
+OUTLIERS = "outliers"
+LAST_YEAR = "last year's figures checked against the warehouse"
 _WORKER: dict[tuple[str | None, str | None], Any] = {}
 _THREADS: list[int | None] = [None]  # DuckDB threads of this process's outlier check
 
@@ -162,6 +164,23 @@ PRELOAD = [
 ]
 
 
+def _fork_server_pid() -> int | None:
+    from multiprocessing import forkserver
+
+    return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+
+
+def _stop_fork_server() -> None:
+    """Stop this process's fork server: Python 3.11 (requires-python) has no public way; its
+    `_stop` (what CPython's own tests call) closes the server's pipe and waits for it."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        with contextlib.suppress(OSError):
+            stop()
+
+
 def _preload() -> list[str]:
     """PRELOAD, and the main module when it was run by name (`python -m prefect.engine`, as
     Prefect's workers start a flow run): each worker imports the caller's main module again
@@ -196,6 +215,8 @@ class Workers:
             return
         method = "fork" if threading.active_count() == 1 else "forkserver"
         ctx = mp.get_context(method)
+        # a fork server this run starts is stopped with its workers (it holds 120 MB)
+        self._own_server = method == "forkserver" and _fork_server_pid() is None
         if method == "forkserver":  # the server imports them once; each worker is a fork of it
             ctx.set_forkserver_preload(_preload())
         self.pool = ProcessPoolExecutor(
@@ -228,6 +249,8 @@ class Workers:
             self._started.join()
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+            if self._own_server:
+                _stop_fork_server()
 
     def __enter__(self) -> Workers:
         return self
@@ -269,15 +292,17 @@ def read_files(
     finally:
         if own:
             workers.close()
-    n_warn = 0
+    counted = {OUTLIERS: 0, LAST_YEAR: 0}  # summed over the chunks, said once
     for _, notes in parts:
         for line in notes:
-            if line.startswith("outliers: ") and line.endswith(" warnings"):
-                n_warn += int(line.split()[1])
+            head, _, n = line.rpartition(": ")
+            if head in counted and n.endswith(" warnings"):
+                counted[head] += int(n.split()[0])
             else:
                 log.warning("%s", line)
     if settings.outliers:
-        log.info("outliers: %d warnings", n_warn)
+        for head, n in counted.items():
+            log.info("%s: %d warnings", head, n)
     return ReadOutcome(
         in_arrival_order(merge([r.outcome for r, _ in parts]), files),
         [f for r, _ in parts for f in r.changed],
@@ -434,9 +459,9 @@ def add_outliers(
     try:
         catalog, units = load_catalog(settings.catalog), load_units()
         n = add_outlier_warnings(con, outcome.results, catalog, units)
-        log.info("outliers: %d warnings", n)
+        log.info("%s: %d warnings", OUTLIERS, n)
         n = add_previous_year_warnings(con, outcome.results, catalog, units)
-        log.info("last year's figures checked against the warehouse: %d warnings", n)
+        log.info("%s: %d warnings", LAST_YEAR, n)
     except Exception as exc:  # a warning check never fails the ingest
         log.warning(
             "outliers: check skipped for this batch: %s: %s", type(exc).__name__, one_line(exc)

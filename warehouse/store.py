@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -80,6 +81,10 @@ class SubmissionOutcome:
     file_name: str | None = None
     current: bool = False  # the stored version (this one, or the one duplicated) is current now
     batch: str | None = None  # the staging batch the file came in
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict (all scalars: no deep copy, unlike dataclasses.asdict)."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
 
 def _sql_path(path: Path) -> str:

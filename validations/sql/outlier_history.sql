@@ -4,15 +4,14 @@
 -- say theirs (after the 2025 reform a code may name another commune).
 --   _values:  _row, unit_code, period, indicator, structure   (the values judged)
 --   _periods: period, kind, ord   (consecutive periods of a kind have consecutive ords)
---   the sample: unit_code, period, structure, indicator, value, seq   (the history; of several
---             rows for one unit, period, indicator and structure the highest seq counts)
+--   the sample: unit_code, period, structure, indicator, value   (the history: one row per
+--             unit, period, indicator and structure; validations.outliers.Sample)
 -- Both sides are materialised with their period's kind and order first, so that DuckDB joins
 -- them on the unit and indicator, never on every pair of periods.
 WITH history AS MATERIALIZED (
-    SELECT s.unit_code, s.structure, s.indicator, p.kind, p.ord, arg_max(s.value, s.seq) AS value
+    SELECT s.unit_code, s.structure, s.indicator, p.kind, p.ord, s.value
     FROM ({sample}) AS s JOIN _periods AS p ON p.period = s.period
     WHERE s.value IS NOT NULL
-    GROUP BY s.unit_code, s.structure, s.indicator, s.period, p.kind, p.ord
 ),
 judged AS MATERIALIZED (
     SELECT v._row, v.unit_code, v.structure, v.indicator, p.kind, p.ord

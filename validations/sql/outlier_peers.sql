@@ -2,14 +2,12 @@
 -- n, mean, sample std, median and MAD of the values of the same period and indicator of the
 -- other units with the same parent (a unit is never its own peer).
 --   _values:  _row, unit_code, parent_code, period, indicator   (the values judged)
---   the sample: unit_code, parent_code, period, indicator, value, seq   (the peers; of several
---             rows for one unit, period and indicator the highest seq counts)
+--   the sample: unit_code, parent_code, period, indicator, value   (the peers: one row per
+--             unit, period and indicator; validations.outliers.Sample)
 WITH sample AS (
-    SELECT unit_code, period, indicator,
-           arg_max(parent_code, seq) AS parent_code, arg_max(value, seq) AS value
+    SELECT unit_code, period, indicator, parent_code, value
     FROM ({sample}) AS s
     WHERE value IS NOT NULL AND parent_code IS NOT NULL
-    GROUP BY unit_code, period, indicator
 )
 SELECT v._row,
        count(*) AS n,

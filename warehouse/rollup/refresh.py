@@ -47,21 +47,32 @@ def affected(
     changed period, the longer periods containing it and next year's same periods, the highest
     unit above the change that was consolidated for that period (consolidating it redoes the
     units below it). A period nobody consolidated yet stays so (`tonghop consolidate`, the
-    nightly deployment or the portal's button consolidate it a first time). One query."""
+    nightly deployment or the portal's button consolidate it a first time). Two queries."""
+    pairs = sorted(set(changes), key=str)
+    stale: dict[str, list[Period]] = {}  # a changed period -> the periods it makes stale
+    for _, period in pairs:
+        if period and period not in stale:
+            try:
+                p = parse_period(period)
+            except PeriodError:
+                continue
+            longer = containing_periods(p)
+            stale[period] = [
+                p,
+                *longer,
+                *(Period(q.year + 1, q.kind, q.index) for q in (p, *longer)),
+            ]
+    # only periods somebody consolidated can be stale (a new month's load: usually none)
+    consolidated = _consolidated_periods(con, [q.code for qs in stale.values() for q in qs])
     chains: dict[tuple[int, str], list[str]] = {}  # (change number, period) -> its units
-    for k, (unit_code, period) in enumerate(sorted(set(changes), key=str)):
-        if not unit_code or not period:
+    for k, (unit_code, period) in enumerate(pairs):
+        if not unit_code or period not in stale:
             continue
-        try:
-            p = parse_period(period)
-        except PeriodError:
-            continue
-        longer = containing_periods(p)
-        later = [Period(q.year + 1, q.kind, q.index) for q in (p, *longer)]
-        for q in (p, *longer, *later):
-            chain = _chain(unit_code, q, catalog, units)
-            if chain:
-                chains[(k, q.code)] = chain
+        for q in stale[period]:
+            if q.code in consolidated:
+                chain = _chain(unit_code, q, catalog, units)
+                if chain:
+                    chains[(k, q.code)] = chain
     if not chains:
         return {}
     wanted = {(c, period) for (_, period), chain in chains.items() for c in chain}
@@ -81,6 +92,17 @@ def affected(
         if top is not None:
             out.setdefault(period, set()).add(top)
     return {period: sorted(codes) for period, codes in sorted(out.items())}
+
+
+def _consolidated_periods(con: duckdb.DuckDBPyConnection, periods: list[str]) -> set[str]:
+    """Which of `periods` have been consolidated for any unit."""
+    if not periods:
+        return set()
+    rows = con.execute(
+        "SELECT DISTINCT period FROM fct_completeness WHERE period IN (SELECT unnest($p))",
+        {"p": sorted(set(periods))},
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def refresh(
