@@ -390,18 +390,22 @@ def phase_ingest(p: dict[str, Any]) -> dict[str, Any]:
         workers=p["workers"],
     )
     steps = Steps()
-    with steps("find the files, hash them as listed"):
+    with steps("find the files (arrival order)"):
         files = lib.find_files([folder])
-        listed = lib.listed_hashes(files)
-    with steps("read, validate, senders, outliers (chunks of provinces, processes)"):
-        read = lib.read_files(files, listed, settings)
-    batch_id = lib.new_batch_id()
-    with steps("write the staging Parquet batch"):
-        lib.stage(read.outcome, settings, batch_id, read.refusals)
-    with steps("load (the single writer)"):
-        loaded = lib.load_pending(settings, batch_id)
-    with steps(f"write {2 * len(read.outcome.results):,} report files"):
-        lib.write_answers(settings, read.outcome, loaded, read.refusals, batch_id)
+    # as warehouse.ingest.ingest: the worker processes start while the files are hashed, read
+    # them, and write the reports once the load has said what became of each file
+    with lib.Workers.for_files(settings, files) as workers:
+        with steps("hash, read, validate, senders, outliers (chunks of provinces, processes)"):
+            read = lib.read_files(files, None, settings, workers=workers)
+        batch_id = lib.new_batch_id()
+        with steps("write the staging Parquet batch"):
+            lib.stage(read.outcome, settings, batch_id, read.refusals)
+        with steps("load (the single writer)"):
+            loaded = lib.load_pending(settings, batch_id)
+        with steps(f"write {2 * len(read.outcome.results):,} report files (the workers)"):
+            lib.write_answers(
+                settings, read.outcome, loaded, read.refusals, batch_id, workers=workers
+            )
     on = __import__("validations.period", fromlist=["parse_period"]).parse_period(p["period"])
     provinces = sorted(u.code for u in units.in_force(on.end(catalog.close_day)) if u.level == "P")
     if p["scale"] == "province":

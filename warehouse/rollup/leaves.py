@@ -25,7 +25,7 @@ def leaf_frame(values: pd.DataFrame, parent_of: dict[str, Scope], catalog: Catal
     if v.empty:
         return pd.DataFrame(columns=ROLLUP_COLUMNS)
     inds = catalog.indicators
-    agg = v["indicator"].map(lambda c: inds[c].aggregation if c in inds else None)
+    agg = v["indicator"].map({c: i.aggregation for c, i in inds.items()})  # NaN: unknown
     parts = []
     sums = v.loc[agg == "sum", ["unit_code", "indicator", "value"]]
     parts.append(sums.assign(numerator=np.nan, denominator=np.nan, share=np.nan))
