@@ -193,13 +193,24 @@ def fresh_warehouse(p: dict[str, Any], name: str) -> tuple[Path, Path]:
     return work, wh
 
 
+def scratch(root: Path) -> Path:
+    """This run's scratch folder under `root` (run-<time>). Earlier runs' folders are removed
+    once 10 minutes old, never sooner: see done_with."""
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.glob("run-*"):
+        if time.time() - old.stat().st_mtime > 600:
+            shutil.rmtree(old, ignore_errors=True)
+    return root / f"run-{datetime.now():%Y%m%dT%H%M%S}"
+
+
 def done_with(work: Path) -> None:
     """After a phase: its warehouse copies go (6 GB each, a few files), its other files stay
-    until the whole bench is over. ext4 does not reuse an inode freed in the last 60 s (360 s
-    while its inode table block is unwritten): after deleting the 21,588 report files of one
-    phase, every file the next phase creates paid a search past them (`recently_deleted` in
-    the kernel's inode allocator, half of the CPU under `perf`), and the same report files
-    took 3 s in one phase and 14 s in the next."""
+    (a later run removes them, see scratch). On ext4 without a journal, as on the machine of
+    the README's figures, a new inode is never one freed in the last 60 s (360 s while its
+    inode table block is unwritten): after deleting the 21,588 report files of one phase,
+    every file the next one created paid a search past them (`recently_deleted` in the
+    kernel's inode allocator, half of the CPU under `perf`), and the same report files took
+    3 s in one phase and 14 s in the next."""
     for f in work.glob("*.duckdb*"):
         f.unlink(missing_ok=True)
 
@@ -716,7 +727,8 @@ def main() -> int:
         "--work",
         default=str(Path(tempfile.gettempdir()) / "tonghop-bench"),
         help="scratch folder for each phase's warehouse copy, staging and outbox (default: "
-        "$TMPDIR/tonghop-bench, a plain local folder; removed at the end)",
+        "$TMPDIR/tonghop-bench, a plain local folder; a run's files are removed by a later "
+        "run, once 10 minutes old)",
     )
     ap.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     ap.add_argument("--params", help=argparse.SUPPRESS)
@@ -748,7 +760,7 @@ def main() -> int:
     history = history_path(args.scale)
     res["history"] = run_phase("history", args)
     hist = {} if args.fresh else {"history_file": str(history)}
-    work = Path(args.work)
+    work = scratch(Path(args.work))
     if want("month"):
         res["month"] = run_phase("month", args, {"work": str(work / "month"), **hist})
         done_with(work / "month")
@@ -773,7 +785,6 @@ def main() -> int:
         res["validate_one"] = json.loads(probe.stdout)
     if want("query"):
         res["query"] = run_phase("query", args, {"history_file": str(history)})
-    shutil.rmtree(work, ignore_errors=True)  # the phases' scratch files, once nothing is timed
     if only and (out_dir / f"results-{args.scale}.json").is_file():  # keep the other phases
         old = json.loads((out_dir / f"results-{args.scale}.json").read_text(encoding="utf-8"))
         res = {**old, **{k: v for k, v in res.items() if k in only or k in ("machine",)}}

@@ -13,11 +13,12 @@ a suffix when two files of one batch share a name).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -66,22 +67,41 @@ def public_record(result: ValidationResult, lang: str, done: Mapping[str, Any]) 
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    try:  # the folder usually exists: no mkdir call per report (21,588 of them a month)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_tmp_names = itertools.count()
+
+
+def _write_atomic(path: str | Path, text: str) -> None:
+    """Write `text` to a hidden file beside `path`, then rename it into place: a reader sees
+    the old report or the new one, never half of one. Plain os calls on str paths (21,588
+    reports a national month: pathlib and tempfile were a quarter of the time)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(path)
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_tmp_names)}")
+    try:  # the folder usually exists: no mkdir call per report
+        fd = os.open(tmp, _TMP_FLAGS, 0o600)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(tmp, _TMP_FLAGS, 0o600)
+    except FileExistsError:  # left by a crashed run of a process with the same pid
+        os.unlink(tmp)
+        fd = os.open(tmp, _TMP_FLAGS, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data) :]
+        os.close(fd)
+        fd = -1
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: str | Path, data: Any) -> None:
     """JSON for a program to read: UTF-8, no raw line separator or bidi override; compact (the
     C encoder: 21,588 reports a national month)."""
     _write_atomic(path, json_safe(json.dumps(data, ensure_ascii=False, default=str)))
@@ -103,7 +123,7 @@ def write_reports(
     share an answer.
     """
     written: list[Path] = []
-    root = Path(outbox)
+    root = os.fspath(outbox)
     senders = senders or {}
     for res in results:
         done = dict(outcomes.get(res.path, {}))
@@ -118,12 +138,10 @@ def write_reports(
         else:
             folder = folder_name(senders.get(res.path, UNKNOWN_UNIT_DIR))
             stem = f"{res.period or 'unknown'}_{Path(res.path).stem}_{short_hash(res.path)}"
-        stem = safe_name(stem)
-        jpath = root / folder / f"{stem}.json"
-        write_json(jpath, public_record(res, lang, done))
-        hpath = root / folder / f"{stem}.html"
-        _write_atomic(hpath, render_html(res, catalog, lang, warehouse=done))
-        written += [jpath, hpath]
+        base = os.path.join(root, folder, safe_name(stem))
+        write_json(base + ".json", public_record(res, lang, done))
+        _write_atomic(base + ".html", render_html(res, catalog, lang, warehouse=done))
+        written += [Path(base + ".json"), Path(base + ".html")]
     return written
 
 
