@@ -314,3 +314,29 @@ def test_worker_processes_give_what_one_process_gives(tmp_path, where):
     key = lambda o: [(r.path, r.unit_code, str(r.status), len(r.issues)) for r in o.results]  # noqa: E731
     assert key(one.outcome) == key(two.outcome) and len(one.outcome.results) == len(files)
     assert one.outcome.hashes == two.outcome.hashes == listed
+
+
+def test_the_workers_write_the_reports_one_process_would(tmp_path, where):
+    files = [str(p) for p in sorted((JUNE / "105").iterdir())] + [
+        str(p) for p in sorted((JUNE / "106").iterdir())
+    ]
+    s = replace(where(), batch_size=5, workers=2)
+    outcomes = {f: {"version": 1, "status": "accepted", "duplicate": False} for f in files}
+    with steps.Workers.for_files(s, files) as workers:
+        assert workers.pool is not None and workers.size == 2
+        read = steps.read_files(files, None, s, workers=workers)
+        assert read.listed == steps.listed_hashes(files)  # hashed while the workers started
+        n = steps.write_reports_in(workers, tmp_path / "two", read.outcome.results, outcomes, s, {})
+    one = steps.write_reports_in(None, tmp_path / "one", read.outcome.results, outcomes, s, {})
+    assert n == one == 2 * len(files)
+    made = lambda root: {  # noqa: E731
+        p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()
+    }
+    assert made(tmp_path / "two") == made(tmp_path / "one")
+    assert not list((tmp_path / "two").rglob(".tmp-*"))  # every temporary file renamed
+
+
+def test_a_run_of_one_chunk_starts_no_process(where):
+    with steps.Workers(where(), n_chunks=1) as workers:
+        assert workers.pool is None
+        assert workers.map(len, [[1, 2], [3]]) == [2, 1]

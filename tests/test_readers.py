@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import pickle
 import shutil
@@ -485,3 +486,26 @@ def test_xlsx_content_in_csv_name_is_read_as_xlsx(tmp_path: Path) -> None:
     sub = read_submission(renamed)
     assert sub.file_format == "xlsx" and sub.encoding is None
     assert sub.rows.set_index("indicator").loc["crime_cases", "value"] == 3
+
+
+def test_a_file_that_cannot_be_opened_is_answered_by_name(tmp_path, monkeypatch):
+    f = tmp_path / "baocao.csv"
+    f.write_text("unit_code,period,indicator,value\n03386,2024-06,crime_cases,1\n")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(ReadError) as exc:
+        read_submission(f)
+    err = exc.value
+    assert err.instance_code == "file_unreadable" and "file_unreadable" in READ_ERROR_CODES
+    assert "'baocao.csv' cannot be read (Permission denied)" in err.message_en
+    assert "Không đọc được tệp 'baocao.csv'" in err.message_vi
+    assert str(tmp_path) not in err.message_en + err.message_vi
+
+
+def test_the_hash_is_of_the_bytes_read(tmp_path):
+    f = tmp_path / "baocao.csv"
+    f.write_bytes(b"unit_code,period,indicator,value\n03386,2024-06,crime_cases,1\n")
+    assert read_submission(f).sha256 == hashlib.sha256(f.read_bytes()).hexdigest()

@@ -89,17 +89,32 @@ class ReadOutcome:
 
 def _validator(settings: IngestSettings) -> Any:
     """This process's Validator for the settings' catalog and date, built once."""
-    key = (settings.catalog, settings.today)
+    return _validator_for(settings.catalog, settings.today)
+
+
+def _validator_for(catalog: str | None, today: str | None) -> Any:
+    key = (catalog, today)
     if key not in _WORKER:  # one Validator per worker process, reused across chunks
         from datetime import date
 
         from validations.validator import Validator
 
         _WORKER[key] = Validator(
-            catalog=load_catalog(settings.catalog),
-            today=date.fromisoformat(settings.today) if settings.today else None,
+            catalog=load_catalog(catalog),
+            today=date.fromisoformat(today) if today else None,
         )
     return _WORKER[key]
+
+
+def warm_up() -> None:
+    """What every chunk of a run with the default catalog needs, loaded once: its validator
+    (the reference units with it) and the 2025 crosswalk. The fork server calls it
+    (warehouse.reading_warmup, in PRELOAD) before it forks the workers, which start warm."""
+    from validations.crosswalk import load_crosswalk
+
+    with contextlib.suppress(Exception):  # any failure is met again, and said, by a chunk
+        catalog = _validator_for(None, os.environ.get("TONGHOP_TODAY") or None).catalog
+        load_crosswalk(catalog.divided_communes)
 
 
 def _start_worker(settings: IngestSettings) -> None:
@@ -161,6 +176,7 @@ PRELOAD = [
     "openpyxl",
     "pandera.backends.pandas.register",
     "pandera.backends.pandas.builtin_checks",
+    "warehouse.reading_warmup",  # last: the default validator, the units, the crosswalk
 ]
 
 
