@@ -174,7 +174,8 @@ def _sample_stats(
 ) -> pd.DataFrame:
     """n, mean, std, median and MAD of the sample each row of `values` is compared with, per
     `_row` (rows without any reference value are absent): the query `query` run on the
-    sample's connection with `_values` (and `_periods`) registered."""
+    sample's connection with `_values` (and `_periods`) registered, its pairs turned into
+    statistics by outlier_stats.sql."""
     if values.empty:
         return pd.DataFrame(columns=STAT_COLUMNS, index=pd.Index([], name="_row"), dtype=float)
     frames = {**sample.frames, "_values": values}
@@ -185,7 +186,8 @@ def _sample_stats(
     for name, frame in frames.items():
         con.register(name, frame)
     try:
-        sql = _sql(query).replace("{sample}", sample.sql)
+        pairs = _sql(query).replace("{sample}", sample.sql)
+        sql = _sql("outlier_stats").replace("{pairs}", pairs)
         stats = con.execute(sql, {**sample.params, **params}).df()
     finally:
         for name in frames:

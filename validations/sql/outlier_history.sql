@@ -1,7 +1,7 @@
--- The statistics of each judged value against its unit's own history (validations/outliers.py,
--- history_scores): n, mean, sample std, median and MAD of the unit's values of the previous
--- $n_periods periods of the same kind (months with months), in the same structure where both
--- say theirs (after the 2025 reform a code may name another commune).
+-- Each judged value's history (validations/outliers.py, history_scores; outlier_stats.sql turns
+-- the pairs into statistics): the unit's values of the previous $n_periods periods of the same
+-- kind (months with months), in the same structure where both say theirs (after the 2025
+-- reform a code may name another commune). One row (_row, value) per value of the history.
 --   _values:  _row, unit_code, period, indicator, structure   (the values judged)
 --   _periods: period, kind, ord   (consecutive periods of a kind have consecutive ords)
 --   the sample: unit_code, period, structure, indicator, value   (the history: one row per
@@ -17,15 +17,9 @@ judged AS MATERIALIZED (
     SELECT v._row, v.unit_code, v.structure, v.indicator, p.kind, p.ord
     FROM _values AS v JOIN _periods AS p ON p.period = v.period
 )
-SELECT v._row,
-       count(*) AS n,
-       avg(h.value) AS mean,
-       stddev_samp(h.value) AS std,
-       median(h.value) AS median,
-       mad(h.value) AS mad
+SELECT v._row, h.value
 FROM judged AS v
 JOIN history AS h
   ON h.unit_code = v.unit_code AND h.indicator = v.indicator AND h.kind = v.kind
  AND h.structure IS NOT DISTINCT FROM v.structure
 WHERE h.ord < v.ord AND h.ord >= v.ord - $n_periods
-GROUP BY v._row
