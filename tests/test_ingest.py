@@ -340,3 +340,21 @@ def test_a_run_of_one_chunk_starts_no_process(where):
     with steps.Workers(where(), n_chunks=1) as workers:
         assert workers.pool is None
         assert workers.map(len, [[1, 2], [3]]) == [2, 1]
+
+
+def test_a_file_sent_twice_is_answered_by_one_worker_in_arrival_order(tmp_path, where):
+    files = [str(p) for p in sorted((JUNE / "105").iterdir())] + [
+        str(p) for p in sorted((JUNE / "106").iterdir())
+    ]
+    again = shutil.copy(files[0], tmp_path / "gui_lai.csv")  # the same report, sent again
+    files.append(str(again))
+    s = replace(where(), batch_size=5, workers=2)
+    same = {"version": 1, "status": "accepted", "duplicate": False}
+    with steps.Workers.for_files(s, files) as workers:
+        read = steps.read_files(files, None, s, workers=workers)
+        steps.write_reports_in(
+            workers, tmp_path / "out", read.outcome.results, dict.fromkeys(files, same), s, {}
+        )
+    unit = read.outcome.results[0].unit_code
+    (answer,) = (tmp_path / "out" / unit).glob("*_v1.json")
+    assert json.loads(answer.read_text(encoding="utf-8"))["file"] == "gui_lai.csv"  # the later

@@ -336,7 +336,8 @@ def write_reports_in(
     senders: Mapping[str, str],
 ) -> int:
     """Each result's report (validations.outbox.write_reports), in the worker processes when
-    there are, each writing whole unit folders; returns the files written."""
+    there are, each writing whole folders (two files of one unit, as a file sent twice, are
+    answered by one process, in arrival order); returns the files written."""
     from validations.outbox import write_reports
 
     if workers is None or workers.pool is None or len(results) < 2:
@@ -347,25 +348,29 @@ def write_reports_in(
         )
     # a report needs no values: the workers get the results without them (their arrays are
     # shared by a whole chunk, so one result would carry every value of the chunk along)
-    ordered = [
-        ValidationResult(
-            r.path,
-            r.unit_code,
-            r.period,
-            r.issues,
-            _NO_VALUES,
-            r.level,
-            r.file_format,
-            r.encoding,
-            r.checked,
+    folders: dict[str, list[ValidationResult]] = {}
+    for r in results:  # in arrival order within a folder
+        folders.setdefault(r.unit_code or senders.get(r.path, ""), []).append(
+            ValidationResult(
+                r.path,
+                r.unit_code,
+                r.period,
+                r.issues,
+                _NO_VALUES,
+                r.level,
+                r.file_format,
+                r.encoding,
+                r.checked,
+            )
         )
-        for r in sorted(results, key=lambda r: r.unit_code or senders.get(r.path, ""))
-    ]
-    n = workers.size * 2
-    size = -(-len(ordered) // n)
+    size = -(-len(results) // (workers.size * 2))  # about two shares a worker
+    shares: list[list[ValidationResult]] = [[]]
+    for folder in sorted(folders):
+        if len(shares[-1]) >= size:
+            shares.append([])
+        shares[-1].extend(folders[folder])
     parts = []
-    for i in range(0, len(ordered), size):
-        part = ordered[i : i + size]
+    for part in shares:
         paths = {r.path for r in part}
         parts.append(
             (
