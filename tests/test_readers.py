@@ -509,3 +509,5 @@ def test_the_hash_is_of_the_bytes_read(tmp_path):
     f = tmp_path / "baocao.csv"
     f.write_bytes(b"unit_code,period,indicator,value\n03386,2024-06,crime_cases,1\n")
     assert read_submission(f).sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+    form = SAMPLES / "messy" / "form.xlsx"  # a workbook is parsed from the bytes hashed too
+    assert read_submission(form).sha256 == hashlib.sha256(form.read_bytes()).hexdigest()

@@ -324,7 +324,7 @@ def read_submission(path: str | Path) -> RawSubmission:
         )
     digest = hashlib.sha256(data).hexdigest()
     if head.startswith(_ZIP):
-        return replace(_read_xlsx(p), sha256=digest)
+        return replace(_read_xlsx(p, data), sha256=digest)
     if ext == ".xlsx":
         raise ReadError(
             str(p),
@@ -375,7 +375,7 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
         for cells in reader:
             line = last_line + 1
             last_line = reader.line_num
-            stripped = [c.strip(_STRIP) if c.isascii() else _clean(c) for c in cells]
+            stripped = [_clean(c) for c in cells]
             if not any(stripped):
                 continue
             if header is None:
@@ -554,12 +554,13 @@ def _beyond(cells: list[str], width: int, sep: str) -> str:
 # --- XLSX ------------------------------------------------------------------------------------
 
 
-def _read_xlsx(p: Path) -> RawSubmission:
-    _check_zip(p)
+def _read_xlsx(p: Path, data: bytes) -> RawSubmission:
+    """The form in the workbook `p` whose bytes (read once, and hashed) are `data`."""
+    _check_zip(p, data)
     from openpyxl import load_workbook  # imported here: CSV-only runs do not pay for it
 
     # A file object, not the path: openpyxl would refuse a workbook not named .xlsx.
-    with p.open("rb") as fh:
+    with io.BytesIO(data) as fh:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
@@ -597,10 +598,10 @@ def _read_xlsx(p: Path) -> RawSubmission:
     )
 
 
-def _check_zip(p: Path) -> None:
+def _check_zip(p: Path, data: bytes) -> None:
     """Refuse truncated archives and zip bombs from the zip directory, before openpyxl."""
     try:
-        with zipfile.ZipFile(p) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise _corrupt(p, exc) from exc
@@ -621,7 +622,7 @@ def _check_zip(p: Path) -> None:
         )
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise _corrupt(p, None)
-    if _declares_entities(p, infos):
+    if _declares_entities(p, data, infos):
         raise ReadError(
             str(p),
             f"Tệp '{p.name}' chứa khai báo DTD/ENTITY mà biểu mẫu Excel không bao giờ có (có thể "
@@ -632,13 +633,13 @@ def _check_zip(p: Path) -> None:
         )
 
 
-def _declares_entities(p: Path, infos: list[zipfile.ZipInfo]) -> bool:
+def _declares_entities(p: Path, data: bytes, infos: list[zipfile.ZipInfo]) -> bool:
     """A <!DOCTYPE or <!ENTITY in the head of an XML part (entity bombs, external entities).
 
     Only the first 4 kB of each part are read: a DTD must come before the root element, and a
     prolog padded beyond that is still bounded by the XML parser's own amplification limits."""
     try:
-        with zipfile.ZipFile(p) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in infos:
                 if info.filename.endswith((".xml", ".rels")):
                     with zf.open(info) as fh:
