@@ -286,7 +286,7 @@ def add_outlier_warnings(
             f"""{_without_batch(peers_select(True), structure=False)}
             UNION ALL {frame_select("_batch", PEER_COLUMNS)}""",
             _params(indicators, par=parents or [""], p=periods),
-            {"_batch": latest(batch, PEER_COLUMNS)},
+            {"_batch": batch},  # one row per unit, period, indicator: a period has one structure
         )
     names = {}
     for parent, period in (
