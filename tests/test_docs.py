@@ -1,4 +1,5 @@
-"""The README documents every CLI command, and its first two commands are the ones CI runs."""
+"""The README lists every CLI command and links every document of docs/; its first two commands
+are the ones CI runs; docs/ documents every rule."""
 
 import re
 
@@ -8,12 +9,13 @@ from conftest import ROOT
 from tonghop.cli import app
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = README + "".join(f.read_text(encoding="utf-8") for f in sorted((ROOT / "docs").glob("*.md")))
 
 
 def test_every_cli_command_is_in_the_readme():
     commands = sorted(get_command(app).commands)  # type: ignore[attr-defined]
     assert commands, "no commands registered"
-    missing = [c for c in commands if f"tonghop {c}" not in README]
+    missing = [c for c in commands if f"tonghop {c}" not in README]  # the README's table
     assert missing == []
 
 
@@ -27,4 +29,10 @@ def test_readme_first_two_commands_install_run_demo_then_test():
 
 
 def test_every_rule_of_the_catalog_is_documented(catalog):
-    assert [r for r in catalog.rules if f"`{r}`" not in README] == []
+    assert [r for r in catalog.rules if f"`{r}`" not in DOCS] == []
+
+
+def test_readme_is_short_and_links_every_doc():
+    assert len(README.splitlines()) <= 320
+    for f in (ROOT / "docs").glob("*.md"):
+        assert f"docs/{f.name}" in README, f.name

@@ -1017,13 +1017,13 @@ def test_the_100_mb_file_is_refused_from_its_size_without_reading_it(tmp_path, m
     assert str(path) not in opened
 
 
-def test_the_corpus_covers_the_issue_and_the_readme_states_its_figures():
+def test_the_corpus_covers_the_issue_and_the_docs_state_its_figures():
     kinds = {
         k: sum(c.kind == k for c in CASES)
         for k in ("unreadable", "rejected", "accepted_text", "accepted_same")
     }
     assert len({c.id for c in CASES}) == len(CASES)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "hardening.md").read_text(encoding="utf-8")
     assert f"{len(CASES)} hostile inputs" in readme
     assert (
         f"{kinds['unreadable']} unreadable" in readme and f"{kinds['rejected']} rejected" in readme

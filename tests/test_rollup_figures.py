@@ -190,7 +190,7 @@ def test_unapprove_releasing_a_held_version_refreshes_the_rollup(tmp_path):
 
 
 def test_lineage_answers_which_versions_produced_a_figure(half_year):
-    # the query documented in the README ("Which versions produced this figure?")
+    # the query documented in docs/warehouse.md ("Which versions produced this figure?")
     rows = half_year.execute(
         """
         SELECT source_unit_code, source_period, version, file_name
