@@ -29,8 +29,12 @@ from typing import Any
 
 from flows.consolidate import consolidate_period
 from flows.ingest import ingest_submissions
+from service import approval, figures
 from validations.catalog import load_catalog
 from validations.period import parse_period
+from validations.units import load_units
+from warehouse.access import WarehouseFile
+from warehouse.summary import render_html, render_markdown, write_xlsx
 
 PROVINCE = "12"
 LAST_YEAR = ["2023-06", "2023-H1"]
@@ -144,15 +148,9 @@ def run_demo(
     june_summary = next(s for s in summaries if s["period"] == MONTH)
     echo(f"  consolidated province {PROVINCE} for {len(summaries)} periods (districts first)")
 
-    from warehouse.approval import accept, approve
-    from warehouse.db import open_warehouse
-
-    con = open_warehouse(wh)
-    try:
-        approve(con, "105", MONTH, actor="steward.105")
-        accept(con, "105", MONTH, actor="steward.12")
-    finally:
-        con.close()
+    wh_file = WarehouseFile(wh, load_catalog(), load_units())
+    approval.approve(wh_file, "105", MONTH, "steward.105", load_catalog())
+    approval.accept(wh_file, "105", MONTH, "steward.12")
     echo(f"  district 105 approved {MONTH}; province {PROVINCE} accepted it")
     held = [samples / "corrections" / f"{HELD}_{MONTH}.csv"]
     ingest("2024-06 correction after approval", held, {str(f): _at(MONTH, 12) for f in held})
@@ -181,22 +179,15 @@ def run_demo(
 
 def write_reports(wh: Path, folder: Path, which: list[tuple[str, str]]) -> list[str]:
     """The period summaries as the province publishes them, in the three formats."""
-    from validations.units import load_units
-    from warehouse.db import connect
-    from warehouse.summary import build_summary, render_html, render_markdown, write_xlsx
-
     units, catalog = load_units(), load_catalog()
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    con = connect(wh, read_only=True)
-    try:
+    with WarehouseFile(wh).reading() as con:
         for period, unit in which:
-            s = build_summary(con, period, unit, catalog, units)
+            s = figures.summary(con, period, unit, catalog, units)
             stem = folder / f"{unit}_{period}"
             stem.with_suffix(".md").write_text(render_markdown(s, units), encoding="utf-8")
             stem.with_suffix(".html").write_text(render_html(s, units), encoding="utf-8")
             write_xlsx(s, units, stem.with_suffix(".xlsx"))
             out += [str(stem.with_suffix(x)) for x in (".md", ".html", ".xlsx")]
-    finally:
-        con.close()
     return out

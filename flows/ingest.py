@@ -1,39 +1,42 @@
-"""ingest_submissions: the ingest run of warehouse/ingest.py, each step a Prefect task.
+"""ingest_submissions: the ingest run of tonghop.service.ingest, each step a Prefect task.
 
-The steps themselves are plain functions (warehouse.ingest; `tonghop ingest --no-prefect` runs
-them without Prefect): files in arrival order -> read + validate -> senders -> outliers ->
-immutable staging Parquet -> the single warehouse writer -> each submitter's answer -> archive.
-This module only adds what Prefect gives: tasks with retries, logs in the UI, deployments.
-
-Validation runs in worker processes (validations.intake.validate_parallel, vectorised batches
-over the cores; the thread pool would keep it on one core), or, given a Dask scheduler address
-(`dask_address`, else $TONGHOP_DASK_ADDRESS), one `validate-batch` task per province on that
-cluster (prefect_dask.DaskTaskRunner). Staging, the single warehouse load and the reports always
-stay in the flow's own process. Large values are handed to the next task `quote`d and those
-tasks keep no cache key: Prefect would otherwise walk and hash 10,000 results at every call.
+The sequence is written once, in service/ingest.py (`tonghop ingest --no-prefect` and the
+portal run it too); this module only adds what Prefect gives: each step a task with its
+retries, logs in the UI, deployments. Validation runs in worker processes
+(warehouse.reading.Workers), or, given a Dask scheduler address (`dask_address`, else
+$TONGHOP_DASK_ADDRESS), one `validate-batch` task per province on that cluster
+(prefect_dask.DaskTaskRunner, `DaskReading`). Staging, the single warehouse load and the
+reports always stay in the flow's own process. Large values are handed to the tasks `quote`d
+and the tasks keep no cache key: Prefect would otherwise walk and hash 10,000 results at every
+call.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-from prefect.utilities.annotations import quote
 
 import flows  # noqa: F401  (Prefect defaults)
-from flows.settings import retry_if_locked
+from flows.tasks import TaskSteps
+from service import ingest as service
 from validations.catalog import load_catalog
 from validations.intake import BatchOutcome, validate_paths
-from validations.units import load_units
 from validations.validator import Validator
-from warehouse import ingest as steps
-from warehouse.ingest import IngestSettings
+from warehouse.arrival import listed_hashes
+from warehouse.ingest_settings import IngestSettings
+from warehouse.reading import ReadOutcome, check_read, in_arrival_order, merge, province_groups
+
+STEPS = TaskSteps(service.STEPS)
+read_files = STEPS.tasks[service.READ.name]
+stage_batch = STEPS.tasks[service.STAGE.name]
+load_warehouse = STEPS.tasks[service.LOAD.name]
+write_reports = STEPS.tasks[service.ANSWER.name]
+archive_files = STEPS.tasks[service.ARCHIVE.name]
 
 
 @task(name="validate-batch", retries=1, retry_delay_seconds=2)
@@ -42,73 +45,35 @@ def validate_batch(paths: list[str], catalog: str | None = None) -> BatchOutcome
     return validate_paths(list(paths), Validator(catalog=load_catalog(catalog)))
 
 
-@task(name="read-files", retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def read_files(
-    files: list[str], settings: IngestSettings, workers: steps.Workers
-) -> steps.ReadOutcome:
-    """Hash the files as listed, read, validate, check senders and outliers
-    (warehouse.ingest.read_files): whole provinces per vectorised batch, the batches over the
-    cores in the worker processes, which start while the files are hashed."""
-    return steps.read_files(list(files), None, settings, get_run_logger(), workers)
+class DaskReading:
+    """The reading runner on a Dask cluster: one `validate-batch` task per province (its
+    files), then `check_read` (changed files, senders, outliers) in the flow's process."""
+
+    reporters = None  # the reports are written in the flow's process
+
+    def __init__(self, address: str, catalog: str | None = None) -> None:
+        self.address = address
+        self.catalog = catalog
+
+    def read(
+        self, files: list[str], settings: IngestSettings, log: logging.Logger | None = None
+    ) -> ReadOutcome:
+        listed = listed_hashes(files)
+        chunks = province_batches(files, settings.batch_size)
+        if log is not None:
+            log.info(
+                "ingest: %d files in %d batches on Dask %s", len(files), len(chunks), self.address
+            )
+        outcome = in_arrival_order(
+            merge(_validate_on_dask(self.address, chunks, self.catalog)), files
+        )
+        return check_read(outcome, listed, settings, log)
+
+    def close(self) -> None:
+        pass
 
 
-@task(name="outliers", cache_policy=NO_CACHE)
-def check_outliers(outcome: BatchOutcome, warehouse: str, catalog: str | None) -> BatchOutcome:
-    """Outlier warnings against the warehouse opened read-only (warehouse.ingest.add_outliers):
-    skipped with a logged warning without a warehouse, while another process writes it, or on
-    any error; never fails the ingest."""
-    settings = IngestSettings.resolve(warehouse, catalog=catalog)
-    return steps.add_outliers(outcome, settings, get_run_logger())
-
-
-@task(name="stage-batch", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def stage_batch(
-    outcome: BatchOutcome, settings: IngestSettings, batch_id: str, refusals: list[Any]
-) -> str | None:
-    """Write the batch's accepted and rejected submissions to immutable Parquet files."""
-    path = steps.stage(outcome, settings, batch_id, refusals)
-    return str(path) if path else None
-
-
-@task(
-    name="load-warehouse",
-    retries=3,
-    retry_delay_seconds=[2, 5, 15],
-    retry_condition_fn=retry_if_locked,
-    cache_policy=NO_CACHE,
-)
-def load_warehouse(settings: IngestSettings, batch_id: str) -> list[dict[str, Any]]:
-    """The single writer: load every pending staging batch, each in one transaction."""
-    return steps.load_pending(settings, batch_id)
-
-
-@task(name="write-reports", cache_policy=NO_CACHE)
-def write_outbox(
-    settings: IngestSettings,
-    outcome: BatchOutcome,
-    loaded: list[dict[str, Any]],
-    refusals: list[Any],
-    batch_id: str,
-    workers: steps.Workers | None = None,
-) -> int:
-    """Each submitter's HTML and JSON report (this run's, in the worker processes, and the
-    late-loaded batches'), the unreadable files' messages and the refused files' reports."""
-    return steps.write_answers(settings, outcome, loaded, refusals, batch_id, workers=workers)
-
-
-@task(name="archive-files", cache_policy=NO_CACHE)
-def archive_files(
-    settings: IngestSettings,
-    batch_id: str,
-    files: list[str],
-    listed: dict[str, str],
-    summary: dict[str, Any],
-) -> dict[str, Any] | None:
-    """Move the answered files to <archive>/<batch_id>/<sender>/<name>, with a manifest."""
-    return steps.archive(settings, batch_id, files, listed, summary)
-
-
-@flow(name="ingest-submissions", version="2")
+@flow(name="ingest-submissions", version="3")
 def ingest_submissions(
     paths: list[str],
     warehouse: str | None = None,
@@ -131,7 +96,6 @@ def ingest_submissions(
     move to <archive>/<batch_id>/<sender>/<name>. With `dask_address` (or
     $TONGHOP_DASK_ADDRESS), e.g. "tcp://10.0.0.5:8786", the validation batches run on that Dask
     cluster, one per province; otherwise in `workers` processes (default: one per core)."""
-    log = get_run_logger()
     settings = IngestSettings.resolve(
         warehouse,
         staging,
@@ -144,50 +108,9 @@ def ingest_submissions(
         workers=workers,
         received_at=received_at,
     )
-    files = steps.find_files(list(paths), log)
     address = dask_address or os.environ.get(DASK_ENV) or None
-    # the worker processes start now, while the files are hashed, and write the reports
-    with steps.Workers.for_files(settings, files if not address else []) as workers:
-        if address:
-            listed = steps.listed_hashes(files)
-            chunks = province_batches(files, batch_size)
-            log.info("ingest: %d files in %d batches on Dask %s", len(files), len(chunks), address)
-            outcome = steps.in_arrival_order(
-                steps.merge(_validate_on_dask(address, chunks, catalog)), files
-            )
-            outcome, changed = steps.settle_reads(outcome, listed)
-            for f in changed:
-                log.warning("ingest: %s changed while it was read: left for the next run", f)
-            outcome, refusals = steps.check_senders(outcome, settings, log)
-            if outcome.results:
-                outcome = check_outliers(quote(outcome), str(settings.warehouse), catalog)
-        else:
-            log.info(
-                "ingest: %d files (%s), batches of %d", len(files), steps.ARRIVAL_ORDER, batch_size
-            )
-            read = (
-                read_files(quote(files), quote(settings), quote(workers))
-                if files
-                else steps.ReadOutcome(BatchOutcome(), [], [])
-            )
-            outcome, changed, refusals = read.outcome, read.changed, read.refusals
-            listed = read.listed
-        batch_id = steps.new_batch_id()
-        stage_batch(quote(outcome), quote(settings), batch_id, quote(refusals))
-        loaded = load_warehouse(quote(settings), batch_id)
-        write_outbox(
-            quote(settings),
-            quote(outcome),
-            quote(loaded),
-            quote(refusals),
-            batch_id,
-            quote(workers),
-        )
-    summary = steps.summarise(settings, batch_id, files, outcome, refusals, loaded, changed)
-    if settings.archive is not None:
-        summary["archive"] = archive_files(
-            quote(settings), batch_id, quote(files), quote(listed), quote(summary)
-        )
+    reading = DaskReading(address, catalog) if address else None
+    summary = service.ingest(paths, settings, reading=reading, runner=STEPS, log=get_run_logger())
     return RunSummary(summary)
 
 
@@ -214,22 +137,17 @@ class RunSummary(Mapping[str, Any]):
 
 
 DASK_ENV = "TONGHOP_DASK_ADDRESS"
-_LEADING_CODE = re.compile(r"^(\d{1,5})(?:\D|$)")
 
 
 def province_batches(files: list[str], batch_size: int) -> list[list[str]]:
-    """The files grouped by province (from the unit code their name starts with, as
-    `tonghop template` and the samples name them: 03386_2024-06.csv), in batches of at most
-    `batch_size`; files whose name gives no known unit form their own group. Files keep their
-    order within a group, so two versions of one report stay in the order they were given."""
-    units = load_units()
-    groups: dict[str, list[str]] = {}
-    for f in files:
-        m = _LEADING_CODE.match(Path(f).name)
-        cands = units.pad(m[1]) if m else []
-        unit = units.get(cands[0]) if cands else None
-        groups.setdefault(unit.province_code if unit else "", []).append(f)
-    return [g[i : i + batch_size] for g in groups.values() for i in range(0, len(g), batch_size)]
+    """The files grouped by province (warehouse.reading.province_groups: from the unit code
+    their name, or their sender folder, starts with), in batches of at most `batch_size`.
+    Files keep their order within a group, so two versions of one report stay in order."""
+    return [
+        g[i : i + batch_size]
+        for g in province_groups(files).values()
+        for i in range(0, len(g), batch_size)
+    ]
 
 
 def _validate_on_dask(

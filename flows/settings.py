@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.db import WarehouseLockedError, warehouse_path
-from warehouse.ingest import outbox_dir, staging_dir
+from warehouse.ingest_settings import outbox_dir, staging_dir
 from warehouse.quality import data_docs_dir
 
 

@@ -1,5 +1,5 @@
-"""warehouse.ingest (the ingest run without Prefect) and warehouse.archive: arrival order,
-what was read is what is stored and archived, every original kept, every submitter answered."""
+"""The ingest run without Prefect (service.ingest over warehouse.ingest's steps) and
+warehouse.archive: arrival order, what was read is what is stored and archived, every original kept, every submitter answered."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ from typer.testing import CliRunner
 
 from conftest import SAMPLES
 from tonghop.cli import app
+from service.ingest import ingest
+from warehouse import arrival, reading
 from warehouse import ingest as steps
 from warehouse.archive import archive_files
 from warehouse.db import connect
-from warehouse.ingest import IngestSettings, ingest
+from warehouse.ingest_settings import IngestSettings
 
 JUNE = SAMPLES / "valid" / "2024-06"
 C1, C2, C3 = "03387", "03388", "03389"  # communes of district 105 (Lai Châu)
@@ -77,14 +79,14 @@ def test_versions_follow_arrival_not_file_names(tmp_path, where):
     inbox = tmp_path / "inbox"
     first = drop(inbox / C1 / "z_first.csv", sample(C1), mtime=t)
     second = drop(inbox / C1 / "a_second.csv", sample(C1), mtime=t + 60, note="sửa lại")
-    assert steps.arrival_order([second, first]) == [str(first), str(second)]
+    assert arrival.arrival_order([second, first]) == [str(first), str(second)]
     res = ingest([inbox], where())
     assert res["order"] == "arrival: modification time, then name"
     got = [(Path(s["file"]).name, s["version"], s["current"]) for s in res["submissions"]]
     assert got == [("z_first.csv", 1, False), ("a_second.csv", 2, True)]
     assert res["submissions"][1]["superseded"] == 1
     # same time: the name decides
-    same = steps.arrival_order(
+    same = arrival.arrival_order(
         [drop(inbox / "b.csv", sample(C2), t), drop(inbox / "a.csv", sample(C2), t)]
     )
     assert [Path(f).name for f in same] == ["a.csv", "b.csv"]
@@ -95,21 +97,21 @@ def test_a_file_changed_while_it_was_read_is_left_for_the_next_run(tmp_path, whe
     inbox = tmp_path / "inbox"
     f = drop(inbox / C1 / "baocao.csv", sample(C1))
     ok = drop(inbox / C2 / "baocao.csv", sample(C2))
-    real = steps.listed_hashes
+    real = reading.listed_hashes
 
     def replaced_meanwhile(files):
         listed = real(files)
         drop(f, sample(C1), note="bản mới")  # the sender replaces it after it was listed
         return listed
 
-    monkeypatch.setattr(steps, "listed_hashes", replaced_meanwhile)
+    monkeypatch.setattr(reading, "listed_hashes", replaced_meanwhile)
     s = where(archive=tmp_path / "archive", inbox_root=inbox)
     res = ingest([inbox], s)
     assert res["changed"] == [str(f)]
     assert [x["unit_code"] for x in res["submissions"]] == [C2]
     assert f.exists() and not ok.exists()  # left in the inbox; the other one archived
     assert [x["file"] for x in res["archive"]["archived"]] == [str(ok)]
-    monkeypatch.setattr(steps, "listed_hashes", real)
+    monkeypatch.setattr(reading, "listed_hashes", real)
     again = ingest([inbox], s)  # the next run reads the new content
     assert [(x["unit_code"], x["version"], x["status"]) for x in again["submissions"]] == [
         (C1, 1, "accepted")
@@ -178,8 +180,8 @@ def test_colliding_names_are_all_archived_with_a_manifest(tmp_path, where):
 # --- every submitter answered ----------------------------------------------------------------------
 def _stage_only(paths: list[Path], s: IngestSettings, batch_id: str) -> None:
     """A run that staged its batch and stopped before loading (a crash, a lock)."""
-    files = steps.find_files(paths)
-    outcome = steps.read_files(files, steps.listed_hashes(files), s).outcome
+    files = arrival.find_files(paths)
+    outcome = reading.read_files(files, arrival.listed_hashes(files), s).outcome
     steps.stage(outcome, s, batch_id, [])
 
 
@@ -217,8 +219,8 @@ def test_two_ingests_at_once_each_submitter_is_answered(tmp_path, where):
     s = where()
     # run B lists, reads and stages its file; run A then loads both batches
     b_file = drop(tmp_path / "b" / f"{C2}_2024-06.csv", sample(C2))
-    b_files = steps.find_files([b_file])
-    b_outcome = steps.read_files(b_files, steps.listed_hashes(b_files), s).outcome
+    b_files = arrival.find_files([b_file])
+    b_outcome = reading.read_files(b_files, arrival.listed_hashes(b_files), s).outcome
     b_batch = steps.new_batch_id()
     steps.stage(b_outcome, s, b_batch, [])
     a = ingest([drop(tmp_path / "a" / f"{C1}_2024-06.csv", sample(C1))], s)
@@ -296,7 +298,7 @@ def test_chunks_never_split_a_province_and_keep_arrival_order():
         "in/y/b.csv",
         "in/z/c.csv",  # neither: cut at batch_size
     ]
-    assert steps.province_chunks(files, 2) == [
+    assert reading.province_chunks(files, 2) == [
         ["in/03386_2024-06.csv", "in/03387_2024-06.csv", "in/105/baocao.csv"],
         ["in/00001_2024-06.csv"],
         ["in/x/a.csv", "in/y/b.csv"],
@@ -308,9 +310,9 @@ def test_worker_processes_give_what_one_process_gives(tmp_path, where):
     files = [str(p) for p in sorted((JUNE / "105").iterdir())] + [
         str(p) for p in sorted((JUNE / "106").iterdir())
     ]
-    listed = steps.listed_hashes(files)
-    one = steps.read_files(files, listed, replace(where(), batch_size=5))
-    two = steps.read_files(files, listed, replace(where(), batch_size=5, workers=2))
+    listed = arrival.listed_hashes(files)
+    one = reading.read_files(files, listed, replace(where(), batch_size=5))
+    two = reading.read_files(files, listed, replace(where(), batch_size=5, workers=2))
     key = lambda o: [(r.path, r.unit_code, str(r.status), len(r.issues)) for r in o.results]  # noqa: E731
     assert key(one.outcome) == key(two.outcome) and len(one.outcome.results) == len(files)
     assert one.outcome.hashes == two.outcome.hashes == listed
@@ -322,12 +324,14 @@ def test_the_workers_write_the_reports_one_process_would(tmp_path, where):
     ]
     s = replace(where(), batch_size=5, workers=2)
     outcomes = {f: {"version": 1, "status": "accepted", "duplicate": False} for f in files}
-    with steps.Workers.for_files(s, files) as workers:
+    with reading.Workers.for_files(s, files) as workers:
         assert workers.pool is not None and workers.size == 2
-        read = steps.read_files(files, None, s, workers=workers)
-        assert read.listed == steps.listed_hashes(files)  # hashed while the workers started
-        n = steps.write_reports_in(workers, tmp_path / "two", read.outcome.results, outcomes, s, {})
-    one = steps.write_reports_in(None, tmp_path / "one", read.outcome.results, outcomes, s, {})
+        read = reading.read_files(files, None, s, workers=workers)
+        assert read.listed == arrival.listed_hashes(files)  # hashed while the workers started
+        n = reading.write_reports_in(
+            workers, tmp_path / "two", read.outcome.results, outcomes, s, {}
+        )
+    one = reading.write_reports_in(None, tmp_path / "one", read.outcome.results, outcomes, s, {})
     assert n == one == 2 * len(files)
     made = lambda root: {  # noqa: E731
         p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()
@@ -337,7 +341,7 @@ def test_the_workers_write_the_reports_one_process_would(tmp_path, where):
 
 
 def test_a_run_of_one_chunk_starts_no_process(where):
-    with steps.Workers(where(), n_chunks=1) as workers:
+    with reading.Workers(where(), n_chunks=1) as workers:
         assert workers.pool is None
         assert workers.map(len, [[1, 2], [3]]) == [2, 1]
 
@@ -350,9 +354,9 @@ def test_a_file_sent_twice_is_answered_by_one_worker_in_arrival_order(tmp_path, 
     files.append(str(again))
     s = replace(where(), batch_size=5, workers=2)
     same = {"version": 1, "status": "accepted", "duplicate": False}
-    with steps.Workers.for_files(s, files) as workers:
-        read = steps.read_files(files, None, s, workers=workers)
-        steps.write_reports_in(
+    with reading.Workers.for_files(s, files) as workers:
+        read = reading.read_files(files, None, s, workers=workers)
+        reading.write_reports_in(
             workers, tmp_path / "out", read.outcome.results, dict.fromkeys(files, same), s, {}
         )
     unit = read.outcome.results[0].unit_code

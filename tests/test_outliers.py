@@ -436,17 +436,15 @@ def test_the_106_valid_communes_of_june_get_few_warnings(lai_chau, validator, ca
     assert judged["outlier_history"] > 2000 and judged["outlier_peers"] > 2000
 
 
-# --- the ingest flow's task: never fails the ingest -------------------------------------------
+# --- the ingest's outlier step: never fails the ingest -----------------------------------------
 def _task(outcome, warehouse):
-    from prefect.logging import disable_run_logger
+    from warehouse.ingest_settings import IngestSettings
+    from warehouse.reading import add_outliers
 
-    from flows.ingest import check_outliers
-
-    with disable_run_logger():
-        return check_outliers.fn(outcome, str(warehouse), None)
+    return add_outliers(outcome, IngestSettings.resolve(warehouse))
 
 
-def test_the_flow_task_skips_without_a_warehouse_or_while_another_process_writes_it(
+def test_the_outlier_step_skips_without_a_warehouse_or_while_another_process_writes_it(
     lai_chau, validator, tmp_path
 ):
     typo = SAMPLES / "anomalies" / f"{UNIT}_2024-06.csv"

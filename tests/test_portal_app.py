@@ -271,9 +271,14 @@ def test_api_validate_is_the_cli_json(client, settings, tmp_path):
     r = client.post("/api/validate", headers=h, files={"file": (bad.name, bad.read_bytes())})
     assert r.status_code == 200
     got = r.json()
-    cli = json.loads(CliRunner().invoke(app, ["validate", str(bad), "--json"]).output)
+    # the dry run against the same warehouse: `tonghop validate --warehouse`
+    wh = str(settings.warehouse)
+    cli = json.loads(
+        CliRunner().invoke(app, ["validate", str(bad), "--json", "--warehouse", wh]).output
+    )
     assert got["status"] == cli["status"] == "rejected"
     assert got["issues"] == cli["issues"] and got["rules"] == cli["rules"]
+    assert got["outcome"] == cli["outcome"] and got["outcome"]["version"] == 1
     r = client.post("/api/validate", headers=h, files={"file": ("x.csv", b"")})
     assert r.status_code == 422 and r.json()["status"] == "unreadable"
     assert not settings.inbox.exists()  # a dry run delivers nothing

@@ -35,7 +35,7 @@ def test_deployment_mode_starts_a_run_at_once_with_the_file_and_its_time(portal_
     monkeypatch.setattr(
         jobs, "_run_deployment", lambda name, params: calls.append((name, params)) or "5a1e-run"
     )
-    monkeypatch.setattr(jobs, "_flow_run_state", lambda run_id: "Scheduled")
+    monkeypatch.setattr(jobs, "flow_run_state", lambda run_id: "Scheduled")
     s = make_settings(portal_root, ingest="deployment")
     add_users(s)
     with _client(s) as c:

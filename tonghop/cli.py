@@ -80,20 +80,42 @@ def validate(
     catalog: Annotated[
         Path | None, typer.Option(help="Catalog YAML (default: the national default form).")
     ] = None,
+    warehouse: Annotated[
+        str | None,
+        typer.Option(
+            "--warehouse",
+            help="Also judge the file against this warehouse, as the ingest would: outliers, "
+            "last year's figures, and the version it would get (held, duplicate).",
+        ),
+    ] = None,
 ) -> None:
     """Check one submission file and say exactly what to fix.
 
     Exit 0: accepted (with or without warnings); 1: rejected; 2: unreadable file or usage error.
     """
+    from service.check import check
     from validations.catalog import load_catalog
-    from validations.report import render_json, render_text
+    from validations.readers import ReadError
+    from validations.report import render_record, render_text
+    from validations.units import load_units
     from validations.validator import Validator
+    from warehouse.access import WarehouseFile
 
     lang = _check_lang(lang)
     cat = load_catalog(catalog)
-    result = Validator(catalog=cat).validate_file(file)  # unreadable: ReadError, exit 2
-    typer.echo(json_safe(render_json(result, lang)) if as_json else render_text(result, cat, lang))
-    raise typer.Exit(EXIT_REJECTED if str(result.status) == "rejected" else EXIT_ACCEPTED)
+    wh = WarehouseFile(warehouse) if warehouse else None
+    (verdict,) = check([file], Validator(catalog=cat), cat, load_units(), wh)
+    if verdict.result is None:  # unreadable: one sentence, exit 2
+        u = verdict.unreadable
+        assert u is not None
+        raise ReadError(str(file), u.message_vi, u.message_en, u.code)
+    if as_json:
+        typer.echo(json_safe(render_record(verdict.record(lang, name=str(file)))))
+    else:
+        typer.echo(render_text(verdict.result, cat, lang))
+        if verdict.outcome is not None:
+            typer.echo(verdict.record(lang)["outcome"][f"message_{lang}"])
+    raise typer.Exit(EXIT_REJECTED if verdict.status == "rejected" else EXIT_ACCEPTED)
 
 
 @app.command()
@@ -199,16 +221,22 @@ def _writable_folder(output: Path) -> None:
 def _read_warehouse(warehouse: str | None, work):  # type: ignore[no-untyped-def]
     """Open the warehouse read-only, run `work(con)` and close it (a user's mistake: no file,
     a writer holding it, no data, is a TonghopError: one sentence, not a traceback)."""
-    from warehouse.db import WarehouseError, connect, warehouse_path
+    from warehouse.access import WarehouseFile
+    from warehouse.db import warehouse_path
 
-    path = warehouse_path(warehouse)
-    if not path.exists():
-        raise WarehouseError(f"No warehouse at {path}: run tonghop ingest first.")
-    con = connect(path, read_only=True)
-    try:
+    with WarehouseFile(warehouse_path(warehouse)).reading() as con:
         return work(con)
-    finally:
-        con.close()
+
+
+def _writer(warehouse: str | None):  # type: ignore[no-untyped-def]
+    """The warehouse for an operation that writes it: its reference data loaded when it
+    differs; a lock held by another process is said at once (no waiting at a terminal)."""
+    from validations.catalog import load_catalog
+    from validations.units import load_units
+    from warehouse.access import WarehouseFile
+    from warehouse.db import warehouse_path
+
+    return WarehouseFile(warehouse_path(warehouse), load_catalog(), load_units())
 
 
 Outbox = Annotated[Path | None, typer.Option(help="Submitters' reports (default ./outbox).")]
@@ -255,8 +283,8 @@ def ingest(
         "inbox_root": str(inbox) if inbox else None,
     }
     if no_prefect:
-        from warehouse.ingest import IngestSettings
-        from warehouse.ingest import ingest as run_ingest
+        from service.ingest import ingest as run_ingest
+        from warehouse.ingest_settings import IngestSettings
 
         settings = IngestSettings.resolve(kw.pop("warehouse"), None, kw.pop("outbox"), **kw)
         res = run_ingest([str(p) for p in paths], settings)
@@ -315,18 +343,11 @@ def consolidate(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run the consolidate flow for a district or province: completeness, checks, rollups."""
-    code = _period_code(period)
     from validations.catalog import load_catalog
-    from validations.period import parse_period
-    from validations.units import LEVEL_NAMES_EN, load_units
+    from validations.units import load_units
+    from warehouse.rollup import scope_of
 
-    found = load_units().get(unit, parse_period(code).end(load_catalog().close_day))
-    if found is None:
-        raise _fail(f"Unit {unit} does not exist in period {code}: check the code (tonghop unit).")
-    if found.level == "C":
-        raise _fail(
-            f"{unit} is a {LEVEL_NAMES_EN['C']}: consolidate its district or province instead."
-        )
+    scope_of(_period_code(period), unit, load_catalog(), load_units())  # before Prefect starts
     from flows.consolidate import consolidate_period
 
     res = consolidate_period([period], unit, warehouse=warehouse, abs_tol=abs_tol, rel_tol=rel_tol)[
@@ -378,35 +399,12 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
 
 
 def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | None) -> None:
-    from validations.catalog import load_catalog
-    from warehouse import approval
-    from warehouse.db import open_warehouse
+    from service.approval import act
 
-    con = open_warehouse(warehouse)
-    try:
-        if action == "accept":
-            approval.accept(con, unit, period, actor)
-            released: list[str] = []
-        elif action == "approve":
-            approval.approve(con, unit, period, actor, close_day=load_catalog().close_day)
-            released = []
-        else:
-            from validations.units import load_units
-            from warehouse.rollup import refresh
-
-            cat, units = load_catalog(), load_units()
-            released = approval.unapprove(
-                con,
-                unit,
-                period,
-                actor,
-                close_day=cat.close_day,
-                after=lambda c, changed: refresh(c, changed, cat, units, actor=actor),
-            )
-    finally:
-        con.close()
-    _echo(f"{action}d: {unit} {period} by {actor}")
-    for sid in released:
+    wh = _writer(warehouse)
+    done = act(wh, action, unit, period, actor, wh.catalog, wh.units)
+    _echo(f"{action}d: {unit} {done.period} by {done.actor}")
+    for sid in done.released:
         _echo(f"  released held version {sid}")
 
 
@@ -428,26 +426,6 @@ def unapprove(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse
     _approval("unapprove", unit, period, actor, warehouse)
 
 
-ROLLUP_COLUMNS = [
-    "unit_code",
-    "level",
-    "period",
-    "indicator",
-    "label_vi",
-    "value",
-    "numerator",
-    "denominator",
-    "share",
-    "children_sum",
-    "source",
-    "target",
-    "attainment",
-    "attainment_points",
-    "change_vs_last_year",
-    "completeness",
-]
-
-
 @app.command()
 def rollup(
     period: Period,
@@ -458,17 +436,11 @@ def rollup(
     """Print a consolidated unit's rollup (read-only; run consolidate first)."""
     if fmt not in ("table", "csv", "json"):
         raise _fail(f"--format must be table, csv or json, not '{fmt}'.")
+    from service import figures
     from validations.fmt import fmt_num
 
     code = _period_code(period)
-    df = _read_warehouse(
-        warehouse,
-        lambda con: con.execute(
-            f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM v_rollup WHERE unit_code = ? AND period = ? "
-            "ORDER BY indicator",
-            [unit, code],
-        ).df(),
-    )
+    df = _read_warehouse(warehouse, lambda con: figures.rollup(con, unit, code))
     if df.empty:
         raise _fail(
             f"No rollup for {unit} {code}: run tonghop consolidate --period {code} --unit {unit}.",
@@ -496,32 +468,45 @@ def rollup(
 def status(
     period: Period,
     unit: Annotated[
-        str | None, typer.Option("--unit", help="Only this unit and the units below it.")
+        str | None,
+        typer.Option("--unit", help="The units below this one: who sent what, on time or late."),
     ] = None,
     warehouse: Warehouse = None,
 ) -> None:
-    """Which units sent what for a period: versions, current status, rejections, held, approval."""
+    """Who sent what for a period: on time, late, missing, rejected, held; versions; approval.
+
+    With --unit, every unit below it (a district's communes, a province's districts), sent or
+    not; without it, every unit that sent something."""
+    from service import status as st
+    from validations.catalog import load_catalog
+    from validations.units import load_units
 
     code = _period_code(period)
-    df = _read_warehouse(
-        warehouse,
-        lambda con: con.execute(
-            "SELECT s.unit_code, s.unit_name, s.n_versions, s.current_version, s.current_status, "
-            "s.latest_status, s.n_rejected, s.n_held, s.approval_state "
-            "FROM v_submission_status s JOIN dim_unit u ON u.unit_code = s.unit_code "
-            "AND u.structure = s.structure WHERE s.period = ? AND (? IS NULL OR s.unit_code = ? "
-            "OR u.parent_code = ? OR u.province_code = ?) ORDER BY s.unit_code",
-            [code, unit, unit, unit, unit],
-        ).df(),
+    cat = load_catalog()
+    if unit is None:
+        rows = _read_warehouse(warehouse, lambda con: st.senders(con, code, cat))
+        for r in rows:
+            _echo(
+                f"{r['unit_code']:<6} {_cell(r['unit_name']):<28} {r['state']:<9} "
+                f"v{_cell(r['current_version'], '-')} {_cell(r['current_status'], 'none'):<23} "
+                f"latest={_cell(r['latest_status'], 'none'):<23} "
+                f"rejected={_cell(r['n_rejected'], '0')} held={_cell(r['n_held'], '0')} "
+                f"{_cell(r['approval_state'])}".rstrip()
+            )
+        _echo(f"{len(rows)} units sent something for {code}")
+        return
+    res = _read_warehouse(
+        warehouse, lambda con: st.period_status(con, unit, code, cat, load_units())
     )
-    for r in df.itertuples():
+    for r in res.rows:
+        ap = r.approval["state"] if r.approval else ""
         _echo(
-            f"{r.unit_code:<6} {_cell(r.unit_name):<28} v{_cell(r.current_version, '-')} "
-            f"{_cell(r.current_status, 'none'):<23} latest={_cell(r.latest_status, 'none'):<23} "
-            f"rejected={_cell(r.n_rejected, '0')} held={_cell(r.n_held, '0')} "
-            f"{_cell(r.approval_state)}".rstrip()
+            f"{r.code:<6} {_cell(r.name):<28} {r.state:<9} v{_cell(r.current_version, '-')} "
+            f"{_cell(r.current_status, 'none'):<23} rejected={r.n_rejected} held={r.held} "
+            f"{r.children} {ap}".rstrip()
         )
-    _echo(f"{len(df)} units sent something for {code}")
+    counts = ", ".join(f"{k} {res.count(k)}" for k in (*st.STATES, "held") if res.count(k))
+    _echo(f"{res.unit.code} {code}: {len(res.rows)} units below: {counts}")
 
 
 def _cell(value: Any, default: str = "") -> str:
@@ -553,13 +538,14 @@ def report(
         raise _fail("An xlsx report needs -o FILE.xlsx.")
     if output is not None:
         _writable_file(output)
+    from service import figures
     from validations.catalog import load_catalog
     from validations.units import load_units
-    from warehouse.summary import build_summary, render_html, render_markdown, write_xlsx
+    from warehouse.summary import render_html, render_markdown, write_xlsx
 
     units = load_units()
     summary = _read_warehouse(
-        warehouse, lambda con: build_summary(con, period, unit, load_catalog(), units)
+        warehouse, lambda con: figures.summary(con, period, unit, load_catalog(), units)
     )
     if fmt != "xlsx":
         text = render_markdown(summary, units) if fmt == "md" else render_html(summary, units)
@@ -589,11 +575,11 @@ def export(
     _writable_folder(output)
     import duckdb
 
-    from warehouse.export import export_period
+    from service import figures
 
     def work(con: Any) -> dict[str, int]:
         try:
-            return export_period(con, period, unit, output)
+            return figures.export(con, period, unit, output)
         except (duckdb.IOException, duckdb.PermissionException) as exc:
             raise output_error(output, OSError(str(exc).splitlines()[0]), "folder") from None
 

@@ -132,7 +132,12 @@ def render_text(result: ValidationResult, catalog: Catalog, lang: str = "vi") ->
 
 
 def render_json(result: ValidationResult, lang: str = "vi") -> str:
-    return json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2, default=_json_default)
+    return render_record(result.to_dict(lang))
+
+
+def render_record(record: Mapping[str, Any]) -> str:
+    """A verdict's JSON record as `tonghop validate --json` prints it."""
+    return json.dumps(record, ensure_ascii=False, indent=2, default=_json_default)
 
 
 def _json_default(obj: Any) -> Any:
@@ -159,11 +164,39 @@ WAREHOUSE_TEXT = {
 }
 
 
-def warehouse_line(done: Mapping[str, Any] | None, lang: str = "vi") -> str:
-    """One sentence on what the warehouse did with the submission."""
+PREDICTION_TEXT = {
+    "vi": {
+        "duplicate": "Tệp này đã được nhận trước đó (phiên bản {version}): gửi lại sẽ không "
+        "thay đổi gì.",
+        "held": "Số liệu kỳ này đã được phê duyệt và khóa: tệp sẽ được lưu thành phiên bản "
+        "{version} và giữ lại chờ mở khóa.",
+        "stored": "Tệp sẽ được lưu thành phiên bản {version}.",
+        "superseded": "Tệp sẽ được lưu thành phiên bản {version}, thay thế phiên bản {superseded}.",
+        "rejected": "Tệp sẽ được lưu thành phiên bản {version} bị từ chối; phiên bản đã chấp "
+        "nhận trước đó (nếu có) vẫn được giữ.",
+    },
+    "en": {
+        "duplicate": "This file was received before (version {version}): sending it again "
+        "changes nothing.",
+        "held": "This period is approved and locked: the file will be stored as version "
+        "{version} and held until it is unlocked.",
+        "stored": "The file will be stored as version {version}.",
+        "superseded": "The file will be stored as version {version}, replacing version "
+        "{superseded}.",
+        "rejected": "The file will be stored as rejected version {version}; the previously "
+        "accepted version (if any) is kept.",
+    },
+}
+
+
+def warehouse_line(
+    done: Mapping[str, Any] | None, lang: str = "vi", predicted: bool = False
+) -> str:
+    """One sentence on what the warehouse did with the submission (`predicted`: what it
+    will do, for a dry run)."""
     if not done or not done.get("version"):
         return ""
-    t = WAREHOUSE_TEXT[lang]
+    t = (PREDICTION_TEXT if predicted else WAREHOUSE_TEXT)[lang]
     if done.get("duplicate"):
         key = "duplicate"
     elif done.get("status") == "held":

@@ -9,22 +9,37 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing as mp
 import os
 import re
+import sys
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import date
+from multiprocessing import forkserver
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from validations.authority import Inbox
+from validations.authority import check_senders as _check
 from validations.catalog import load_catalog
-from validations.intake import BatchOutcome, merge_outcomes
+from validations.crosswalk import load_crosswalk
+from validations.fmt import one_line
+from validations.intake import BatchOutcome, merge_outcomes, validate_paths
+from validations.outbox import write_reports
 from validations.result import VALUE_COLUMNS, ValidationResult
 from validations.units import load_units
-
-if TYPE_CHECKING:
-    from warehouse.ingest import IngestSettings
+from validations.validator import Validator
+from warehouse.access import NoWarehouseError, WarehouseFile
+from warehouse.arrival import listed_hashes
+from warehouse.db import WarehouseError
+from warehouse.history import add_outlier_warnings
+from warehouse.ingest_settings import IngestSettings
+from warehouse.previous_year import add_previous_year_warnings
 
 LOG = logging.getLogger("tonghop.ingest")
 
@@ -95,10 +110,6 @@ def _validator(settings: IngestSettings) -> Any:
 def _validator_for(catalog: str | None, today: str | None) -> Any:
     key = (catalog, today)
     if key not in _WORKER:  # one Validator per worker process, reused across chunks
-        from datetime import date
-
-        from validations.validator import Validator
-
         _WORKER[key] = Validator(
             catalog=load_catalog(catalog),
             today=date.fromisoformat(today) if today else None,
@@ -110,8 +121,6 @@ def warm_up() -> None:
     """What every chunk of a run with the default catalog needs, loaded once: its validator
     (the reference units with it) and the 2025 crosswalk. The fork server calls it
     (warehouse.reading_warmup, in PRELOAD) before it forks the workers, which start warm."""
-    from validations.crosswalk import load_crosswalk
-
     with contextlib.suppress(Exception):  # any failure is met again, and said, by a chunk
         catalog = _validator_for(None, os.environ.get("TONGHOP_TODAY") or None).catalog
         load_crosswalk(catalog.divided_communes)
@@ -121,10 +130,6 @@ def _start_worker(settings: IngestSettings) -> None:
     """A worker process's start: what every chunk needs (the modules, the validator) is
     loaded once, while the caller still lists and hashes the files; its DuckDB uses one thread
     (the workers already fill the cores)."""
-    import warehouse.history  # noqa: F401
-    import warehouse.previous_year  # noqa: F401
-    from validations.intake import validate_paths  # noqa: F401
-
     _THREADS[0] = 1
     with contextlib.suppress(Exception):  # raised again, for the caller, by the first chunk
         _validator(settings)
@@ -138,20 +143,35 @@ def _read_check(
     args: tuple[list[str], dict[str, str], IngestSettings],
 ) -> tuple[ReadOutcome, list[str]]:
     """In a worker process, for one chunk of whole provinces: read and validate it as one
-    vectorised batch, set aside files that changed while read, refuse files whose sender may
-    not deliver them, then the outlier check against the warehouse (read-only). Returns the
+    vectorised batch, then `check_read` (changed files, senders, outliers). Returns the
     chunk's ReadOutcome and the log lines for the caller."""
-    from validations.intake import validate_paths
-
     paths, listed, settings = args
     notes = _NoteLog()
     outcome = validate_paths(list(paths), _validator(settings))
+    read = check_read(outcome, listed, settings, notes, threads=_THREADS[0])  # type: ignore[arg-type]
+    return ReadOutcome(read.outcome, read.changed, read.refusals), notes.lines
+
+
+def check_read(
+    outcome: BatchOutcome,
+    listed: Mapping[str, str],
+    settings: IngestSettings,
+    log: logging.Logger | None = None,
+    wh: WarehouseFile | None = None,
+    threads: int | None = None,
+) -> ReadOutcome:
+    """What every way of reading a run's files does once they are validated, wherever that
+    ran (a worker process, a Dask cluster, the portal's warm validator): set aside the files
+    that changed while they were read (left for the next run), refuse the files whose sender
+    may not deliver them, then the outlier and last-year checks against the warehouse read
+    through `wh` (default: the settings' file, read-only)."""
+    log = log or LOG
     outcome, changed = settle_reads(outcome, listed)
     for f in changed:
-        notes.warning("ingest: %s changed while it was read: left for the next run", f)
-    outcome, refusals = check_senders(outcome, settings, notes)  # type: ignore[arg-type]
-    outcome = add_outliers(outcome, settings, notes, threads=_THREADS[0])  # type: ignore[arg-type]
-    return ReadOutcome(outcome, changed, refusals), notes.lines
+        log.warning("ingest: %s changed while it was read: left for the next run", f)
+    outcome, refusals = check_senders(outcome, settings, log)
+    outcome = add_outliers(outcome, settings, log, threads=threads, wh=wh)
+    return ReadOutcome(outcome, changed, refusals, dict(listed))
 
 
 class _NoteLog:
@@ -181,16 +201,12 @@ PRELOAD = [
 
 
 def _fork_server_pid() -> int | None:
-    from multiprocessing import forkserver
-
     return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
 
 
 def _stop_fork_server() -> None:
     """Stop this process's fork server: Python 3.11 (requires-python) has no public way; its
     `_stop` (what CPython's own tests call) closes the server's pipe and waits for it."""
-    from multiprocessing import forkserver
-
     stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
     if stop is not None:
         with contextlib.suppress(OSError):
@@ -202,8 +218,6 @@ def _preload() -> list[str]:
     Prefect's workers start a flow run): each worker imports the caller's main module again
     (a main run from a path, as the `tonghop` command, is light; Python 3.11's fork server
     never preloads it)."""
-    import sys
-
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     return [*PRELOAD, spec.name] if spec is not None and spec.name else PRELOAD
 
@@ -220,10 +234,6 @@ class Workers:
     as a context manager: the processes stop at its end."""
 
     def __init__(self, settings: IngestSettings, n_chunks: int) -> None:
-        import multiprocessing as mp
-        import threading
-        from concurrent.futures import ProcessPoolExecutor
-
         self.settings = _today(settings)
         self.size = min(max(1, settings.workers or os.cpu_count() or 1), n_chunks)
         self.pool: ProcessPoolExecutor | None = None
@@ -252,6 +262,18 @@ class Workers:
     def for_files(cls, settings: IngestSettings, files: list[str]) -> Workers:
         """Workers for reading `files` (as many chunks as batch_size gives at most)."""
         return cls(settings, -(-len(files) // max(1, settings.batch_size)))
+
+    def read(
+        self, files: list[str], settings: IngestSettings, log: logging.Logger | None = None
+    ) -> ReadOutcome:
+        """The run's reading step in these processes (`read_files`); the files are hashed
+        while the processes start."""
+        return read_files(files, None, settings, log, self)
+
+    @property
+    def reporters(self) -> Workers:
+        """Who writes the submitters' reports after the load: these processes."""
+        return self
 
     def map(self, fn: Any, items: list[Any]) -> list[Any]:
         """fn over the items: in the worker processes, else here."""
@@ -292,10 +314,8 @@ def read_files(
     read-only in each worker (skipped, with a logged warning, while another process writes
     it). Results come back province by province, each in arrival order.
 
-    `listed`: each file's hash as listed (warehouse.ingest.listed_hashes); None: hashed here,
+    `listed`: each file's hash as listed (warehouse.arrival.listed_hashes); None: hashed here,
     while the worker processes start. The hashes are returned in `ReadOutcome.listed`."""
-    from warehouse.ingest import listed_hashes
-
     log = log or LOG
     settings = _today(settings)
     chunks = province_chunks([str(f) for f in files], settings.batch_size)
@@ -338,8 +358,6 @@ def write_reports_in(
     """Each result's report (validations.outbox.write_reports), in the worker processes when
     there are, each writing whole folders (two files of one unit, as a file sent twice, are
     answered by one process, in arrival order); returns the files written."""
-    from validations.outbox import write_reports
-
     if workers is None or workers.pool is None or len(results) < 2:
         return len(
             write_reports(
@@ -389,8 +407,6 @@ _NO_VALUES = pd.DataFrame(columns=VALUE_COLUMNS)
 
 def _write_part(args: tuple[Any, ...]) -> int:
     """In a worker process: one share of the reports."""
-    from validations.outbox import write_reports
-
     outbox, results, outcomes, settings, senders = args
     catalog = _validator(settings).catalog
     return len(write_reports(outbox, results, outcomes, catalog, senders=senders))
@@ -441,9 +457,6 @@ def check_senders(
     """With an inbox root: refuse the files whose sender may not deliver the unit they name."""
     if settings.inbox_root is None:
         return outcome, []
-    from validations.authority import Inbox
-    from validations.authority import check_senders as _check
-
     kept, refusals = _check(
         outcome, Inbox(settings.inbox_root, load_units()), load_catalog(settings.catalog)
     )
@@ -457,36 +470,29 @@ def add_outliers(
     settings: IngestSettings,
     log: logging.Logger | None = None,
     threads: int | None = None,
+    wh: WarehouseFile | None = None,
 ) -> BatchOutcome:
-    """Outlier warnings against the warehouse, opened read-only (with `threads` DuckDB
-    threads). Never fails the ingest: without a warehouse yet, while another process writes
+    """Outlier and last-year warnings against the warehouse, read through `wh` (default: the
+    settings' file opened read-only, with `threads` DuckDB threads; the portal passes its
+    snapshot). Never fails the ingest: without a warehouse yet, while another process writes
     it, or on any error, the check is skipped for this batch with a warning in the log."""
-    from validations.fmt import one_line
-    from warehouse.db import WarehouseError, connect
-    from warehouse.history import add_outlier_warnings
-    from warehouse.previous_year import add_previous_year_warnings
-
     log = log or LOG
     if not outcome.results or not settings.outliers:
         return outcome
-    if not settings.warehouse.is_file():
-        log.warning("outliers: no warehouse at %s yet; check skipped", settings.warehouse)
-        return outcome
+    wh = wh or WarehouseFile(settings.warehouse, threads=threads)
     try:
-        con = connect(settings.warehouse, read_only=True, threads=threads)
+        with wh.reading() as con:
+            catalog, units = load_catalog(settings.catalog), load_units()
+            n = add_outlier_warnings(con, outcome.results, catalog, units)
+            log.info("%s: %d warnings", OUTLIERS, n)
+            n = add_previous_year_warnings(con, outcome.results, catalog, units)
+            log.info("%s: %d warnings", LAST_YEAR, n)
+    except NoWarehouseError:
+        log.warning("outliers: no warehouse at %s yet; check skipped", settings.warehouse)
     except WarehouseError as exc:  # WarehouseLockedError: another process writes it
         log.warning("outliers: check skipped for this batch: %s", one_line(exc))
-        return outcome
-    try:
-        catalog, units = load_catalog(settings.catalog), load_units()
-        n = add_outlier_warnings(con, outcome.results, catalog, units)
-        log.info("%s: %d warnings", OUTLIERS, n)
-        n = add_previous_year_warnings(con, outcome.results, catalog, units)
-        log.info("%s: %d warnings", LAST_YEAR, n)
     except Exception as exc:  # a warning check never fails the ingest
         log.warning(
             "outliers: check skipped for this batch: %s: %s", type(exc).__name__, one_line(exc)
         )
-    finally:
-        con.close()
     return outcome

@@ -487,3 +487,64 @@ def pending_batches(con: duckdb.DuckDBPyConnection, staging_dir: str | Path) -> 
             continue
         found.append((read_manifest(d).get("created_at", ""), d.name, d))
     return [d for _, _, d in sorted(found)]
+
+
+def predict_outcome(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str | None,
+    period: str | None,
+    content_hash: str | None,
+    validation_status: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> SubmissionOutcome | None:
+    """What `load_batch` would do with one submission received now, read-only (the dry run of
+    a file: tonghop.service.check): the stored version it duplicates (same content hash, not a
+    date-dependent rejection), or the version it would get, `held` when its unit and period
+    are locked, current when accepted and not held. The same rules and SQL pieces as `_load`
+    (date_rejected_sql, locked_sql); None when the file names no unit or period."""
+    if not unit_code or not period:
+        return None
+    try:
+        structure = structure_on(parse_period(period).end(close_day))
+    except PeriodError:
+        return None
+    if content_hash:
+        dup = con.execute(
+            f"""
+            SELECT e.version, e.status, e.submission_id, e.is_current FROM fct_submission e
+            WHERE e.unit_code = $u AND e.period = $p AND e.content_hash = $h
+              AND NOT {date_rejected_sql("e")}
+            ORDER BY e.version DESC LIMIT 1
+            """,
+            {"u": unit_code, "p": period, "h": content_hash},
+        ).fetchall()
+        if dup:
+            version, status, sid, current = dup[0]
+            return SubmissionOutcome(
+                unit_code, period, version, status, sid, True, None, None, bool(current)
+            )
+    last, cur = con.execute(
+        "SELECT coalesce(max(version), 0), max(CASE WHEN is_current THEN version END)"
+        " FROM fct_submission WHERE unit_code = $u AND period = $p",
+        {"u": unit_code, "p": period},
+    ).fetchall()[0]
+    status = validation_status
+    if status in ACCEPTED_STATES:
+        probe = "(SELECT 0 AS seq, $u::VARCHAR AS unit_code, $p::VARCHAR AS period, $s::VARCHAR AS structure)"
+        locked = con.execute(
+            locked_sql(probe), {"u": unit_code, "p": period, "s": structure}
+        ).fetchall()
+        status = "held" if locked else status
+    current = status in ACCEPTED_STATES
+    version = int(last) + 1
+    return SubmissionOutcome(
+        unit_code,
+        period,
+        version,
+        status,
+        f"{unit_code}:{period}:v{version}",
+        False,
+        int(cur) if current and cur is not None else None,
+        None,
+        current,
+    )

@@ -11,11 +11,12 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tonghop.portal.accounts import User
-from tonghop.portal.auth import bearer_user
-from tonghop.portal.pages import portal_of, render
+from service import figures
+from tonghop.portal.context import Portal
+from tonghop.portal.deps import ApiUser, PortalDep
 from tonghop.portal.pages.submitter import delivery_state, receive, versions, visible_upload
 from tonghop.portal.reader import NoData
+from tonghop.portal.rendering import render
 from validations.period import PeriodError, parse_period
 from validations.readers import MAX_FILE_BYTES
 
@@ -24,10 +25,6 @@ AUTH = {
     401: {"description": "no valid token"},
     403: {"description": "unit outside your scope or role not allowed"},
 }
-
-
-def _user(request: Request) -> User:
-    return bearer_user(request, portal_of(request).accounts)
 
 
 def _period(text: str) -> str:
@@ -53,18 +50,20 @@ def _lang(lang: str) -> str:
     },
 )
 async def api_validate(
-    request: Request,
+    portal: PortalDep,
+    user: ApiUser,
     file: Annotated[UploadFile, File(description="the report file (.xlsx or .csv)")],
     lang: Annotated[str, Query(description="language of the messages: vi or en")] = "vi",
 ) -> Response:
-    """Nothing is stored or delivered. 200 with `status` accepted, accepted_with_warnings or
-    rejected, `issues` (rule, severity, location, value, expected, message, hint, ...) and
-    `rules`; 422 with `status` unreadable and the reader's `message`."""
-    _user(request)
-    portal = portal_of(request)
+    """Nothing is stored or delivered: the dry run against the warehouse, the verdict the
+    stored version would get. 200 with `status` accepted, accepted_with_warnings, rejected or
+    refused (a unit outside your scope), `issues` (rule, severity, location, value, expected,
+    message, hint, ...; outliers and last year's figures included), `rules` and `outcome`
+    (the version it would get, held, duplicate); 422 with `status` unreadable and the
+    reader's `message`."""
     data = await file.read(MAX_FILE_BYTES + 1)
     record = await run_in_threadpool(
-        portal.uploads.dry_run, file.filename or "upload", data, _lang(lang)
+        portal.uploads.dry_run, user, file.filename or "upload", data, _lang(lang)
     )
     return JSONResponse(record, 422 if record["status"] == "unreadable" else 200)
 
@@ -81,6 +80,8 @@ async def api_validate(
 )
 async def api_submit(
     request: Request,
+    portal: PortalDep,
+    user: ApiUser,
     file: Annotated[UploadFile, File(description="the report file (.xlsx or .csv)")],
     lang: Annotated[str, Query(description="language of the messages: vi or en")] = "vi",
 ) -> Response:
@@ -88,13 +89,12 @@ async def api_submit(
     cover, it is delivered to your inbox folder and stored by the ingest (202). `delivery`
     says where it went (`delivered`, `upload_id`, `status_url`, `state`); poll `status_url`
     until `stored` is filled. A file for a unit outside your scope: 403, not delivered."""
-    user = _user(request)
     _lang(lang)
     if not user.may_submit:
         raise HTTPException(403, "This account's role does not send reports.")
-    up, _ = await receive(request, user, file, lang)
+    up, _ = await receive(request, portal, user, file, lang)
     record = dict(up.report)
-    record["delivery"] = _delivery(request, up, lang)
+    record["delivery"] = _delivery(portal, up, lang)
     if up.verdict == "refused":
         return JSONResponse(record, 403)
     if up.verdict == "unreadable":
@@ -102,8 +102,8 @@ async def api_submit(
     return JSONResponse(record, 202)
 
 
-def _delivery(request: Request, up: Any, lang: str) -> dict[str, Any]:
-    state = delivery_state(request, up, lang)
+def _delivery(portal: Portal, up: Any, lang: str) -> dict[str, Any]:
+    state = delivery_state(portal, up, lang)
     row = state.get("row")
     return {
         "delivered": up.delivered,
@@ -131,12 +131,13 @@ def _delivery(request: Request, up: Any, lang: str) -> dict[str, Any]:
     responses={**AUTH, 404: {"description": "no such upload for you"}},
     openapi_extra={"x-curl": 'curl -H "Authorization: Bearer $TOKEN" {base}/api/uploads/42'},
 )
-def api_upload(request: Request, upload_id: int, lang: str = Query("vi")) -> Response:
+def api_upload(
+    portal: PortalDep, user: ApiUser, upload_id: int, lang: str = Query("vi")
+) -> Response:
     """The upload's verdict record plus `delivery` (as POST /api/submissions answers)."""
-    user = _user(request)
-    up = visible_upload(request, user, upload_id)
+    up = visible_upload(portal, user, upload_id)
     record = dict(up.report)
-    record["delivery"] = _delivery(request, up, _lang(lang))
+    record["delivery"] = _delivery(portal, up, _lang(lang))
     return JSONResponse(record)
 
 
@@ -149,20 +150,21 @@ def api_upload(request: Request, upload_id: int, lang: str = Query("vi")) -> Res
     },
 )
 def api_submissions(
-    request: Request,
+    portal: PortalDep,
+    user: ApiUser,
     period: str = Query(..., description="2024-06, 2024-Q2, 2024-H1 or 2024"),
     unit: str | None = Query(None, description="only this unit and the units below it"),
 ) -> Response:
     """One object per version in the warehouse for your unit and the units below it (or `unit`
     and below): submission_id, unit_code, unit_name, level, period, version, status
     (accepted, accepted_with_warnings, rejected, held; `shown_status` adds superseded),
-    is_current, received_at, loaded_at, late, n_values, n_errors, n_warnings."""
-    user = _user(request)
-    portal = portal_of(request)
+    is_current, received_at, loaded_at, unit_state (the unit's: on_time, late, missing,
+    rejected, as the steward's grid and `tonghop status` say it), n_values, n_errors,
+    n_warnings."""
     p = _period(period)
     top = unit or user.unit_code
     portal.scope.require(user.unit_code, top, p)
-    rows = versions(request, portal.scope.codes(top, p), p, "vi")
+    rows = versions(portal, portal.scope.codes(top, p), p, "vi")
     keep = [
         "submission_id",
         "unit_code",
@@ -175,7 +177,7 @@ def api_submissions(
         "is_current",
         "received_at",
         "loaded_at",
-        "late",
+        "unit_state",
         "n_values",
         "n_errors",
         "n_warnings",
@@ -193,28 +195,20 @@ def api_submissions(
     },
 )
 def api_rollup(
-    request: Request,
+    portal: PortalDep,
+    user: ApiUser,
     period: str = Query(..., description="2024-06, 2024-Q2, 2024-H1 or 2024"),
     unit: str = Query(..., description="a district or province code in your scope"),
 ) -> Response:
     """One record per indicator from the warehouse's v_rollup (value, numerator, denominator,
     share, children_sum, source, target, attainment, attainment_points, change_vs_last_year,
     completeness), exactly as `tonghop rollup --format json` prints them."""
-    from tonghop.cli import ROLLUP_COLUMNS
-
-    user = _user(request)
     if not user.may_read_figures:
         raise HTTPException(403, "This account's role does not read rollups.")
-    portal = portal_of(request)
     p = _period(period)
     portal.scope.require(user.unit_code, unit, p)
     try:
-        with portal.reader.cursor() as cur:
-            df = cur.execute(
-                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM v_rollup WHERE unit_code = ?"
-                " AND period = ? ORDER BY indicator",
-                [unit, p],
-            ).df()
+        df = portal.read(figures.rollup, unit, p)
     except NoData:
         raise HTTPException(404, "The warehouse holds no data yet.") from None
     if df.empty:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,95 +21,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as ASGIScope
 
-from tonghop.portal.accounts import Accounts
-from tonghop.portal.auth import LoginRequired, Throttle
-from tonghop.portal.checker import Checker
-from tonghop.portal.database import Database
-from tonghop.portal.jobs import Runner
-from tonghop.portal.notices import Notices
-from tonghop.portal.reader import NoData, WarehouseReader
-from tonghop.portal.scope import OutOfScope, Scope
+from tonghop.portal import api, worker
+from tonghop.portal.auth import LoginRequired
+from tonghop.portal.context import Portal
+from tonghop.portal.pages import account, errors, province, steward, submitter
+from tonghop.portal.reader import NoData
+from tonghop.portal.scope import OutOfScope
 from tonghop.portal.settings import PortalSettings
-from tonghop.portal.uploads import Uploads
-from validations.catalog import load_catalog
-from validations.units import load_units
 
 HERE = Path(__file__).parent
 log = logging.getLogger("tonghop.portal")
-
-
-class Portal:
-    """Everything a request needs, built once per application."""
-
-    def __init__(self, settings: PortalSettings):
-        self.settings = settings
-        self.catalog = load_catalog(settings.catalog)
-        self.units = load_units()
-        self.db = Database(settings.accounts)
-        self.accounts = Accounts(self.db)
-        self.scope = Scope(self.units, self.catalog.close_day)
-        self.checker = Checker(settings.catalog)
-        self.write_lock = threading.RLock()
-        self.reader = WarehouseReader(settings.warehouse, self.write_lock)
-        self.uploads = Uploads(
-            self.db,
-            self.checker,
-            self.scope,
-            self.units,
-            settings.inbox,
-            settings.accounts.parent / "portal-work",
-        )
-        self.runner = Runner(
-            settings, self.db, self.uploads, self.checker, self.reader, self.catalog, self.units
-        )
-        self.notices = Notices(
-            settings, self.db, self.accounts, self.reader, self.catalog, self.units
-        )
-        self.throttle = Throttle(
-            self.db, settings.login_limit, settings.login_ip_limit, settings.login_window
-        )
-        self.cache: dict[tuple, object] = {}  # (kind, snapshot generation, ...) -> rendered
-        self.cache_lock = threading.Lock()
-
-    def start(self) -> None:
-        """Warm the validator, take a first snapshot, start the background work: the worker
-        process (tonghop.portal.worker), or threads of this process (`worker="thread"`)."""
-        self.checker.warm()
-        self.reader.refresh()
-        self._worker = None
-        if not self.settings.background:
-            return
-        if self.settings.worker == "process":
-            from tonghop.portal import worker
-
-            self._worker = worker.start(self.settings)
-        else:
-            self.reader.start(self.settings.snapshot_poll, self.settings.snapshot_quiet)
-            self.runner.start()
-            self.notices.start()
-
-    def stop(self) -> None:
-        proc = getattr(self, "_worker", None)
-        if proc is not None:
-            proc.terminate()
-            proc.join(timeout=30)
-        self.runner.stop()
-        self.notices.stop()
-        self.reader.stop()
-        self.checker.close()
-
-    def cached(self, key: tuple, build):  # type: ignore[no-untyped-def]
-        """`build()` once per snapshot generation and key (summaries cost about a second)."""
-        full = (self.reader.generation, *key)
-        with self.cache_lock:
-            if full in self.cache:
-                return self.cache[full]
-        value = build()
-        with self.cache_lock:
-            if len(self.cache) > 256:
-                self.cache.clear()
-            self.cache[full] = value
-        return value
 
 
 CSP = (
@@ -147,14 +67,11 @@ class SecurityHeaders:
 
 
 def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAPI:
-    from tonghop.portal import api
-    from tonghop.portal.pages import account, errors, province, steward, submitter
-
     portal = portal or Portal(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        portal.start()
+        portal.start(worker.start)
         try:
             yield
         finally:

@@ -14,12 +14,17 @@ import queue
 import threading
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from validations.catalog import load_catalog
 from validations.intake import BatchOutcome, validate_paths
 from validations.readers import RawSubmission, read_submission
 from validations.result import ValidationResult
 from validations.validator import Validator, default_today
+from warehouse.access import WarehouseFile
+from warehouse.arrival import listed_hashes
+from warehouse.ingest_settings import IngestSettings
+from warehouse.reading import ReadOutcome, check_read
 
 MAX_BATCH = 200
 
@@ -55,8 +60,13 @@ class Checker:
         return fut.result()
 
     def outcome(self, paths: list[str | Path]) -> BatchOutcome:
-        """validations.intake.validate_paths through the warm validator (for the ingest)."""
+        """validations.intake.validate_paths through the warm validator."""
         return validate_paths(paths, self)  # type: ignore[arg-type]
+
+    def reading(self, wh: WarehouseFile) -> WarmReading:
+        """The ingest's reading runner (service.ingest) on this validator, judging outliers
+        against `wh` (the portal's snapshot)."""
+        return WarmReading(self, wh)
 
     def close(self) -> None:
         if self._thread is not None:
@@ -105,3 +115,22 @@ class Checker:
             for raws_i, fut in work:
                 fut.set_result(results[k : k + len(raws_i)])
                 k += len(raws_i)
+
+
+class WarmReading:
+    """Reads an ingest run's files with the warm validator, in this process: the files hashed
+    as listed, validated in the validator's thread (batched with concurrent uploads), then
+    warehouse.reading.check_read (changed files, senders, outliers against `wh`)."""
+
+    reporters = None  # the reports are written in this process
+
+    def __init__(self, checker: Checker, wh: WarehouseFile) -> None:
+        self.checker = checker
+        self.wh = wh
+
+    def read(self, files: list[str], settings: IngestSettings, log: Any = None) -> ReadOutcome:
+        listed = listed_hashes(files)
+        return check_read(self.checker.outcome(list(files)), listed, settings, log, wh=self.wh)
+
+    def close(self) -> None:
+        pass

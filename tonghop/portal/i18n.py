@@ -189,6 +189,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "problem": ("Vấn đề", "Problem"),
     "likely_cause": ("Nguyên nhân có thể", "Likely cause"),
     "no_cross_level": ("Không có chênh lệch giữa các cấp.", "No cross-level issue."),
+    "timeliness": ("Đơn vị gửi", "Unit's report"),
     "g_on_time": ("đúng hạn", "on time"),
     "g_late": ("muộn", "late"),
     "g_missing": ("chưa báo cáo", "missing"),

@@ -27,14 +27,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from service.consolidation import consolidate_period
+from service.ingest import ingest
 from tonghop.portal.checker import Checker
 from tonghop.portal.database import Database, stamp
-from tonghop.portal.reader import WarehouseReader
+from tonghop.portal.reader import SnapshotWarehouse
 from tonghop.portal.settings import PortalSettings
 from tonghop.portal.uploads import Upload, Uploads
-from validations.catalog import Catalog
-from validations.units import ReferenceUnits
+from validations.errors import TonghopError
+from validations.validator import default_today
 from warehouse.db import WarehouseLockedError
+from warehouse.ingest_settings import IngestSettings
 
 log = logging.getLogger("tonghop.portal")
 RETRY_DELAYS = (2.0, 5.0, 15.0)
@@ -49,17 +52,13 @@ class Runner:
         db: Database,
         uploads: Uploads,
         checker: Checker,
-        reader: WarehouseReader,
-        catalog: Catalog,
-        units: ReferenceUnits,
+        wh: SnapshotWarehouse,
     ):
         self.settings = settings
         self.db = db
         self.uploads = uploads
         self.checker = checker
-        self.reader = reader
-        self.catalog = catalog
-        self.units = units
+        self.wh = wh
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._jobs: queue.Queue[int | None] = queue.Queue()
@@ -172,45 +171,25 @@ class Runner:
         return None
 
     def _store(self, paths: list[Path], ups: list[Upload]) -> dict[str, Any]:
-        """The ingest run's own steps (warehouse.ingest, as `tonghop ingest --no-prefect` and
-        the flow run them), the files read by the warm validator: arrival order, hashes when
-        listed and read, senders, outliers and last year's figures, staging, the single-writer
-        load (with the re-consolidation of what it changed), answers, archive; then a fresh
-        snapshot for the pages."""
-        from warehouse import ingest as steps
-        from warehouse.db import connect
-
+        """The ingest run (service.ingest, as `tonghop ingest` and the flow run it), the files
+        read by the warm validator and judged against the snapshot; the load publishes a new
+        snapshot right after its commit. WarehouseLockedError while another process writes."""
         s = self.settings
-        received = {u.inbox_path: u.received for u in ups}
-        settings = steps.IngestSettings.resolve(
+        settings = IngestSettings.resolve(
             s.warehouse,
             s.staging,
             s.outbox,
             archive=s.archive,
             inbox_root=s.inbox,
+            catalog=s.catalog,
             actor="portal",
-            received_at=received,
+            received_at={u.inbox_path: u.received for u in ups},
             workers=1,
         )
-        files = steps.arrival_order(list(paths))
-        listed = steps.listed_hashes(files)
-        outcome, changed = steps.settle_reads(self.checker.outcome(files), listed)
-        outcome, refusals = steps.check_senders(outcome, settings, log)
-        batch_id = steps.new_batch_id()
-        with self.reader.write_lock:
-            outcome = steps.add_outliers(outcome, settings, log)
-            steps.stage(outcome, settings, batch_id, refusals)
-            loaded = steps.load_pending(settings, batch_id)
-            con = connect(s.warehouse)
-            try:
-                self.reader.publish(con)
-            finally:
-                con.close()
-        self.reader.adopt()
-        steps.write_answers(settings, outcome, loaded, refusals, batch_id, self.catalog)
-        summary = steps.summarise(settings, batch_id, files, outcome, refusals, loaded, changed)
-        steps.archive(settings, batch_id, files, listed, summary)
-        return {"batch_id": batch_id, "loaded": loaded, "refused": len(refusals)}
+        once = SnapshotWarehouse(self.wh.reader, self.wh.catalog, self.wh.units, ())
+        return ingest(
+            [str(p) for p in paths], settings, reading=self.checker.reading(once), wh=once, log=log
+        )
 
     # --- consolidation -------------------------------------------------------------------------
     def consolidate(self, unit_code: str, period: str, actor: str) -> int:
@@ -255,7 +234,7 @@ class Runner:
             return None
         job = dict(row)
         if job["mode"] == "deployment" and job["flow_run_id"] and job["state"] == "submitted":
-            job["run_state"] = _flow_run_state(job["flow_run_id"])
+            job["run_state"] = flow_run_state(job["flow_run_id"])
         return job
 
     def last_job(self, unit_code: str, period: str) -> dict[str, Any] | None:
@@ -289,52 +268,32 @@ class Runner:
                 self._job_state(job_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
 
     def consolidate_now(self, job_id: int) -> None:
-        """Consolidate in this thread (the inline mode): warehouse.rollup.consolidate, the same
-        library call as the consolidate flow's task, then a snapshot."""
-        from warehouse.db import open_warehouse
-        from warehouse.rollup import consolidate
-
+        """Consolidate in this thread (the inline mode): service.consolidation, the same
+        sequence as the consolidate flow (the quality checkpoint included), then a snapshot."""
         job = self.job(job_id)
         assert job is not None
         self._job_state(job_id, "running")
-        for delay in (*self.retry_delays, None):
-            try:
-                with self.reader.write_lock:
-                    con = open_warehouse(self.settings.warehouse, self.catalog, self.units)
-                    try:
-                        res = consolidate(
-                            con,
-                            job["period"],
-                            job["unit_code"],
-                            self.catalog,
-                            self.units,
-                            actor=job["actor"],
-                        )
-                        self.reader.publish(con)
-                    finally:
-                        con.close()
-                self.reader.adopt()
-                c = res.completeness
-                self._job_state(
-                    job_id,
-                    "completed",
-                    json.dumps(
-                        {
-                            "received": len(c.received),
-                            "expected": len(c.expected),
-                            "issues": len(res.issues),
-                        }
-                    ),
-                )
-                self.db.audit(
-                    job["actor"], "consolidate", job["unit_code"], job["period"], f"job {job_id}"
-                )
-                return
-            except WarehouseLockedError as exc:
-                if delay is None:
-                    self._job_state(job_id, "failed", str(exc))
-                    return
-                time.sleep(delay)
+        wh = SnapshotWarehouse(self.wh.reader, self.wh.catalog, self.wh.units, self.retry_delays)
+        try:
+            (res,) = consolidate_period(
+                wh,
+                [job["period"]],
+                job["unit_code"],
+                wh.catalog,  # type: ignore[arg-type]
+                wh.units,  # type: ignore[arg-type]
+                default_today(),
+                actor=job["actor"],
+            )
+        except TonghopError as exc:  # refused (an approved period), or the file stayed locked
+            self._job_state(job_id, "failed", exc.message("vi"))
+            return
+        counts = {
+            "received": res["received"],
+            "expected": res["expected"],
+            "issues": len(res["issues"]),
+        }
+        self._job_state(job_id, "completed", json.dumps(counts))
+        self.db.audit(job["actor"], "consolidate", job["unit_code"], job["period"], f"job {job_id}")
 
 
 def _run_deployment(name: str, parameters: dict[str, Any]) -> str:
@@ -345,7 +304,7 @@ def _run_deployment(name: str, parameters: dict[str, Any]) -> str:
     return str(run.id)
 
 
-def _flow_run_state(run_id: str) -> str | None:
+def flow_run_state(run_id: str) -> str | None:
     """The state name of a Prefect flow run (Scheduled, Running, Completed, Failed...)."""
     try:
         from prefect.client.orchestration import get_client

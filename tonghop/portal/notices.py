@@ -3,9 +3,8 @@
 - A unit whose users have an e-mail address gets each upload's verdict: the same text report as
   `tonghop validate` prints (validations.report.render_text), and a link to the verdict page.
 - After the deadline of the latest closed month, each steward with an e-mail address gets the
-  list of the units below it that have not reported (from the warehouse's consolidated
-  completeness, v_completeness; before the period is consolidated, the children of the unit
-  without a current accepted version in v_submission_status). Sent once per steward and period.
+  list of the units below it that have not reported (service.status, as the steward's grid
+  shows them). Sent once per steward and period.
 Without an SMTP server configured (`tonghop serve --smtp HOST:PORT`, or $TONGHOP_SMTP) nothing
 is sent. Mail goes out from a background thread: an upload never waits for the mail server.
 """
@@ -20,6 +19,7 @@ from datetime import date
 from email.message import EmailMessage
 from typing import Any
 
+from service.status import period_status
 from tonghop.portal import periods
 from tonghop.portal.accounts import STEWARDS, Accounts
 from tonghop.portal.database import Database, stamp
@@ -176,21 +176,11 @@ class Notices:
         return sent
 
     def _missing_children(self, unit_code: str, period: str, kids: list[str]) -> list[str]:
-        rows = self.reader.query(
-            "SELECT missing_units FROM v_completeness WHERE unit_code = ? AND period = ?",
-            [unit_code, period],
-        )
-        if rows and rows[0]["missing_units"] is not None:
-            return sorted(rows[0]["missing_units"])
-        have = {
-            r["unit_code"]
-            for r in self.reader.query(
-                "SELECT unit_code FROM v_submission_status WHERE period = ?"
-                " AND current_submission_id IS NOT NULL",
-                [period],
-            )
-        }
-        return sorted(k for k in kids if k not in have)
+        """The units below that have not reported (service.status: missing, or only
+        rejected versions), the rule the steward's grid shows."""
+        with self.reader.cursor() as cur:
+            res = period_status(cur, unit_code, period, self.catalog, self.units)
+        return sorted(r.code for r in res.rows if r.state in ("missing", "rejected"))
 
     def _already(self, kind: str, unit: str, period: str, recipient: str) -> bool:
         with self.db.connect() as con:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from fastapi import HTTPException
+
 from validations.catalog import Catalog
-from validations.period import Period, latest_closed_month, parse_period
+from validations.period import Period, PeriodError, latest_closed_month, parse_period
 from validations.validator import default_today
 
 
@@ -30,3 +32,22 @@ def deadline(catalog: Catalog, period: str | Period, level: str) -> date | None:
     deadline days (the catalog's calendar; the same rule as the form's "Hạn gửi báo cáo" and
     the consolidation's late count)."""
     return catalog.deadline(period if isinstance(period, Period) else parse_period(period), level)
+
+
+def period_or_400(text: str | None, catalog: Catalog) -> Period:
+    """The period a page asks for (400, saying what is wrong, when it is not one); the
+    current month when none is given."""
+    if not text:
+        return current(catalog)
+    try:
+        return parse_period(text)
+    except PeriodError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def choices(catalog: Catalog, period: str, n: int = 12) -> list[str]:
+    """The months a period picker offers: the recent ones, and the period shown."""
+    months = recent_months(catalog, n)
+    if period not in months:
+        months.insert(0, period)
+    return months

@@ -16,13 +16,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from validations.catalog import Catalog
+from validations.units import ReferenceUnits
 from warehouse import snapshot as snapshots
+from warehouse.access import NoWarehouseError, WarehouseFile
 from warehouse.db import WarehouseError
 
 log = logging.getLogger("tonghop.portal")
@@ -174,3 +177,44 @@ class WarehouseReader:
                     self.refresh()
             except Exception as exc:  # the watcher never dies
                 log.warning("snapshot watcher: %s: %s", type(exc).__name__, exc)
+
+
+class SnapshotWarehouse(WarehouseFile):
+    """The portal's way to the warehouse for the application layer (service/): reads from the
+    newest snapshot, never the live file; a write holds this process's write lock (DuckDB
+    refuses a read-only and a read-write open of one file in one process) and publishes a
+    snapshot right after its commit, so what a user did shows at once."""
+
+    def __init__(
+        self,
+        reader: WarehouseReader,
+        catalog: Catalog,
+        units: ReferenceUnits,
+        retry_delays: Sequence[float] = (1.0, 1.0),
+    ) -> None:
+        super().__init__(reader.warehouse, catalog, units, retry_delays)
+        self.reader = reader
+
+    def exists(self) -> bool:
+        return snapshots.current(self.path) is not None
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        try:
+            with self.reader.cursor() as cur:
+                yield cur
+        except NoData:
+            raise NoWarehouseError(
+                f"No warehouse snapshot of {self.path} yet: nothing was ingested."
+            ) from None
+
+    @contextmanager
+    def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.reader.write_lock, super().writing() as con:
+            yield con
+
+    def committed(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.reader.publish(con)
+
+    def closed(self) -> None:
+        self.reader.adopt()

@@ -1,7 +1,9 @@
-"""Uploads: a file from the web checked at once by the warm validator, then delivered.
+"""Uploads: a file from the web checked at once, then delivered.
 
-An upload is checked in memory (the same Validator and Issue records as `tonghop validate`) and
-the verdict is shown at once. A readable file for a unit the user covers is then delivered into
+An upload is checked by the application layer's dry run (service.check: the warm validator,
+the sender's authority, outliers and last year's figures against the warehouse's snapshot, and
+the version the warehouse would give it), so the verdict shown at once is the report the
+stored version gets. A readable file for a unit the user covers is then delivered into
 the user's inbox folder (`inbox/<unit_code>/`, or its token folder when the manifest demands
 tokens), exactly as a file dropped there by hand, and the ingest stores it (tonghop.portal.jobs):
 a rejected file too, so the steward sees what was sent. A file for a unit outside the user's
@@ -20,24 +22,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from service.check import Verdict, check
 from tonghop.portal.accounts import User
 from tonghop.portal.checker import Checker
 from tonghop.portal.database import Database, stamp
-from tonghop.portal.scope import Scope
 from validations.authority import Inbox
+from validations.catalog import Catalog
 from validations.intake import file_hash
 from validations.outbox import safe_name
-from validations.readers import MAX_FILE_BYTES, ReadError
-from validations.result import ValidationResult
+from validations.readers import MAX_FILE_BYTES
 from validations.units import ReferenceUnits
+from warehouse.access import WarehouseFile
 from warehouse.db import now
 
-REFUSED_TEXT = {
-    "vi": "Tệp này là báo cáo của đơn vị {unit}, không thuộc đơn vị của bạn ({own}) hay các đơn "
-    "vị trực thuộc: tệp không được gửi đi. Kiểm tra mã đơn vị trong tệp.",
-    "en": "This file is the report of unit {unit}, which is neither your unit ({own}) nor below "
-    "it: it was not delivered. Check the unit code in the file.",
-}
 NOT_DELIVERED_TEXT = {
     "vi": "Tệp không ghi rõ đơn vị và kỳ báo cáo hợp lệ nên chưa được gửi đi: sửa rồi gửi lại.",
     "en": "The file names no valid unit and period, so it was not delivered: fix it and send "
@@ -94,43 +91,33 @@ def _upload(row: Any) -> Upload:
     return Upload(**r)
 
 
-def unreadable_record(file_name: str, exc: ReadError, lang: str = "vi") -> dict[str, Any]:
-    """What `tonghop validate --json` prints for an unreadable file."""
-    return {
-        "file": file_name,
-        "status": "unreadable",
-        "message": exc.message(lang),
-        "message_vi": exc.message_vi,
-        "message_en": exc.message_en,
-        "issues": [],
-    }
-
-
 class Uploads:
-    """Receives files from the web: check, record, deliver."""
+    """Receives files from the web: check (service.check: the dry run against the warehouse's
+    snapshot), record, deliver."""
 
     def __init__(
         self,
         db: Database,
         checker: Checker,
-        scope: Scope,
+        wh: WarehouseFile,
+        catalog: Catalog,
         units: ReferenceUnits,
         inbox: Path,
         work: Path,
     ):
         self.db = db
         self.checker = checker
-        self.scope = scope
+        self.wh = wh
+        self.catalog = catalog
         self.units = units
         self.inbox = inbox
         self.work = work  # private folder for files being checked
 
     # --- checking ------------------------------------------------------------------------------
-    def check(
-        self, file_name: str, data: bytes, lang: str = "vi"
-    ) -> tuple[ValidationResult | None, dict[str, Any], Path]:
-        """Validate the bytes as the file `file_name`; (result or None, the JSON record, the
-        temporary file). The caller removes the temporary file's folder."""
+    def check(self, user: User | None, file_name: str, data: bytes) -> tuple[Verdict, Path]:
+        """The dry run of the bytes as the file `file_name` sent by `user` (service.check):
+        the verdict the stored version would get; and the temporary file (the caller removes
+        its folder)."""
         name = safe_name(Path(file_name or "upload").name) or "upload"
         folder = self.work / uuid.uuid4().hex
         folder.mkdir(parents=True)
@@ -140,40 +127,43 @@ class Uploads:
             os.truncate(path, len(data))
         else:
             path.write_bytes(data)
-        try:
-            result = self.checker.check(path)
-        except ReadError as exc:
-            return None, unreadable_record(file_name, exc, lang), path
-        record = result.to_dict(lang)
-        record["file"] = file_name
-        return result, record, path
+        (verdict,) = check(
+            [path],
+            self.checker,
+            self.catalog,
+            self.units,
+            self.wh,
+            sender=user.unit_code if user is not None else None,
+        )
+        return verdict, path
 
-    def dry_run(self, file_name: str, data: bytes, lang: str = "vi") -> dict[str, Any]:
+    def dry_run(
+        self, user: User | None, file_name: str, data: bytes, lang: str = "vi"
+    ) -> dict[str, Any]:
         """POST /api/validate: the verdict only, nothing recorded or delivered."""
-        _, record, path = self.check(file_name, data, lang)
+        verdict, path = self.check(user, file_name, data)
         _remove(path)
-        return record
+        return verdict.record(lang, name=file_name)
 
     # --- receiving -----------------------------------------------------------------------------
     def receive(
         self, user: User, file_name: str, data: bytes, lang: str = "vi", addr: str | None = None
-    ) -> tuple[Upload, ValidationResult | None]:
+    ) -> tuple[Upload, Verdict]:
         """Check, record and (when readable and in the user's scope) deliver one upload."""
         received = now()
-        result, record, tmp = self.check(file_name, data, lang)
+        verdict, tmp = self.check(user, file_name, data)
         try:
+            record = verdict.record(lang, name=file_name)
+            result = verdict.result
             unit, period = (result.unit_code, result.period) if result else (None, None)
-            verdict = record["status"]
-            deliver = result is not None and unit is not None and period is not None
-            if deliver and not self.scope.allows(user.unit_code, unit, period):
-                verdict, deliver = "refused", False
-                record["refused"] = {
-                    lg: REFUSED_TEXT[lg].format(unit=unit, own=user.unit_code)
-                    for lg in ("vi", "en")
-                }
+            status = verdict.status
+            deliver = verdict.deliverable
+            if verdict.refusal is not None:
+                issue = verdict.refusal.result.issues[-1]
+                record["refused"] = {lg: issue.message(lg) for lg in ("vi", "en")}
             elif result is not None and not deliver:
                 record["not_delivered"] = dict(NOT_DELIVERED_TEXT)
-            digest = file_hash(tmp) if result is not None else None
+            digest = verdict.content_hash or (file_hash(tmp) if result is not None else None)
             with self.db.connect() as con:  # one transaction: the record, its delivery, audit
                 upload_id = int(
                     con.execute(
@@ -187,7 +177,7 @@ class Uploads:
                             period,
                             file_name,
                             digest,
-                            verdict,
+                            status,
                             record.get("errors", 0),
                             record.get("warnings", 0),
                             "{}",
@@ -213,10 +203,10 @@ class Uploads:
                 )
                 self.db.audit(
                     user.name,
-                    "upload" if verdict != "refused" else "refuse",
+                    "upload" if status != "refused" else "refuse",
                     unit,
                     period,
-                    f"upload {upload_id}: {file_name}: {verdict}"
+                    f"upload {upload_id}: {file_name}: {status}"
                     + (" (delivered)" if deliver else " (not delivered)"),
                     addr,
                     con=con,
@@ -225,7 +215,7 @@ class Uploads:
             _remove(tmp)
         got = self.get(int(upload_id))  # type: ignore[arg-type]
         assert got is not None
-        return got, result
+        return got, verdict
 
     def _sender_folder(self, user: User) -> str:
         """The user's inbox folder: its unit code, or its token when the manifest demands tokens."""

@@ -19,6 +19,7 @@ import signal
 import time
 from pathlib import Path
 
+from tonghop.portal.context import Portal
 from tonghop.portal.settings import PortalSettings
 
 log = logging.getLogger("tonghop.portal")
@@ -38,8 +39,6 @@ def _lock(settings: PortalSettings):  # type: ignore[no-untyped-def]
 
 def run(settings: PortalSettings, stop_after: float | None = None) -> None:
     """The worker's loop (until SIGTERM, or `stop_after` seconds for tests)."""
-    from tonghop.portal.app import Portal
-
     lock = _lock(settings)
     portal = Portal(settings)
     portal.checker.warm()

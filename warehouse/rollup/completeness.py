@@ -17,6 +17,7 @@ from datetime import date, datetime
 import duckdb
 
 from validations.catalog import Catalog, Formula
+from validations.period import Period
 from validations.units import ReferenceUnits
 from warehouse.rollup.scope import Scope, scope_of
 from warehouse.rollup.values import first_accepted
@@ -65,13 +66,16 @@ class Completeness:
         return Formula.RATIO.of(self.leaves_received, self.leaves_expected)
 
 
-def _deadline(scope: Scope, level: str | None, catalog: Catalog) -> date | None:
+def level_deadline(catalog: Catalog, period: Period, level: str | None) -> date | None:
+    """When a unit of `level` must have reported for `period`: the closing date plus the
+    level's deadline days (the catalog's calendar), or the closing date."""
     if level is None:
         return None
-    return catalog.deadline(scope.period, level) or scope.closing
+    return catalog.deadline(period, level) or period.end(catalog.close_day)
 
 
-def _late(at: datetime | None, deadline: date | None) -> bool:
+def is_late(at: datetime | None, deadline: date | None) -> bool:
+    """Received after the deadline (the day counts: on the deadline's day is on time)."""
     return deadline is not None and at is not None and at.date() > deadline
 
 
@@ -95,7 +99,7 @@ def completeness_many(
     for s in scopes:
         expected = [c.code for c in s.children]
         child_level = s.children[0].level if s.children else None
-        deadline = _deadline(s, child_level, catalog)
+        deadline = level_deadline(catalog, s.period, child_level)
         at: dict[str, datetime | None] = {c: got[c] for c in expected if c in got}
         via, complete_kids, leaves_missing = [], [], []
         n_leaves = n_leaves_got = 0
@@ -118,7 +122,7 @@ def completeness_many(
                     at[c] = max(times) if times else None  # type: ignore[type-var]
                     via.append(c)
         received = [c for c in expected if c in at]
-        late = [c for c in received if _late(at[c], deadline)]
+        late = [c for c in received if is_late(at[c], deadline)]
         late_set = set(late)
         out.append(
             Completeness(

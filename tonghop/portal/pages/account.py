@@ -7,10 +7,12 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tonghop.portal.auth import checked_form, client_addr, flash, log_in, session_user
+from tonghop.portal.deps import CurrentUser, PortalDep, Words
 from tonghop.portal.i18n import LANGS, translator
-from tonghop.portal.pages import lang_of, portal_of, render, user_of
+from tonghop.portal.rendering import lang_of, render
 
 router = APIRouter()
 
@@ -26,8 +28,7 @@ def _safe_next(url: str | None) -> str:
 
 
 @router.get("/", include_in_schema=False)
-def home(request: Request) -> Response:
-    user = user_of(request)
+def home(user: CurrentUser) -> Response:
     if user.is_steward:
         return RedirectResponse("/steward", 303)
     if user.may_submit:
@@ -36,17 +37,14 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, next: str = "/") -> Response:
-    t = translator(lang_of(request))
-    if session_user(request, portal_of(request).accounts):
+def login_page(request: Request, portal: PortalDep, t: Words, next: str = "/") -> Response:
+    if session_user(request, portal.accounts):
         return RedirectResponse(_safe_next(next), 303)
     return render(request, "login.html", title=t("login_title"), next=_safe_next(next), name="")
 
 
 @router.post("/login", include_in_schema=False)
-async def login(request: Request) -> Response:
-    portal = portal_of(request)
-    t = translator(lang_of(request))
+async def login(request: Request, portal: PortalDep, t: Words) -> Response:
     form = await checked_form(request)
     name = str(form.get("name") or "").strip()
     password = str(form.get("password") or "")
@@ -56,8 +54,6 @@ async def login(request: Request) -> Response:
     if wait > 0:
         portal.db.audit(name or "?", "login_throttled", None, None, "", addr)
         raise HTTPException(429, t("login_throttled", minutes=max(1, math.ceil(wait / 60))))
-    from starlette.concurrency import run_in_threadpool
-
     user = await run_in_threadpool(portal.accounts.authenticate, name, password)
     if user is None:
         portal.throttle.fail(name, addr)
@@ -81,8 +77,7 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request) -> Response:
-    portal = portal_of(request)
+async def logout(request: Request, portal: PortalDep) -> Response:
     await checked_form(request)
     user = session_user(request, portal.accounts)
     lang = request.session.get("lang")

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tonghop.portal.auth import LoginRequired
 from tonghop.portal.i18n import translator
-from tonghop.portal.pages import lang_of, render
 from tonghop.portal.reader import NoData
+from tonghop.portal.rendering import lang_of, render
 from tonghop.portal.scope import OutOfScope
 
 log = logging.getLogger("tonghop.portal")

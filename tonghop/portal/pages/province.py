@@ -14,34 +14,31 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tonghop.portal import charts
+from service import figures
+from tonghop.portal import charts, periods
 from tonghop.portal.accounts import User
+from tonghop.portal.context import Portal
+from tonghop.portal.deps import FiguresReader, Lang, PortalDep, Words
 from tonghop.portal.i18n import translator
-from tonghop.portal.pages import lang_of, need, portal_of, render, user_of
 from tonghop.portal.pages.steward import completeness_line
-from tonghop.portal.pages.submitter import period_or_400
-from tonghop.portal.reader import NoData
+from tonghop.portal.rendering import render
 from validations.fmt import fmt_num, fmt_pct
 from validations.period import parse_period
+from warehouse.export import ExportError
+from warehouse.summary import SummaryError, render_html, write_xlsx
 
 router = APIRouter()
 DEFAULT_CHART = "crime_clearance_rate"
 _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 
 
-def _scoped(request: Request, user: User, unit: str | None, period: str | None) -> tuple[Any, Any]:
-    portal = portal_of(request)
+def _scoped(portal: Portal, user: User, unit: str | None, period: str | None) -> tuple[Any, Any]:
     code = unit or user.unit_code
-    p = period_or_400(period, portal.catalog) if period else None
-    if p is None:
-        try:
-            rows = portal.reader.query(
-                "SELECT max(period) AS p FROM v_rollup WHERE unit_code = ? AND length(period) = 7",
-                [code],
-            )
-        except NoData:
-            rows = []
-        p = period_or_400(rows[0]["p"] if rows and rows[0]["p"] else None, portal.catalog)
+    if period:
+        p = periods.period_or_400(period, portal.catalog)
+    else:  # the newest consolidated month of the unit
+        latest = portal.read(figures.latest_consolidated_month, code, default=None)
+        p = periods.period_or_400(latest, portal.catalog)
     portal.scope.require(user.unit_code, code, p.code)
     u = portal.scope.unit(code, p)
     if u is None:
@@ -84,35 +81,19 @@ def _months_back(period: str, n: int = 12) -> list[str]:
 @router.get("/province", include_in_schema=False)
 def rollup_page(
     request: Request,
+    portal: PortalDep,
+    user: FiguresReader,
+    lang: Lang,
+    t: Words,
     unit: str | None = None,
     period: str | None = None,
     indicator: str | None = None,
 ) -> Response:
-    user = user_of(request)
-    need(user.may_read_figures)
-    portal = portal_of(request)
-    lang = lang_of(request)
-    t = translator(lang)
     cat = portal.catalog
-    u, p = _scoped(request, user, unit, period)
-    r = portal.reader
-    try:
-        rows = r.query(
-            "SELECT * FROM v_rollup WHERE unit_code = ? AND period = ? ORDER BY indicator",
-            [u.code, p.code],
-        )
-        comp = r.query(
-            "SELECT * FROM v_completeness WHERE unit_code = ? AND period = ?", [u.code, p.code]
-        )
-        known = [
-            x["period"]
-            for x in r.query(
-                "SELECT DISTINCT period FROM v_rollup WHERE unit_code = ? ORDER BY period DESC",
-                [u.code],
-            )
-        ]
-    except NoData:
-        rows, comp, known = [], [], []
+    u, p = _scoped(portal, user, unit, period)
+    rows = portal.read(figures.rollup_rows, u.code, p.code, default=[])
+    comp = portal.read(figures.completeness_row, u.code, p.code, default=None)
+    known = portal.read(figures.consolidated_periods, u.code, default=[])
     order = {c: n for n, c in enumerate(cat.indicators)}
     rows.sort(key=lambda x: order.get(x["indicator"], 999))
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -140,7 +121,7 @@ def rollup_page(
     chosen = (
         indicator if indicator in codes else (DEFAULT_CHART if DEFAULT_CHART in codes else None)
     )
-    chart_svgs = _charts(request, u, p.code, chosen, lang) if chosen else []
+    chart_svgs = _charts(portal, u, p.code, chosen, lang) if chosen else []
     choices = [x for x in portal.scope.tree(user.unit_code, p) if x.level != "C"]
     return render(
         request,
@@ -158,30 +139,19 @@ def rollup_page(
         ],
         rows=rows,
         groups=list(groups.items()),
-        completeness=completeness_line(comp[0] if comp else None, lang),
+        completeness=completeness_line(comp, lang),
         charts=chart_svgs,
         empty_text=t("no_rollup", unit=f"{u.code} {u.name}", period=p.code),
     )
 
 
-def _charts(request: Request, u: Any, period: str, code: str, lang: str) -> list[str]:
-    portal = portal_of(request)
+def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[str]:
     t = translator(lang)
     ind = portal.catalog.indicators[code]
-    r = portal.reader
-    months = _months_back(period)
-    trend = r.query(
-        "SELECT period, value FROM v_rollup WHERE unit_code = ? AND indicator = ?"
-        " AND period IN (SELECT unnest(?::VARCHAR[])) AND value IS NOT NULL ORDER BY period",
-        [u.code, code, months],
-    )
-    target = r.query("SELECT target_op, target_value FROM dim_indicator WHERE code = ?", [code])
-    tv = target[0]["target_value"] if target and target[0]["target_op"] else None
-    tl = (
-        t("target_line", op=_OPS.get(target[0]["target_op"], ""), v=fmt_num(tv, lang))
-        if tv is not None
-        else ""
-    )
+    trend = portal.read(figures.trend, u.code, code, _months_back(period))
+    target = portal.read(figures.target, code)
+    tv = target[1] if target else None
+    tl = t("target_line", op=_OPS.get(target[0], ""), v=fmt_num(tv, lang)) if target else ""
     unit_label = "%" if ind.kind in ("rate", "flag") else ind.unit(lang)
 
     def fmt(v: float) -> str:
@@ -192,7 +162,7 @@ def _charts(request: Request, u: Any, period: str, code: str, lang: str) -> list
         out.append(
             charts.line_chart(
                 t("chart_trend", label=ind.label(lang)),
-                [(f"{x['period'][5:]}/{x['period'][:4]}", float(x["value"])) for x in trend],
+                [(f"{per[5:]}/{per[:4]}", value) for per, value in trend],
                 x_label=t("axis_period"),
                 y_label=f"{ind.label(lang)} ({unit_label})",
                 fmt=fmt,
@@ -203,19 +173,12 @@ def _charts(request: Request, u: Any, period: str, code: str, lang: str) -> list
     kids = portal.units.children(u.code, portal.scope.day(period))
     if kids:
         names = {k.code: k.name for k in kids}
-        vals = r.query(
-            "SELECT unit_code, value FROM v_rollup WHERE period = ? AND indicator = ?"
-            " AND unit_code IN (SELECT unnest(?::VARCHAR[])) AND value IS NOT NULL",
-            [period, code, list(names)],
-        )
+        vals = portal.read(figures.values_of, list(names), period, code)
         if vals:
             out.append(
                 charts.bar_chart(
                     t("chart_units", label=ind.label(lang), period=period),
-                    [
-                        (names[x["unit_code"]], float(x["value"]))
-                        for x in sorted(vals, key=lambda x: x["unit_code"])
-                    ],
+                    [(names[c], v) for c, v in sorted(vals.items())],
                     category_label=t("axis_unit"),
                     value_label=f"{ind.label(lang)} ({unit_label})",
                     fmt=fmt,
@@ -226,17 +189,12 @@ def _charts(request: Request, u: Any, period: str, code: str, lang: str) -> list
     return out
 
 
-def _summary(request: Request, unit: str, period: str) -> Any:
-    from warehouse.summary import SummaryError, build_summary
-
-    portal = portal_of(request)
-
+def _summary(portal: Portal, unit: str, period: str) -> Any:
     def build() -> Any:
-        with portal.reader.cursor() as cur:
-            try:
-                return build_summary(cur, period, unit, portal.catalog, portal.units)
-            except SummaryError as exc:
-                return exc
+        try:
+            return portal.read(figures.summary, period, unit, portal.catalog, portal.units)
+        except SummaryError as exc:
+            return exc
 
     s = portal.cached(("summary", unit, period), build)
     if isinstance(s, Exception):
@@ -245,31 +203,25 @@ def _summary(request: Request, unit: str, period: str) -> Any:
 
 
 @router.get("/province/summary", include_in_schema=False)
-def summary_page(request: Request, unit: str | None = None, period: str | None = None) -> Response:
-    from warehouse.summary import render_html
-
-    user = user_of(request)
-    need(user.may_read_figures)
-    portal = portal_of(request)
-    u, p = _scoped(request, user, unit, period)
+def summary_page(
+    portal: PortalDep, user: FiguresReader, unit: str | None = None, period: str | None = None
+) -> Response:
+    u, p = _scoped(portal, user, unit, period)
     text = portal.cached(
         ("summary.html", u.code, p.code),
-        lambda: render_html(_summary(request, u.code, p.code), portal.units),
+        lambda: render_html(_summary(portal, u.code, p.code), portal.units),
     )
     return HTMLResponse(text)
 
 
 @router.get("/province/summary.xlsx", include_in_schema=False)
-def summary_xlsx(request: Request, unit: str | None = None, period: str | None = None) -> Response:
-    from warehouse.summary import write_xlsx
-
-    user = user_of(request)
-    need(user.may_read_figures)
-    portal = portal_of(request)
-    u, p = _scoped(request, user, unit, period)
+def summary_xlsx(
+    portal: PortalDep, user: FiguresReader, unit: str | None = None, period: str | None = None
+) -> Response:
+    u, p = _scoped(portal, user, unit, period)
 
     def build() -> bytes:
-        s = _summary(request, u.code, p.code)
+        s = _summary(portal, u.code, p.code)
         with tempfile.TemporaryDirectory() as tmp:
             path = write_xlsx(s, portal.units, Path(tmp) / "s.xlsx")
             return path.read_bytes()
@@ -283,18 +235,15 @@ def summary_xlsx(request: Request, unit: str | None = None, period: str | None =
 
 
 @router.get("/province/export.zip", include_in_schema=False)
-def export_zip(request: Request, unit: str | None = None, period: str | None = None) -> Response:
-    from warehouse.export import ExportError, export_period
-
-    user = user_of(request)
-    need(user.may_read_figures)
-    portal = portal_of(request)
-    u, p = _scoped(request, user, unit, period)
+def export_zip(
+    portal: PortalDep, user: FiguresReader, unit: str | None = None, period: str | None = None
+) -> Response:
+    u, p = _scoped(portal, user, unit, period)
 
     def build() -> bytes | Exception:
-        with tempfile.TemporaryDirectory() as tmp, portal.reader.cursor() as cur:
+        with tempfile.TemporaryDirectory() as tmp:
             try:
-                export_period(cur, p.code, u.code, tmp)
+                portal.read(figures.export, p.code, u.code, tmp)
             except ExportError as exc:
                 return exc
             buf = io.BytesIO()

@@ -1,9 +1,9 @@
-"""Submitter pages: the form with its deadline, the upload and its verdict, my submissions."""
+"""Submitter pages: the form with its deadline, the upload and its verdict (service.check: the
+dry run against the warehouse), my submissions (service.submissions)."""
 
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,32 +12,25 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from tonghop.portal import periods
+from service import submissions
+from tonghop.portal import jobs, periods
 from tonghop.portal.accounts import User
 from tonghop.portal.auth import checked_form, client_addr, flash
+from tonghop.portal.context import Portal
+from tonghop.portal.deps import CurrentUser, Lang, PortalDep, Submitter, Words
 from tonghop.portal.i18n import translator
 from tonghop.portal.jobs import when
-from tonghop.portal.pages import lang_of, need, portal_of, render, user_of
-from tonghop.portal.reader import NoData
+from tonghop.portal.rendering import lang_of, render
 from tonghop.portal.uploads import Upload
 from validations.catalog import Catalog
 from validations.fmt import fmt_location, fmt_num
-from validations.period import Period, PeriodError, parse_period
 from validations.readers import MAX_FILE_BYTES
 from validations.report import STATUS_TEXT, WORDS, warehouse_line
+from validations.template import TemplateError, write_template
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI
 from validations.validator import default_today
 
 router = APIRouter()
-
-
-def period_or_400(text: str | None, catalog: Catalog) -> Period:
-    if not text:
-        return periods.current(catalog)
-    try:
-        return parse_period(text)
-    except PeriodError as exc:
-        raise HTTPException(400, str(exc)) from None
 
 
 def issue_rows(issues: list[dict[str, Any]], catalog: Catalog, lang: str) -> list[dict[str, Any]]:
@@ -65,29 +58,23 @@ def issue_rows(issues: list[dict[str, Any]], catalog: Catalog, lang: str) -> lis
     return out
 
 
-def is_late(catalog: Catalog, period: str | None, level: str | None, at: datetime) -> bool | None:
-    if not period or not level:
-        return None
-    try:
-        due = periods.deadline(catalog, period, level)
-    except PeriodError:
-        return None
-    return None if due is None else at.date() > due
-
-
 def status_word(status: str, lang: str) -> str:
     return translator(lang)(f"s_{status}")
 
 
 # --- the form ---------------------------------------------------------------------------------
 @router.get("/form", include_in_schema=False)
-def form_page(request: Request, unit: str | None = None, period: str | None = None) -> Response:
-    user = user_of(request)
-    need(user.may_submit)
-    portal = portal_of(request)
-    t = translator(lang_of(request))
+def form_page(
+    request: Request,
+    portal: PortalDep,
+    user: Submitter,
+    lang: Lang,
+    t: Words,
+    unit: str | None = None,
+    period: str | None = None,
+) -> Response:
     cat = portal.catalog
-    p = period_or_400(period, cat)
+    p = periods.period_or_400(period, cat)
     code = unit or user.unit_code
     portal.scope.require(user.unit_code, code, p.code)
     u = portal.scope.unit(code, p)
@@ -101,23 +88,8 @@ def form_page(request: Request, unit: str | None = None, period: str | None = No
         if left > 0
         else (t("due_today") if left == 0 else t("days_over", n=-left))
     )
-    current = None
-    try:
-        rows = portal.reader.query(
-            "SELECT current_version, current_status FROM v_submission_status"
-            " WHERE unit_code = ? AND period = ?",
-            [u.code, p.code],
-        )
-        if rows and rows[0]["current_version"]:
-            r = rows[0]
-            current = (
-                f"v{r['current_version']} ({status_word(r['current_status'], lang_of(request))})"
-            )
-    except NoData:
-        pass
-    months = periods.recent_months(cat, 12)
-    if p.code not in months:
-        months.insert(0, p.code)
+    cur = portal.read(submissions.current, u.code, p.code, default=None)
+    current = f"v{cur['version']} ({status_word(cur['status'], lang)})" if cur else None
     return render(
         request,
         "form.html",
@@ -127,8 +99,8 @@ def form_page(request: Request, unit: str | None = None, period: str | None = No
         unit=u,
         units=portal.scope.tree(user.unit_code, p)[:300],
         period=p,
-        period_label=p.label_vi if lang_of(request) == "vi" else p.code,
-        periods=months,
+        period_label=p.label_vi if lang == "vi" else p.code,
+        periods=periods.choices(cat, p.code),
         closing=f"{p.end(cat.close_day):%d/%m/%Y}",
         deadline=f"{due:%d/%m/%Y}" if due else "—",
         deadline_note=note,
@@ -139,13 +111,10 @@ def form_page(request: Request, unit: str | None = None, period: str | None = No
 
 
 @router.get("/form/download", include_in_schema=False)
-def form_download(request: Request, unit: str | None = None, period: str | None = None) -> Response:
-    from validations.template import TemplateError, write_template
-
-    user = user_of(request)
-    need(user.may_submit)
-    portal = portal_of(request)
-    p = period_or_400(period, portal.catalog)
+def form_download(
+    portal: PortalDep, user: Submitter, unit: str | None = None, period: str | None = None
+) -> Response:
+    p = periods.period_or_400(period, portal.catalog)
     code = unit or user.unit_code
     portal.scope.require(user.unit_code, code, p.code)
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,18 +133,14 @@ def form_download(request: Request, unit: str | None = None, period: str | None 
 
 # --- sending ----------------------------------------------------------------------------------
 @router.get("/submit", include_in_schema=False)
-def submit_page(request: Request) -> Response:
-    user = user_of(request)
-    need(user.may_submit)
-    t = translator(lang_of(request))
+def submit_page(request: Request, user: Submitter, t: Words) -> Response:
     return render(request, "submit.html", user=user, title=t("submit_title"), section="submit")
 
 
 async def receive(
-    request: Request, user: User, upload: Any, lang: str | None = None
+    request: Request, portal: Portal, user: User, upload: Any, lang: str | None = None
 ) -> tuple[Upload, Any]:
     """Read the uploaded file (at most the reader's limit plus one byte) and receive it."""
-    portal = portal_of(request)
     data = await upload.read(MAX_FILE_BYTES + 1)
     up, result = await run_in_threadpool(
         portal.uploads.receive,
@@ -187,27 +152,23 @@ async def receive(
     )
     if up.delivered:
         await run_in_threadpool(portal.runner.ingest, up)
-    portal.notices.verdict(up, result)
+    portal.notices.verdict(up, result.result)
     return up, result
 
 
 @router.post("/submit", include_in_schema=False)
-async def submit(request: Request) -> Response:
-    user = user_of(request)
-    need(user.may_submit)
-    t = translator(lang_of(request))
+async def submit(request: Request, portal: PortalDep, user: Submitter, t: Words) -> Response:
     form = await checked_form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         flash(request, t("no_file"), "error")
         return RedirectResponse("/submit", 303)
-    up, _ = await receive(request, user, upload)
+    up, _ = await receive(request, portal, user, upload)
     return RedirectResponse(f"/uploads/{up.id}", 303)
 
 
-def visible_upload(request: Request, user: User, upload_id: int) -> Upload:
+def visible_upload(portal: Portal, user: User, upload_id: int) -> Upload:
     """The upload if the user sent it or covers its unit; 404 otherwise (ids are not revealed)."""
-    portal = portal_of(request)
     up = portal.uploads.get(upload_id)
     if up is None:
         raise HTTPException(404)
@@ -221,28 +182,19 @@ def visible_upload(request: Request, user: User, upload_id: int) -> Upload:
     return up
 
 
-def stored_version(request: Request, up: Upload) -> dict[str, Any] | None:
+def stored_version(portal: Portal, up: Upload) -> dict[str, Any] | None:
     """The warehouse's row for this upload's file (by content hash), if stored yet."""
     if not (up.delivered and up.content_hash and up.unit_code and up.period):
         return None
     if up.ingest_state in ("queued", "running"):  # the portal's own ingest has not loaded it
         return None
-    try:
-        rows = portal_of(request).reader.query(
-            "SELECT submission_id, version, status, is_current, received_at, loaded_at, supersedes"
-            " FROM fct_submission WHERE unit_code = ? AND period = ? AND content_hash = ?"
-            " ORDER BY version LIMIT 1",
-            [up.unit_code, up.period, up.content_hash],
-        )
-    except NoData:
-        return None
-    return rows[0] if rows else None
+    return portal.read(submissions.stored, up.unit_code, up.period, up.content_hash, default=None)
 
 
-def delivery_state(request: Request, up: Upload, lang: str) -> dict[str, Any]:
+def delivery_state(portal: Portal, up: Upload, lang: str) -> dict[str, Any]:
     """Where the upload stands: kind (done, pending, failed, none), text, stored row."""
     t = translator(lang)
-    row = stored_version(request, up)
+    row = stored_version(portal, up)
     if row is not None:
         sup = row["supersedes"]
         done = {
@@ -263,9 +215,7 @@ def delivery_state(request: Request, up: Upload, lang: str) -> dict[str, Any]:
     if state == "scheduled":
         return {"kind": "pending", "text": t("st_scheduled"), "row": None, "slow": True}
     if state == "submitted":
-        from tonghop.portal.jobs import _flow_run_state
-
-        run_state = _flow_run_state(up.flow_run_id) if up.flow_run_id else None
+        run_state = jobs.flow_run_state(up.flow_run_id) if up.flow_run_id else None
         text = t(
             "st_submitted",
             run=(up.flow_run_id or "?")[:8],
@@ -277,14 +227,12 @@ def delivery_state(request: Request, up: Upload, lang: str) -> dict[str, Any]:
 
 
 @router.get("/uploads/{upload_id}", include_in_schema=False)
-def verdict_page(request: Request, upload_id: int) -> Response:
-    user = user_of(request)
-    portal = portal_of(request)
-    lang = lang_of(request)
-    t = translator(lang)
-    up = visible_upload(request, user, upload_id)
+def verdict_page(
+    request: Request, upload_id: int, portal: PortalDep, user: CurrentUser, lang: Lang, t: Words
+) -> Response:
+    up = visible_upload(portal, user, upload_id)
     rec = up.report
-    state = delivery_state(request, up, lang)
+    state = delivery_state(portal, up, lang)
     if up.verdict in ("unreadable", "refused"):
         verdict_text = t(f"v_{up.verdict}")
     else:
@@ -314,7 +262,10 @@ def verdict_page(request: Request, upload_id: int) -> Response:
         verdict_text=verdict_text,
         unit_line=unit_line,
         received=when(up.received),
-        late=is_late(portal.catalog, up.period, rec.get("level"), up.received),
+        deadline=_deadline(portal.catalog, up.period, rec.get("level")),
+        outcome=(rec.get("outcome") or {}).get(f"message_{lang}")
+        if state["kind"] != "done"
+        else None,
         issues=issue_rows(rec.get("issues") or [], portal.catalog, lang),
         stored_kind=state["kind"],
         stored_text=state["text"],
@@ -324,48 +275,46 @@ def verdict_page(request: Request, upload_id: int) -> Response:
     )
 
 
-# --- my submissions ---------------------------------------------------------------------------
-VERSIONS_SQL = """
-SELECT s.submission_id, s.unit_code, u.name AS unit_name, s.level, s.period, s.version,
-       s.status, s.is_current, s.received_at, s.loaded_at, s.n_values, s.n_errors,
-       s.n_warnings, s.content_hash, s.file_name,
-       EXISTS (SELECT 1 FROM fct_submission n WHERE n.supersedes = s.submission_id) AS superseded
-FROM fct_submission s
-LEFT JOIN dim_unit u ON u.unit_code = s.unit_code AND u.structure = s.structure
-WHERE s.period = ? AND s.unit_code IN (SELECT unnest(?::VARCHAR[]))
-ORDER BY s.unit_code, s.version DESC
-"""
-
-
-def versions(request: Request, codes: list[str], period: str, lang: str) -> list[dict[str, Any]]:
-    """Every stored version of these units for the period, with what the pages show."""
-    portal = portal_of(request)
+def _deadline(catalog: Catalog, period: str | None, level: str | None) -> str | None:
+    """The deadline of the unit's level for the period, as the page shows it."""
+    if not period or not level:
+        return None
     try:
-        rows = portal.reader.query(VERSIONS_SQL, [period, codes])
-    except NoData:
-        return []
+        due = periods.deadline(catalog, period, level)
+    except ValueError:
+        return None
+    return f"{due:%d/%m/%Y}" if due else None
+
+
+# --- my submissions ---------------------------------------------------------------------------
+def versions(portal: Portal, codes: list[str], period: str, lang: str) -> list[dict[str, Any]]:
+    """Every stored version of these units for the period (service.submissions), with what
+    the pages show; the unit's state (on time, late, ...: service.status) on its newest row."""
+    rows = portal.read(submissions.versions, codes, period, portal.catalog, default=[])
+    t = translator(lang)
+    seen: set[str] = set()
     for r in rows:
-        shown = r["status"]
-        if shown.startswith("accepted") and not r["is_current"] and r["superseded"]:
-            shown = "superseded"
-        r["shown_status"] = shown
-        r["status_text"] = status_word(shown, lang)
+        r["status_text"] = status_word(r["shown_status"], lang)
         r["received"] = when(r["received_at"])
         r["loaded"] = when(r["loaded_at"])
-        r["late"] = bool(is_late(portal.catalog, r["period"], r["level"], r["received_at"]))
-        r["file_short"] = Path(r["file_name"] or "").name
+        first = r["unit_code"] not in seen
+        seen.add(r["unit_code"])
+        r["state_text"] = t(f"g_{r['unit_state']}") if first and r["unit_state"] else ""
     return rows
 
 
 @router.get("/submissions", include_in_schema=False)
-def submissions_page(request: Request, period: str | None = None) -> Response:
-    user = user_of(request)
-    portal = portal_of(request)
-    lang = lang_of(request)
-    t = translator(lang)
-    p = period_or_400(period, portal.catalog)
+def submissions_page(
+    request: Request,
+    portal: PortalDep,
+    user: CurrentUser,
+    lang: Lang,
+    t: Words,
+    period: str | None = None,
+) -> Response:
+    p = periods.period_or_400(period, portal.catalog)
     codes = portal.scope.codes(user.unit_code, p)
-    rows = versions(request, codes, p.code, lang)
+    rows = versions(portal, codes, p.code, lang)
     stored = {r["content_hash"] for r in rows}
     pending = []
     for up in portal.uploads.of_units(codes, p.code)[:50]:
@@ -373,7 +322,7 @@ def submissions_page(request: Request, period: str | None = None) -> Response:
             continue
         if up.actor != user.name and up.verdict == "refused":
             continue
-        state = delivery_state(request, up, lang)
+        state = delivery_state(portal, up, lang)
         pending.append(
             {
                 "id": up.id,
@@ -386,9 +335,6 @@ def submissions_page(request: Request, period: str | None = None) -> Response:
                 else status_word(up.verdict, lang),
             }
         )
-    months = periods.recent_months(portal.catalog, 12)
-    if p.code not in months:
-        months.insert(0, p.code)
     return render(
         request,
         "submissions.html",
@@ -396,33 +342,25 @@ def submissions_page(request: Request, period: str | None = None) -> Response:
         title=t("submissions_title"),
         section="submissions",
         period=p.code,
-        periods=months,
+        periods=periods.choices(portal.catalog, p.code),
         versions=rows,
         pending=pending,
     )
 
 
 @router.get("/versions/{submission_id}", include_in_schema=False)
-def version_page(request: Request, submission_id: str) -> Response:
-    user = user_of(request)
-    portal = portal_of(request)
-    lang = lang_of(request)
-    row = portal.reader.query(
-        "SELECT unit_code, period FROM fct_submission WHERE submission_id = ?", [submission_id]
-    )
-    if not row or not portal.scope.allows(user.unit_code, row[0]["unit_code"], row[0]["period"]):
+def version_page(
+    request: Request, submission_id: str, portal: PortalDep, user: CurrentUser, lang: Lang
+) -> Response:
+    row = portal.read(submissions.version, submission_id, default=None)
+    if not row or not portal.scope.allows(user.unit_code, row["unit_code"], row["period"]):
         raise HTTPException(404)
     v = next(
         r
-        for r in versions(request, [row[0]["unit_code"]], row[0]["period"], lang)
+        for r in versions(portal, [row["unit_code"]], row["period"], lang)
         if r["submission_id"] == submission_id
     )
-    issues = portal.reader.query(
-        "SELECT rule_id, severity, indicator, location, value, expected, message_vi, message_en,"
-        " hint_vi, hint_en FROM v_issues WHERE origin = 'submission' AND submission_id = ?"
-        " ORDER BY severity, location",
-        [submission_id],
-    )
+    issues = portal.read(submissions.issues, submission_id)
     return render(
         request,
         "version.html",

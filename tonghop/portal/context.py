@@ -1,0 +1,113 @@
+"""The portal's parts, built once per application (or per background worker process): the
+catalog and reference units, the accounts, the warm validator, the warehouse's snapshots and
+the application layer's way to the warehouse, the uploads, the runs, the notices."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from tonghop.portal.accounts import Accounts
+from tonghop.portal.auth import Throttle
+from tonghop.portal.checker import Checker
+from tonghop.portal.database import Database
+from tonghop.portal.jobs import Runner
+from tonghop.portal.notices import Notices
+from tonghop.portal.reader import NoData, SnapshotWarehouse, WarehouseReader
+from tonghop.portal.scope import Scope
+from tonghop.portal.settings import PortalSettings
+from tonghop.portal.uploads import Uploads
+from validations.catalog import load_catalog
+from validations.units import load_units
+
+T = TypeVar("T")
+
+
+class Portal:
+    """Everything a request needs, built once per application."""
+
+    def __init__(self, settings: PortalSettings):
+        self.settings = settings
+        self.catalog = load_catalog(settings.catalog)
+        self.units = load_units()
+        self.db = Database(settings.accounts)
+        self.accounts = Accounts(self.db)
+        self.scope = Scope(self.units, self.catalog.close_day)
+        self.checker = Checker(settings.catalog)
+        self.write_lock = threading.RLock()
+        self.reader = WarehouseReader(settings.warehouse, self.write_lock)
+        # how the application layer (service/) reaches the warehouse from here
+        self.wh = SnapshotWarehouse(self.reader, self.catalog, self.units)
+        self.uploads = Uploads(
+            self.db,
+            self.checker,
+            self.wh,
+            self.catalog,
+            self.units,
+            settings.inbox,
+            settings.accounts.parent / "portal-work",
+        )
+        self.runner = Runner(settings, self.db, self.uploads, self.checker, self.wh)
+        self.notices = Notices(
+            settings, self.db, self.accounts, self.reader, self.catalog, self.units
+        )
+        self.throttle = Throttle(
+            self.db, settings.login_limit, settings.login_ip_limit, settings.login_window
+        )
+        self.cache: dict[tuple, object] = {}  # (kind, snapshot generation, ...) -> rendered
+        self.cache_lock = threading.Lock()
+
+    def start(self, spawn_worker: Callable[[PortalSettings], Any] | None = None) -> None:
+        """Warm the validator, take a first snapshot, start the background work: the worker
+        process (`spawn_worker`: tonghop.portal.worker.start), or threads of this process
+        (`worker="thread"`)."""
+        self.checker.warm()
+        self.reader.refresh()
+        self._worker = None
+        if not self.settings.background:
+            return
+        if self.settings.worker == "process" and spawn_worker is not None:
+            self._worker = spawn_worker(self.settings)
+        else:
+            self.reader.start(self.settings.snapshot_poll, self.settings.snapshot_quiet)
+            self.runner.start()
+            self.notices.start()
+
+    def stop(self) -> None:
+        proc = getattr(self, "_worker", None)
+        if proc is not None:
+            proc.terminate()
+            proc.join(timeout=30)
+        self.runner.stop()
+        self.notices.stop()
+        self.reader.stop()
+        self.checker.close()
+
+    def read(self, fn: Callable[..., T], *args: Any, default: Any = NoData) -> T:
+        """`fn(cursor, *args)` on the newest snapshot; `default` while there is none (NoData,
+        which the pages answer with their "no data yet" page, when no default is given)."""
+        try:
+            with self.reader.cursor() as cur:
+                return fn(cur, *args)
+        except NoData:
+            if default is NoData:
+                raise
+            return default
+
+    def cursor(self) -> Any:
+        """A cursor on the newest snapshot (a context manager; NoData when there is none)."""
+        return self.reader.cursor()
+
+    def cached(self, key: tuple, build):  # type: ignore[no-untyped-def]
+        """`build()` once per snapshot generation and key (summaries cost about a second)."""
+        full = (self.reader.generation, *key)
+        with self.cache_lock:
+            if full in self.cache:
+                return self.cache[full]
+        value = build()
+        with self.cache_lock:
+            if len(self.cache) > 256:
+                self.cache.clear()
+            self.cache[full] = value
+        return value
