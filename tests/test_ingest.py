@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SAMPLES
-from tonghop.cli import app
 from service.ingest import ingest
+from tonghop.cli import app
 from warehouse import arrival, reading
 from warehouse import ingest as steps
 from warehouse.archive import archive_files
