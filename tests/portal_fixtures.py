@@ -144,6 +144,13 @@ def login(client, name: str, password: str = PASSWORD):
     )
 
 
+def token_for(settings, name: str) -> dict[str, str]:
+    """The Authorization header of a new API token for the user."""
+    from tonghop.portal.accounts import Accounts
+
+    return {"Authorization": f"Bearer {Accounts(settings.accounts).new_token(name)}"}
+
+
 def upload(client, path: Path | str, name: str | None = None):
     path = Path(path)
     token = csrf_of(client, "/submit")

@@ -21,6 +21,7 @@ from portal_fixtures import (  # noqa: F401  (fixtures)
     portal_root,
     settings,
     text_of,
+    token_for,
     upload,
     wait_for,
 )
@@ -248,12 +249,6 @@ def test_a_disabled_user_is_logged_out_at_once(client, settings):
 
 
 # --- the JSON API -----------------------------------------------------------------------------
-def token_for(settings, name: str) -> dict[str, str]:
-    from tonghop.portal.accounts import Accounts
-
-    return {"Authorization": f"Bearer {Accounts(settings.accounts).new_token(name)}"}
-
-
 def test_api_needs_a_token(client):
     r = client.get("/api/submissions?period=2024-06")
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
