@@ -118,7 +118,11 @@ def test_the_three_users_in_a_browser(browser, portal_root, tmp_path):
         assert "BỊ TỪ CHỐI" in main and "crime_solved_le_cases" in main and "Ô BaoCao!E" in main
         page.wait_for_selector("#stored.done")  # the page refreshes itself until stored
         assert "Phiên bản 1 bị từ chối" in page.inner_text("#stored")
+        verdict_rows = page.locator("table.issues tbody tr").all_inner_texts()
         shot("04_verdict_rejected")
+        # the stored version's report lists the same problems the verdict showed at once
+        page.goto(f"{url}/versions/03386:2024-06:v1")
+        assert page.locator("table.issues tbody tr").all_inner_texts() == verdict_rows
 
         (tmp_path / "fixed").mkdir()
         fixed = fill_form(form, tmp_path / "fixed" / "03386_2024-06.xlsx", crime_solved=0)
