@@ -10,7 +10,7 @@ children from getrusage(RUSAGE_CHILDREN), peak RSS of the process tree sampled f
 1. month: tonghop on the whole month (bench/national.py: 10,794 files at national scale), as
    plain library calls, the real path: open the warehouse (migrations, reference units), read
    and validate every file in vectorised batches over the cores (validations.intake.
-   validate_parallel), write the staging Parquet batch (warehouse.staging.write_staging), load
+   warehouse.reading.read_files), write the staging Parquet batch (warehouse.staging.write_staging), load
    it (warehouse.store.load_batch, the single writer), consolidate the 63 provinces, districts
    first (warehouse.rollup.consolidate_many). The warehouse already holds the ten years of
    history (a copy of the history file), as a ministry's would. Interpreter start and imports
@@ -220,11 +220,12 @@ def phase_month(p: dict[str, Any]) -> dict[str, Any]:
     from national import month_dir, month_files
 
     from validations.catalog import load_catalog
-    from validations.intake import validate_parallel
     from validations.issue import Severity
     from validations.units import load_units
     from validations.validator import Validator
     from warehouse.db import connect, open_warehouse
+    from warehouse.ingest_settings import IngestSettings
+    from warehouse.reading import read_files
     from warehouse.rollup import consolidate_many
     from warehouse.staging import write_staging
     from warehouse.store import load_batch
@@ -240,8 +241,12 @@ def phase_month(p: dict[str, Any]) -> dict[str, Any]:
     with steps("open warehouse (migrate, reference units)"):
         con = open_warehouse(wh, catalog, units)
         con.close()
+    reading = IngestSettings.resolve(
+        wh, work / "staging", work / "outbox", batch_size=p["batch_size"], workers=p["workers"],
+        outliers=False,
+    )  # fmt: skip
     with steps(f"read + validate {len(files):,} files ({p['workers']} processes)"):
-        outcome = validate_parallel(files, workers=p["workers"], batch_size=p["batch_size"])
+        outcome = read_files([str(f) for f in files], None, reading).outcome
     with steps("write staging Parquet"):
         batch = write_staging(outcome.results, work / "staging", "month", outcome.hashes, RECEIVED)
     con = connect(wh)
@@ -373,18 +378,19 @@ def phase_flow(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def phase_ingest(p: dict[str, Any]) -> dict[str, Any]:
-    """The flow's steps as plain library calls (warehouse.ingest, what `tonghop ingest
-    --no-prefect` runs), step by step, then one consolidate_many of every province: the same
-    work as the flow phase without Prefect, to set the flow's figures beside."""
+    """The ingest without Prefect (service.ingest, what `tonghop ingest --no-prefect` runs),
+    each step timed by its runner, then one consolidate_many of every province: the same work
+    as the flow phase without Prefect, to set the flow's figures beside."""
     t_start = time.perf_counter()
     from national import month_dir
 
+    from service.ingest import ingest
+    from service.steps import Steps as StepRunner
     from validations.catalog import load_catalog
     from validations.units import load_units
     from validations.validator import Validator
-    from warehouse import ingest as lib
     from warehouse.db import connect
-    from warehouse.ingest import IngestSettings
+    from warehouse.ingest_settings import IngestSettings
     from warehouse.rollup import consolidate_many
 
     catalog, units = load_catalog(), load_units()
@@ -401,22 +407,28 @@ def phase_ingest(p: dict[str, Any]) -> dict[str, Any]:
         workers=p["workers"],
     )
     steps = Steps()
-    with steps("find the files (arrival order)"):
-        files = lib.find_files([folder])
-    # as warehouse.ingest.ingest: the worker processes start while the files are hashed, read
-    # them, and write the reports once the load has said what became of each file
-    with lib.Workers.for_files(settings, files) as workers:
-        with steps("hash, read, validate, senders, outliers (chunks of provinces, processes)"):
-            read = lib.read_files(files, None, settings, workers=workers)
-        batch_id = lib.new_batch_id()
-        with steps("write the staging Parquet batch"):
-            lib.stage(read.outcome, settings, batch_id, read.refusals)
-        with steps("load (the single writer)"):
-            loaded = lib.load_pending(settings, batch_id)
-        with steps(f"write {2 * len(read.outcome.results):,} report files (the workers)"):
-            lib.write_answers(
-                settings, read.outcome, loaded, read.refusals, batch_id, workers=workers
-            )
+
+    class Timed(StepRunner):
+        """The ingest's steps, each timed (the worker processes start while the files are
+        listed and hashed, read them, and write the reports once the load has said what became
+        of each file)."""
+
+        def run(self, step: Any, fn: Any, *args: Any) -> Any:
+            with steps(step.name):
+                return fn(*args)
+
+    t = time.perf_counter()
+    summary = ingest([folder], settings, runner=Timed())
+    steps.rows.insert(
+        0,
+        {
+            "step": "whole ingest run (find, hash, read, stage, load, reports)",
+            "wall_s": round(time.perf_counter() - t, 3),
+            "cpu_s": None,
+            "maxrss_mb": None,
+        },
+    )
+    loaded = summary["submissions"]
     on = __import__("validations.period", fromlist=["parse_period"]).parse_period(p["period"])
     provinces = sorted(u.code for u in units.in_force(on.end(catalog.close_day)) if u.level == "P")
     if p["scale"] == "province":
@@ -425,11 +437,11 @@ def phase_ingest(p: dict[str, Any]) -> dict[str, Any]:
     with steps(f"consolidate_many of {len(provinces)} provinces (open, one transaction)"):
         consolidate_many(con, p["period"], provinces, catalog, units, actor="bench")
     con.close()
-    ingest_rows = steps.rows[:5]
+    ingest_rows = steps.rows[1:-1]
     return {
         "imports_s": round(imports_s, 3),
         "steps": steps.rows,
-        "ingest_wall_s": round(sum(r["wall_s"] for r in ingest_rows), 3),
+        "ingest_wall_s": steps.rows[0]["wall_s"],
         "ingest_cpu_s": round(sum(r["cpu_s"] for r in ingest_rows), 3),
         "submissions": len(loaded),
     }
@@ -625,10 +637,10 @@ def report(res: dict[str, Any]) -> str:
     row("month: whole process (start, imports, work, checks)", mp["wall_s"], mp["cpu_s"])
     if "ingest" in res:
         g = res["ingest"]
-        for st in g["steps"]:
+        for st in g["steps"][1:]:
             row(f"library ingest: {st['step']}", st["wall_s"], st["cpu_s"])
         row(
-            "library ingest: the five steps (no Prefect)",
+            "library ingest: the whole run (service.ingest, no Prefect)",
             g["ingest_wall_s"],
             g["ingest_cpu_s"],
             g["process"]["peak_rss_mb"],

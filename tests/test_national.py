@@ -19,7 +19,7 @@ import duckdb
 
 from conftest import ROOT, SAMPLES, TODAY
 from validations.catalog import load_catalog
-from validations.intake import expand_paths, validate_parallel, validate_paths
+from validations.intake import expand_paths, validate_paths
 from validations.readers import read_submission
 from validations.result import BatchValues
 from validations.units import load_units
@@ -83,10 +83,16 @@ def test_values_are_built_lazily_and_survive_pickling(validator):
     assert alone.values.equals(frame)
 
 
-def test_batches_over_processes_give_what_one_batch_gives():
+def test_batches_over_processes_give_what_one_batch_gives(tmp_path):
+    from warehouse.ingest_settings import IngestSettings
+    from warehouse.reading import read_files
+
     files = expand_paths([SAMPLES / "valid" / P, SAMPLES / "invalid", SAMPLES / "unreadable"])
     one = validate_paths(files, Validator(today=TODAY))
-    many = validate_parallel(files, workers=2, batch_size=40, today=TODAY.isoformat())
+    settings = IngestSettings.resolve(
+        tmp_path / "none.duckdb", batch_size=40, workers=2, today=TODAY.isoformat()
+    )
+    many = read_files([str(f) for f in files], None, settings).outcome
     assert [_summary(r) for r in many.results] == [_summary(r) for r in one.results]
     assert many.unreadable == one.unreadable and many.hashes == one.hashes
 

@@ -50,8 +50,17 @@ from validations.catalog import Catalog, CatalogError, read_catalog_data
 from validations.fmt import one_line
 from validations.intake import MANIFEST, BatchOutcome
 from validations.issue import Issue, Severity
-from validations.outbox import UNKNOWN_SENDER_DIR
+from validations.outbox import (
+    UNKNOWN_SENDER_DIR,
+    _write_atomic,
+    folder_name,
+    public_record,
+    safe_name,
+    short_hash,
+    write_json,
+)
 from validations.period import PeriodError, parse_period
+from validations.report import render_html
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits
 
@@ -394,16 +403,6 @@ def write_refusals(
 ) -> list[Path]:
     """Each refused file's report (HTML and JSON) in its *sender's* outbox folder
     (`_unknown_sender/` when there is none), never in the folder of the unit it names."""
-    from validations.outbox import (
-        _write_atomic,
-        folder_name,
-        public_record,
-        safe_name,
-        short_hash,
-        write_json,
-    )
-    from validations.report import render_html
-
     written: list[Path] = []
     for r in refusals:
         folder = folder_name(sender_folder(r.sender))

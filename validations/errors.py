@@ -18,6 +18,7 @@ a period already approved, nothing to summarise or export).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, ClassVar
 
 from validations.fmt import one_line
@@ -71,8 +72,6 @@ class OutputError(TonghopError):
 
 def output_error(path: Any, exc: OSError | None = None, what: str = "file") -> OutputError:
     """One sentence for an output path that cannot be written (a folder, no permission, ...)."""
-    from pathlib import Path
-
     p = Path(str(path))
     if exc is None or isinstance(exc, IsADirectoryError) or p.is_dir() and what == "file":
         reason = "it is a folder"

@@ -135,57 +135,6 @@ def validate_paths(paths: list[str | Path], validator: Validator | None = None) 
     return out
 
 
-# --- several processes -----------------------------------------------------------------------
-_WORKER_VALIDATOR: dict[tuple[str | None, str | None], Validator] = {}
-
-
-def _validate_chunk(args: tuple[list[str], str | None, str | None]) -> BatchOutcome:
-    paths, catalog, today = args
-    key = (catalog, today)
-    if key not in _WORKER_VALIDATOR:  # one Validator per worker process, reused across chunks
-        from datetime import date
-
-        from validations.catalog import load_catalog
-
-        _WORKER_VALIDATOR[key] = Validator(
-            catalog=load_catalog(catalog), today=date.fromisoformat(today) if today else None
-        )
-    return validate_paths(list(paths), _WORKER_VALIDATOR[key])
-
-
-def validate_parallel(
-    paths: list[str | Path],
-    workers: int | None = None,
-    batch_size: int = 1000,
-    catalog: str | None = None,
-    today: str | None = None,
-) -> BatchOutcome:
-    """`validate_paths` over batches of `batch_size` files in `workers` processes (default: one
-    per core), merged in the order of `paths`. Each batch is still validated as one vectorised
-    frame; the processes only spread the reading and the batches over the cores.
-
-    Workers are forked when the calling process runs no other thread (they then share the
-    already imported modules and reference units), else started by a fork server. `today`
-    (YYYY-MM-DD) fixes the future-period check as TONGHOP_TODAY does."""
-    import multiprocessing as mp
-    import os
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
-    files = [str(p) for p in paths]
-    workers = max(1, workers or os.cpu_count() or 1)
-    chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
-    out = BatchOutcome()
-    if workers == 1 or len(chunks) <= 1:
-        parts = [_validate_chunk((c, catalog, today)) for c in chunks]
-    else:
-        method = "fork" if threading.active_count() == 1 else "forkserver"
-        ctx = mp.get_context(method)
-        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=ctx) as pool:
-            parts = list(pool.map(_validate_chunk, [(c, catalog, today) for c in chunks]))
-    return merge_outcomes(parts, out)
-
-
 def merge_outcomes(parts: list[BatchOutcome], out: BatchOutcome | None = None) -> BatchOutcome:
     """The outcomes of several batches as one (in order)."""
     out = out if out is not None else BatchOutcome()

@@ -19,9 +19,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from validations.catalog import Catalog
+from validations.catalog import Catalog, Formula
+from validations.crosswalk import load_crosswalk
 from validations.errors import TonghopError
 from validations.units import ReferenceUnits
+from warehouse.status import ACCEPTED_SQL, SubmissionStatus
 
 ENV_PATH = "TONGHOP_WAREHOUSE"
 DEFAULT_PATH = Path("data") / "tonghop.duckdb"
@@ -101,8 +103,6 @@ def migrations() -> list[Migration]:
 def _with_states(sql: str) -> str:
     """Status literals of a migration from the one enum (warehouse/status.py): {{accepted}},
     {{rejected}}, {{held}}."""
-    from warehouse.status import ACCEPTED_SQL, SubmissionStatus
-
     return (
         sql.replace("{{accepted}}", ACCEPTED_SQL)
         .replace("{{rejected}}", f"'{SubmissionStatus.REJECTED.value}'")
@@ -181,8 +181,6 @@ _VN_OFFSET = datetime(2000, 1, 1, 7) - datetime(2000, 1, 1)
 def _reference_rows(catalog: Catalog, units: ReferenceUnits) -> list[tuple[str, pd.DataFrame, str]]:
     """Each reference table's rows as this catalog and these units give them: (table, frame,
     the SELECT list that turns a frame row into a table row, in the table's column order)."""
-    from validations.crosswalk import load_crosswalk
-
     unit_df = pd.DataFrame(
         {
             "unit_code": [u.code for u in units.units],
@@ -282,8 +280,6 @@ def load_reference(
 
 def rollup_as_of_sql() -> str:
     """The rollup_as_of(target) table macro, with the catalog's formulas as SQL (their twins)."""
-    from validations.catalog import Formula
-
     text = files("warehouse.rollup").joinpath("sql", "rollup_as_of.sql").read_text("utf-8")
     case = (
         "CASE i.formula "

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from validations.errors import TonghopError
-from validations.issue import Severity, issue_row
+from validations.issue import Issue, Severity, issue_row
 from validations.result import ValidationResult
 from warehouse.db import now, to_local
 
@@ -286,8 +286,6 @@ def read_results(batch_dir: str | Path) -> list[ValidationResult]:
     """The ValidationResults of a staged batch, rebuilt from its Parquet files in staging order
     (file, unit, period, level, issues, values and, for batches staged since 0.2, the rules
     checked): what a later run needs to write the reports of a batch it loaded late."""
-    from validations.issue import Issue
-
     d = Path(batch_dir)
     read_manifest(d)
     con = duckdb.connect()

@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from tonghop.portal.database import Database, stamp
 from validations.errors import TonghopError
+from validations.units import load_units
 
 ROLES = ("submitter", "steward", "viewer", "admin")
 SUBMITTERS = frozenset({"submitter", "steward", "admin"})
@@ -85,8 +86,6 @@ class Accounts:
         self, name: str, unit_code: str, role: str, password: str, email: str | None = None
     ) -> User:
         """Create a user; the unit must exist in the reference units (either structure)."""
-        from validations.units import load_units
-
         if not _NAME.match(name):
             raise AccountError(
                 f"User name '{name}' is not usable: 2-64 letters, digits, '.', '_', '-' or '@', "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tonghop.portal.accounts import Accounts
+
 PASSWORD = "tonghop-demo"
 # name -> (unit, role, what the demo shows with it)
 DEMO_USERS = {
@@ -20,8 +22,6 @@ DEMO_USERS = {
 
 def demo_accounts(root: str | Path) -> Path:
     """Create (or recreate) the demo accounts in `<root>/accounts.sqlite`."""
-    from tonghop.portal.accounts import Accounts
-
     path = Path(root) / "accounts.sqlite"
     for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         f.unlink(missing_ok=True)

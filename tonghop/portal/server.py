@@ -12,6 +12,9 @@ import json
 import os
 from pathlib import Path
 
+import uvicorn
+
+from tonghop.portal.app import create_app
 from tonghop.portal.settings import PortalSettings
 
 ENV = "TONGHOP_PORTAL_SETTINGS"
@@ -20,8 +23,6 @@ _PATHS = ("warehouse", "accounts", "inbox", "outbox", "archive", "staging")
 
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn's factory in each web process."""
-    from tonghop.portal.app import create_app
-
     data = json.loads(os.environ[ENV])
     for k in _PATHS:
         data[k] = Path(data[k])
@@ -29,11 +30,7 @@ def app_from_env():  # type: ignore[no-untyped-def]
 
 
 def run(settings: PortalSettings, host: str, port: int, workers: int = 1) -> None:
-    import uvicorn
-
     if workers <= 1:
-        from tonghop.portal.app import create_app
-
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return
     os.environ[ENV] = json.dumps(dataclasses.asdict(settings), default=str)

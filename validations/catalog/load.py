@@ -9,6 +9,7 @@ key, instead of being silently ignored.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date
 from functools import cache
@@ -31,6 +32,7 @@ from validations.catalog.model import (
     Term,
 )
 from validations.catalog.semantics import OPS, Formula, OverTime, Target, Tolerance
+from validations.crosswalk import DIVIDED_RULES
 from validations.errors import TonghopError
 
 DEFAULT_CATALOG = Path(__file__).parent.parent / "catalogs" / "default.yaml"
@@ -144,8 +146,6 @@ def check_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(str(k) for k in set(entry) - allowed)
     if not unknown:
         return
-    import difflib
-
     hints = []
     for k in unknown:
         close = difflib.get_close_matches(k, sorted(allowed), n=1)
@@ -635,8 +635,6 @@ def _load(path: Path) -> Catalog:
     if not 1 <= close_day <= 28:
         raise CatalogError(f"{path}: calendar.close_day must be between 1 and 28")
     divided = str((data.get("reform") or {}).get("divided_communes", "default"))
-    from validations.crosswalk import DIVIDED_RULES
-
     if divided not in DIVIDED_RULES:
         raise CatalogError(
             f"{path}: reform: divided_communes '{divided}' is not one of {', '.join(DIVIDED_RULES)}"
