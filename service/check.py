@@ -15,13 +15,14 @@ the verdict says so (`warehouse_checked` false).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from validations.authority import Refusal, Sender, check_senders
 from validations.catalog import Catalog
-from validations.intake import Unreadable, validate_paths
+from validations.intake import ReadBatch, Unreadable, read_paths, validate_read
 from validations.report import warehouse_line
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits
@@ -104,19 +105,19 @@ class Verdict:
         return rec
 
 
-class _OneSender:
-    """Every file comes from one sender (a portal user's unit): what check_senders asks an
-    inbox."""
+class _Senders:
+    """Who sends each file (a portal user's unit): what check_senders asks an inbox."""
 
-    def __init__(self, unit_code: str, units: ReferenceUnits, via: str = "portal") -> None:
-        self.sender = Sender(unit_code, via)
+    def __init__(self, senders: Mapping[str, str], units: ReferenceUnits) -> None:
+        self.senders = senders
         self.units = units
 
-    def sender_of(self, path: str | Path) -> Sender:
-        return self.sender
+    def sender_of(self, path: str | Path) -> Sender | None:
+        code = self.senders.get(str(path))
+        return Sender(code, "portal") if code else None
 
-    def folder_of(self, path: str | Path) -> str:
-        return self.sender.unit_code
+    def folder_of(self, path: str | Path) -> str | None:
+        return self.senders.get(str(path))
 
 
 def check(
@@ -129,13 +130,30 @@ def check(
     log: logging.Logger | None = None,
 ) -> list[Verdict]:
     """The dry run of each file, in order: read, validate (`validator`), the sender's
-    authority (`sender`: the unit code that sends; None: not checked), outliers and last
+    authority (`sender`: the unit code that sends them; None: not checked), outliers and last
     year's figures against the warehouse (`wh`), and what the warehouse would do."""
+    senders = {str(p): sender for p in paths} if sender is not None else None
+    found = judge(read_paths(list(paths)), validator, catalog, units, wh, senders, log)
+    return [found[str(p)] for p in paths]
+
+
+def judge(
+    read: ReadBatch,
+    validator: Validates,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    wh: WarehouseFile | None = None,
+    senders: Mapping[str, str] | None = None,
+    log: logging.Logger | None = None,
+) -> dict[str, Verdict]:
+    """`check` of files already read, as one batch (the portal's concurrent uploads: one
+    validation, one set of warehouse queries), each file with its own sender (`senders`:
+    path -> unit code; None: not checked). The verdict of each file, by its path."""
     log = log or LOG
-    outcome = validate_paths(list(paths), validator)  # type: ignore[arg-type]
+    outcome = validate_read(read, validator)  # type: ignore[arg-type]
     refusals: list[Refusal] = []
-    if sender is not None:
-        outcome, refusals = check_senders(outcome, _OneSender(sender, units), catalog)  # type: ignore[arg-type]
+    if senders is not None:
+        outcome, refusals = check_senders(outcome, _Senders(senders, units), catalog)  # type: ignore[arg-type]
     checked = wh is not None and wh.exists()
     if checked and outcome.results:
         assert wh is not None
@@ -165,8 +183,8 @@ def check(
         )
     for ref in refusals:
         by_path[ref.result.path] = Verdict(
-            ref.result.path, ref.result, None, ref, None, None, checked
+            ref.result.path, ref.result, None, ref, None, read.hashes.get(ref.result.path), checked
         )
     for u in outcome.unreadable:
         by_path[u.path] = Verdict(u.path, None, u)
-    return [by_path[str(p)] for p in paths if str(p) in by_path]
+    return by_path

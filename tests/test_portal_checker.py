@@ -23,3 +23,34 @@ def test_concurrent_checks_equal_single_validations(validator):
         alone = validator.validate_file(f)
         assert res.to_dict() == alone.to_dict(), f.name
     checker.close()
+
+
+def test_concurrent_dry_runs_are_batched_and_equal_the_checks_one_at_a_time(
+    tmp_path, catalog, units, validator
+):
+    """Twenty uploads at once: one warehouse judgement per batch, and each verdict is the one
+    service.check gives for the file alone (outliers and the foretold version included)."""
+    import shutil
+
+    from portal_fixtures import build_warehouse
+
+    from service.check import check
+    from warehouse.access import WarehouseFile
+
+    wh = WarehouseFile(build_warehouse(tmp_path / "wh.duckdb"))
+    files = []
+    for f in sorted((SAMPLES / "valid" / "2024-06" / "105").glob("*.csv")):
+        folder = tmp_path / f.stem  # each upload in a folder of its own, as the portal keeps them
+        folder.mkdir()
+        files.append(shutil.copy(f, folder / f.name))
+    checker = Checker()
+    checker.warm()
+    before = checker.batches
+    with ThreadPoolExecutor(20) as pool:
+        got = list(pool.map(lambda f: checker.judge([f], "105", wh)[str(f)], files))
+    assert checker.batches - before < len(files)
+    for f, verdict in zip(files, got, strict=True):
+        (alone,) = check([f], validator, catalog, units, wh, sender="105")
+        assert verdict.record() == alone.record(), f.name
+        assert verdict.outcome is not None and verdict.warehouse_checked
+    checker.close()

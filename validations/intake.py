@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from validations.readers import ReadError, read_submission
+from validations.readers import RawSubmission, ReadError, read_submission
 from validations.result import ValidationResult
 from validations.validator import Validator
 
@@ -102,14 +102,26 @@ def file_hash(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def validate_paths(paths: list[str | Path], validator: Validator | None = None) -> BatchOutcome:
-    """Read every file (unreadable ones are set aside with their message) and validate the rest
-    as one vectorised batch."""
-    validator = validator or Validator()
-    out = BatchOutcome()
-    raws = []
+@dataclass
+class ReadBatch:
+    """Files read, not yet validated: the submissions, the unreadable files, the hashes."""
+
+    raws: list[RawSubmission] = field(default_factory=list)
+    unreadable: list[Unreadable] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def __add__(self, other: ReadBatch) -> ReadBatch:
+        return ReadBatch(
+            self.raws + other.raws, self.unreadable + other.unreadable, self.hashes | other.hashes
+        )
+
+
+def read_paths(paths: list[str | Path]) -> ReadBatch:
+    """Read every file; unreadable ones are set aside with their message (never a link: it
+    could make the service read, and quote, any file)."""
+    out = ReadBatch()
     for p in paths:
-        if Path(p).is_symlink():  # a link could make the service read (and quote) any file
+        if Path(p).is_symlink():
             name = Path(p).name
             out.unreadable.append(
                 Unreadable(
@@ -129,10 +141,24 @@ def validate_paths(paths: list[str | Path], validator: Validator | None = None) 
                 Unreadable(str(p), exc.message_vi, exc.message_en, exc.error_code())
             )
             continue
-        raws.append(raw)
+        out.raws.append(raw)
         out.hashes[raw.path] = raw.sha256 or file_hash(p)
-    out.results = validator.validate(raws)
     return out
+
+
+def validate_read(read: ReadBatch, validator: Validator) -> BatchOutcome:
+    """The files read, validated as one vectorised batch."""
+    return BatchOutcome(
+        results=validator.validate(read.raws),
+        unreadable=list(read.unreadable),
+        hashes=dict(read.hashes),
+    )
+
+
+def validate_paths(paths: list[str | Path], validator: Validator | None = None) -> BatchOutcome:
+    """Read every file (unreadable ones are set aside with their message) and validate the rest
+    as one vectorised batch."""
+    return validate_read(read_paths(paths), validator or Validator())
 
 
 def merge_outcomes(parts: list[BatchOutcome], out: BatchOutcome | None = None) -> BatchOutcome:

@@ -4,8 +4,12 @@ Building a Validator (catalog, reference units, compiled pandera schemas) costs 
 and validating costs about 50 ms whether the batch holds one file or twenty: the schemas run
 once per batch. So the portal keeps one Validator in a thread of its own, and every upload that
 arrives while it is busy waits for the next batch. Twenty concurrent uploads cost about two
-batches instead of twenty validations. The results are the same ValidationResults and Issues
-that `tonghop validate` prints (a batch of one is the CLI's case).
+batches instead of twenty validations. An upload's verdict is the whole dry run
+(service.check.judge: the sender's authority, outliers and last year's figures against the
+warehouse's snapshot, the version it would get), run in the same thread for every upload
+waiting: one validation and one set of warehouse queries for twenty files. The results are the
+same Verdicts and Issues that `tonghop validate --warehouse` prints (a batch of one is the
+CLI's case).
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ from __future__ import annotations
 import queue
 import threading
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.check import Verdict, judge
 from validations.catalog import load_catalog
-from validations.intake import BatchOutcome, validate_paths
+from validations.intake import BatchOutcome, ReadBatch, read_paths, validate_paths
 from validations.readers import RawSubmission, read_submission
 from validations.result import ValidationResult
+from validations.units import load_units
 from validations.validator import Validator, default_today
 from warehouse.access import WarehouseFile
 from warehouse.arrival import listed_hashes
@@ -35,6 +42,7 @@ class Checker:
     def __init__(self, catalog: str | None = None):
         self.catalog_path = catalog
         self.catalog = load_catalog(catalog)
+        self.units = load_units()
         self._validator: Validator | None = None
         self._queue: queue.Queue[tuple[list[RawSubmission], Future] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -57,6 +65,16 @@ class Checker:
         self._start()
         fut: Future[list[ValidationResult]] = Future()
         self._queue.put((raws, fut))
+        return fut.result()
+
+    def judge(
+        self, paths: list[str | Path], sender: str | None, wh: WarehouseFile | None
+    ) -> dict[str, Verdict]:
+        """The dry run of files (service.check) in the validator's thread, batched with the
+        other uploads waiting: the files are read here, in the request's thread."""
+        self._start()
+        fut: Future[dict[str, Verdict]] = Future()
+        self._queue.put((_Judge(read_paths(list(paths)), sender, wh), fut))  # type: ignore[arg-type]
         return fut.result()
 
     def outcome(self, paths: list[str | Path]) -> BatchOutcome:
@@ -102,19 +120,71 @@ class Checker:
                     self._queue.put(None)
                     break
                 work.append(more)
-            raws = [r for raws, _ in work for r in raws]
-            try:
-                results = self._current().validate(raws) if raws else []
-                self.batches += 1
-                self.files += len(raws)
-            except BaseException as exc:  # never leave a request waiting
-                for _, fut in work:
-                    fut.set_exception(exc)
-                continue
-            k = 0
-            for raws_i, fut in work:
-                fut.set_result(results[k : k + len(raws_i)])
-                k += len(raws_i)
+            self._validate_all([w for w in work if not isinstance(w[0], _Judge)])  # type: ignore[misc]
+            judged = [w for w in work if isinstance(w[0], _Judge)]
+            by_wh: dict[int, list[tuple[_Judge, Future]]] = {}
+            for job, fut in judged:  # type: ignore[assignment]
+                by_wh.setdefault(id(job.wh), []).append((job, fut))
+            for jobs in by_wh.values():
+                self._judge_all(jobs)
+
+    def _validate_all(self, work: list[tuple[list[RawSubmission], Future]]) -> None:
+        """One validation of every waiting batch of read submissions."""
+        if not work:
+            return
+        raws = [r for raws, _ in work for r in raws]
+        try:
+            results = self._current().validate(raws) if raws else []
+            self.batches += 1
+            self.files += len(raws)
+        except BaseException as exc:  # never leave a request waiting
+            for _, fut in work:
+                fut.set_exception(exc)
+            return
+        k = 0
+        for raws_i, fut in work:
+            fut.set_result(results[k : k + len(raws_i)])
+            k += len(raws_i)
+
+    def _judge_all(self, jobs: list[tuple[_Judge, Future]]) -> None:
+        """One dry run (service.check.judge) of every waiting upload against one warehouse:
+        one validation, one set of outlier and last-year queries for all of them."""
+        read = ReadBatch()
+        senders: dict[str, str] = {}
+        for job, _ in jobs:
+            read = read + job.read
+            if job.sender is not None:
+                senders |= {p: job.sender for p in job.paths}
+        try:
+            verdicts = judge(
+                read,
+                self._current(),
+                self.catalog,
+                self.units,
+                jobs[0][0].wh,
+                senders if senders else None,
+            )
+            self.batches += 1
+            self.files += len(read.raws)
+        except BaseException as exc:  # never leave a request waiting
+            for _, fut in jobs:
+                fut.set_exception(exc)
+            return
+        for job, fut in jobs:
+            fut.set_result({p: verdicts[p] for p in job.paths})
+
+
+@dataclass
+class _Judge:
+    """An upload's dry run, waiting for the checker's thread."""
+
+    read: ReadBatch
+    sender: str | None
+    wh: WarehouseFile | None
+
+    @property
+    def paths(self) -> list[str]:
+        return [r.path for r in self.read.raws] + [u.path for u in self.read.unreadable]
 
 
 class WarmReading:

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from service.check import Verdict, check
+from service.check import Verdict
 from tonghop.portal.accounts import User
 from tonghop.portal.checker import Checker
 from tonghop.portal.database import Database, stamp
@@ -127,15 +127,8 @@ class Uploads:
             os.truncate(path, len(data))
         else:
             path.write_bytes(data)
-        (verdict,) = check(
-            [path],
-            self.checker,
-            self.catalog,
-            self.units,
-            self.wh,
-            sender=user.unit_code if user is not None else None,
-        )
-        return verdict, path
+        found = self.checker.judge([path], user.unit_code if user is not None else None, self.wh)
+        return found[str(path)], path
 
     def dry_run(
         self, user: User | None, file_name: str, data: bytes, lang: str = "vi"
