@@ -28,9 +28,26 @@ consolidate_units_task = STEPS.tasks[service.CONSOLIDATE_MANY.name]
 quality_checkpoint = STEPS.tasks[service.QUALITY.name]
 
 
-def _warehouse(warehouse: str | None, catalog: str | None) -> WarehouseFile:
-    # no retries of its own: the tasks retry while another process holds the file
-    return WarehouseFile(resolve_warehouse(warehouse), load_catalog(catalog), load_units())
+def _consolidate(
+    periods: list[str],
+    unit_codes: list[str],
+    warehouse: str | None,
+    catalog: str | None,
+    **kw: Any,
+) -> list[dict[str, Any]]:
+    """service.consolidation.consolidate with each step a task. The warehouse file has no
+    retries of its own: the tasks retry while another process holds it."""
+    wh = WarehouseFile(resolve_warehouse(warehouse), load_catalog(catalog), load_units())
+    return service.consolidate(
+        wh,
+        list(periods),
+        list(unit_codes),
+        wh.catalog,  # type: ignore[arg-type]
+        wh.units,  # type: ignore[arg-type]
+        default_today(),
+        runner=STEPS,
+        **kw,
+    )
 
 
 @flow(name="consolidate-period", version="2")
@@ -51,20 +68,16 @@ def consolidate_period(
     <warehouse folder>/data_docs). Cross-level tolerances are the catalog's, per indicator;
     abs_tol / rel_tol, when given, replace them for this run."""
     log = get_run_logger()
-    wh = _warehouse(warehouse, catalog)
-    out = service.consolidate_period(
-        wh,
-        list(periods),
-        unit_code,
-        wh.catalog,  # type: ignore[arg-type]
-        wh.units,  # type: ignore[arg-type]
-        default_today(),
+    out = _consolidate(
+        periods,
+        [unit_code],
+        warehouse,
+        catalog,
         actor=actor,
         abs_tol=abs_tol,
         rel_tol=rel_tol,
         quality=quality,
         docs_dir=docs_dir,
-        runner=STEPS,
     )
     for s in out:
         log.info(
@@ -97,20 +110,17 @@ def consolidate_units(
     for the whole country). One summary per unit and period (completeness, indicators, issues;
     the children's summaries inside); a unit whose period is approved is `skipped`."""
     log = get_run_logger()
-    wh = _warehouse(warehouse, catalog)
-    out = service.consolidate_units(
-        wh,
-        list(periods),
-        unit_codes,
-        wh.catalog,  # type: ignore[arg-type]
-        wh.units,  # type: ignore[arg-type]
-        default_today(),
+    out = _consolidate(
+        periods,
+        unit_codes or ["*"],
+        warehouse,
+        catalog,
         actor=actor,
         abs_tol=abs_tol,
         rel_tol=rel_tol,
         quality=quality,
         docs_dir=docs_dir,
-        runner=STEPS,
+        locked="skip",
     )
     log.info(
         "%d units consolidated in one run per period, %d issues",

@@ -1,12 +1,13 @@
 """Consolidate: completeness, cross-level checks and rollups of a district or province, then
 the quality checkpoint (Great Expectations) over what was written.
 
-`consolidate_period` is the steward's consolidation of one unit (the CLI's `consolidate`, the
-portal's *Tổng hợp*, the `consolidate-period` flow); `consolidate_units` the ministry's month
-(many provinces in one transaction per period: the `consolidate-units` flow). Each is two
-steps per period, consolidation then checkpoint, run through a `service.steps.Steps` runner
-(the flows: Prefect tasks). An approved or accepted period is not consolidated again: its
-figures are locked until it is unapproved (refused with who approved it, and when).
+`consolidate` is the steward's consolidation of one unit (the CLI's `consolidate`, the
+portal's *Tổng hợp*, the `consolidate-period` flow) and the ministry's month (many provinces in
+one transaction per period: the `consolidate-units` flow). It is two steps per period,
+consolidation then checkpoint, run through a `service.steps.Steps` runner (the flows: Prefect
+tasks). An approved or accepted period is not consolidated again: its figures are locked until
+it is unapproved (the steward's request is refused with who approved it, and when; the
+ministry's month leaves such a unit as it is).
 """
 
 from __future__ import annotations
@@ -84,9 +85,9 @@ def locks(
 
 
 def _refuse_locked(
-    con: duckdb.DuckDBPyConnection, unit_code: str, period: str, catalog: Catalog
+    unit_code: str, period: str, found: list[tuple[str, str, str, str, Any]]
 ) -> None:
-    found = locks(con, unit_code, period, catalog)
+    """LockedPeriodError naming the first approval that locks the unit's period."""
     if found:
         unit, per, state, actor, at = found[0]
         raise LockedPeriodError(
@@ -95,29 +96,7 @@ def _refuse_locked(
         )
 
 
-def consolidate_unit(
-    wh: WarehouseFile,
-    period: str,
-    unit_code: str,
-    catalog: Catalog,
-    units: ReferenceUnits,
-    actor: str = "consolidate",
-    abs_tol: float | None = None,
-    rel_tol: float | None = None,
-) -> dict[str, Any]:
-    """The single writer: consolidate one unit (children first) in one transaction."""
-
-    def work(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        _refuse_locked(con, unit_code, period, catalog)
-        res = consolidate_many(
-            con, period, [unit_code], catalog, units, actor=actor, abs_tol=abs_tol, rel_tol=rel_tol
-        )
-        return summarise(res[0])
-
-    return wh.write(work, "consolidate")
-
-
-def consolidate_many_units(
+def consolidate_once(
     wh: WarehouseFile,
     period: str,
     unit_codes: list[str],
@@ -126,13 +105,19 @@ def consolidate_many_units(
     actor: str = "consolidate",
     abs_tol: float | None = None,
     rel_tol: float | None = None,
+    locked: str = "refuse",
 ) -> list[dict[str, Any]]:
-    """The single writer: every unit of `unit_codes` (districts first) in ONE transaction;
-    units whose period is approved are left as they are (`skipped`: their locks)."""
+    """The single writer: every unit of `unit_codes` (districts first) in ONE transaction,
+    one summary each. A unit whose period is approved (locked) is refused
+    (`locked="refuse"`: LockedPeriodError, what the steward asked cannot be done) or left as
+    it is (`"skip"`: the ministry's month goes on; its summary says `skipped`)."""
 
     def work(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-        locked = {c: locks(con, c, period, catalog) for c in unit_codes}
-        todo = [c for c in unit_codes if not locked[c]]
+        held = {c: locks(con, c, period, catalog) for c in unit_codes}
+        if locked == "refuse":
+            for c in unit_codes:
+                _refuse_locked(c, period, held[c])
+        todo = [c for c in unit_codes if not held[c]]
         results = (
             consolidate_many(
                 con, period, todo, catalog, units, actor=actor, abs_tol=abs_tol, rel_tol=rel_tol
@@ -144,7 +129,7 @@ def consolidate_many_units(
         out += [
             {"unit_code": c, "period": period, "skipped": "approved", "issues": [], "children": []}
             for c in unit_codes
-            if locked[c]
+            if held[c]
         ]
         return out
 
@@ -189,10 +174,10 @@ def resolve_units(
     return list(dict.fromkeys(codes))
 
 
-def consolidate_period(
+def consolidate(
     wh: WarehouseFile,
     periods: list[str],
-    unit_code: str,
+    unit_codes: list[str],
     catalog: Catalog,
     units: ReferenceUnits,
     today: date,
@@ -202,61 +187,22 @@ def consolidate_period(
     quality: bool = True,
     docs_dir: str | Path | None = None,
     runner: Steps | None = None,
+    locked: str = "refuse",
 ) -> list[dict[str, Any]]:
-    """Consolidate a district or province for one or more periods ('latest': the most
-    recently closed month), then (quality) the checkpoint over each; one summary per period
-    with its `quality`. Tolerances are the catalog's, per indicator; abs_tol / rel_tol, when
-    given, replace them for this run."""
-    runner = runner or Steps()
-    docs = str(data_docs_dir(docs_dir, wh.path))
-    out = []
-    for period in resolve_periods(periods, catalog, today):
-        summary = runner.run(
-            CONSOLIDATE,
-            consolidate_unit,
-            wh,
-            period,
-            unit_code,
-            catalog,
-            units,
-            actor,
-            abs_tol,
-            rel_tol,
-        )
-        summary["quality"] = (
-            runner.run(QUALITY, check_quality, wh, period, unit_code, catalog, units, docs)
-            if quality
-            else None
-        )
-        out.append(summary)
-    return out
-
-
-def consolidate_units(
-    wh: WarehouseFile,
-    periods: list[str],
-    unit_codes: list[str] | None,
-    catalog: Catalog,
-    units: ReferenceUnits,
-    today: date,
-    actor: str = "consolidate",
-    abs_tol: float | None = None,
-    rel_tol: float | None = None,
-    quality: bool = False,
-    docs_dir: str | Path | None = None,
-    runner: Steps | None = None,
-) -> list[dict[str, Any]]:
-    """Consolidate many districts or provinces: for each period one transaction of
-    `unit_codes` (default `["*"]`: every province of the period's structure), districts
-    first; quality=True also runs each unit's checkpoint (about 1.3 s each)."""
+    """Consolidate districts or provinces for one or more periods ('latest': the most recently
+    closed month; `"*"` among the units: every province of the period's structure), each
+    period in one transaction, districts first; then (quality) each unit's checkpoint. One
+    summary per unit and period, with its `quality`. Tolerances are the catalog's, per
+    indicator; abs_tol / rel_tol, when given, replace them for this run."""
     runner = runner or Steps()
     docs = str(data_docs_dir(docs_dir, wh.path))
     out: list[dict[str, Any]] = []
     for period in resolve_periods(periods, catalog, today):
-        codes = resolve_units(list(unit_codes or ["*"]), period, catalog, units)
+        codes = resolve_units(unit_codes, period, catalog, units)
+        step = CONSOLIDATE if len(codes) == 1 else CONSOLIDATE_MANY
         summaries = runner.run(
-            CONSOLIDATE_MANY,
-            consolidate_many_units,
+            step,
+            consolidate_once,
             wh,
             period,
             codes,
@@ -265,6 +211,7 @@ def consolidate_units(
             actor,
             abs_tol,
             rel_tol,
+            locked,
         )
         for s in summaries:
             s["quality"] = (

@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from service.consolidation import consolidate_period
+from service.consolidation import consolidate
 from service.ingest import ingest
 from tonghop.portal.checker import Checker
 from tonghop.portal.database import Database, stamp
@@ -275,10 +275,10 @@ class Runner:
         self._job_state(job_id, "running")
         wh = SnapshotWarehouse(self.wh.reader, self.wh.catalog, self.wh.units, self.retry_delays)
         try:
-            (res,) = consolidate_period(
+            (res,) = consolidate(
                 wh,
                 [job["period"]],
-                job["unit_code"],
+                [job["unit_code"]],
                 wh.catalog,  # type: ignore[arg-type]
                 wh.units,  # type: ignore[arg-type]
                 default_today(),
