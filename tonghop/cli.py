@@ -114,7 +114,6 @@ def validate(
     """
     from service.check import check
     from validations.catalog import load_catalog
-    from validations.readers import ReadError
     from validations.report import render_record, render_text
     from validations.units import load_units
     from validations.validator import Validator
@@ -127,7 +126,7 @@ def validate(
     if verdict.result is None:  # unreadable: one sentence, exit 2
         u = verdict.unreadable
         assert u is not None
-        raise ReadError(str(file), u.message_vi, u.message_en, u.code)
+        raise u.error()
     if as_json:
         typer.echo(json_safe(render_record(verdict.record(lang, name=str(file)))))
     else:
