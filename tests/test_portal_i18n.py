@@ -57,6 +57,20 @@ def test_every_key_used_is_defined_in_vietnamese_and_english():
 ENGLISH_APPROVAL = "Cannot approve 12 2024-06"
 
 
+def _english(page: str) -> list[str]:
+    """The English sentences of the message catalog found on a page: each template's longest
+    stretch of words between its parameters."""
+    from validations.messages import catalog
+
+    found = []
+    for code, entry in catalog().items():
+        parts = re.split(r"\{[^{}]*\}", entry["en"])
+        longest = max(parts, key=len).strip(" .:;,()")
+        if len(longest) >= 16 and longest in page:
+            found.append(f"{code}: {longest}")
+    return found
+
+
 def test_an_approval_refusal_is_said_in_the_language_of_the_page(client):
     login(client, "tinh.12")
     token = csrf_of(client, "/steward?period=2024-06")
@@ -65,6 +79,7 @@ def test_an_approval_refusal_is_said_in_the_language_of_the_page(client):
     assert "Không thực hiện được: Chưa phê duyệt được 12 kỳ 2024-06: còn" in page
     assert "huyện 105: chưa phê duyệt; huyện 106: chưa phê duyệt" in page
     assert ENGLISH_APPROVAL not in page and "below it" not in page and "not approved" not in page
+    assert _english(page) == []
     client.get("/lang/en?next=/steward")
     page = html.unescape(text_of(client.post("/steward/approve", data=form).text))
     assert f"Not done: {ENGLISH_APPROVAL}:" in page and "units below it still open" in page
@@ -80,7 +95,7 @@ def test_a_bad_period_is_said_in_the_language_of_the_page_and_of_the_api(client,
         r = client.get(url)
         page = html.unescape(text_of(r.text))
         assert r.status_code == 400 and "'2024-13': không có tháng 13" in page, url
-        assert "does not exist" not in page
+        assert "does not exist" not in page and _english(page) == []
     client.get("/lang/en?next=/")
     r = client.get("/steward?period=2024-13")
     assert r.status_code == 400 and "'2024-13': month 13" in html.unescape(text_of(r.text))
