@@ -21,6 +21,7 @@ import duckdb
 from service.steps import Step, Steps
 from validations.catalog import Catalog
 from validations.errors import RefusedError
+from validations.messages import msg
 from validations.period import latest_closed_month, parse_period
 from validations.units import ReferenceUnits, structure_on
 from warehouse.access import WarehouseFile
@@ -91,8 +92,16 @@ def _refuse_locked(
     if found:
         unit, per, state, actor, at = found[0]
         raise LockedPeriodError(
-            f"{unit_code} {period} is {state} ({unit} {per}, by {actor} on {at:%d/%m/%Y %H:%M}):"
-            f" its figures are locked. Unapprove {unit} {per} first to consolidate it again"
+            "approval.locked",
+            unit=unit_code,
+            period=period,
+            state=msg(
+                "approval.state.accepted" if state == "accepted" else "approval.state.approved"
+            ),
+            above_unit=unit,
+            above_period=per,
+            actor=actor,
+            at=at,
         )
 
 

@@ -75,7 +75,7 @@ def test_a_commune_version_newer_than_the_consolidation_keeps_the_district_open(
     load(june, tmp_path, [result(COMMUNES_106[3], P, base(9), path="fix.csv")], "b3")
     with pytest.raises(ApprovalError, match=f"{COMMUNES_106[3]}: its v2 arrived after") as e:
         approve(june, DISTRICT, P, actor="steward.106")
-    assert "1 unit(s) below it still open" in str(e.value)
+    assert "1 unit below it still open" in str(e.value)
     consolidated(june, DISTRICT, P)  # consolidated again: now it may
     approve(june, DISTRICT, P, actor="steward.106")
 
@@ -90,7 +90,7 @@ def test_a_province_needs_every_district_approved_and_accepted(tmp_path):
     with pytest.raises(ApprovalError) as e:
         approve(con, "12", P, actor="steward.12")
     msg = str(e.value)
-    assert "7 unit(s) below it still open" in msg
+    assert "7 units below it still open" in msg
     for code in DISTRICTS_12:
         assert (f"district {code}: not approved" in msg) == (code != DISTRICT), code
     # approved but not accepted is still open
@@ -140,9 +140,9 @@ def test_cli_refusals_are_one_sentence(june, tmp_path):
     runner = CliRunner()
     args = ["--period", P, "--unit", DISTRICT, "--warehouse", str(db)]
     res = runner.invoke(app, ["approve", *args, "--actor", "steward.106"])
-    assert res.exit_code == 1 and "has not been consolidated" in res.output
+    assert res.exit_code == 1 and "chưa được tổng hợp" in res.output
     assert "Traceback" not in res.output
     res = runner.invoke(app, ["approve", *args, "--actor", "  "])
-    assert res.exit_code == 1 and "needs --actor" in res.output
+    assert res.exit_code == 1 and "cần --actor" in res.output
     res = runner.invoke(app, ["approve", *args])  # no --actor at all: a usage error
     assert res.exit_code == 2 and "--actor" in res.output

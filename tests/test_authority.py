@@ -99,7 +99,7 @@ def test_a_bad_manifest_fails_loudly_naming_the_file(tmp_path, units, manifest, 
             "is given twice (first on line 2)",
         ),
         ('require_tokens: "false"\ntokens: {}\n', 1, "require_tokens is true or false"),
-        ("tokens: {}\nrequire_token: true\n", 2, "unknown key(s) ['require_token']"),
+        ("tokens: {}\nrequire_token: true\n", 2, "unknown key(s) require_token"),
     ],
 )
 def test_manifest_codes_are_yaml_strings_refused_at_load_naming_the_line(

@@ -160,7 +160,7 @@ def test_output_paths_that_cannot_be_written_are_one_sentence(rejected_only, tmp
         )  # fmt: skip
         assert res.exit_code == 2, (target, res.output)
         assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
-        assert f"Cannot write the {'file' if command == 'report' else 'folder'} {target}" in (
+        assert f"Không ghi được {'tệp' if command == 'report' else 'thư mục'} {target}" in (
             res.output
         )
     assert a_file.read_text() == "x"  # nothing overwritten
@@ -173,7 +173,9 @@ def test_errors_in_json_carry_a_stable_code(tmp_path):
     assert json.loads(res.stdout) == {
         "status": "error",
         "code": "catalog",
-        "message": f"{tmp_path / 'none.yaml'}: catalog file not found",
+        "reason": "catalog.file_not_found",
+        "params": {"where": str(tmp_path / "none.yaml")},
+        "message": f"{tmp_path / 'none.yaml'}: không tìm thấy tệp danh mục",
     }
     res = run("validate", str(SAMPLES / "unreadable" / "binary.csv"), "--json")
     data = json.loads(res.stdout)
@@ -181,9 +183,32 @@ def test_errors_in_json_carry_a_stable_code(tmp_path):
         2, "unreadable", "binary", "binary.csv",
     )  # fmt: skip
     res = run("status", "--period", "2024-06", "--warehouse", str(tmp_path / "no.duckdb"))
-    assert res.exit_code == 2 and res.output.startswith("No warehouse at ")
+    assert res.exit_code == 2 and res.output.startswith("Chưa có kho dữ liệu tại ")
     res = run("status", "--period", "2024.1", "--warehouse", str(tmp_path / "no.duckdb"))
-    assert res.exit_code == 2 and "may be 2024-01 or 2024-10" in res.output
+    assert res.exit_code == 2 and "có thể là 2024-01 hoặc 2024-10" in res.output
+
+
+def test_errors_are_said_in_vietnamese_by_default_and_in_english_on_request(tmp_path):
+    """One message catalog: --lang where a command has it, $TONGHOP_LANG for every command."""
+    args = ["status", "--period", "2024-13", "--warehouse", str(tmp_path / "no.duckdb")]
+    res = run(*args)
+    assert (res.exit_code, res.output) == (2, "'2024-13': không có tháng 13\n")
+    res = runner.invoke(app, args, env={"TONGHOP_LANG": "en"})
+    assert (res.exit_code, res.output) == (2, "'2024-13': month 13 does not exist\n")
+    res = runner.invoke(app, ["rollup", "--period", "2024-06", "--unit", "105", "--format", "pdf"])
+    assert res.output == "--format phải là table, csv hoặc json, không phải 'pdf'.\n"
+    none = str(tmp_path / "none.yaml")
+    res = run("validate", str(SAMPLES / "messy" / "canonical.csv"), "--json", "--catalog", none,
+              "--lang", "en")  # fmt: skip
+    assert json.loads(res.stdout)["message"] == f"{none}: catalog file not found"
+    res = runner.invoke(
+        app,
+        ["validate", str(SAMPLES / "unreadable" / "binary.csv"), "--json"],
+        env={"TONGHOP_LANG": "en"},
+    )
+    assert json.loads(res.stdout)["message"].startswith("File 'binary.csv' is neither")
+    res = run("validate", str(SAMPLES / "unreadable" / "binary.csv"), "--lang", "fr")
+    assert (res.exit_code, res.output) == (2, "--lang phải là vi hoặc en, không phải 'fr'.\n")
 
 
 def test_every_tonghop_error_is_caught_in_one_place():

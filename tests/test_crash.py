@@ -358,14 +358,14 @@ def test_a_second_writer_fails_clearly_while_one_holds_the_warehouse(tmp_path, t
     assert rc_approve == 2, approve.stderr  # cannot run now (1 is for "ran, and the answer is no")
     assert approve.stdout == ""
     (line,) = approve.stderr.strip().splitlines()
-    assert str(db) in line and "in use by another process" in line
+    assert str(db) in line and "đang được một tiến trình khác sử dụng" in line  # Vietnamese
     assert "Traceback" not in approve.stderr
 
     assert rc_other != 0
     assert other.stdout == ""
     # the CLI's own line (Prefect's log lines start with a time, tracebacks with spaces)
-    ours = [line for line in other.stderr.splitlines() if line.startswith("The warehouse file")]
-    assert ours and all(str(db) in line and "in use by another process" in line for line in ours)
+    ours = [line for line in other.stderr.splitlines() if line.startswith("Tệp kho dữ liệu")]
+    assert ours and all(str(db) in line and "tiến trình khác" in line for line in ours)
     if "Traceback" in other.stderr:
         pytest.xfail(
             "product bug: `tonghop consolidate` on a locked warehouse ends with the one-sentence "

@@ -170,7 +170,7 @@ def test_cli_ingest_on_a_full_disk_says_one_sentence_and_exits_non_zero(
         # the CLI's own output (Prefect's log lines on stderr start with the time)
         out = [ln for ln in res.output.strip().splitlines() if not PREFECT_LOG.match(ln)]
         assert len(out) == 1, res.output
-        assert "the disk is full" in out[0] and "Nothing was staged" in out[0]
+        assert "ổ đĩa đã đầy" in out[0] and "Chưa có gì được lưu tạm" in out[0]
         assert res.stdout == ""
         con = connect(db, read_only=True)
         assert snapshot(con) == before  # nothing reached the warehouse

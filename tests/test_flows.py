@@ -682,7 +682,7 @@ def test_cli_ingest_consolidate_rollup_approve_status(tmp_path):
         "approve", "--period", P, "--unit", "105", "--actor", "steward.105", "--warehouse", wh
     )
     assert res.exit_code == 1
-    assert res.output.strip() == "105 2024-06 is already approved"
+    assert res.output.strip() == "105 kỳ 2024-06 đã được phê duyệt rồi"
     assert "Traceback" not in res.output
     res = cli(
         "unapprove", "--period", P, "--unit", "105", "--actor", "steward.105", "--warehouse", wh

@@ -404,7 +404,7 @@ CASES = [
         "r.csv",
         _dup_rows(10_000),
         "unreadable",
-        "more than 5000 data rows",
+        "more than 5,000 data rows",
     ),
     Case("csv_4mb_of_blank_lines", "r.csv", lambda t: b"\r\n" * (2 << 20), "unreadable", "empty"),
     Case(

@@ -78,7 +78,7 @@ def test_user_commands(tmp_path):
         ],
         input="mat-khau-123\n",
     )
-    assert r.exit_code == 2 and "already exists" in r.output
+    assert r.exit_code == 2 and "Đã có người dùng" in r.output
     r = run(app, ["user", "token", "huyen.105", "--accounts", db])
     assert r.exit_code == 0 and r.output.startswith("th_")
     assert Accounts(db).by_token(r.output.strip()).name == "huyen.105"

@@ -357,6 +357,7 @@ def test_every_read_error_has_a_stable_code(tmp_path: Path) -> None:
         "file": "e.csv",
         "status": "unreadable",
         "code": "file_empty",
+        "reason": "read.file_empty",
         "message": err.message_en,
         "issues": [],
     }
@@ -447,7 +448,7 @@ def test_oversize_checked_by_stat(tmp_path: Path) -> None:
 
 def test_too_many_rows(tmp_path: Path) -> None:
     rows = [["03386", "2024-06", f"x{i}", "1", ""] for i in range(10_000)]
-    _refused(_write(tmp_path, "nhieu.csv", _csv_text(rows)), "5000")
+    _refused(_write(tmp_path, "nhieu.csv", _csv_text(rows)), "5.000")
 
 
 def test_too_many_rows_xlsx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -457,9 +458,10 @@ def test_too_many_rows_xlsx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_read_error_pickles() -> None:
-    exc = ReadError("/x/a.csv", "Tệp 'a.csv' rỗng", "File 'a.csv' is empty")
+    exc = ReadError("/x/a.csv", "read.too_many_rows", name="a.csv", limit=5000)
     back = pickle.loads(pickle.dumps(exc))
     assert (back.path, back.message_vi, str(back)) == (exc.path, exc.message_vi, str(exc))
+    assert "5.000" in back.message_vi and back.error_code() == "too_many_rows"
 
 
 def test_not_a_form(tmp_path: Path) -> None:
@@ -500,7 +502,7 @@ def test_a_file_that_cannot_be_opened_is_answered_by_name(tmp_path, monkeypatch)
         read_submission(f)
     err = exc.value
     assert err.instance_code == "file_unreadable" and "file_unreadable" in READ_ERROR_CODES
-    assert "'baocao.csv' cannot be read (Permission denied)" in err.message_en
+    assert "'baocao.csv' cannot be read (permission denied)" in err.message_en
     assert "Không đọc được tệp 'baocao.csv'" in err.message_vi
     assert str(tmp_path) not in err.message_en + err.message_vi
 

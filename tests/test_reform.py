@@ -56,7 +56,7 @@ def test_a_divided_commune_goes_to_its_default_unit_or_is_split_and_is_approxima
     assert equal == {"00700": 0.5, "00994": 0.5}
     area = {x.new_code: x.share for x in load_crosswalk("area").successors("00988")}
     assert sum(area.values()) == pytest.approx(1) and 0 < area["00994"] < 1
-    with pytest.raises(CrosswalkError, match="default, area, equal"):
+    with pytest.raises(CrosswalkError, match="default, area or equal"):
         load_crosswalk("nearest")
 
 

@@ -21,8 +21,15 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
-from validations.errors import TonghopError, file_access_error, output_error
+from validations.errors import (
+    NotFoundError,
+    TonghopError,
+    UsageError,
+    file_access_error,
+    output_error,
+)
 from validations.fmt import json_safe, one_line
+from validations.messages import LANGS
 
 app = typer.Typer(
     add_completion=False,
@@ -31,15 +38,27 @@ app = typer.Typer(
     help="tonghop: validate and consolidate commune -> district -> province reports.",
 )
 
-Lang = Annotated[str, typer.Option("--lang", help="Language of messages: vi or en.")]
+Lang = Annotated[
+    str,
+    typer.Option(
+        "--lang", envvar="TONGHOP_LANG", help="Language of messages: vi or en ($TONGHOP_LANG)."
+    ),
+]
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
 
 def _check_lang(lang: str) -> str:
-    if lang not in ("vi", "en"):
-        typer.echo(one_line(f"--lang must be vi or en, not '{lang}'."), err=True)
-        raise typer.Exit(EXIT_UNREADABLE)
+    if lang not in LANGS:
+        raise _fail("usage.lang", option="--lang", value=lang)
     return lang
+
+
+def _lang(params: dict[str, Any]) -> str:
+    """The language of messages: the command's --lang, else $TONGHOP_LANG, else Vietnamese."""
+    for lang in (params.get("lang"), os.environ.get("TONGHOP_LANG", "").strip().lower()):
+        if lang in LANGS:
+            return str(lang)
+    return "vi"
 
 
 class _Command(TyperCommand):
@@ -55,7 +74,7 @@ class _Command(TyperCommand):
 
 
 def _report_error(exc: TonghopError, params: dict[str, Any]) -> None:
-    lang = params.get("lang") if params.get("lang") in ("vi", "en") else "vi"
+    lang = _lang(params)
     if params.get("as_json"):
         typer.echo(_json(exc.to_dict(lang)))
     else:
@@ -95,7 +114,6 @@ def validate(
     """
     from service.check import check
     from validations.catalog import load_catalog
-    from validations.readers import ReadError
     from validations.report import render_record, render_text
     from validations.units import load_units
     from validations.validator import Validator
@@ -108,7 +126,7 @@ def validate(
     if verdict.result is None:  # unreadable: one sentence, exit 2
         u = verdict.unreadable
         assert u is not None
-        raise ReadError(str(file), u.message_vi, u.message_en, u.code)
+        raise u.error()
     if as_json:
         typer.echo(json_safe(render_record(verdict.record(lang, name=str(file)))))
     else:
@@ -130,7 +148,7 @@ def template(
     from validations.template import write_template
 
     if output.suffix.lower() != ".xlsx":
-        raise _fail(f"{output}: the form is an Excel workbook; name it *.xlsx.")
+        raise _fail("usage.form_not_xlsx", path=str(output))
     _writable_file(output)
     try:
         path = write_template(unit, period, output)
@@ -155,15 +173,14 @@ def unit(
     try:
         day = date.fromisoformat(on) if on else None
     except ValueError:
-        typer.echo(f"--on '{on}' is not a date: write YYYY-MM-DD.", err=True)
-        raise typer.Exit(EXIT_UNREADABLE) from None
+        raise _fail("usage.not_a_date", option="--on", value=on) from None
     hits = (
         [u for c in units.pad(query, day) for u in units.versions(c) if not day or u.valid_on(day)]
         if query.strip().isdigit()
         else units.find_by_name(query, on=day)
     )
     if not hits:
-        raise _fail(f"No unit matches '{query}'.", 1)
+        raise _fail("not_found.unit", 1, query=query)
     for u in hits:
         until = u.valid_to.isoformat() if u.valid_to else "…"
         since = u.valid_from.isoformat() if u.valid_from else "…"
@@ -184,10 +201,10 @@ UnitCode = Annotated[
 Actor = Annotated[str, typer.Option("--actor", help="Who does it (recorded in the audit log).")]
 
 
-def _fail(message: str, code: int = EXIT_UNREADABLE) -> typer.Exit:
-    """A usage error: one sentence (escaped) and the exit code."""
-    typer.echo(one_line(message), err=True)
-    return typer.Exit(code)
+def _fail(reason: str, code: int = EXIT_UNREADABLE, **params: Any) -> TonghopError:
+    """A usage error (exit 2) or nothing found (exit 1): a code of the message catalog, shown
+    by _report_error in the user's language like every other error."""
+    return (NotFoundError if code == 1 else UsageError)(reason, **params)
 
 
 def _period_code(period: str) -> str:
@@ -275,7 +292,7 @@ def ingest(
     """
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
-        raise _fail(f"Not found: {', '.join(missing)}")
+        raise _fail("usage.paths_not_found", paths=missing)
     kw = {
         "warehouse": warehouse,
         "outbox": str(outbox) if outbox else None,
@@ -435,17 +452,14 @@ def rollup(
 ) -> None:
     """Print a consolidated unit's rollup (read-only; run consolidate first)."""
     if fmt not in ("table", "csv", "json"):
-        raise _fail(f"--format must be table, csv or json, not '{fmt}'.")
+        raise _fail("usage.format", value=fmt, allowed=["table", "csv", "json"])
     from service import figures
     from validations.fmt import fmt_num
 
     code = _period_code(period)
     df = _read_warehouse(warehouse, lambda con: figures.rollup(con, unit, code))
     if df.empty:
-        raise _fail(
-            f"No rollup for {unit} {code}: run tonghop consolidate --period {code} --unit {unit}.",
-            1,
-        )
+        raise _fail("not_found.rollup", 1, unit=unit, period=code)
     if fmt == "json":
         typer.echo(
             json_safe(df.to_json(orient="records", force_ascii=False, indent=2, date_format="iso"))
@@ -533,9 +547,9 @@ def report(
 ) -> None:
     """The period's summary as the province publishes it: sentences, tables, charts."""
     if fmt not in ("md", "html", "xlsx"):
-        raise _fail(f"--format must be md, html or xlsx, not '{fmt}'.")
+        raise _fail("usage.format", value=fmt, allowed=["md", "html", "xlsx"])
     if fmt == "xlsx" and output is None:
-        raise _fail("An xlsx report needs -o FILE.xlsx.")
+        raise _fail("usage.xlsx_needs_output")
     if output is not None:
         _writable_file(output)
     from service import figures
@@ -599,7 +613,7 @@ def demo(
 ) -> None:
     """The main job: a fresh warehouse from the samples, the flows run, the province rollup printed."""
     if not (samples / "valid").is_dir():
-        raise _fail(f"{samples}/valid not found: run from the repository root or pass --samples.")
+        raise _fail("usage.samples_missing", path=str(samples / "valid"))
     from flows.demo import MONTH, PROVINCE, run_demo
 
     res = run_demo(root, samples, echo=typer.echo)
@@ -694,7 +708,9 @@ def serve(
             base_url=os.environ.get("TONGHOP_PORTAL_URL") or f"http://{host}:{port}",
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        if isinstance(exc, TonghopError):
+            raise
+        raise _fail("usage.portal_settings", detail=exc) from None
     from tonghop.portal.server import run
 
     typer.echo(

@@ -50,6 +50,7 @@ from validations.catalog import Catalog, CatalogError, read_catalog_data
 from validations.fmt import one_line
 from validations.intake import MANIFEST, BatchOutcome
 from validations.issue import Issue, Severity
+from validations.messages import Message
 from validations.outbox import (
     UNKNOWN_SENDER_DIR,
     _write_atomic,
@@ -162,30 +163,32 @@ def _security_rules(path: str) -> dict[str, SecurityRule]:
     raw = data.get("security")
     if not isinstance(raw, list):
         raise CatalogError(
-            f"{path}: 'security' must be a list of rules ({', '.join(SECURITY_RULES)})"
+            "catalog.security_not_a_list", where=str(path), rules=list(SECURITY_RULES)
         )
     out: dict[str, SecurityRule] = {}
     for n, entry in enumerate(raw, 1):
         where = f"{path}: security[{n}]"
         if not isinstance(entry, dict) or not entry.get("id"):
-            raise CatalogError(f"{where}: each security rule is a mapping with an 'id'")
+            raise CatalogError("catalog.security_entry", where=where)
         rid = str(entry["id"])
         where = f"{where} '{rid}'"
         if rid not in SECURITY_RULES:
-            raise CatalogError(f"{where}: id must be one of {list(SECURITY_RULES)}")
+            raise CatalogError("catalog.security_id", where=where, rules=list(SECURITY_RULES))
         known = {"id", "severity", *_TEXT_KEYS}
         unknown = sorted(set(entry) - known)
         if unknown:
-            raise CatalogError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(known)}")
+            raise CatalogError(
+                "catalog.outlier_unknown_key", where=where, keys=unknown, allowed=sorted(known)
+            )
         if entry.get("severity", "error") != "error":
-            raise CatalogError(f"{where}: severity must be 'error' (a refused file is not stored)")
+            raise CatalogError("catalog.security_severity", where=where)
         missing = [k for k in _TEXT_KEYS if not entry.get(k)]
         if missing:
-            raise CatalogError(f"{where}: missing {', '.join(missing)}")
+            raise CatalogError("catalog.security_missing", where=where, keys=missing)
         out[rid] = SecurityRule(rid, "error", *(str(entry[k]) for k in _TEXT_KEYS))
     absent = [r for r in SECURITY_RULES if r not in out]
     if absent:
-        raise CatalogError(f"{path}: 'security' lacks the rule(s) {', '.join(absent)}")
+        raise CatalogError("catalog.security_absent", where=str(path), rules=absent)
     return out
 
 
@@ -208,54 +211,45 @@ class Inbox:
         try:
             root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise AuthorityError(
-                one_line(f"{path}: cannot read the inbox manifest: {exc}")
-            ) from exc
+            raise AuthorityError("inbox_manifest.unreadable", path=str(path), detail=exc) from exc
         if root is None:
             return
         if not isinstance(root, yaml.MappingNode):
-            raise AuthorityError(
-                f"{path}: the inbox manifest is a mapping (tokens, require_tokens)"
-            )
+            raise AuthorityError("inbox_manifest.not_a_mapping", path=str(path))
         top = _mapping(path, root, "the manifest")
         unknown = sorted(set(top) - {"tokens", "require_tokens"})
         if unknown:
             key_node = top[unknown[0]][0]
-            raise AuthorityError(
-                f"{_at(path, key_node)}: unknown key(s) {unknown}; allowed: require_tokens, tokens"
-            )
+            raise AuthorityError("inbox_manifest.unknown_key", at=_at(path, key_node), keys=unknown)
         if "require_tokens" in top:
             node = top["require_tokens"][1]
             if node.tag != _BOOL:
                 raise AuthorityError(
-                    f"{_at(path, node)}: require_tokens is true or false, not {_shown(node)}"
+                    "inbox_manifest.require_tokens", at=_at(path, node), value=_shown(node)
                 )
             self.require_tokens = node.value.lower() in ("true", "yes", "on")
         if "tokens" not in top or top["tokens"][1].tag == _NULL:
             return
         tokens = top["tokens"][1]
         if not isinstance(tokens, yaml.MappingNode):
-            raise AuthorityError(f"{_at(path, tokens)}: 'tokens' maps each token to a unit code")
+            raise AuthorityError("inbox_manifest.tokens_not_a_mapping", at=_at(path, tokens))
         for token, (key_node, code_node) in _mapping(path, tokens, "tokens").items():
             if key_node.tag != _STR:
                 raise AuthorityError(
-                    f"{_at(path, key_node)}: the token {_shown(key_node, True)} is not a string: put "
-                    'it in quotes ("...")'
+                    "inbox_manifest.token_not_text",
+                    at=_at(path, key_node),
+                    token=_shown(key_node, True),
                 )
             if code_node.tag != _STR:
                 raise AuthorityError(
-                    f"{_at(path, code_node)}: the unit code {_shown(code_node)} is not a "
-                    f'string (YAML reads it as a number): write it in quotes, e.g. "00013"'
+                    "inbox_manifest.unit_not_text", at=_at(path, code_node), unit=_shown(code_node)
                 )
             code = str(code_node.value)
             if not _TOKEN.match(token):
-                raise AuthorityError(
-                    f"{_at(path, key_node)}: token for unit {code} must be 16-128 letters, "
-                    "digits, '-' or '_'"
-                )
+                raise AuthorityError("inbox_manifest.token_form", at=_at(path, key_node), unit=code)
             if not self.units.versions(code):
                 raise AuthorityError(
-                    f"{_at(path, code_node)}: token for unknown unit code '{code}'"
+                    "inbox_manifest.unit_unknown", at=_at(path, code_node), unit=code
                 )
             self.tokens[token] = code
 
@@ -284,8 +278,8 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 
 
-def _at(path: Path, node: yaml.Node) -> str:
-    return f"{path}, line {node.start_mark.line + 1}"
+def _at(path: Path, node: yaml.Node) -> Message:
+    return Message("inbox_manifest.at", {"path": str(path), "line": node.start_mark.line + 1})
 
 
 def _shown(node: yaml.Node, secret: bool = False) -> str:
@@ -304,12 +298,21 @@ def _mapping(
     out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
-            raise AuthorityError(f"{_at(path, key_node)}: {what}: a key is a plain text")
+            raise AuthorityError(
+                "inbox_manifest.key_not_text"
+                if what == "tokens"
+                else "inbox_manifest.key_not_text.top",
+                at=_at(path, key_node),
+                section=what,
+            )
         key = str(key_node.value)
         if key in out:
             raise AuthorityError(
-                f"{_at(path, key_node)}: {what}: {_shown(key_node, what == 'tokens')} is given "
-                f"twice (first on line {out[key][0].start_mark.line + 1})"
+                "inbox_manifest.key_twice" if what == "tokens" else "inbox_manifest.key_twice.top",
+                at=_at(path, key_node),
+                section=what,
+                key=_shown(key_node, what == "tokens"),
+                first=out[key][0].start_mark.line + 1,
             )
         out[key] = (key_node, value_node)
     return out

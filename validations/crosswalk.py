@@ -108,9 +108,7 @@ def _shares(candidates: list[dict], rule: str) -> list[float]:
 def load_crosswalk(divided: str = "default") -> Crosswalk:
     """Read the package's 2025 mapping into links by GSO code (cached per rule and process)."""
     if divided not in DIVIDED_RULES:
-        raise CrosswalkError(
-            f"Unknown rule for divided communes '{divided}': use one of {', '.join(DIVIDED_RULES)}."
-        )
+        raise CrosswalkError("crosswalk.unknown_rule", rule=str(divided), rules=list(DIVIDED_RULES))
     db = _dataset_path()
     path = Path(db).parent / "converter_2025.json"
     try:
@@ -125,7 +123,9 @@ def load_crosswalk(divided: str = "default") -> Crosswalk:
         ).fetchall()
         con.close()
     except (OSError, ValueError, sqlite3.Error) as exc:
-        raise ReferenceDataError(f"Cannot read the 2025 crosswalk from {path}: {exc}") from exc
+        raise ReferenceDataError(
+            "reference_data.crosswalk_unreadable", path=str(path), detail=exc
+        ) from exc
     old_province = {pk: pc for pc, pk, *_ in legacy}
     old_unit: dict[str, tuple[str, str]] = {}  # province_district_ward key -> (code, level)
     for _pc, pk, dc, dk, wk, wc in legacy:

@@ -1,14 +1,16 @@
 """One base class for every error that is the user's to fix, caught once by the shells.
 
-A `TonghopError` carries a message that says what went wrong and what to do next, a stable
-string `code` (shown in JSON output, never reworded) and the exit status of the CLI. Every
-module's own error class derives from it (CatalogError, ReadError, PeriodError, WarehouseError,
-StoreError, StagingError, RollupError, ApprovalError, SummaryError, ExportError, ...), so the
-CLI (tonghop/cli.py) catches it in one place and prints one sentence instead of a traceback.
+A `TonghopError` is raised with a code of the message catalog and its parameters:
+`ApprovalError("approval.units_open", unit="12", period="2024-06", open=[...])`. Its sentence
+comes from `validations/messages.yaml` (validations/messages.py), in Vietnamese or English:
+`exc.message("vi")`, `exc.message("en")`; `str(exc)` is the English sentence (for logs and
+tests); the shells show `message(lang)` in the user's language.
 
-`code` defaults to the class name in snake case without "Error" (CatalogError -> "catalog",
-WarehouseLockedError -> "warehouse_locked"); an instance may carry a finer one (the reader's
-ReadError says which: "file_too_large", "hidden_sheet", ...).
+Two stable strings say what happened: `code`, the category shown in JSON output since 0.1 (the
+class name in snake case without "Error": CatalogError -> "catalog", WarehouseLockedError ->
+"warehouse_locked"; the reader's ReadError says which: "file_too_large", "hidden_sheet", ...),
+and `reason`, the catalog code of this very message ("approval.units_open"). Neither is ever
+reworded. The JSON object carries both, the parameters and the message in the chosen language.
 
 Exit status: 2 when the command cannot run (unreadable input, a bad catalog or manifest, the
 warehouse missing or locked, a disk error); 1 when it ran and the answer is no (`RefusedError`:
@@ -17,11 +19,14 @@ a period already approved, nothing to summarise or export).
 
 from __future__ import annotations
 
+import errno
+import json
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from validations.fmt import one_line
+from validations.messages import Message, render, to_plain
 
 EXIT_CANNOT_RUN = 2
 EXIT_REFUSED = 1
@@ -33,7 +38,8 @@ def _snake(name: str) -> str:
 
 
 class TonghopError(Exception):
-    """An error the user fixes; str(exc) is one sentence naming the thing and the next step."""
+    """An error the user fixes: a code of the message catalog and its parameters, one sentence
+    naming the thing and the next step (`message(lang)`; str(exc) is the English one)."""
 
     code: ClassVar[str] = "tonghop"
     exit_code: ClassVar[int] = EXIT_CANNOT_RUN
@@ -43,27 +49,86 @@ class TonghopError(Exception):
         if "code" not in cls.__dict__:
             cls.code = _snake(cls.__name__)
 
+    def __init__(self, reason: str = "", /, **params: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.params = {k: _param(v) for k, v in params.items()}
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+    def __repr__(self) -> str:  # the sentence in logs (Prefect prints repr), not only its code
+        return f"{type(self).__name__}({self.reason!r}: {self.message('en')!r})"
+
     def message(self, lang: str = "vi") -> str:
-        """The sentence in `lang` (most errors have one language: steward configuration)."""
-        return str(self)
+        """The sentence in `lang` (Vietnamese unless "en"), from the message catalog."""
+        return one_line(render(self.reason, lang, **self.params))
+
+    def as_message(self) -> Message:
+        """The error's code and parameters, to be a parameter of another message."""
+        return Message(self.reason, self.params)
 
     def error_code(self) -> str:
-        """The stable code of this error (an instance may refine its class's code)."""
+        """The stable category of this error (an instance may refine its class's code)."""
         return str(getattr(self, "instance_code", None) or self.code)
 
     def to_dict(self, lang: str = "vi") -> dict[str, Any]:
-        """The JSON form: status "error", the stable code and the message."""
+        """The JSON form: status "error", the stable code and reason, the parameters and the
+        message in `lang`."""
         return {
             "status": "error",
             "code": self.error_code(),
-            "message": one_line(self.message(lang)),
+            "reason": self.reason,
+            "params": to_plain(self.params, lang),
+            "message": self.message(lang),
         }
+
+
+def _param(value: Any) -> Any:
+    """Parameters are kept picklable and language-free: a nested TonghopError as its Message,
+    any other exception as its text, a path as text."""
+    if isinstance(value, TonghopError):
+        return value.as_message()
+    if isinstance(value, BaseException):
+        return one_line(" ".join(str(value).split()) or type(value).__name__)
+    if isinstance(value, PurePath):
+        return str(value)
+    return value
+
+
+def error_record(exc: BaseException, limit: int = 500) -> str:
+    """An error as text to store and show later (a portal job's or upload's failure): a
+    TonghopError as JSON {"reason", "params"}, shown by record_text in the reader's language;
+    any other exception as "Type: text" (at most `limit` characters)."""
+    if isinstance(exc, TonghopError):
+        record = {"reason": exc.reason, "params": to_plain(exc.params, "en")}
+        return json.dumps(record, ensure_ascii=False, default=str)
+    return f"{type(exc).__name__}: {exc}"[:limit]
+
+
+def record_text(text: str | None, lang: str = "vi") -> str:
+    """A stored error_record in `lang`; any other text as it is."""
+    if not text or not text.startswith('{"reason"'):
+        return text or ""
+    try:
+        record = json.loads(text)
+        return one_line(render(str(record["reason"]), lang, **dict(record.get("params") or {})))
+    except (ValueError, KeyError, TypeError):
+        return text
 
 
 class RefusedError(TonghopError):
     """The command ran and the answer is no (exit 1): already approved, nothing to show."""
 
     exit_code: ClassVar[int] = EXIT_REFUSED
+
+
+class UsageError(TonghopError, ValueError):
+    """A command or setting given a value it cannot use (an option, a missing path)."""
+
+
+class NotFoundError(RefusedError):
+    """The command ran and found nothing to show (no such unit, no rollup yet)."""
 
 
 class OutputError(TonghopError):
@@ -74,18 +139,13 @@ def output_error(path: Any, exc: OSError | None = None, what: str = "file") -> O
     """One sentence for an output path that cannot be written (a folder, no permission, ...)."""
     p = Path(str(path))
     if exc is None or isinstance(exc, IsADirectoryError) or p.is_dir() and what == "file":
-        reason = "it is a folder"
+        reason: Message | str = Message("os.is_folder")
     elif isinstance(exc, NotADirectoryError | FileExistsError):
-        reason = "a file stands where a folder is needed"
-    elif isinstance(exc, PermissionError):
-        reason = "permission denied"
+        reason = Message("os.file_not_folder")
     else:
-        reason = exc.strerror or str(exc) or type(exc).__name__
+        reason = os_reason(exc)
     return OutputError(
-        one_line(
-            f"Cannot write the {what} {p}: {reason}. Choose another path with -o "
-            f"({'a file name' if what == 'file' else 'a folder you may write'})."
-        )
+        "output.folder" if what == "folder" else "output.file", path=str(p), reason=reason
     )
 
 
@@ -96,10 +156,33 @@ class FileAccessError(TonghopError):
 def file_access_error(exc: OSError) -> FileAccessError:
     """One sentence for an OSError that reached a shell: which file, why, what to do."""
     name = exc.filename if exc.filename is not None else ""
-    where = f" {name}" if name else ""
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    return FileAccessError(
-        one_line(
-            f"Cannot use{where}: {reason}. Check the path, its permissions and free disk space."
-        )
-    )
+    reason = os_reason(exc)
+    if name:
+        return FileAccessError("file_access.path", path=str(name), reason=reason)
+    return FileAccessError("file_access.any", reason=reason)
+
+
+_ERRNO_REASONS = {
+    errno.EACCES: "os.permission_denied",
+    errno.EPERM: "os.permission_denied",
+    errno.ENOENT: "os.not_found",
+    errno.ENOSPC: "os.disk_full",
+    errno.EDQUOT: "os.disk_full",
+    errno.EISDIR: "os.is_folder",
+    errno.ENOTDIR: "os.file_not_folder",
+    errno.EROFS: "os.read_only",
+}
+
+
+def os_reason(exc: BaseException) -> Message | str:
+    """Why an OSError happened, in the user's language when it is a common one (permission
+    denied, not found, disk full, ...); else the system's own words."""
+    code = getattr(exc, "errno", None)
+    if code in _ERRNO_REASONS:
+        return Message(_ERRNO_REASONS[code])
+    if isinstance(exc, PermissionError):
+        return Message("os.permission_denied")
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if "No space left" in text:
+        return Message("os.disk_full")
+    return one_line(" ".join(str(text).split()))

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from validations.readers import RawSubmission, ReadError, read_submission
 from validations.result import ValidationResult
@@ -32,6 +33,19 @@ class Unreadable:
     message_vi: str
     message_en: str
     code: str = "unreadable"  # why (validations.readers.READ_ERROR_CODES)
+    # the message's code in validations/messages.yaml and its parameters (a ReadError again)
+    reason: str = ""
+    params: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, exc: ReadError) -> Unreadable:
+        return cls(
+            exc.path, exc.message_vi, exc.message_en, exc.error_code(), exc.reason, exc.params
+        )
+
+    def error(self) -> ReadError:
+        """The reader's error again (to be said in any language)."""
+        return ReadError(self.path, self.reason, **self.params)
 
     def to_dict(self) -> dict[str, str]:
         """For the steward (the ingest result): the path as given."""
@@ -123,23 +137,12 @@ def read_paths(paths: list[str | Path]) -> ReadBatch:
     for p in paths:
         if Path(p).is_symlink():
             name = Path(p).name
-            out.unreadable.append(
-                Unreadable(
-                    str(p),
-                    f"Tệp '{name}' là liên kết (symbolic link), không phải tệp báo cáo: gửi "
-                    "chính tệp .xlsx hoặc .csv.",
-                    f"File '{name}' is a symbolic link, not a report file: send the .xlsx or "
-                    ".csv file itself.",
-                    "symlink",
-                )
-            )
+            out.unreadable.append(Unreadable.of(ReadError(str(p), "read.symlink", name=name)))
             continue
         try:
             raw = read_submission(p)
         except ReadError as exc:
-            out.unreadable.append(
-                Unreadable(str(p), exc.message_vi, exc.message_en, exc.error_code())
-            )
+            out.unreadable.append(Unreadable.of(exc))
             continue
         out.raws.append(raw)
         out.hashes[raw.path] = raw.sha256 or file_hash(p)

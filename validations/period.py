@@ -103,10 +103,7 @@ def parse_period(text: object) -> Period:
     s = str(text).strip().upper() if text is not None else ""
     amb = _AMBIGUOUS.match(s)
     if amb:
-        raise AmbiguousPeriodError(
-            f"'{text}' may be {amb[1]}-01 or {amb[1]}-10 (Excel turns 2024.10 typed as a number "
-            f"into 2024.1): write the period as text, {amb[1]}-10 or {amb[1]}-01"
-        )
+        raise AmbiguousPeriodError("period.ambiguous", text=str(text), year=amb[1])
     m = _CANON.match(s)
     if not m:
         for pattern, fix in _LOOSE:
@@ -115,16 +112,14 @@ def parse_period(text: object) -> Period:
                 m = _CANON.match(fix(mm))
                 break
     if not m:
-        raise PeriodError(
-            f"'{text}' is not a period: write 2024-06 (month), 2024-Q2, 2024-H1 or 2024"
-        )
+        raise PeriodError("period.not_a_period", text=str(text))
     year = int(m[1])
     if not 1990 <= year <= 2100:
-        raise PeriodError(f"'{text}': year {year} is out of range")
+        raise PeriodError("period.year_out_of_range", text=str(text), year=year)
     if m[2]:
         month = int(m[2])
         if not 1 <= month <= 12:
-            raise PeriodError(f"'{text}': month {month} does not exist")
+            raise PeriodError("period.month_out_of_range", text=str(text), month=month)
         return Period(year, "M", month)
     if m[3]:
         return Period(year, "Q", int(m[3]))

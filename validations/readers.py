@@ -70,8 +70,7 @@ from typing import Any
 
 import pandas as pd
 
-from validations.errors import TonghopError
-from validations.fmt import one_line
+from validations.errors import TonghopError, os_reason
 from validations.units import fold
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # one unit's report for one period is a few kB
@@ -163,35 +162,37 @@ _HIGH_IN_WORD_RE = re.compile(rb"(?<=" + _W + rb")[\x80-\xff]|[\x80-\xff](?=" + 
 
 
 class ReadError(TonghopError):
-    """A file that cannot be read as a submission: one sentence in Vietnamese and one in
-    English naming the file (its own name, never the folder it sits in) and what to do, and a
-    stable code saying why (one of READ_ERROR_CODES)."""
+    """A file that cannot be read as a submission: a code of the message catalog naming the
+    file (its own name, never the folder it sits in) and what to do, in Vietnamese and English.
+    Its JSON `code` says why (one of READ_ERROR_CODES): the second part of the message's code
+    ("read.old_excel.extension" -> "old_excel")."""
 
     code = "unreadable"
 
-    def __init__(self, path: str, message_vi: str, message_en: str, code: str = "unreadable"):
-        message_vi, message_en = one_line(message_vi), one_line(message_en)
-        super().__init__(message_en)
+    def __init__(self, path: str, reason: str = "", /, **params: Any):
+        super().__init__(reason, **params)
+        self.args = (path, reason)  # pickled with its parameters (flows move exceptions)
         self.path = path
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.instance_code = code
+        parts = reason.split(".")
+        self.instance_code = parts[1] if len(parts) > 1 and parts[0] == "read" else "unreadable"
 
-    def message(self, lang: str = "vi") -> str:
-        return self.message_vi if lang == "vi" else self.message_en
+    @property
+    def message_vi(self) -> str:
+        return self.message("vi")
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
 
     def to_dict(self, lang: str = "vi") -> dict[str, Any]:
         return {
             "file": Path(self.path).name,
             "status": "unreadable",
             "code": self.instance_code,
+            "reason": self.reason,
             "message": self.message(lang),
             "issues": [],
         }
-
-    def __reduce__(self) -> tuple[type[ReadError], tuple[str, str, str, str]]:
-        # Picklable with both messages (flows may move exceptions between processes).
-        return (ReadError, (self.path, self.message_vi, self.message_en, self.instance_code))
 
 
 # Why a file is unreadable: the stable codes of ReadError (JSON `code`, outbox `_unreadable`).
@@ -252,88 +253,33 @@ def read_submission(path: str | Path) -> RawSubmission:
         st = p.stat()
         size = st.st_size
     except OSError as exc:
-        raise ReadError(
-            str(p),
-            f"Không tìm thấy tệp '{name}': kiểm tra lại đường dẫn và tên tệp.",
-            f"File '{name}' not found: check the path and the file name.",
-            code="file_not_found",
-        ) from exc
+        raise ReadError(str(p), "read.file_not_found", name=name) from exc
     if not stat.S_ISREG(st.st_mode):
-        what_vi, what_en = (
-            ("thư mục", "a directory")
-            if p.is_dir()
-            else ("tệp đặc biệt (pipe, thiết bị)", "a special file (a pipe or a device)")
-        )
-        raise ReadError(
-            str(p),
-            f"'{name}' là {what_vi}, không phải tệp báo cáo: chọn tệp .xlsx hoặc .csv.",
-            f"'{name}' is {what_en}, not a report file: choose the .xlsx or .csv file.",
-            code="not_a_file",
-        )
+        what = "read.not_a_file.folder" if p.is_dir() else "read.not_a_file.special"
+        raise ReadError(str(p), what, name=name)
     if size > MAX_FILE_BYTES:
         raise ReadError(
-            str(p),
-            f"Tệp '{name}' quá lớn ({_mib(size)}, tối đa {_mib(MAX_FILE_BYTES)}): mỗi tệp "
-            "chỉ chứa báo cáo của một đơn vị trong một kỳ.",
-            f"File '{name}' is too large ({_mib(size)}, at most {_mib(MAX_FILE_BYTES)}): a file "
-            "holds one unit's report for one period.",
-            code="file_too_large",
+            str(p), "read.file_too_large", name=name, size=_mb(size), limit=_mb(MAX_FILE_BYTES)
         )
     if size == 0:
         raise _empty(p)
     try:
         data = p.read_bytes()  # read once: what is checked is what is hashed
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ReadError(
-            str(p),
-            f"Không đọc được tệp '{name}' ({reason}): kiểm tra quyền đọc tệp (hoặc tệp vừa bị "
-            "xóa, di chuyển) rồi gửi lại.",
-            f"File '{name}' cannot be read ({reason}): check that it may be read (or whether it "
-            "was just deleted or moved) and send it again.",
-            code="file_unreadable",
-        ) from exc
+        raise ReadError(str(p), "read.file_unreadable", name=name, reason=os_reason(exc)) from exc
     head = data[:8]
     ext = extension(name)
     if head.startswith(_OLE2):
-        raise ReadError(
-            str(p),
-            f"Tệp '{name}' là tệp Excel cũ (.xls) hoặc có đặt mật khẩu: mở bằng Excel, bỏ mật "
-            "khẩu, chọn Lưu thành (Save As) kiểu .xlsx rồi gửi lại.",
-            f"File '{name}' is an old Excel file (.xls) or is password-protected: open it in "
-            "Excel, remove the password, Save As .xlsx and send it again.",
-            code="old_excel",
-        )
+        raise ReadError(str(p), "read.old_excel", name=name)
     if ext in _OLD_EXCEL_EXT:
-        raise ReadError(
-            str(p),
-            f"Tệp '{name}' có định dạng '{ext}' không được nhận: mở bằng Excel, chọn Lưu thành "
-            "(Save As) kiểu .xlsx rồi gửi lại.",
-            f"File '{name}' is a '{ext}' file, which is not accepted: open it in Excel, Save As "
-            ".xlsx and send it again.",
-            code="old_excel",
-        )
+        raise ReadError(str(p), "read.old_excel.extension", name=name, ext=ext)
     if ext and ext not in _TEXT_EXT | {".xlsx"}:
-        raise ReadError(
-            str(p),
-            f"Tệp '{name}' có phần mở rộng '{ext or '(không có)'}' không được nhận: chỉ nhận "
-            "biểu mẫu Excel .xlsx hoặc tệp .csv / .txt.",
-            f"File '{name}' has the extension '{ext or '(none)'}', which is not accepted: send "
-            "the Excel form (.xlsx) or a .csv / .txt file.",
-            code="extension_not_accepted",
-        )
+        raise ReadError(str(p), "read.extension_not_accepted", name=name, ext=ext)
     digest = hashlib.sha256(data).hexdigest()
     if head.startswith(_ZIP):
         return replace(_read_xlsx(p, data), sha256=digest)
     if ext == ".xlsx":
-        raise ReadError(
-            str(p),
-            f"Tệp '{name}' bị hỏng (có thể tải về chưa hết) hoặc không phải tệp Excel: mở lại "
-            "bằng Excel, lưu kiểu .xlsx rồi gửi lại.",
-            f"File '{name}' is truncated or not an Excel file: open it in Excel, save it as "
-            ".xlsx and send it again.",
-            code="xlsx_corrupt",
-        )
+        raise ReadError(str(p), "read.xlsx_corrupt", name=name)
     return replace(_read_csv(p, data), sha256=digest)
 
 
@@ -347,23 +293,9 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
     if not start:
         raise _empty(p)
     if start[0] in "{[":
-        raise ReadError(
-            str(p),
-            f"Tệp '{name}' chứa dữ liệu JSON, không phải CSV: gửi biểu mẫu Excel .xlsx hoặc tệp "
-            "CSV có dòng tiêu đề unit_code, period, indicator, value.",
-            f"File '{name}' holds JSON, not CSV: send the Excel form (.xlsx) or a CSV file with "
-            "the header unit_code, period, indicator, value.",
-            code="json_not_csv",
-        )
+        raise ReadError(str(p), "read.json_not_csv", name=name)
     if start[0] == "<":
-        raise ReadError(
-            str(p),
-            f"Tệp '{name}' là trang web (HTML/XML), không phải CSV hay Excel: mở bằng Excel, "
-            "chọn Lưu thành (Save As) kiểu .xlsx rồi gửi lại.",
-            f"File '{name}' is a web page (HTML/XML), not CSV or Excel: open it in Excel, Save "
-            "As .xlsx and send it again.",
-            code="html_not_csv",
-        )
+        raise ReadError(str(p), "read.html_not_csv", name=name)
     sep = _sniff_separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     rows: list[list[str]] = []  # the data rows' cells, cleaned
@@ -388,12 +320,7 @@ def _read_csv(p: Path, data: bytes) -> RawSubmission:
             lines.append(line)
     except csv.Error as exc:
         raise ReadError(
-            str(p),
-            f"Tệp '{name}' có lỗi cấu trúc CSV ở dòng {reader.line_num} ({exc}): kiểm tra dấu "
-            "ngoặc kép rồi xuất lại tệp từ Excel.",
-            f"File '{name}' is not valid CSV at line {reader.line_num} ({exc}): check the "
-            "quotes and export the file from Excel again.",
-            code="csv_malformed",
+            str(p), "read.csv_malformed", name=name, line=reader.line_num, detail=str(exc)
         ) from exc
     if header is None:
         raise _empty(p)
@@ -429,25 +356,11 @@ def _decode(p: Path, data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         bad_at = exc.start
     if looks_like_damaged_utf8(data):
-        raise ReadError(
-            str(p),
-            f"Tệp '{p.name}' là văn bản UTF-8 bị hỏng (byte không hợp lệ ở vị trí {bad_at}): mở "
-            "tệp bằng Excel, chọn Lưu thành (Save As) kiểu CSV UTF-8 rồi gửi lại.",
-            f"File '{p.name}' is UTF-8 text with damaged bytes (the first at byte {bad_at}): "
-            "open it in Excel, Save As CSV UTF-8 and send it again.",
-            code="damaged_utf8",
-        )
+        raise ReadError(str(p), "read.damaged_utf8", name=p.name, at=bad_at)
     if looks_like_tcvn3(data):
         if TCVN3_CONVERT:
             return decode_tcvn3(data), "tcvn3"
-        raise ReadError(
-            str(p),
-            f"Tệp '{p.name}' được lưu bằng bảng mã TCVN3 (ABC, phông .VnTime): lưu lại dưới "
-            "dạng CSV UTF-8 (hoặc dùng biểu mẫu .xlsx) rồi gửi lại.",
-            f"File '{p.name}' is saved in the legacy TCVN3 (ABC, .VnTime fonts) encoding: save "
-            "it as CSV UTF-8 (or use the .xlsx form) and send it again.",
-            code="tcvn3",
-        )
+        raise ReadError(str(p), "read.tcvn3", name=p.name)
     try:
         return _nfc(data.decode("cp1258")), "cp1258"
     except UnicodeDecodeError as exc:
@@ -493,24 +406,22 @@ def _csv_columns(p: Path, header: list[str]) -> dict[str, int]:
         if canon in columns:
             raise ReadError(
                 str(p),
-                f"Tệp '{p.name}' có hai cột cùng là '{canon}' "
-                f"('{_shorten(header[columns[canon]])}' và '{_shorten(text)}'): xóa một cột rồi "
-                "gửi lại.",
-                f"File '{p.name}' has two '{canon}' columns ('{_shorten(header[columns[canon]])}' "
-                f"and '{_shorten(text)}'): delete one and send the file again.",
-                code="csv_duplicate_column",
+                "read.csv_duplicate_column",
+                name=p.name,
+                column=canon,
+                first=_shorten(header[columns[canon]]),
+                second=_shorten(text),
             )
         columns[canon] = idx
     missing = [c for c in REQUIRED_CSV if c not in columns]
     if missing:
-        found = _shorten(", ".join(h for h in header if h)) or "(không có / none)"
+        found = _shorten(", ".join(h for h in header if h))
         raise ReadError(
             str(p),
-            f"Tệp '{p.name}' thiếu cột {', '.join(missing)} (các cột tìm thấy: {found}): dòng "
-            "đầu tiên phải là unit_code, period, indicator, value, note.",
-            f"File '{p.name}' lacks the column(s) {', '.join(missing)} (columns found: {found}): "
-            "the first line must be unit_code, period, indicator, value, note.",
-            code="csv_columns_missing",
+            "read.csv_columns_missing" if found else "read.csv_columns_missing.none_found",
+            name=p.name,
+            missing=missing,
+            found=found,
         )
     if len(_HEADERS) < 1000:
         _HEADERS[tuple(header)] = columns
@@ -586,16 +497,7 @@ def _read_xlsx(p: Path, data: bytes) -> RawSubmission:
             raise _corrupt(p, exc) from exc
         finally:
             wb.close()
-    raise ReadError(
-        str(p),
-        f"Tệp '{p.name}' không phải biểu mẫu tonghop (không thấy trang '{FORM_SHEET}' có dòng "
-        "tiêu đề 'Mã chỉ tiêu', 'Số liệu'): tạo biểu mẫu bằng lệnh "
-        "`tonghop template --unit MÃ_ĐƠN_VỊ --period KỲ`, điền số liệu rồi gửi lại.",
-        f"File '{p.name}' is not a tonghop form (no sheet '{FORM_SHEET}' with the header "
-        "'Mã chỉ tiêu', 'Số liệu'): generate one with `tonghop template --unit CODE --period P`, "
-        "fill it in and send it again.",
-        code="not_a_form",
-    )
+    raise ReadError(str(p), "read.not_a_form", name=p.name, sheet=FORM_SHEET)
 
 
 def _check_zip(p: Path, data: bytes) -> None:
@@ -613,24 +515,15 @@ def _check_zip(p: Path, data: bytes) -> None:
     if bomb:
         raise ReadError(
             str(p),
-            f"Tệp '{p.name}' khi giải nén quá lớn ({_mib(total)}, tối đa "
-            f"{_mib(MAX_XLSX_UNCOMPRESSED)}) nên không được mở: gửi biểu mẫu do hệ thống tạo.",
-            f"File '{p.name}' expands to too much data ({_mib(total)}, at most "
-            f"{_mib(MAX_XLSX_UNCOMPRESSED)}) and is not opened: send the form the service "
-            "generates.",
-            code="xlsx_too_large",
+            "read.xlsx_too_large",
+            name=p.name,
+            size=_mb(total),
+            limit=_mb(MAX_XLSX_UNCOMPRESSED),
         )
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise _corrupt(p, None)
     if _declares_entities(p, data, infos):
-        raise ReadError(
-            str(p),
-            f"Tệp '{p.name}' chứa khai báo DTD/ENTITY mà biểu mẫu Excel không bao giờ có (có thể "
-            "là tệp độc hại) nên không được mở: gửi biểu mẫu do hệ thống tạo.",
-            f"File '{p.name}' declares a DTD or XML entities, which an Excel form never does "
-            "(it may be malicious), and is not opened: send the form the service generates.",
-            code="xml_entities",
-        )
+        raise ReadError(str(p), "read.xml_entities", name=p.name)
 
 
 def _declares_entities(p: Path, data: bytes, infos: list[zipfile.ZipInfo]) -> bool:
@@ -700,12 +593,7 @@ def _read_form_sheet(p: Path, ws: Any, sheet: str) -> RawSubmission | None:
         if key not in labels:
             label = "Mã đơn vị" if key == "unit_code" else "Kỳ báo cáo"
             raise ReadError(
-                str(p),
-                f"Tệp '{p.name}' thiếu ô '{label}' phía trên dòng tiêu đề (dòng {header_row}): "
-                "dùng biểu mẫu do lệnh `tonghop template` tạo, không xóa các ô thông tin.",
-                f"File '{p.name}' has no '{label}' cell above the header (row {header_row}): "
-                "use the form made by `tonghop template` and keep its information cells.",
-                code="form_label_missing",
+                str(p), "read.form_label_missing", name=p.name, label=label, row=header_row
             )
     if not records:
         raise _no_rows(p)
@@ -863,70 +751,38 @@ def _shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + f"… (+{len(text) - limit})"
 
 
-def _mib(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MiB"
+def _mb(n: int) -> float:
+    """A size in MB (as Windows counts them, 2^20 bytes) with one decimal, formatted by the
+    message in its language ("5,2 MB")."""
+    return round(n / 1024 / 1024, 1)
 
 
 def _empty(p: Path) -> ReadError:
-    return ReadError(
-        str(p),
-        f"Tệp '{p.name}' rỗng: điền số liệu vào biểu mẫu rồi gửi lại.",
-        f"File '{p.name}' is empty: fill in the form and send it again.",
-        code="file_empty",
-    )
+    return ReadError(str(p), "read.file_empty", name=p.name)
 
 
 def _no_rows(p: Path) -> ReadError:
-    return ReadError(
-        str(p),
-        f"Tệp '{p.name}' chỉ có dòng tiêu đề, không có dòng số liệu nào: điền số liệu rồi gửi lại.",
-        f"File '{p.name}' has a header but no data rows: fill in the values and send it again.",
-        code="no_rows",
-    )
+    return ReadError(str(p), "read.no_rows", name=p.name)
 
 
 def _too_many_rows(p: Path) -> ReadError:
-    return ReadError(
-        str(p),
-        f"Tệp '{p.name}' có hơn {MAX_ROWS} dòng số liệu: mỗi tệp chỉ chứa báo cáo của một đơn vị "
-        "trong một kỳ.",
-        f"File '{p.name}' has more than {MAX_ROWS} data rows: a file holds one unit's report for "
-        "one period.",
-        code="too_many_rows",
-    )
+    return ReadError(str(p), "read.too_many_rows", name=p.name, limit=MAX_ROWS)
 
 
 def _binary(p: Path) -> ReadError:
-    return ReadError(
-        str(p),
-        f"Tệp '{p.name}' không phải văn bản CSV hay biểu mẫu Excel (.xlsx) đọc được: lưu lại "
-        "dưới dạng .xlsx hoặc CSV UTF-8 rồi gửi lại.",
-        f"File '{p.name}' is neither readable CSV text nor an Excel form (.xlsx): save it as "
-        ".xlsx or CSV UTF-8 and send it again.",
-        code="binary",
-    )
+    return ReadError(str(p), "read.binary", name=p.name)
 
 
 def _hidden_sheet(p: Path, sheet: str) -> ReadError:
     return ReadError(
-        str(p),
-        f"Tệp '{p.name}' có trang tính bị ẩn '{_shorten(sheet, 40)}' chứa biểu mẫu số liệu: "
-        "không rõ số liệu nào là số liệu gửi. Xóa trang bị ẩn (hoặc chép số liệu đúng vào trang "
-        f"'{FORM_SHEET}') rồi gửi lại.",
-        f"File '{p.name}' has a hidden sheet '{_shorten(sheet, 40)}' holding a form: it is not "
-        "clear which figures are meant. Delete the hidden sheet (or copy the right figures into "
-        f"the '{FORM_SHEET}' sheet) and send it again.",
-        code="hidden_sheet",
+        str(p), "read.hidden_sheet", name=p.name, sheet=_shorten(sheet, 40), form_sheet=FORM_SHEET
     )
 
 
 def _corrupt(p: Path, exc: BaseException | None) -> ReadError:
-    detail = f" ({type(exc).__name__})" if exc is not None else ""
     return ReadError(
         str(p),
-        f"Tệp '{p.name}' bị hỏng (có thể tải về chưa hết) hoặc không phải tệp Excel{detail}: mở "
-        "lại bằng Excel, lưu kiểu .xlsx rồi gửi lại.",
-        f"File '{p.name}' is truncated or not an Excel file{detail}: open it in Excel, save it "
-        "as .xlsx and send it again.",
-        code="xlsx_corrupt",
+        "read.xlsx_corrupt.detail" if exc is not None else "read.xlsx_corrupt",
+        name=p.name,
+        detail=type(exc).__name__,
     )

@@ -87,35 +87,23 @@ def write_template(
     try:
         per = parse_period(period)
     except PeriodError as exc:
-        raise TemplateError(
-            f"Kỳ báo cáo '{period}' không hợp lệ / invalid period '{period}': "
-            "write 2024-06 (month), 2024-Q2, 2024-H1 or 2024"
-        ) from exc
+        raise TemplateError("template.bad_period", period=str(period)) from exc
     closing = per.end(catalog.close_day)
     code = str(unit_code).strip()
     unit = units.get(code, on=closing)
     if unit is None:
         if units.versions(code):
-            raise TemplateError(
-                f"Đơn vị '{code}' không còn/chưa tồn tại vào ngày chốt {closing:%d/%m/%Y} của kỳ "
-                f"{per.code} / unit '{code}' does not exist on {closing.isoformat()}, "
-                f"the closing date of {per.code}"
-            )
+            raise TemplateError("template.unit_not_on", unit=code, closing=closing, period=per.code)
         hint = units.pad(code, on=closing)
-        extra = f" (có phải / did you mean: {', '.join(hint)}?)" if hint else ""
         raise TemplateError(
-            f"Không có đơn vị mã '{code}' / no unit with code '{code}'{extra}: "
-            "use the GSO code (province 2 digits, district 3, commune 5)"
+            "template.unit_unknown.hint" if hint else "template.unit_unknown", unit=code, hint=hint
         )
     indicators = catalog.for_level(unit.level, per.end(catalog.close_day))
     on_form = {i.code for i in indicators}
     for given in (values or {}, notes or {}):
         unknown = sorted(set(given) - on_form)
         if unknown:
-            raise TemplateError(
-                f"Chỉ tiêu không có trong biểu cấp {unit.level} / not on the level "
-                f"{unit.level} form: {', '.join(unknown)}"
-            )
+            raise TemplateError("template.not_on_form", level=unit.level, codes=unknown)
 
     wb = Workbook()
     ws = wb.active

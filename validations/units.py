@@ -168,9 +168,7 @@ def _dataset_path() -> str:
     # find_spec locates the package without importing it (its __init__ imports pandas).
     spec = find_spec("vietnamadminunits")
     if spec is None or not spec.submodule_search_locations:
-        raise ReferenceDataError(
-            "The package 'vietnamadminunits' is not installed: run pip install -e ."
-        )
+        raise ReferenceDataError("reference_data.package_missing")
     return str(Path(next(iter(spec.submodule_search_locations))) / "data" / "dataset.db")
 
 
@@ -189,7 +187,9 @@ def load_units() -> ReferenceUnits:
         ).fetchall()
         con.close()
     except sqlite3.Error as exc:
-        raise ReferenceDataError(f"Cannot read reference units from {path}: {exc}") from exc
+        raise ReferenceDataError(
+            "reference_data.units_unreadable", path=str(path), detail=exc
+        ) from exc
 
     units: list[Unit] = []
     seen: set[tuple[str, str]] = set()

@@ -60,9 +60,7 @@ class WarehouseFile:
         """A read-only connection (NoWarehouseError without a file; WarehouseLockedError while
         another process writes it)."""
         if not self.exists():
-            raise NoWarehouseError(
-                f"No warehouse at {self.path}: run tonghop ingest (or tonghop demo) first."
-            )
+            raise NoWarehouseError("warehouse.missing", path=str(self.path))
         con = connect(self.path, read_only=True, threads=self.threads)
         try:
             yield con

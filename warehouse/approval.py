@@ -29,6 +29,7 @@ from collections.abc import Callable
 import duckdb
 
 from validations.errors import RefusedError
+from validations.messages import Message, msg
 from validations.period import DEFAULT_CLOSE_DAY, Period, PeriodError, parse_period
 from validations.units import structure_on
 from warehouse.db import now, transaction
@@ -42,29 +43,29 @@ class ApprovalError(RefusedError, ValueError):
     """An approval step that does not apply to the unit and period in their current state."""
 
 
+_STATE = {APPROVED: "approval.state.approved", ACCEPTED: "approval.state.accepted"}
+
+
 def _actor(actor: str | None, action: str) -> str:
     """The actor, stripped; ApprovalError when missing or blank."""
     who = (actor or "").strip()
     if not who:
-        raise ApprovalError(
-            f"Who does it? {action} needs --actor with a name (recorded in the audit log); "
-            "an empty or blank actor is refused"
-        )
+        raise ApprovalError("approval.actor_missing", action=action)
     return who
 
 
 def _open_below(
     con: duckdb.DuckDBPyConnection, unit_code: str, period: str, structure: str
-) -> list[str]:
+) -> list[Message]:
     """Why the unit's period cannot be approved yet: one phrase per open unit (empty: none)."""
     done = con.execute(
         "SELECT consolidated_at FROM fct_completeness WHERE unit_code = ? AND period = ?",
         [unit_code, period],
     ).fetchall()
     if not done:
-        return [f"{unit_code} itself: not consolidated"]
+        return [msg("approval.open.self", unit=unit_code)]
     at = done[0][0]
-    out: list[str] = []
+    out: list[Message] = []
     districts = con.execute(
         """
         SELECT d.unit_code, a.state FROM dim_unit d
@@ -76,8 +77,12 @@ def _open_below(
     ).fetchall()
     for code, state in districts:
         if state != ACCEPTED:
-            why = "approved, not accepted yet" if state == APPROVED else "not approved"
-            out.append(f"district {code}: {why}")
+            why = (
+                "approval.open.district_not_accepted"
+                if state == APPROVED
+                else "approval.open.district_not_approved"
+            )
+            out.append(msg(why, unit=code))
     stale = con.execute(
         """
         SELECT s.unit_code, s.version FROM fct_submission s
@@ -88,7 +93,7 @@ def _open_below(
         {"p": period, "u": unit_code, "at": at},
     ).fetchall()
     for code, version in stale:
-        out.append(f"{code}: its v{version} arrived after the consolidation")
+        out.append(msg("approval.open.newer_version", unit=code, version=version))
     return out
 
 
@@ -96,7 +101,7 @@ def _period(period: str) -> Period:
     try:
         return parse_period(period)
     except PeriodError as exc:
-        raise ApprovalError(str(exc)) from exc
+        raise ApprovalError(exc.reason, **exc.params) from exc
 
 
 def _unit_level(con: duckdb.DuckDBPyConnection, unit_code: str, structure: str) -> str:
@@ -104,9 +109,7 @@ def _unit_level(con: duckdb.DuckDBPyConnection, unit_code: str, structure: str) 
         "SELECT level FROM dim_unit WHERE unit_code = ? AND structure = ?", [unit_code, structure]
     ).fetchall()
     if not row:
-        raise ApprovalError(
-            f"Unit {unit_code} does not exist in the {structure} structure (is dim_unit loaded?)"
-        )
+        raise ApprovalError("approval.unit_unknown", unit=unit_code, structure=structure)
     return str(row[0][0])
 
 
@@ -166,27 +169,24 @@ def approve(
     structure = structure_on(p.end(close_day))
     level = _unit_level(con, unit_code, structure)
     if level == "C":
-        raise ApprovalError(
-            f"Commune {unit_code} is not approved on its own: the unit it reports to approves "
-            "its consolidated period"
-        )
+        raise ApprovalError("approval.commune", unit=unit_code)
     state = approval_state(con, unit_code, p.code)
     if state is not None:
-        raise ApprovalError(f"{unit_code} {p.code} is already {state}")
+        raise ApprovalError(
+            "approval.already_accepted" if state == ACCEPTED else "approval.already_approved",
+            unit=unit_code,
+            period=p.code,
+        )
     still_open = _open_below(con, unit_code, p.code, structure)
     if still_open:
-        first = still_open[0]
-        if first.startswith(f"{unit_code} itself"):
-            raise ApprovalError(
-                f"Cannot approve {unit_code} {p.code}: it has not been consolidated; run "
-                f"tonghop consolidate --period {p.code} --unit {unit_code} first"
-            )
-        shown = "; ".join(still_open[:20]) + (
-            f"; and {len(still_open) - 20} more" if len(still_open) > 20 else ""
-        )
+        if still_open[0].reason == "approval.open.self":
+            raise ApprovalError("approval.not_consolidated", unit=unit_code, period=p.code)
         raise ApprovalError(
-            f"Cannot approve {unit_code} {p.code}: {len(still_open)} unit(s) below it still "
-            f"open: {shown}. Approve (and accept) them, or consolidate again, first"
+            "approval.units_open",
+            unit=unit_code,
+            period=p.code,
+            count=len(still_open),
+            open=still_open,
         )
 
     def work() -> None:
@@ -206,8 +206,13 @@ def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: s
     p = _period(period)
     state = approval_state(con, unit_code, p.code)
     if state != APPROVED:
-        why = "already accepted" if state == ACCEPTED else "not approved yet"
-        raise ApprovalError(f"Cannot accept {unit_code} {p.code}: it is {why}")
+        raise ApprovalError(
+            "approval.accept_already_accepted"
+            if state == ACCEPTED
+            else "approval.accept_not_approved",
+            unit=unit_code,
+            period=p.code,
+        )
 
     def work() -> None:
         con.execute(
@@ -239,7 +244,7 @@ def unapprove(
     structure = structure_on(p.end(close_day))
     state = approval_state(con, unit_code, p.code)
     if state is None:
-        raise ApprovalError(f"Cannot unapprove {unit_code} {p.code}: it is not approved")
+        raise ApprovalError("approval.unapprove_not_approved", unit=unit_code, period=p.code)
     above = con.execute(
         f"""
         SELECT a.unit_code, a.period, a.state FROM fct_approval a
@@ -252,11 +257,10 @@ def unapprove(
         {"u": unit_code, "st": structure, "p": p.code},
     ).fetchall()
     if above:
-        names = ", ".join(f"{c} {per} ({st})" for c, per, st in above)
-        raise ApprovalError(
-            f"Cannot unapprove {unit_code} {p.code} while {names} is locked above it: "
-            "unapprove that first"
-        )
+        names = [
+            msg("approval.above", unit=c, period=per, state=msg(_STATE[st])) for c, per, st in above
+        ]
+        raise ApprovalError("approval.locked_above", unit=unit_code, period=p.code, above=names)
     released: list[str] = []
 
     def work() -> None:

@@ -71,15 +71,14 @@ def connect(
         text = str(exc)
         if "lock" in text.lower():
             holder = re.search(r"held in (.+?\(PID \d+\))", text)
-            who = f" ({holder[1]})" if holder else ""
             raise WarehouseLockedError(
-                f"The warehouse file {p} is in use by another process{who}. Only one process may "
-                "write it at a time: wait for the other run (load or consolidation) to finish, "
-                "or stop it, then try again."
+                "warehouse_locked.in_use_by" if holder else "warehouse_locked.in_use",
+                path=str(p),
+                holder=holder[1] if holder else "",
             ) from exc
-        raise WarehouseError(f"Cannot open the warehouse file {p}: {text}") from exc
+        raise WarehouseError("warehouse.cannot_open", path=str(p), detail=text) from exc
     except duckdb.Error as exc:
-        raise WarehouseError(f"Cannot open the warehouse file {p}: {exc}") from exc
+        raise WarehouseError("warehouse.cannot_open", path=str(p), detail=exc) from exc
     # no progress bar: it would write into the CLI's output, the flows' logs and the JSON
     con.execute("SET enable_progress_bar = false")
     return con
@@ -96,7 +95,7 @@ def migrations() -> list[Migration]:
     out.sort(key=lambda mig: mig.version)
     versions = [mig.version for mig in out]
     if len(set(versions)) != len(versions):
-        raise WarehouseError(f"Two migration files share a version number: {versions}")
+        raise WarehouseError("warehouse.migration_versions", versions=versions)
     return out
 
 
@@ -132,7 +131,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             con.execute("ROLLBACK")
             if isinstance(exc, duckdb.Error):
                 raise WarehouseError(
-                    f"Migration {mig.version:03d}_{mig.name}.sql failed: {exc}"
+                    "warehouse.migration_failed",
+                    migration=f"{mig.version:03d}_{mig.name}.sql",
+                    detail=exc,
                 ) from exc
             raise
         applied.append(mig.version)

@@ -54,7 +54,7 @@ def export_period(
     structure = structure_on(p.end())
     codes = tree_codes(con, unit_code, structure)
     if not codes:
-        raise ExportError(f"Unit {unit_code} does not exist in period {p.code}.")
+        raise ExportError("export.unit_unknown", unit=unit_code, period=p.code)
     out = Path(out_dir)
     counts: dict[str, int] = {}
     con.execute(
@@ -75,7 +75,7 @@ def export_period(
             [p.code],
         )
     if not any(counts.values()):
-        raise ExportError(f"Nothing to export for {unit_code} {p.code}: consolidate it first.")
+        raise ExportError("export.nothing", unit=unit_code, period=p.code)
     return counts
 
 

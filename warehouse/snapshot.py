@@ -151,7 +151,9 @@ def _copy(live: Path) -> Snapshot:
                 c.execute("CHECKPOINT")
                 c.close()
             except duckdb.Error as exc:
-                raise WarehouseError(f"Snapshot of {live} could not be opened: {exc}") from exc
+                raise WarehouseError(
+                    "warehouse.snapshot_failed", path=str(live), detail=exc
+                ) from exc
             final = folder / f"{gen}.duckdb"
             os.replace(tmp, final)
         finally:

@@ -9,7 +9,6 @@ warehouse file.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -25,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from validations.errors import TonghopError
+from validations.errors import TonghopError, os_reason
 from validations.issue import Issue, Severity, issue_row
 from validations.result import ValidationResult
 from warehouse.db import now, to_local
@@ -211,13 +210,11 @@ def write_staging(
     for load_batch to write to audit_log in the batch's transaction.
     """
     if not _BATCH_ID.match(batch_id):
-        raise StagingError(
-            f"Batch id '{batch_id}' is not usable as a folder name: use letters, digits, . _ -"
-        )
+        raise StagingError("staging.batch_id", batch=batch_id)
     root = Path(staging_dir)
     final = root / batch_id
     if final.exists():
-        raise StagingError(f"Staging batch {final} already exists: batches are never overwritten")
+        raise StagingError("staging.exists", path=str(final))
     sub_df, val_df, iss_df = _frames(results, batch_id, hashes, received_at)
     tmp = root / f".{batch_id}.tmp-{uuid.uuid4().hex[:12]}"
     try:
@@ -251,19 +248,12 @@ def write_staging(
             _fsync(tmp / name)
         _fsync(tmp)
         if final.exists():
-            raise StagingError(f"Staging batch {final} appeared while writing: not overwritten")
+            raise StagingError("staging.appeared", path=str(final))
         os.rename(tmp, final)
         _fsync(root)
     except (OSError, duckdb.Error) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        full = getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc)
-        reason = (
-            "the disk is full (No space left on device)" if full else " ".join(str(exc).split())
-        )
-        raise StagingError(
-            f"Could not write staging batch {final}: {reason}. Nothing was staged; free disk "
-            "space or fix permissions and send the files again."
-        ) from exc
+        raise StagingError("staging.write_failed", path=str(final), reason=os_reason(exc)) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -275,11 +265,13 @@ def read_manifest(batch_dir: str | Path) -> dict[str, Any]:
     d = Path(batch_dir)
     missing = [f for f in (*FILES, MANIFEST) if not (d / f).is_file()]
     if missing:
-        raise StagingError(f"{d} is not a complete staging batch (missing {', '.join(missing)})")
+        raise StagingError("staging.incomplete", path=str(d), missing=missing)
     try:
         return json.loads((d / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise StagingError(f"Cannot read {d / MANIFEST}: {exc}") from exc
+        raise StagingError(
+            "staging.manifest_unreadable", path=str(d / MANIFEST), detail=exc
+        ) from exc
 
 
 def read_results(batch_dir: str | Path) -> list[ValidationResult]:

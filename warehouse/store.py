@@ -242,12 +242,12 @@ def load_batch(
     try:
         periods = [r[0] for r in con.execute(f"SELECT DISTINCT period FROM {sub}").fetchall()]
     except duckdb.Error as exc:
-        raise StoreError(f"Cannot read staging batch {batch}: {exc}") from exc
+        raise StoreError("store.batch_unreadable", path=str(batch), detail=exc) from exc
     has_schema = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'fct_submission'"
     ).fetchall()[0][0]
     if not has_schema:
-        raise StoreError("The warehouse has no schema yet: run warehouse.db.migrate first")
+        raise StoreError("store.no_schema")
     con.register("_stg_periods", _structures(periods, close_day))
     at = now()
     params = {"at": at, "actor": actor}
@@ -255,7 +255,7 @@ def load_batch(
         with transaction(con):
             rows = _load(con, batch, manifest, (sub, val, iss), params, actor, at, after)
     except duckdb.Error as exc:
-        raise StoreError(f"Loading staging batch {batch} failed, nothing stored: {exc}") from exc
+        raise StoreError("store.load_failed", path=str(batch), detail=exc) from exc
     finally:
         con.unregister("_stg_periods")
     return [SubmissionOutcome(*row) for row in rows]

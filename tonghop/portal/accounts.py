@@ -87,23 +87,17 @@ class Accounts:
     ) -> User:
         """Create a user; the unit must exist in the reference units (either structure)."""
         if not _NAME.match(name):
-            raise AccountError(
-                f"User name '{name}' is not usable: 2-64 letters, digits, '.', '_', '-' or '@', "
-                "starting with a letter or digit."
-            )
+            raise AccountError("account.name_form", name=name)
         if role not in ROLES:
-            raise AccountError(f"Role '{role}' does not exist: use {', '.join(ROLES)}.")
+            raise AccountError("account.role_unknown", role=role, roles=list(ROLES))
         if not load_units().versions(unit_code):
-            raise AccountError(
-                f"Unit '{unit_code}' does not exist: use the GSO code (province 2 digits, "
-                "district 3, commune 5; tonghop unit NAME finds it)."
-            )
+            raise AccountError("account.unit_unknown", unit=unit_code)
         if email is not None and not _EMAIL.match(email):
-            raise AccountError(f"'{email}' is not an e-mail address.")
+            raise AccountError("account.email_form", email=email)
         check_password(password)
         with self.db.connect() as con:
             if con.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
-                raise AccountError(f"User '{name}' already exists.")
+                raise AccountError("account.exists", name=name)
             con.execute(
                 "INSERT INTO users (name, unit_code, role, password_hash, email, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -143,7 +137,7 @@ class Accounts:
                 [name],
             ).rowcount
             if not n:
-                raise AccountError(f"No user '{name}'.")
+                raise AccountError("account.no_user", name=name)
             con.execute("UPDATE tokens SET revoked = 1 WHERE name = ?", [name])
         self.db.audit("cli", "user_disable", None, None, name)
 
@@ -156,7 +150,7 @@ class Accounts:
                 [_hasher.hash(password), name],
             ).rowcount
         if not n:
-            raise AccountError(f"No user '{name}'.")
+            raise AccountError("account.no_user", name=name)
 
     def authenticate(self, name: str, password: str) -> User | None:
         """The user when the name and password match an active account, else None."""
@@ -182,9 +176,9 @@ class Accounts:
         """A new API token for the user (printed once); the user's previous tokens stop working."""
         user = self.get(name)
         if user is None:
-            raise AccountError(f"No user '{name}'.")
+            raise AccountError("account.no_user", name=name)
         if user.disabled:
-            raise AccountError(f"User '{name}' is disabled.")
+            raise AccountError("account.disabled", name=name)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.db.connect() as con:
             con.execute("UPDATE tokens SET revoked = 1 WHERE name = ?", [name])
@@ -210,4 +204,4 @@ class Accounts:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"The password needs at least {MIN_PASSWORD} characters.")
+        raise AccountError("account.password_short", min=MIN_PASSWORD)

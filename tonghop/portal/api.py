@@ -17,6 +17,8 @@ from tonghop.portal.deps import ApiUser, PortalDep
 from tonghop.portal.pages.submitter import delivery_state, receive, versions, visible_upload
 from tonghop.portal.reader import NoData
 from tonghop.portal.rendering import render
+from validations.errors import NotFoundError, UsageError
+from validations.messages import msg
 from validations.period import PeriodError, parse_period
 from validations.readers import MAX_FILE_BYTES
 
@@ -31,12 +33,12 @@ def _period(text: str) -> str:
     try:
         return parse_period(text).code
     except PeriodError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise HTTPException(422, exc) from None
 
 
 def _lang(lang: str) -> str:
     if lang not in ("vi", "en"):
-        raise HTTPException(422, "lang must be vi or en")
+        raise HTTPException(422, UsageError("usage.lang", option="lang", value=lang))
     return lang
 
 
@@ -91,7 +93,7 @@ async def api_submit(
     until `stored` is filled. A file for a unit outside your scope: 403, not delivered."""
     _lang(lang)
     if not user.may_submit:
-        raise HTTPException(403, "This account's role does not send reports.")
+        raise HTTPException(403, msg("portal.role_no_submit"))
     up, _ = await receive(request, portal, user, file, lang)
     record = dict(up.report)
     record["delivery"] = _delivery(portal, up, lang)
@@ -204,15 +206,15 @@ def api_rollup(
     share, children_sum, source, target, attainment, attainment_points, change_vs_last_year,
     completeness), exactly as `tonghop rollup --format json` prints them."""
     if not user.may_read_figures:
-        raise HTTPException(403, "This account's role does not read rollups.")
+        raise HTTPException(403, msg("portal.role_no_rollups"))
     p = _period(period)
     portal.scope.require(user.unit_code, unit, p)
     try:
         df = portal.read(figures.rollup, unit, p)
     except NoData:
-        raise HTTPException(404, "The warehouse holds no data yet.") from None
+        raise HTTPException(404, msg("portal.no_data")) from None
     if df.empty:
-        raise HTTPException(404, f"No rollup for {unit} {p}: consolidate it first.")
+        raise HTTPException(404, NotFoundError("not_found.rollup", unit=unit, period=p))
     text = df.to_json(orient="records", force_ascii=False, indent=2, date_format="iso")
     return Response(text, media_type="application/json")
 

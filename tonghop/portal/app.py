@@ -28,6 +28,7 @@ from tonghop.portal.pages import account, errors, province, steward, submitter
 from tonghop.portal.reader import NoData
 from tonghop.portal.scope import OutOfScope
 from tonghop.portal.settings import PortalSettings
+from validations.errors import TonghopError
 
 HERE = Path(__file__).parent
 log = logging.getLogger("tonghop.portal")
@@ -107,6 +108,7 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
     app.add_exception_handler(OutOfScope, errors.out_of_scope)  # type: ignore[arg-type]
     app.add_exception_handler(NoData, errors.no_data)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, errors.http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(TonghopError, errors.tonghop_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, errors.server_error)
 
     @app.get("/healthz", include_in_schema=False)

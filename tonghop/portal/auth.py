@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 
 from tonghop.portal.accounts import Accounts, User
 from tonghop.portal.database import Database
+from validations.messages import Message
 
 CSRF_FIELD = "csrf_token"
 
@@ -78,7 +79,7 @@ def bearer_user(request: Request, accounts: Accounts) -> User:
     if user is None:
         raise HTTPException(
             401,
-            "A valid API token is needed: Authorization: Bearer <token> (tonghop user token NAME).",
+            Message("portal.token_needed"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user

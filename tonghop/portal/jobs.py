@@ -34,7 +34,7 @@ from tonghop.portal.database import Database, stamp
 from tonghop.portal.reader import SnapshotWarehouse
 from tonghop.portal.settings import PortalSettings
 from tonghop.portal.uploads import Upload, Uploads
-from validations.errors import TonghopError
+from validations.errors import TonghopError, error_record
 from validations.validator import default_today
 from warehouse.db import WarehouseLockedError
 from warehouse.ingest_settings import IngestSettings
@@ -117,7 +117,7 @@ class Runner:
         try:
             run_id = _run_deployment(self.settings.ingest_deployment, params)
         except Exception as exc:  # no server, no deployment: the schedule will store it
-            self.uploads.set_state([upload.id], "scheduled", f"{type(exc).__name__}: {exc}"[:500])
+            self.uploads.set_state([upload.id], "scheduled", error_record(exc))
             return
         self.uploads.set_state([upload.id], "submitted", None, run_id)
 
@@ -142,7 +142,7 @@ class Runner:
                 self.ingest_now(sorted(set(ids)))
             except Exception as exc:  # the loop never dies
                 log.exception("in-process ingest failed")
-                self.uploads.set_state(ids, "failed", f"{type(exc).__name__}: {exc}"[:500])
+                self.uploads.set_state(ids, "failed", error_record(exc))
             if stop:
                 return
 
@@ -212,7 +212,7 @@ class Runner:
                 run_id = _run_deployment(self.settings.consolidate_deployment, params)
                 self._job_state(job_id, "submitted", None, run_id)
             except Exception as exc:
-                self._job_state(job_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+                self._job_state(job_id, "failed", error_record(exc))
         elif self.settings.worker != "process":  # else the worker process takes it
             self._jobs.put(int(job_id))  # type: ignore[arg-type]
             if self._job_thread is None:
@@ -265,7 +265,7 @@ class Runner:
                 self.consolidate_now(job_id)
             except Exception as exc:
                 log.exception("consolidation job %s failed", job_id)
-                self._job_state(job_id, "failed", f"{type(exc).__name__}: {exc}"[:500])
+                self._job_state(job_id, "failed", error_record(exc))
 
     def consolidate_now(self, job_id: int) -> None:
         """Consolidate in this thread (the inline mode): service.consolidation, the same
@@ -285,7 +285,7 @@ class Runner:
                 actor=job["actor"],
             )
         except TonghopError as exc:  # refused (an approved period), or the file stayed locked
-            self._job_state(job_id, "failed", exc.message("vi"))
+            self._job_state(job_id, "failed", error_record(exc))
             return
         counts = {
             "received": res["received"],

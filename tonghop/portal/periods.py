@@ -42,7 +42,7 @@ def period_or_400(text: str | None, catalog: Catalog) -> Period:
     try:
         return parse_period(text)
     except PeriodError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise HTTPException(400, exc) from None  # said in the page's language (pages/errors.py)
 
 
 def choices(catalog: Catalog, period: str, n: int = 12) -> list[str]:

@@ -204,9 +204,7 @@ class SnapshotWarehouse(WarehouseFile):
             with self.reader.cursor() as cur:
                 yield cur
         except NoData:
-            raise NoWarehouseError(
-                f"No warehouse snapshot of {self.path} yet: nothing was ingested."
-            ) from None
+            raise NoWarehouseError("warehouse.no_snapshot", path=str(self.path)) from None
 
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:

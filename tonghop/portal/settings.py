@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from validations.errors import UsageError
 from warehouse.db import warehouse_path
 
 INGEST_MODES = ("auto", "deployment", "schedule", "inline")
@@ -93,7 +94,7 @@ class PortalSettings:
             **kwargs,  # type: ignore[arg-type]
         )
         if s.ingest not in INGEST_MODES:
-            raise ValueError(f"--ingest must be one of {', '.join(INGEST_MODES)}, not '{s.ingest}'")
+            raise UsageError("usage.ingest_mode", value=s.ingest, allowed=list(INGEST_MODES))
         if not s.secret:
             s.secret = env("TONGHOP_PORTAL_SECRET") or secret_from_file(acc)
         return s

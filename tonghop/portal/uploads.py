@@ -28,21 +28,17 @@ from tonghop.portal.checker import Checker
 from tonghop.portal.database import Database, stamp
 from validations.authority import Inbox
 from validations.catalog import Catalog
+from validations.errors import TonghopError, os_reason
 from validations.intake import file_hash
+from validations.messages import LANGS, render
 from validations.outbox import safe_name
 from validations.readers import MAX_FILE_BYTES
 from validations.units import ReferenceUnits
 from warehouse.access import WarehouseFile
 from warehouse.db import now
 
-NOT_DELIVERED_TEXT = {
-    "vi": "Tệp không ghi rõ đơn vị và kỳ báo cáo hợp lệ nên chưa được gửi đi: sửa rồi gửi lại.",
-    "en": "The file names no valid unit and period, so it was not delivered: fix it and send "
-    "it again.",
-}
 
-
-class DeliveryError(RuntimeError):
+class DeliveryError(TonghopError, RuntimeError):
     """The inbox cannot take the file (one sentence saying why)."""
 
 
@@ -155,7 +151,7 @@ class Uploads:
                 issue = verdict.refusal.result.issues[-1]
                 record["refused"] = {lg: issue.message(lg) for lg in ("vi", "en")}
             elif result is not None and not deliver:
-                record["not_delivered"] = dict(NOT_DELIVERED_TEXT)
+                record["not_delivered"] = {lg: render("upload.not_delivered", lg) for lg in LANGS}
             digest = verdict.content_hash or (file_hash(tmp) if result is not None else None)
             with self.db.connect() as con:  # one transaction: the record, its delivery, audit
                 upload_id = int(
@@ -184,7 +180,12 @@ class Uploads:
                         target = self._deliver(user, upload_id, tmp, received)
                     except (DeliveryError, OSError) as exc:
                         deliver = False
-                        record["not_delivered"] = {"vi": str(exc), "en": str(exc)}
+                        why = (
+                            exc
+                            if isinstance(exc, DeliveryError)
+                            else DeliveryError("delivery.failed", reason=os_reason(exc))
+                        )
+                        record["not_delivered"] = {lg: why.message(lg) for lg in LANGS}
                 con.execute(
                     "UPDATE uploads SET report = ?, inbox_path = ?, ingest_state = ? WHERE id = ?",
                     [
@@ -219,8 +220,7 @@ class Uploads:
             if code == user.unit_code:
                 return token
         raise DeliveryError(
-            f"The inbox manifest ({self.inbox}/manifest.yaml) demands tokens and has none for "
-            f"unit {user.unit_code}: add one, then send the file again."
+            "delivery.no_token", path=str(self.inbox / "manifest.yaml"), unit=user.unit_code
         )
 
     def _deliver(self, user: User, upload_id: int, tmp: Path, received: datetime) -> Path:

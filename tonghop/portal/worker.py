@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tonghop.portal.context import Portal
 from tonghop.portal.settings import PortalSettings
+from validations.errors import error_record
 
 log = logging.getLogger("tonghop.portal")
 POLL = 0.25  # seconds between looks at the queue
@@ -63,13 +64,13 @@ def run(settings: PortalSettings, stop_after: float | None = None) -> None:
                     portal.runner.ingest_now(ids)
                 except Exception as exc:
                     log.exception("ingest failed")
-                    portal.uploads.set_state(ids, "failed", f"{type(exc).__name__}: {exc}"[:500])
+                    portal.uploads.set_state(ids, "failed", error_record(exc))
             for job in portal.runner.queued_jobs():
                 try:
                     portal.runner.consolidate_now(job)
                 except Exception as exc:
                     log.exception("consolidation failed")
-                    portal.runner._job_state(job, "failed", f"{type(exc).__name__}: {exc}"[:500])
+                    portal.runner._job_state(job, "failed", error_record(exc))
             time.sleep(POLL)
     finally:
         portal.notices.stop()

@@ -34,6 +34,7 @@ from validations.catalog.model import (
 from validations.catalog.semantics import OPS, Formula, OverTime, Target, Tolerance
 from validations.crosswalk import DIVIDED_RULES
 from validations.errors import TonghopError
+from validations.messages import Message
 
 DEFAULT_CATALOG = Path(__file__).parent.parent / "catalogs" / "default.yaml"
 
@@ -149,10 +150,10 @@ def check_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
     hints = []
     for k in unknown:
         close = difflib.get_close_matches(k, sorted(allowed), n=1)
-        hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-    raise CatalogError(
-        f"{where}: unknown key {', '.join(hints)}; allowed keys: {', '.join(sorted(allowed))}"
-    )
+        hints.append(
+            Message("catalog.key_hint", {"key": k, "close": close[0]}) if close else f"'{k}'"
+        )
+    raise CatalogError("catalog.unknown_key", where=where, keys=hints, allowed=sorted(allowed))
 
 
 SECTION_KEYS = {
@@ -170,10 +171,12 @@ def _check_file(path: Path, data: dict[str, Any]) -> None:
         if value is None:
             continue
         if not isinstance(value, list):
-            raise CatalogError(f"{path}: '{section}' must be a list")
+            raise CatalogError("catalog.not_a_list", where=str(path), section=section)
         for n, entry in enumerate(value, 1):
             if not isinstance(entry, dict):
-                raise CatalogError(f"{path}: {section}[{n}]: each entry is a mapping")
+                raise CatalogError(
+                    "catalog.entry_not_a_mapping", where=str(path), section=section, n=n
+                )
             where = f"{path}: {section}[{n}] '{entry.get(ident, '?')}'"
             check_keys(entry, allowed, where)
             for sub, keys in (("target", TARGET_KEYS), ("tolerance", TOLERANCE_KEYS)):
@@ -215,17 +218,19 @@ def read_catalog_data(path: str | Path) -> dict[str, Any]:
 
 def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     if path in seen:
-        raise CatalogError(f"{path}: include cycle ({' -> '.join(map(str, (*seen, path)))})")
+        raise CatalogError(
+            "catalog.include_cycle", where=str(path), cycle=" -> ".join(map(str, (*seen, path)))
+        )
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError as exc:
-        raise CatalogError(f"{path}: catalog file not found") from exc
+        raise CatalogError("catalog.file_not_found", where=str(path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read the catalog file ({exc})") from exc
+        raise CatalogError("catalog.file_unreadable", where=str(path), detail=exc) from exc
     except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+        raise CatalogError("catalog.not_yaml", where=str(path), detail=exc) from exc
     if not isinstance(data, dict):
-        raise CatalogError(f"{path}: a catalog is a mapping with 'indicators' and 'rules'")
+        raise CatalogError("catalog.not_a_mapping", where=str(path))
     _check_file(path, data)
     inc = data.get("include")
     if inc is None:
@@ -238,7 +243,9 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
             by_id = {e.get(ident): dict(e) for e in base.get(key, []) if isinstance(e, dict)}
             for entry in value or []:
                 if not isinstance(entry, dict) or ident not in entry:
-                    raise CatalogError(f"{path}: every entry of '{key}' needs '{ident}'")
+                    raise CatalogError(
+                        "catalog.entry_needs_id", where=str(path), section=key, key=ident
+                    )
                 by_id[entry[ident]] = {**by_id.get(entry[ident], {}), **entry}
             merged[key] = list(by_id.values())
         elif key in ("groups", "calendar", "sources", "reform"):
@@ -256,7 +263,7 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
 
 def _need(entry: dict[str, Any], key: str, where: str) -> Any:
     if key not in entry or entry[key] in (None, ""):
-        raise CatalogError(f"{where}: missing '{key}'")
+        raise CatalogError("catalog.missing_key", where=where, key=key)
     return entry[key]
 
 
@@ -265,18 +272,18 @@ def _parse_expr(text: str, where: str, codes: set[str]) -> tuple[Term, ...]:
     for part in str(text).split("+"):
         m = _TERM.match(part)
         if not m:
-            raise CatalogError(f"{where}: cannot read expression '{text}' (use 'a + 2 * b')")
+            raise CatalogError("catalog.expression_unreadable", where=where, text=str(text))
         if m[2] not in codes:
-            raise CatalogError(f"{where}: unknown indicator '{m[2]}' in '{text}'")
+            raise CatalogError("catalog.expression_unknown", where=where, code=m[2], text=str(text))
         terms.append(Term(float(m[1] or 1), m[2]))
     return tuple(terms)
 
 
 def _number(raw: Any, where: str, key: str, minimum: float | None = None) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw:
-        raise CatalogError(f"{where}: {key} must be a number, not {raw!r}")
+        raise CatalogError("catalog.not_a_number", where=where, key=key, value=repr(raw))
     if minimum is not None and raw < minimum:
-        raise CatalogError(f"{where}: {key} must be at least {minimum:g}")
+        raise CatalogError("catalog.number_below", where=where, key=key, minimum=minimum)
     return float(raw)
 
 
@@ -285,11 +292,11 @@ def _tolerance(raw: Any, default: Tolerance, where: str) -> Tolerance:
     if raw is None:
         return default
     if not isinstance(raw, dict):
-        raise CatalogError(f"{where}: tolerance is a mapping {{abs: ..., rel: ...}}")
+        raise CatalogError("catalog.tolerance_not_a_mapping", where=where)
     a = _number(raw.get("abs", default.abs), where, "tolerance.abs", 0)
     r = _number(raw.get("rel", default.rel), where, "tolerance.rel", 0)
     if r >= 1:
-        raise CatalogError(f"{where}: tolerance.rel is a fraction (0.01 for 1 %), below 1")
+        raise CatalogError("catalog.tolerance_rel", where=where)
     return Tolerance(a, r)
 
 
@@ -301,7 +308,7 @@ def _date(raw: Any, where: str, key: str) -> date | None:
     try:
         return date.fromisoformat(str(raw))
     except ValueError as exc:
-        raise CatalogError(f"{where}: {key} must be a date YYYY-MM-DD, not {raw!r}") from exc
+        raise CatalogError("catalog.not_a_date", where=where, key=key, value=repr(raw)) from exc
 
 
 def kind_tolerances(data: dict[str, Any], path: Path) -> dict[str, Tolerance]:
@@ -315,14 +322,14 @@ def kind_ceilings(data: dict[str, Any], path: Path) -> dict[str, float]:
     """Largest plausible submitted value per kind: `defaults: ceiling: {count: 1e8, ...}`."""
     raw = (data.get("defaults") or {}).get("ceiling") or {}
     if not isinstance(raw, dict):
-        raise CatalogError(f"{path}: defaults: ceiling maps kinds to numbers")
+        raise CatalogError("catalog.ceilings_not_a_mapping", where=str(path))
     return {k: _ceiling(v, f"{path}: defaults: ceiling", k) for k, v in raw.items()}
 
 
 def _ceiling(raw: Any, where: str, key: str) -> float:
     value = _number(raw, where, key)
     if not 0 < value < 1e300:
-        raise CatalogError(f"{where}: {key} must be a positive number")
+        raise CatalogError("catalog.ceiling_not_positive", where=where, key=key)
     return value
 
 
@@ -334,10 +341,10 @@ def _entry(
     where = f"{where} '{code}'"
     check_keys(entry, allowed, where)
     if not _CODE.match(str(code)):
-        raise CatalogError(f"{where}: {ident} must be lower_snake_case")
+        raise CatalogError("catalog.code_form", where=where, key=ident)
     kind = _need(entry, "kind", where)
     if kind not in kinds:
-        raise CatalogError(f"{where}: kind '{kind}' is not one of {sorted(kinds)}")
+        raise CatalogError("catalog.kind_unknown", where=where, kind=str(kind), kinds=sorted(kinds))
     return str(code), where, str(kind)
 
 
@@ -351,31 +358,42 @@ def _indicator(
     code, where, kind = _entry(entry, "code", where, INDICATOR_KEYS, KINDS)
     levels = tuple(_need(entry, "levels", where))
     if not levels or any(lv not in LEVELS for lv in levels):
-        raise CatalogError(f"{where}: levels must be a list of C, D, P")
+        raise CatalogError("catalog.levels", where=where)
     aggregation = entry.get("aggregation") or {"rate": "ratio", "flag": "count_share"}.get(
         kind, "sum"
     )
     if aggregation not in AGGREGATIONS:
-        raise CatalogError(f"{where}: aggregation '{aggregation}' not in {sorted(AGGREGATIONS)}")
+        raise CatalogError(
+            "catalog.aggregation_unknown",
+            where=where,
+            aggregation=str(aggregation),
+            allowed=sorted(AGGREGATIONS),
+        )
     expected_agg = {"rate": "ratio", "flag": "count_share"}.get(kind, "sum")
     if aggregation != expected_agg:
         raise CatalogError(
-            f"{where}: a {kind} aggregates across units as '{expected_agg}', not '{aggregation}'"
+            "catalog.aggregation_of_kind",
+            where=where,
+            kind=kind,
+            expected=expected_agg,
+            aggregation=str(aggregation),
         )
     relation = str(entry.get("parent_relation", "-"))
     if relation not in RELATIONS:
-        raise CatalogError(f"{where}: parent_relation '{relation}' not in {sorted(RELATIONS)}")
+        raise CatalogError(
+            "catalog.relation_unknown", where=where, relation=relation, allowed=sorted(RELATIONS)
+        )
     group = _need(entry, "group", where)
     if group not in groups:
-        raise CatalogError(f"{where}: group '{group}' is not declared under 'groups'")
+        raise CatalogError("catalog.group_unknown", where=where, group=str(group))
     dmin, dmax = {"rate": (0.0, 100.0), "flag": (0.0, 1.0)}.get(kind, (0.0, None))
     target = None
     if entry.get("target"):
         t = entry["target"]
         if not isinstance(t, dict) or t.get("op") not in OPS or "value" not in t:
-            raise CatalogError(f"{where}: target needs op (one of {sorted(OPS)}) and value")
+            raise CatalogError("catalog.target_form", where=where, ops=sorted(OPS))
         if not t.get("source"):
-            raise CatalogError(f"{where}: target needs a source (where the goal comes from)")
+            raise CatalogError("catalog.target_source", where=where)
         target = Target(str(t["op"]), _number(t["value"], where, "target.value"), str(t["source"]))
     formula = None
     if kind == "rate":
@@ -384,39 +402,36 @@ def _indicator(
         try:
             formula = Formula(entry.get("formula", "ratio"))
         except ValueError as exc:
-            raise CatalogError(f"{where}: formula must be 'ratio' or 'change'") from exc
+            raise CatalogError("catalog.formula_unknown", where=where) from exc
     elif any(k in entry for k in ("numerator", "denominator", "formula")):
-        raise CatalogError(f"{where}: numerator, denominator and formula are for rates only")
+        raise CatalogError("catalog.formula_for_rates", where=where)
     # how a longer period's figure follows from its months (semantics.OverTime)
     default_time = {"rate": OverTime.DERIVED, "flag": OverTime.STOCK}.get(kind)
     raw_time = entry.get("over_time")
     if raw_time is None and default_time is None:
-        raise CatalogError(
-            f"{where}: missing 'over_time': say whether the figure is a flow (what happens "
-            "during the period: a quarter is the sum of its months) or a stock (counted at a "
-            "date: a quarter takes its last month), with over_time_reason"
-        )
+        raise CatalogError("catalog.over_time_missing", where=where)
     try:
         over_time = OverTime(raw_time or default_time)
     except ValueError as exc:
-        raise CatalogError(
-            f"{where}: over_time '{raw_time}' is not one of flow, stock, derived"
-        ) from exc
+        raise CatalogError("catalog.over_time_unknown", where=where, value=str(raw_time)) from exc
     allowed_time = {"rate": {OverTime.DERIVED}, "flag": {OverTime.STOCK}}.get(
         kind, {OverTime.FLOW, OverTime.STOCK}
     )
     if over_time not in allowed_time:
         raise CatalogError(
-            f"{where}: a {kind} cannot be over_time '{over_time}' "
-            f"(allowed: {', '.join(sorted(allowed_time))})"
+            "catalog.over_time_of_kind",
+            where=where,
+            kind=kind,
+            value=str(over_time),
+            allowed=sorted(allowed_time),
         )
     reason = str(entry.get("over_time_reason") or "")
     if over_time == OverTime.STOCK and kind != "flag" and not reason:
-        raise CatalogError(f"{where}: a stock needs over_time_reason (why it is not summed)")
+        raise CatalogError("catalog.stock_reason", where=where)
     valid_from = _date(entry.get("valid_from"), where, "valid_from")
     valid_to = _date(entry.get("valid_to"), where, "valid_to")
     if valid_from and valid_to and valid_to < valid_from:
-        raise CatalogError(f"{where}: valid_to is before valid_from")
+        raise CatalogError("catalog.valid_to_before", where=where)
     return Indicator(
         code=str(code),
         group=str(group),
@@ -453,7 +468,7 @@ def _rule(entry: dict[str, Any], where: str, codes: set[str]) -> Rule:
     rid, where, kind = _entry(entry, "id", where, RULE_KEYS, RULE_KINDS)
     severity = _need(entry, "severity", where)
     if severity not in SEVERITIES:
-        raise CatalogError(f"{where}: severity must be 'error' or 'warning'")
+        raise CatalogError("catalog.severity", where=where)
     texts = {k: str(_need(entry, k, where)) for k in ("message_vi", "message_en")}
     texts |= {k: str(entry.get(k, "")) for k in ("hint_vi", "hint_en")}
     left: tuple[Term, ...] = ()
@@ -465,15 +480,15 @@ def _rule(entry: dict[str, Any], where: str, codes: set[str]) -> Rule:
         right = _parse_expr(_need(entry, "right", where), where, codes)
         op = _need(entry, "op", where)
         if op not in OPS:
-            raise CatalogError(f"{where}: op '{op}' not in {sorted(OPS)}")
+            raise CatalogError("catalog.op_unknown", where=where, op=str(op), ops=sorted(OPS))
         if entry.get("when"):
             m = _WHEN.match(str(entry["when"]))
             if not m or m[1] not in codes:
-                raise CatalogError(f"{where}: cannot read when '{entry['when']}'")
+                raise CatalogError("catalog.when_unreadable", where=where, when=str(entry["when"]))
             when = Condition(m[1], m[2], float(m[3]))
     formula = entry.get("formula")
     if kind == "rate_consistency" and formula not in ("ratio", "change"):
-        raise CatalogError(f"{where}: rate_consistency needs formula 'ratio' or 'change'")
+        raise CatalogError("catalog.rate_consistency_formula", where=where)
     return Rule(
         id=str(rid),
         kind=kind,
@@ -493,36 +508,43 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
     rid = _need(entry, "id", where)
     where = f"{where} '{rid}'"
     if not _CODE.match(str(rid)):
-        raise CatalogError(f"{where}: id must be lower_snake_case")
+        raise CatalogError("catalog.code_form", where=where, key="id")
     known = {"id", "method", "severity", "levels", "exclude", "min_difference_for"}
     known |= set(OUTLIER_THRESHOLDS)
     known |= {f"{m}_{lang}" for m in (*OUTLIER_MESSAGES, "hint") for lang in ("vi", "en")}
     unknown = sorted(set(entry) - known)
     if unknown:
-        raise CatalogError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(known)}")
+        raise CatalogError(
+            "catalog.outlier_unknown_key", where=where, keys=unknown, allowed=sorted(known)
+        )
     method = _need(entry, "method", where)
     if method not in OUTLIER_METHODS:
-        raise CatalogError(f"{where}: method '{method}' is not one of {sorted(OUTLIER_METHODS)}")
+        raise CatalogError(
+            "catalog.outlier_method",
+            where=where,
+            method=str(method),
+            methods=sorted(OUTLIER_METHODS),
+        )
     severity = entry.get("severity", "warning")
     if severity != "warning":
-        raise CatalogError(f"{where}: severity must be 'warning' (an outlier never rejects)")
+        raise CatalogError("catalog.outlier_severity", where=where)
     values: dict[str, float] = {}
     for key, default in OUTLIER_THRESHOLDS.items():
         raw = entry.get(key, default)
         if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw:
-            raise CatalogError(f"{where}: {key} must be a number, not {raw!r}")
+            raise CatalogError("catalog.not_a_number", where=where, key=key, value=repr(raw))
         values[key] = float(raw)
     for key in ("history_periods", "min_history", "min_peers"):
         if not values[key].is_integer():
-            raise CatalogError(f"{where}: {key} must be a whole number")
+            raise CatalogError("catalog.whole_number", where=where, key=key)
     if values["min_history"] < 2 or values["history_periods"] < values["min_history"]:
-        raise CatalogError(f"{where}: need 2 <= min_history <= history_periods")
+        raise CatalogError("catalog.outlier_history", where=where)
     if values["min_peers"] < 2:
-        raise CatalogError(f"{where}: min_peers must be at least 2")
+        raise CatalogError("catalog.outlier_min_peers", where=where)
     if values["ratio"] <= 1:
-        raise CatalogError(f"{where}: ratio must be above 1 (5 means 5 times or 1/5 of usual)")
+        raise CatalogError("catalog.outlier_ratio", where=where)
     if min(values["z"], values["modified_z"]) <= 0 or values["min_difference"] < 0:
-        raise CatalogError(f"{where}: z and modified_z must be > 0, min_difference >= 0")
+        raise CatalogError("catalog.outlier_z", where=where)
     texts = {
         f"{m}_{lang}": str(_need(entry, f"{m}_{lang}", where))
         for m in OUTLIER_MESSAGES
@@ -531,18 +553,18 @@ def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> Outlier
     texts |= {f"hint_{lang}": str(entry.get(f"hint_{lang}") or "") for lang in ("vi", "en")}
     exclude = entry.get("exclude") or []
     if not isinstance(exclude, list) or any(c not in codes for c in exclude):
-        raise CatalogError(f"{where}: exclude must list known indicator codes")
+        raise CatalogError("catalog.outlier_exclude", where=where)
     levels = tuple(entry.get("levels") or LEVELS)
     if any(lv not in LEVELS for lv in levels):
-        raise CatalogError(f"{where}: levels must be a list of C, D, P")
+        raise CatalogError("catalog.levels", where=where)
     floors = entry.get("min_difference_for") or {}
     if not isinstance(floors, dict):
-        raise CatalogError(f"{where}: min_difference_for maps indicator codes to numbers")
+        raise CatalogError("catalog.outlier_floors", where=where)
     for code, floor in floors.items():
         if code not in codes:
-            raise CatalogError(f"{where}: min_difference_for: unknown indicator '{code}'")
+            raise CatalogError("catalog.outlier_floor_unknown", where=where, code=str(code))
         if isinstance(floor, bool) or not isinstance(floor, int | float) or not floor >= 0:
-            raise CatalogError(f"{where}: min_difference_for.{code} must be a number >= 0")
+            raise CatalogError("catalog.outlier_floor_value", where=where, code=str(code))
     return OutlierRule(
         id=str(rid),
         method=str(method),
@@ -572,72 +594,70 @@ def _load(path: Path) -> Catalog:
     data = _read(path, ())
     groups = data.get("groups") or {}
     if not isinstance(groups, dict) or not groups:
-        raise CatalogError(f"{path}: 'groups' must map group codes to {{vi, en}} labels")
+        raise CatalogError("catalog.groups", where=str(path))
     raw_ind = data.get("indicators")
     if not isinstance(raw_ind, list) or not raw_ind:
-        raise CatalogError(f"{path}: 'indicators' must be a non-empty list")
+        raise CatalogError("catalog.indicators", where=str(path))
     tolerances = kind_tolerances(data, path)
     ceilings = kind_ceilings(data, path)
     indicators: dict[str, Indicator] = {}
     for n, entry in enumerate(raw_ind, 1):
         where = f"{path}: indicators[{n}]"
         if not isinstance(entry, dict):
-            raise CatalogError(f"{where}: each indicator is a mapping")
+            raise CatalogError("catalog.indicator_not_a_mapping", where=where)
         ind = _indicator(entry, where, set(groups), tolerances, ceilings)
         if ind.code in indicators:
-            raise CatalogError(f"{where}: duplicate indicator code '{ind.code}'")
+            raise CatalogError("catalog.indicator_twice", where=where, code=ind.code)
         indicators[ind.code] = ind
     codes = set(indicators)
     for ind in indicators.values():
         for ref in (ind.numerator, ind.denominator):
             if ref is not None and ref not in codes:
-                raise CatalogError(f"{path}: indicator '{ind.code}' refers to unknown '{ref}'")
+                raise CatalogError("catalog.part_unknown", where=str(path), code=ind.code, ref=ref)
             if ref is not None and indicators[ref].kind not in ("count", "decimal"):
                 raise CatalogError(
-                    f"{path}: indicator '{ind.code}': its parts must be counts or decimals, "
-                    f"not the {indicators[ref].kind} '{ref}'"
+                    "catalog.part_kind",
+                    where=str(path),
+                    code=ind.code,
+                    kind=indicators[ref].kind,
+                    ref=ref,
                 )
     for ind in indicators.values():
         ref = ind.last_year_of
         if ref is not None and (ref not in codes or indicators[ref].kind != ind.kind):
-            raise CatalogError(
-                f"{path}: indicator '{ind.code}': last_year_of '{ref}' must be a known indicator "
-                "of the same kind"
-            )
+            raise CatalogError("catalog.last_year_of", where=str(path), code=ind.code, ref=ref)
     rules: dict[str, Rule] = {}
     for n, entry in enumerate(data.get("rules") or [], 1):
         where = f"{path}: rules[{n}]"
         if not isinstance(entry, dict):
-            raise CatalogError(f"{where}: each rule is a mapping")
+            raise CatalogError("catalog.rule_not_a_mapping", where=where)
         rule = _rule(entry, where, codes)
         if rule.id in rules:
-            raise CatalogError(f"{where}: duplicate rule id '{rule.id}'")
+            raise CatalogError("catalog.rule_twice", where=where, id=rule.id)
         rules[rule.id] = rule
     for needed in sorted(RULE_KINDS - {"compare"}):
         if not any(r.kind == needed for r in rules.values()):
-            raise CatalogError(
-                f"{path}: no rule of kind '{needed}' (every built-in check needs one)"
-            )
+            raise CatalogError("catalog.rule_kind_missing", where=str(path), kind=needed)
     raw_out = data.get("outliers") or []
     if not isinstance(raw_out, list):
-        raise CatalogError(f"{path}: 'outliers' must be a list of outlier rules")
+        raise CatalogError("catalog.outliers", where=str(path))
     outlier_rules: dict[str, OutlierRule] = {}
     for n, entry in enumerate(raw_out, 1):
         where = f"{path}: outliers[{n}]"
         if not isinstance(entry, dict):
-            raise CatalogError(f"{where}: each outlier rule is a mapping")
+            raise CatalogError("catalog.outlier_not_a_mapping", where=where)
         orule = _outlier_rule(entry, where, codes)
         if orule.id in outlier_rules or orule.id in rules:
-            raise CatalogError(f"{where}: duplicate rule id '{orule.id}'")
+            raise CatalogError("catalog.rule_twice", where=where, id=orule.id)
         outlier_rules[orule.id] = orule
     cal = data.get("calendar") or {}
     close_day = int(cal.get("close_day", 14))
     if not 1 <= close_day <= 28:
-        raise CatalogError(f"{path}: calendar.close_day must be between 1 and 28")
+        raise CatalogError("catalog.close_day", where=str(path))
     divided = str((data.get("reform") or {}).get("divided_communes", "default"))
     if divided not in DIVIDED_RULES:
         raise CatalogError(
-            f"{path}: reform: divided_communes '{divided}' is not one of {', '.join(DIVIDED_RULES)}"
+            "catalog.divided_communes", where=str(path), value=divided, allowed=list(DIVIDED_RULES)
         )
     return Catalog(
         path=str(path),

@@ -33,11 +33,7 @@ def rollup(con: duckdb.DuckDBPyConnection, period: str, unit_code: str, *_: obje
     """One unit's stored rollup; RollupError (what to do next) when it was never consolidated."""
     df = read_rollup(con, period, unit_code)
     if df.empty:
-        raise RollupError(
-            f"No consolidated figures for {unit_code} {period}: run "
-            f"`tonghop consolidate --period {period} --unit {unit_code}` (or the unit above it) "
-            "once its reports are in."
-        )
+        raise RollupError("rollup.not_consolidated", unit=unit_code, period=period)
     return df
 
 

@@ -45,14 +45,11 @@ def locate(
     try:
         p = parse_period(period)
     except PeriodError as exc:
-        raise err(str(exc)) from exc
+        raise err(exc.reason, **exc.params) from exc
     closing = p.end(catalog.close_day)
     unit = units.get(unit_code, closing)
     if unit is None:
-        raise err(
-            f"Unit {unit_code} does not exist on {closing.isoformat()} (closing date of {p.code}; "
-            "districts were abolished on 2025-07-01): check the unit code and the period."
-        )
+        raise err("rollup.unit_not_on", unit=unit_code, closing=closing, period=p.code)
     return p, closing, unit
 
 
@@ -61,10 +58,7 @@ def scope_of(period: str, unit_code: str, catalog: Catalog, units: ReferenceUnit
     commune (nothing below it to consolidate)."""
     p, closing, unit = locate(period, unit_code, catalog, units)
     if unit.level == "C":
-        raise RollupError(
-            f"Commune {unit_code} has no units below it to consolidate: consolidate its "
-            "district or province."
-        )
+        raise RollupError("rollup.commune", unit=unit_code)
     return Scope(p, closing, structure_on(closing), unit, units.children(unit_code, closing))
 
 

@@ -90,11 +90,7 @@ def build_summary(
     p, on, unit = locate(period, unit_code, catalog, units, SummaryError)
     df = read_rollup(con, p.code, unit.code)
     if df.empty or df["value"].notna().sum() == 0:
-        raise SummaryError(
-            f"No consolidated figures for {unit.code} {p.code} in the warehouse: ingest its "
-            f"reports (or its units'), then run `tonghop consolidate --period {p.code} --unit "
-            f"{unit.code}`."
-        )
+        raise SummaryError("summary.not_consolidated", unit=unit.code, period=p.code)
     kids = units.children(unit.code, on)
     comps = read_completeness_many(con, p.code, [k.code for k in kids if k.level != "C"])
     side = read_rollup(con, p.code, [k.code for k in kids])

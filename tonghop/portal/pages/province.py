@@ -198,7 +198,7 @@ def _summary(portal: Portal, unit: str, period: str) -> Any:
 
     s = portal.cached(("summary", unit, period), build)
     if isinstance(s, Exception):
-        raise HTTPException(404, str(s))
+        raise HTTPException(404, s)
     return s
 
 
@@ -254,7 +254,7 @@ def export_zip(
 
     data = portal.cached(("export.zip", u.code, p.code), build)
     if isinstance(data, Exception):
-        raise HTTPException(404, str(data))
+        raise HTTPException(404, data)
     return Response(
         data,
         media_type="application/zip",

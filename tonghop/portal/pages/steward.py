@@ -20,6 +20,7 @@ from tonghop.portal.i18n import translator
 from tonghop.portal.jobs import when
 from tonghop.portal.reader import NoData
 from tonghop.portal.rendering import render
+from validations.errors import record_text
 from validations.fmt import fmt_num, fmt_pct
 from warehouse.approval import ApprovalError
 from warehouse.db import WarehouseError, WarehouseLockedError
@@ -90,11 +91,13 @@ def _issue(i: dict[str, Any], portal: Any, lang: str) -> dict[str, Any]:
     }
 
 
-def _job_text(job: dict[str, Any] | None, t: Any) -> tuple[dict[str, Any] | None, int | None]:
+def _job_text(
+    job: dict[str, Any] | None, t: Any, lang: str
+) -> tuple[dict[str, Any] | None, int | None]:
     """The last consolidation job's line, and whether the page refreshes itself."""
     if not job:
         return None, None
-    detail = job.get("detail") or ""
+    detail = record_text(job.get("detail"), lang)  # a failure in the reader's language
     if detail.startswith("{"):  # the inline consolidation's counts
         detail = t("job_counts", **json.loads(detail))
     job["text"] = t(f"job_{job['state']}") + (f" — {detail}" if detail else "")
@@ -152,7 +155,7 @@ def grid_page(
                 "link": f"/steward?unit={r.code}&period={p.code}" if r.level != "C" else None,
             }
         )
-    job, refresh = _job_text(portal.runner.last_job(u.code, p.code), t)
+    job, refresh = _job_text(portal.runner.last_job(u.code, p.code), t, lang)
     choices = [x for x in portal.scope.tree(user.unit_code, p) if x.level != "C"]
     ap = status.approval if status else None
     return render(
@@ -181,7 +184,7 @@ def grid_page(
 
 @router.post("/steward/{action}", include_in_schema=False)
 async def steward_action(
-    request: Request, action: str, portal: PortalDep, user: Steward, t: Words
+    request: Request, action: str, portal: PortalDep, user: Steward, lang: Lang, t: Words
 ) -> Response:
     if action not in ACTIONS:
         raise HTTPException(404)
@@ -210,13 +213,13 @@ async def steward_action(
         )
     except ApprovalError as exc:
         portal.db.audit(user.name, f"{action}_refused", unit, p.code, str(exc), addr)
-        flash(request, t("refused_action", why=str(exc)), "error")
+        flash(request, t("refused_action", why=exc.message(lang)), "error")
         return back
     except WarehouseLockedError:
         flash(request, t("busy"), "error")
         return back
     except WarehouseError as exc:
-        flash(request, t("refused_action", why=str(exc)), "error")
+        flash(request, t("refused_action", why=exc.message(lang)), "error")
         return back
     portal.db.audit(user.name, action, unit, p.code, f"released {len(done.released)}", addr)
     rel = t("released", n=len(done.released)) if done.released else ""

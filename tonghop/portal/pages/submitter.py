@@ -23,6 +23,7 @@ from tonghop.portal.jobs import when
 from tonghop.portal.rendering import lang_of, render
 from tonghop.portal.uploads import Upload
 from validations.catalog import Catalog
+from validations.errors import record_text
 from validations.fmt import fmt_location, fmt_num
 from validations.readers import MAX_FILE_BYTES
 from validations.report import STATUS_TEXT, WORDS, warehouse_line
@@ -122,7 +123,7 @@ def form_download(
         try:
             write_template(code, p.code, path, catalog=portal.catalog, units=portal.units)
         except TemplateError as exc:
-            raise HTTPException(404, str(exc)) from None
+            raise HTTPException(404, exc) from None
         data = path.read_bytes()
     return Response(
         data,
@@ -211,7 +212,11 @@ def delivery_state(portal: Portal, up: Upload, lang: str) -> dict[str, Any]:
         return {"kind": "none", "text": why or t("st_not_delivered"), "row": None}
     state = up.ingest_state
     if state == "failed":
-        return {"kind": "failed", "text": t("st_failed", why=up.ingest_detail or "?"), "row": None}
+        return {
+            "kind": "failed",
+            "text": t("st_failed", why=record_text(up.ingest_detail, lang) or "?"),
+            "row": None,
+        }
     if state == "scheduled":
         return {"kind": "pending", "text": t("st_scheduled"), "row": None, "slow": True}
     if state == "submitted":
