@@ -38,13 +38,14 @@ def approve(
     wh.write(
         lambda con: approval.approve(con, unit_code, period, actor, close_day=catalog.close_day),
         "approve",
+        create=False,
     )
     return Approval("approve", unit_code, period, actor.strip())
 
 
 def accept(wh: WarehouseFile, unit_code: str, period: str, actor: str) -> Approval:
     """The level above accepts an approved unit's period."""
-    wh.write(lambda con: approval.accept(con, unit_code, period, actor), "accept")
+    wh.write(lambda con: approval.accept(con, unit_code, period, actor), "accept", create=False)
     return Approval("accept", unit_code, period, actor.strip())
 
 
@@ -70,7 +71,7 @@ def unapprove(
             after=lambda c, changed: refresh(c, changed, catalog, units, actor=who),
         )
 
-    released = wh.write(work, "unapprove")
+    released = wh.write(work, "unapprove", create=False)
     return Approval("unapprove", unit_code, period, who, released)
 
 

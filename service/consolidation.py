@@ -142,7 +142,7 @@ def consolidate_once(
         ]
         return out
 
-    return wh.write(work, "consolidate")
+    return wh.write(work, "consolidate", create=False)
 
 
 def check_quality(
@@ -158,6 +158,7 @@ def check_quality(
     return wh.write(
         lambda con: run_checkpoint(con, period, unit_code, catalog, docs_dir, units).summary(),
         "quality-checkpoint",
+        create=False,
     )
 
 

@@ -297,3 +297,14 @@ def test_ingest_prints_file_names_and_messages_escaped(monkeypatch):
     res = run("ingest", str(SAMPLES / "messy" / "canonical.csv"), "--json")
     assert "\u2028" not in res.stdout and "\\u2028" in res.stdout
     assert json.loads(res.stdout)["submissions"][0]["file"] == evil
+
+
+def test_approving_or_consolidating_a_missing_warehouse_creates_none(tmp_path):
+    wh = tmp_path / "none.duckdb"
+    for args in (
+        ["approve", "--period", "2024-06", "--unit", "105", "--actor", "a"],
+        ["unapprove", "--period", "2024-06", "--unit", "105", "--actor", "a"],
+    ):
+        res = CliRunner().invoke(app, [*args, "--warehouse", str(wh)])
+        assert res.exit_code == 2 and "Chưa có kho dữ liệu" in res.output, res.output
+    assert not wh.exists()

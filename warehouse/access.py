@@ -84,8 +84,17 @@ class WarehouseFile:
     def closed(self) -> None:
         """After a write released the file (the portal adopts its new snapshot)."""
 
-    def write(self, work: Callable[[duckdb.DuckDBPyConnection], T], what: str = "write") -> T:
-        """`work(con)` as the single writer, tried again while another process holds the file."""
+    def write(
+        self,
+        work: Callable[[duckdb.DuckDBPyConnection], T],
+        what: str = "write",
+        create: bool = True,
+    ) -> T:
+        """`work(con)` as the single writer, tried again while another process holds the file.
+        `create`: a missing file is created (an ingest); else NoWarehouseError (approving or
+        consolidating what was never ingested)."""
+        if not create and not self.path.is_file():
+            raise NoWarehouseError("warehouse.missing", path=str(self.path))
         for delay in (*self.retry_delays, None):
             try:
                 with self.writing() as con:
