@@ -12,7 +12,8 @@ def test_default_catalog_holds_every_indicator_of_the_form(catalog):
         "crime_cases",
         "ratio",
     )
-    assert rate.target.op == ">=" and rate.target.value == 75 and "92,86" in rate.target.source
+    assert rate.target.op == ">=" and rate.target.value == 75 and "Quốc hội" in rate.target.source
+    assert (rate.target.horizon, rate.target.interim) == ("Y", "same")
     assert catalog.indicators["crime_change_rate"].min == -100
     assert catalog.indicators["drug_free_commune"].levels == ("C",)
     assert catalog.indicators["drug_users_managed"].parent_relation == "="
@@ -205,6 +206,7 @@ indicators:
     over_time: flow
     parent_relation: ">="
     valid_from: 2025-07-01
+    direction: down_is_good
 """,
         "p.yaml",
     )
@@ -215,4 +217,97 @@ indicators:
     assert "cyber_fraud_cases" in {i.code for i in cat.for_level("C", date(2025, 7, 14))}
     bad = _write(tmp_path, path.read_text().replace("2025-07-01", "July 2025"), "bad.yaml")
     with pytest.raises(CatalogError, match="valid_from must be a date"):
+        load_catalog(bad)
+
+
+def test_every_indicator_says_which_way_is_good(catalog, tmp_path):
+    from validations.catalog import DEFAULT_CATALOG, DIRECTIONS
+
+    assert {i.direction for i in catalog.indicators.values()} <= set(DIRECTIONS)
+    d = {c: i.direction for c, i in catalog.indicators.items()}
+    assert d["crime_cases"] == "down_is_good" and d["crime_clearance_rate"] == "up_is_good"
+    assert d["reports_received"] == "neutral" and d["reoffending_rate"] == "down_is_good"
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    for patch, needle in (
+        ((", direction: down_is_good}", "}"), "missing 'direction'"),
+        ((", direction: down_is_good}", ", direction: down}"), "direction 'down'"),
+    ):
+        path = _write(tmp_path, text.replace(*patch, 1))
+        with pytest.raises(CatalogError, match=needle):
+            load_catalog(path)
+
+
+def test_targets_have_a_source_a_horizon_and_belong_to_their_province(catalog):
+    """Thái Bình's resolution judges Thái Bình only; the national goals judge everyone else; a
+    provincial catalog's own targets replace them for its province (issue 20)."""
+    from datetime import date
+
+    from conftest import SAMPLES
+
+    june = date(2024, 6, 14)
+    assert catalog.target_for("reoffending_rate", "34", "34", june).source.endswith("Thái Bình")
+    assert catalog.target_for("reoffending_rate", "12", "12", june) is None
+    assert catalog.target_for("reoffending_rate", "106", "12", june) is None
+    assert catalog.target_for("reoffending_rate", "34", "34", date(2026, 6, 14)) is None
+    national = catalog.target_for("crime_clearance_rate", "12", "12", june)
+    assert national.source == "Chỉ tiêu Quốc hội, Chính phủ giao hằng năm"
+    lai_chau = load_catalog(SAMPLES / "catalogs" / "lai_chau.yaml")
+    own = lai_chau.target_for("wanted_surrender_rate", "03386", "12", june)
+    assert "Lai Châu" in own.source and (own.horizon, own.interim) == ("Y", "pro_rata")
+    # judged on its horizon, pro rata on a shorter period, or not at all
+    assert own.for_period("Y").value == 30 and own.for_period("H").value == 15
+    assert own.for_period("M").value == 2.5
+    year_only = lai_chau.target_for("hotspot_transformation_rate", "12", "12", june)
+    assert year_only.for_period("Y") is year_only and year_only.for_period("H") is None
+    assert national.for_period("M") is national  # interim: same
+    assert lai_chau.target_for("wanted_surrender_rate", "08", "08", june) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ('{indicator: nope, units: ["12"], op: ">=", value: 1, source: s}', "unknown indicator"),
+        ('{indicator: crime_cases, units: [12], op: ">=", value: 1, source: s}', "leading zeros"),
+        ('{indicator: crime_cases, units: ["12"], op: ">=", value: 1}', "needs a source"),
+        (
+            '{indicator: crime_cases, units: ["12"], op: ">=", value: 1, source: s, horizon: week}',
+            "horizon 'week'",
+        ),
+        (
+            '{indicator: reoffending_rate, units: ["12"], op: "<", value: 1, source: s, interim: pro_rata}',
+            "pro_rata",
+        ),
+        ('{indicator: crime_cases, unit: ["12"], op: ">=", value: 1, source: s}', "unknown key"),
+    ],
+)
+def test_a_bad_unit_target_fails_loudly(tmp_path, entry, needle):
+    from validations.catalog import DEFAULT_CATALOG
+
+    path = _write(tmp_path, f"include: {DEFAULT_CATALOG}\ntargets:\n  - {entry}\n", "p.yaml")
+    with pytest.raises(CatalogError, match=needle):
+        load_catalog(path)
+
+
+def test_partial_months_and_plausible_change_are_catalog_settings(tmp_path, catalog):
+    from validations.catalog import DEFAULT_CATALOG
+
+    assert catalog.partial_months == "sum_reported"
+    assert catalog.indicators["crime_cases"].plausible_change.ratio == 2
+    assert catalog.indicators["crime_clearance_rate"].plausible_change is None
+    path = _write(
+        tmp_path,
+        f"""include: {DEFAULT_CATALOG}
+calendar: {{partial_months: leave_out}}
+defaults: {{plausible_change: {{count: {{abs: 5, ratio: 3}}}}}}
+indicators:
+  - {{code: poppy_destroyed_m2, plausible_change: null}}
+""",
+        "p.yaml",
+    )
+    cat = load_catalog(path)
+    assert cat.partial_months == "leave_out" and cat.close_day == 14
+    assert cat.indicators["crime_cases"].plausible_change.abs == 5
+    assert cat.indicators["poppy_destroyed_m2"].plausible_change is None
+    bad = _write(tmp_path, path.read_text().replace("leave_out", "skip"), "bad.yaml")
+    with pytest.raises(CatalogError, match="partial_months 'skip'"):
         load_catalog(bad)

@@ -18,8 +18,10 @@ from validations.catalog.load import (
 )
 from validations.catalog.model import (
     AGGREGATIONS,
+    DIRECTIONS,
     KINDS,
     LEVELS,
+    PARTIAL_MONTHS,
     RELATIONS,
     Catalog,
     Condition,
@@ -27,11 +29,13 @@ from validations.catalog.model import (
     OutlierRule,
     Rule,
     Term,
+    UnitTarget,
 )
 from validations.catalog.semantics import (
     FLOAT_EPS,
     Formula,
     OverTime,
+    PlausibleChange,
     Target,
     Tolerance,
 )
@@ -39,11 +43,13 @@ from validations.catalog.semantics import (
 __all__ = [
     "AGGREGATIONS",
     "DEFAULT_CATALOG",
+    "DIRECTIONS",
     "FLOAT_EPS",
     "KINDS",
     "LEVELS",
     "OUTLIER_METHODS",
     "OUTLIER_THRESHOLDS",
+    "PARTIAL_MONTHS",
     "RELATIONS",
     "RULE_KINDS",
     "Catalog",
@@ -53,10 +59,12 @@ __all__ = [
     "Indicator",
     "OutlierRule",
     "OverTime",
+    "PlausibleChange",
     "Rule",
     "Target",
     "Term",
     "Tolerance",
+    "UnitTarget",
     "load_catalog",
     "read_catalog_data",
 ]

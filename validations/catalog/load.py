@@ -20,8 +20,10 @@ import yaml
 
 from validations.catalog.model import (
     AGGREGATIONS,
+    DIRECTIONS,
     KINDS,
     LEVELS,
+    PARTIAL_MONTHS,
     RELATIONS,
     SEVERITIES,
     Catalog,
@@ -30,8 +32,18 @@ from validations.catalog.model import (
     OutlierRule,
     Rule,
     Term,
+    UnitTarget,
 )
-from validations.catalog.semantics import OPS, Formula, OverTime, Target, Tolerance
+from validations.catalog.semantics import (
+    HORIZONS,
+    INTERIMS,
+    OPS,
+    Formula,
+    OverTime,
+    PlausibleChange,
+    Target,
+    Tolerance,
+)
 from validations.crosswalk import DIVIDED_RULES
 from validations.errors import TonghopError
 from validations.messages import Message
@@ -93,6 +105,7 @@ TOP_KEYS = {
     "outliers",
     "security",
     "reform",
+    "targets",
 }
 REFORM_KEYS = {"divided_communes"}
 INDICATOR_KEYS = {
@@ -120,13 +133,18 @@ INDICATOR_KEYS = {
     "valid_to",
     "ceiling",
     "last_year_of",
+    "direction",
+    "plausible_change",
 }
 RULE_KEYS = {"id", "kind", "severity", "left", "op", "right", "when", "formula"} | _TEXTS
 SECURITY_KEYS = {"id", "severity"} | _TEXTS
-TARGET_KEYS = {"op", "value", "source"}
+TARGET_KEYS = {"op", "value", "source", "horizon", "interim"}
+# an entry of `targets:`, a unit's (a province's) own goal
+UNIT_TARGET_KEYS = TARGET_KEYS | {"indicator", "units", "valid_from", "valid_to"}
 TOLERANCE_KEYS = {"abs", "rel"}
-CALENDAR_KEYS = {"close_day", "deadline_days"}
-DEFAULTS_KEYS = {"tolerance", "ceiling"}
+PLAUSIBLE_KEYS = {"ratio", "abs"}
+CALENDAR_KEYS = {"close_day", "deadline_days", "partial_months"}
+DEFAULTS_KEYS = {"tolerance", "ceiling", "plausible_change"}
 GROUP_KEYS = {"vi", "en"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([a-z][a-z0-9_]*)\s*$")
@@ -179,7 +197,11 @@ def _check_file(path: Path, data: dict[str, Any]) -> None:
                 )
             where = f"{path}: {section}[{n}] '{entry.get(ident, '?')}'"
             check_keys(entry, allowed, where)
-            for sub, keys in (("target", TARGET_KEYS), ("tolerance", TOLERANCE_KEYS)):
+            for sub, keys in (
+                ("target", TARGET_KEYS),
+                ("tolerance", TOLERANCE_KEYS),
+                ("plausible_change", PLAUSIBLE_KEYS),
+            ):
                 if section == "indicators" and isinstance(entry.get(sub), dict):
                     check_keys(entry[sub], keys, f"{where}: {sub}")
     for sub, keys in (
@@ -189,11 +211,6 @@ def _check_file(path: Path, data: dict[str, Any]) -> None:
     ):
         if isinstance(data.get(sub), dict):
             check_keys(data[sub], keys, f"{path}: {sub}")
-    tol = (
-        (data.get("defaults") or {}).get("tolerance")
-        if isinstance(data.get("defaults"), dict)
-        else None
-    )
     ceil = (
         (data.get("defaults") or {}).get("ceiling")
         if isinstance(data.get("defaults"), dict)
@@ -201,11 +218,27 @@ def _check_file(path: Path, data: dict[str, Any]) -> None:
     )
     if isinstance(ceil, dict):
         check_keys(ceil, KINDS, f"{path}: defaults: ceiling")
-    if isinstance(tol, dict):
-        check_keys(tol, KINDS, f"{path}: defaults: tolerance")
-        for kind, t in tol.items():
-            if isinstance(t, dict):
-                check_keys(t, TOLERANCE_KEYS, f"{path}: defaults: tolerance: {kind}")
+    for sub, keys in (("tolerance", TOLERANCE_KEYS), ("plausible_change", PLAUSIBLE_KEYS)):
+        tol = (
+            (data.get("defaults") or {}).get(sub)
+            if isinstance(data.get("defaults"), dict)
+            else None
+        )
+        if isinstance(tol, dict):
+            check_keys(tol, KINDS, f"{path}: defaults: {sub}")
+            for kind, t in tol.items():
+                if isinstance(t, dict):
+                    check_keys(t, keys, f"{path}: defaults: {sub}: {kind}")
+    targets = data.get("targets")
+    if targets is not None:
+        if not isinstance(targets, list):
+            raise CatalogError("catalog.not_a_list", where=str(path), section="targets")
+        for n, entry in enumerate(targets, 1):
+            if not isinstance(entry, dict):
+                raise CatalogError(
+                    "catalog.entry_not_a_mapping", where=str(path), section="targets", n=n
+                )
+            check_keys(entry, UNIT_TARGET_KEYS, f"{path}: targets[{n}]")
     for code, labels in (data.get("groups") or {}).items():
         if isinstance(labels, dict):
             check_keys(labels, GROUP_KEYS, f"{path}: groups: {code}")
@@ -250,9 +283,19 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
             merged[key] = list(by_id.values())
         elif key in ("groups", "calendar", "sources", "reform"):
             merged[key] = {**(base.get(key) or {}), **(value or {})}
+        elif key == "targets":
+            # a unit's entry replaces the included one for the same indicator, units and start
+            def key_of(e: Any) -> tuple[Any, ...]:
+                units = e.get("units") if isinstance(e, dict) else None
+                units = tuple(sorted(map(str, units))) if isinstance(units, list) else units
+                return (e.get("indicator"), units, str(e.get("valid_from")))
+
+            entries = {key_of(e): e for e in base.get(key) or [] if isinstance(e, dict)}
+            entries.update({key_of(e): e for e in value or []})
+            merged[key] = list(entries.values())
         elif key == "defaults":
             merged[key] = {}
-            for sub in ("tolerance", "ceiling"):
+            for sub in ("tolerance", "ceiling", "plausible_change"):
                 both = {**((base.get(key) or {}).get(sub) or {})}
                 both.update((value or {}).get(sub) or {})
                 merged[key][sub] = both
@@ -348,12 +391,89 @@ def _entry(
     return str(code), where, str(kind)
 
 
+def _target(t: Any, where: str) -> Target:
+    """{op, value, source, horizon, interim}: a goal, where it comes from, the period it is set
+    for (year, half, quarter, month; default year) and how another period is judged (none,
+    same, pro_rata; default none)."""
+    if not isinstance(t, dict) or t.get("op") not in OPS or "value" not in t:
+        raise CatalogError("catalog.target_form", where=where, ops=sorted(OPS))
+    if not t.get("source"):
+        raise CatalogError("catalog.target_source", where=where)
+    horizon = str(t.get("horizon", "year"))
+    if horizon not in HORIZONS:
+        raise CatalogError(
+            "catalog.target_horizon", where=where, value=horizon, allowed=list(HORIZONS)
+        )
+    interim = str(t.get("interim", "none"))
+    if interim not in INTERIMS:
+        raise CatalogError(
+            "catalog.target_interim", where=where, value=interim, allowed=list(INTERIMS)
+        )
+    if interim == "pro_rata" and t["op"] not in (">=", ">"):
+        raise CatalogError("catalog.target_pro_rata", where=where)
+    value = _number(t["value"], where, "target.value")
+    return Target(str(t["op"]), value, str(t["source"]), HORIZONS[horizon], interim)
+
+
+def _unit_targets(
+    raw: list[dict[str, Any]], path: Path, indicators: dict[str, Indicator]
+) -> tuple[UnitTarget, ...]:
+    """`targets:` entries: a unit's (a province's) own goals, each naming its source."""
+    out = []
+    for n, entry in enumerate(raw, 1):
+        where = f"{path}: targets[{n}]"
+        code = _need(entry, "indicator", where)
+        where = f"{where} '{code}'"
+        if code not in indicators:
+            raise CatalogError("catalog.target_indicator_unknown", where=where, code=str(code))
+        units = entry.get("units")
+        codes = [u for u in units if isinstance(u, str)] if isinstance(units, list) else []
+        if (
+            not codes
+            or len(codes) < len(units)  # type: ignore[arg-type]
+            or any(not u.isdigit() or len(u) not in (2, 3, 5) for u in codes)
+        ):
+            raise CatalogError("catalog.target_units", where=where)
+        valid_from = _date(entry.get("valid_from"), where, "valid_from")
+        valid_to = _date(entry.get("valid_to"), where, "valid_to")
+        if valid_from and valid_to and valid_to < valid_from:
+            raise CatalogError("catalog.valid_to_before", where=where)
+        target = _target({k: entry[k] for k in TARGET_KEYS if k in entry}, where)
+        out.append(UnitTarget(str(code), frozenset(codes), target, valid_from, valid_to))
+    return tuple(out)
+
+
+def _plausible(raw: Any, default: PlausibleChange, where: str) -> PlausibleChange:
+    """{ratio, abs} over the default: ratio above 1 (2: double or half), abs >= 0."""
+    if not isinstance(raw, dict):
+        raise CatalogError("catalog.plausible_not_a_mapping", where=where)
+    ratio = _number(raw.get("ratio", default.ratio), where, "plausible_change.ratio")
+    if ratio <= 1:
+        raise CatalogError("catalog.plausible_ratio", where=where)
+    size = _number(raw.get("abs", default.abs), where, "plausible_change.abs", 0)
+    return PlausibleChange(ratio, size)
+
+
+def kind_plausible_changes(data: dict[str, Any], path: Path) -> dict[str, PlausibleChange]:
+    """How far a consolidated count or decimal may move against last year before it is a
+    plausibility warning: `defaults: plausible_change: {count: {ratio, abs}, decimal: ...}`."""
+    raw = (data.get("defaults") or {}).get("plausible_change") or {}
+    where = f"{path}: defaults: plausible_change"
+    out = {}
+    for k, v in raw.items():
+        if k not in ("count", "decimal"):
+            raise CatalogError("catalog.plausible_kind", where=where, kind=str(k))
+        out[k] = _plausible(v, PlausibleChange(), f"{where}: {k}")
+    return out
+
+
 def _indicator(
     entry: dict[str, Any],
     where: str,
     groups: set[str],
     tolerances: dict[str, Tolerance],
     ceilings: dict[str, float] | None = None,
+    plausible: dict[str, PlausibleChange] | None = None,
 ) -> Indicator:
     code, where, kind = _entry(entry, "code", where, INDICATOR_KEYS, KINDS)
     levels = tuple(_need(entry, "levels", where))
@@ -387,14 +507,7 @@ def _indicator(
     if group not in groups:
         raise CatalogError("catalog.group_unknown", where=where, group=str(group))
     dmin, dmax = {"rate": (0.0, 100.0), "flag": (0.0, 1.0)}.get(kind, (0.0, None))
-    target = None
-    if entry.get("target"):
-        t = entry["target"]
-        if not isinstance(t, dict) or t.get("op") not in OPS or "value" not in t:
-            raise CatalogError("catalog.target_form", where=where, ops=sorted(OPS))
-        if not t.get("source"):
-            raise CatalogError("catalog.target_source", where=where)
-        target = Target(str(t["op"]), _number(t["value"], where, "target.value"), str(t["source"]))
+    target = _target(entry["target"], where) if entry.get("target") else None
     formula = None
     if kind == "rate":
         for k in ("numerator", "denominator"):
@@ -432,6 +545,22 @@ def _indicator(
     valid_to = _date(entry.get("valid_to"), where, "valid_to")
     if valid_from and valid_to and valid_to < valid_from:
         raise CatalogError("catalog.valid_to_before", where=where)
+    direction = entry.get("direction")
+    if direction is None:
+        raise CatalogError("catalog.direction_missing", where=where)
+    if direction not in DIRECTIONS:
+        raise CatalogError(
+            "catalog.direction_unknown", where=where, value=str(direction), allowed=list(DIRECTIONS)
+        )
+    plausible_change = (plausible or {}).get(kind)
+    if "plausible_change" in entry:
+        raw = entry["plausible_change"]
+        if raw is None:
+            plausible_change = None
+        elif kind not in ("count", "decimal"):
+            raise CatalogError("catalog.plausible_for", where=where)
+        else:
+            plausible_change = _plausible(raw, plausible_change or PlausibleChange(), where)
     return Indicator(
         code=str(code),
         group=str(group),
@@ -461,6 +590,8 @@ def _indicator(
             else (ceilings or {}).get(kind)
         ),
         last_year_of=str(entry["last_year_of"]) if entry.get("last_year_of") else None,
+        direction=str(direction),
+        plausible_change=plausible_change,
     )
 
 
@@ -600,12 +731,13 @@ def _load(path: Path) -> Catalog:
         raise CatalogError("catalog.indicators", where=str(path))
     tolerances = kind_tolerances(data, path)
     ceilings = kind_ceilings(data, path)
+    plausible = kind_plausible_changes(data, path)
     indicators: dict[str, Indicator] = {}
     for n, entry in enumerate(raw_ind, 1):
         where = f"{path}: indicators[{n}]"
         if not isinstance(entry, dict):
             raise CatalogError("catalog.indicator_not_a_mapping", where=where)
-        ind = _indicator(entry, where, set(groups), tolerances, ceilings)
+        ind = _indicator(entry, where, set(groups), tolerances, ceilings, plausible)
         if ind.code in indicators:
             raise CatalogError("catalog.indicator_twice", where=where, code=ind.code)
         indicators[ind.code] = ind
@@ -654,6 +786,11 @@ def _load(path: Path) -> Catalog:
     close_day = int(cal.get("close_day", 14))
     if not 1 <= close_day <= 28:
         raise CatalogError("catalog.close_day", where=str(path))
+    partial = str(cal.get("partial_months", "sum_reported"))
+    if partial not in PARTIAL_MONTHS:
+        raise CatalogError(
+            "catalog.partial_months", where=str(path), value=partial, allowed=list(PARTIAL_MONTHS)
+        )
     divided = str((data.get("reform") or {}).get("divided_communes", "default"))
     if divided not in DIVIDED_RULES:
         raise CatalogError(
@@ -669,4 +806,6 @@ def _load(path: Path) -> Catalog:
         close_day=close_day,
         deadline_days={str(k): int(v) for k, v in (cal.get("deadline_days") or {}).items()},
         outlier_rules=outlier_rules,
+        unit_targets=_unit_targets(data.get("targets") or [], path, indicators),
+        partial_months=partial,
     )

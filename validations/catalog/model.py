@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from validations.catalog.semantics import Formula, OverTime, Target, Tolerance
+from validations.catalog.semantics import Formula, OverTime, PlausibleChange, Target, Tolerance
 from validations.period import Period
+
+_FLAG_HELP = re.compile(r"\s*\((?:1|yes)\b[^)]*\)\s*$", re.I)
 
 KINDS = {"count", "decimal", "rate", "flag"}
 LEVELS = ("C", "D", "P")
 AGGREGATIONS = {"sum", "ratio", "count_share"}
 RELATIONS = {"=", ">=", "-"}
 SEVERITIES = {"error", "warning"}
+# Which way is good (DOMAIN.md): a fall of crime is good, a rise of the clearance rate is good,
+# reports received are neither. Verbs ("kéo giảm") and colours follow it, never the sign alone.
+DIRECTIONS = ("down_is_good", "up_is_good", "neutral")
+# How a quarter, half-year or year treats a unit that sent only some of its months
+# (`calendar: partial_months`): sum_reported (DHIS2's rule: the months it sent, flagged as
+# incomplete and said in the report) or leave_out (the unit has no figure for the period).
+PARTIAL_MONTHS = ("sum_reported", "leave_out")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,10 @@ class Indicator:
     # value_implausible). Submissions only: rollups are not bounded by it.
     ceiling: float | None = None
     last_year_of: str | None = None  # this is that indicator's figure of last year
+    direction: str = "neutral"  # down_is_good | up_is_good | neutral (DIRECTIONS)
+    # how far a consolidated figure may move against the same territory last year (or its own
+    # history) before it is a plausibility warning; None: not checked (rates, flags)
+    plausible_change: PlausibleChange | None = None
 
     def label(self, lang: str = "vi") -> str:
         return self.label_vi if lang == "vi" else self.label_en
@@ -71,6 +85,32 @@ class Indicator:
 
     def attainment(self, value: object) -> tuple[str | None, float | None]:
         return self.target.attainment(value) if self.target else (None, None)
+
+    @property
+    def is_change(self) -> bool:
+        """A change vs the same period last year (a rate of formula `change`)."""
+        return self.formula == Formula.CHANGE
+
+    @property
+    def is_helper(self) -> bool:
+        """A row of the form that is not an indicator of its own in a report's tables: last
+        year's figure (`last_year_of`) or a change vs last year (formula `change`); its figure
+        is shown in the row of the indicator it belongs to (`subject`)."""
+        return self.last_year_of is not None or self.is_change
+
+    @property
+    def subject(self) -> str:
+        """The indicator a helper row belongs to (itself otherwise)."""
+        if self.last_year_of:
+            return self.last_year_of
+        if self.is_change and self.numerator:
+            return self.numerator
+        return self.code
+
+    def report_label(self, lang: str = "vi") -> str:
+        """The label as a report prints it: a flag's submitter's explanation ("(1 đạt, 0
+        không)") left out."""
+        return _FLAG_HELP.sub("", self.label(lang)) if self.kind == "flag" else self.label(lang)
 
     def valid_on(self, day: date) -> bool:
         """Is the indicator on the form on that day (the period's closing date)?"""
@@ -158,6 +198,26 @@ class OutlierRule:
         return self.texts[f"{key}_{lang}"]
 
 
+@dataclass(frozen=True, slots=True)
+class UnitTarget:
+    """A unit's own target (`targets:`): a province's resolution sets its own goals. `units`
+    are unit codes; a province's code covers every unit of the province. Valid between the
+    dates (a period's closing date decides), so a code reused across the 2025 reform (the new
+    Tuyên Quang is 08 like the old one) keeps each province's own goals."""
+
+    indicator: str
+    units: frozenset[str]
+    target: Target
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    def applies(self, unit_code: str, province_code: str, day: date) -> int:
+        """0: not to this unit on that day; 2: named by its own code; 1: by its province's."""
+        if (self.valid_from and day < self.valid_from) or (self.valid_to and day > self.valid_to):
+            return 0
+        return 2 if unit_code in self.units else 1 if province_code in self.units else 0
+
+
 @dataclass(frozen=True)
 class Catalog:
     """Indicators by code, rules by id, groups, calendar; where it was loaded from."""
@@ -171,6 +231,24 @@ class Catalog:
     deadline_days: dict[str, int] = field(default_factory=dict)
     outlier_rules: dict[str, OutlierRule] = field(default_factory=dict)
     divided_communes: str = "default"  # the 2025 crosswalk's rule (validations/crosswalk.py)
+    unit_targets: tuple[UnitTarget, ...] = ()  # `targets:` units' own goals, with sources
+    partial_months: str = "sum_reported"  # PARTIAL_MONTHS (`calendar: partial_months`)
+
+    def target_for(self, code: str, unit_code: str, province_code: str, day: date) -> Target | None:
+        """The target an indicator has for a unit on a day (the period's closing date), as set:
+        the unit's own (`targets:` naming its code), else its province's, else the
+        indicator's (`target:`, the form's national goal); the last entry of a kind wins (a
+        provincial catalog's entries come after the ones it includes)."""
+        best, rank = None, 0
+        for t in self.unit_targets:
+            if t.indicator == code:
+                r = t.applies(unit_code, province_code, day)
+                if r and r >= rank:
+                    best, rank = t.target, r
+        if best is not None:
+            return best
+        ind = self.indicators.get(code)
+        return ind.target if ind else None
 
     def deadline(self, period: Period, level: str) -> date | None:
         """When a unit of `level` must have sent its report for `period`: the closing date plus

@@ -12,7 +12,9 @@ all call these; none writes a rate, a tolerance or an attainment again.
   plus binary floating-point noise (1e-9 relative: 1453.1 vs 1453.1000000000001, or a rate
   that is exactly half a hundredth off its rounding).
 - `Target`: a goal ("chỉ tiêu") and how a figure attains it: reached / exceeded / missed, by how
-  many points, on the figure rounded as the form rounds it (2 decimals).
+  many points, on the figure rounded as the form rounds it (2 decimals); its horizon (the
+  year, usually) and how a shorter period is judged (`interim`: not at all, on the same value,
+  or pro rata of the horizon's months).
 - `OverTime`: how a figure of a longer period follows from its months: `flow` (the sum),
   `stock` (the value at the period's closing date: the last month's), `derived` (rates:
   recomputed from their parts, never summed or averaged).
@@ -98,6 +100,29 @@ class Tolerance:
         return " / ".join(parts) or "exact"
 
 
+@dataclass(frozen=True, slots=True)
+class PlausibleChange:
+    """How far a figure may move from its reference (the same territory last year, or its own
+    history) before it is implausible: more than `ratio` times the reference or less than its
+    1/ratio (ratio 2: a rise above 100 % or a fall beyond 50 %), and by more than `abs` in the
+    indicator's unit (small counts move a lot: 2 -> 9 cases is not a warning). A ratio, not a
+    symmetric percentage: a fall can never exceed 100 %, so "more than 50 % either way" would
+    flag a doubling and a halving alike but never tell a 96 % collapse from a halving."""
+
+    ratio: float = 2.0
+    abs: float = 0.0
+
+    def allows(self, value: float, reference: float) -> bool:
+        v, r = float(value), float(reference)
+        if abs(v - r) <= self.abs + FLOAT_EPS * max(1.0, abs(r)):
+            return True
+        lo, hi = sorted((abs(v), abs(r)))
+        return lo > 0 and hi <= self.ratio * lo * (1 + FLOAT_EPS)
+
+    def text(self) -> str:
+        return f"x{self.ratio:g} or /{self.ratio:g}, > {self.abs:g}"
+
+
 OPS = {"<=", ">=", "<", ">", "=="}
 
 
@@ -112,13 +137,36 @@ def compare(a: Any, op: str, b: Any) -> Any:
     }[op]
 
 
+HORIZONS = {"year": "Y", "half": "H", "quarter": "Q", "month": "M"}  # catalog word -> period kind
+KIND_MONTHS = {"M": 1, "Q": 3, "H": 6, "Y": 12}
+INTERIMS = ("none", "same", "pro_rata")
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A goal for an indicator ("chỉ tiêu"), with where it comes from."""
+    """A goal for an indicator ("chỉ tiêu"), with where it comes from.
+
+    `horizon` is the kind of period the goal is set for ("Y": a year's goal, the usual case);
+    `interim` says how a period of another length is judged: "none" (only on its horizon: a
+    yearly 30 % of wanted persons surrendering says nothing of one month), "same" (the same
+    value: a clearance rate of 75 % holds for a month as for the year) or "pro_rata" (the value
+    times the period's months over the horizon's: 30 % a year is 15 % a half-year)."""
 
     op: str
     value: float
     source: str
+    horizon: str = "Y"
+    interim: str = "none"
+
+    def for_period(self, kind: str) -> Target | None:
+        """The goal a period of that kind ("M", "Q", "H", "Y") is judged against; None when the
+        target does not judge such a period."""
+        if kind == self.horizon or self.interim == "same":
+            return self
+        if self.interim == "pro_rata":
+            scaled = round(self.value * KIND_MONTHS[kind] / KIND_MONTHS[self.horizon], DECIMALS)
+            return Target(self.op, scaled, self.source, kind, "none")
+        return None
 
     def reached(self, value: float) -> bool:
         return compare(value, self.op, self.value)
