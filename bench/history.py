@@ -297,7 +297,8 @@ def build_history(
                    [],
                    coalesce(list(c.unit_code ORDER BY c.unit_code)
                             FILTER (WHERE NOT c.leaf), []),
-                   coalesce(any_value(l.n), 0), coalesce(any_value(l.n), 0), []
+                   coalesce(any_value(l.n), 0), coalesce(any_value(l.n), 0), [],
+                   1, coalesce(any_value(l.n), 0), coalesce(any_value(l.n), 0), [], []
             FROM units u CROSS JOIN months m
             LEFT JOIN units c ON c.parent_code = u.unit_code
             LEFT JOIN (SELECT unit_code, sum(n) AS n FROM leaves GROUP BY 1) l
@@ -395,7 +396,8 @@ def _rollup_rows(
                r.denominator, r.share, r.children_sum, r.children_reporting,
                CASE WHEN r.indicator = '{flag}' AND '{lvl}' <> 'C' THEN 'children' ELSE 'own' END,
                i.target, NULL, NULL, NULL, NULL, {"NULL" if leaf else "100.0"},
-               CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP), NULL, NULL, NULL
+               CAST(m.month_start + INTERVAL 20 DAY AS TIMESTAMP), NULL, NULL, NULL,
+               NULL, NULL, NULL
         FROM rows r JOIN ind i ON i.code = r.indicator
         JOIN months m ON m.period = r.period
         ORDER BY r.period, r.unit_code

@@ -19,7 +19,7 @@ from test_warehouse_support import (
     warehouse,
 )
 
-from validations.catalog import Target
+from validations.catalog import DEFAULT_CATALOG, Target, load_catalog
 from validations.period import parse_period
 from warehouse.rollup import (
     RollupError,
@@ -28,6 +28,7 @@ from warehouse.rollup import (
     consolidate,
     preview,
     previous_periods,
+    read_completeness,
     rollup,
 )
 
@@ -298,7 +299,7 @@ def test_quarter_built_from_monthly_reports(tmp_path):
     for m_index, m in enumerate(months):
         for i, c in enumerate(COMMUNES_106):
             if i == 12 and m_index == 1:
-                continue  # the last commune missed May: its quarter cannot be built
+                continue  # the last commune missed May: its quarter is April + June
             results.append(
                 result(
                     c,
@@ -311,10 +312,33 @@ def test_quarter_built_from_monthly_reports(tmp_path):
                 )
             )
     load(con, tmp_path, results, "months", received_at=datetime(2024, 6, 15))
+    # the catalog's default (calendar.partial_months: sum_reported, as DHIS2): the commune that
+    # missed May keeps its April and June in the quarter, and is listed as partial (2 of 3)
     res = consolidate(con, "2024-Q2", DISTRICT, CATALOG, UNITS)
     assert res.completeness.received == COMMUNES_106[:12]
+    assert res.completeness.partial == {COMMUNES_106[12]: 2}
+    assert res.completeness.months == 3
+    assert (res.completeness.leaves_months_expected, res.completeness.leaves_months_received) == (
+        3 * 13,
+        3 * 13 - 1,
+    )
     cases = sum(3 * CASES_106[i] + 3 for i in range(12))
     solved = sum(3 * SOLVED_106[i] for i in range(12))
+    last = 2 * CASES_106[12] + 2  # April (+0) and June (+2)
+    assert row(res.rollup, "crime_cases")["value"] == cases + last
+    assert row(res.rollup, "residential_areas")["value"] == 13 * 12  # June's, the last sent
+    solved_all = solved + 2 * SOLVED_106[12]
+    assert row(res.rollup, "crime_clearance_rate")["value"] == pytest.approx(
+        100 * solved_all / (cases + last)
+    )
+    stored = read_completeness(con, "2024-Q2", DISTRICT)
+    assert stored.partial == {COMMUNES_106[12]: 2} and stored.leaves_months_received == 38
+    # leave_out: the commune has no figure for the quarter (the rule before issue 20)
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        f"include: {DEFAULT_CATALOG}\ncalendar: {{partial_months: leave_out}}\n", encoding="utf-8"
+    )
+    res = consolidate(con, "2024-Q2", DISTRICT, load_catalog(strict), UNITS)
     assert row(res.rollup, "crime_cases")["value"] == cases
     assert row(res.rollup, "residential_areas")["value"] == 12 * 12
     assert row(res.rollup, "crime_clearance_rate")["value"] == pytest.approx(100 * solved / cases)
@@ -322,6 +346,7 @@ def test_quarter_built_from_monthly_reports(tmp_path):
     load(con, tmp_path, [result(COMMUNES_106[12], "2024-Q2", {"crime_cases": 1000})], "q")
     again = consolidate(con, "2024-Q2", DISTRICT, CATALOG, UNITS)
     assert row(again.rollup, "crime_cases")["value"] == cases + 1000
+    assert again.completeness.partial == {}
 
 
 def test_own_figures_are_official_and_targets_and_change_are_reported(tmp_path):

@@ -219,6 +219,7 @@ def _reference_rows(catalog: Catalog, units: ReferenceUnits) -> list[tuple[str, 
             "tolerance_rel": [i.tolerance.rel for i in inds],
             "valid_from": pd.to_datetime([i.valid_from for i in inds]),
             "valid_to": pd.to_datetime([i.valid_to for i in inds]),
+            "direction": [i.direction for i in inds],
         }
     )
     links = load_crosswalk(catalog.divided_communes).links
@@ -248,7 +249,8 @@ def _reference_rows(catalog: Catalog, units: ReferenceUnits) -> list[tuple[str, 
             "code, grp, label_vi, label_en, unit_vi, unit_en, CAST(levels AS VARCHAR[]), kind,"
             " aggregation, parent_relation, numerator, denominator, formula, target_op,"
             " CAST(target_value AS DOUBLE), target_source, over_time, over_time_reason,"
-            " tolerance_abs, tolerance_rel, CAST(valid_from AS DATE), CAST(valid_to AS DATE)",
+            " tolerance_abs, tolerance_rel, CAST(valid_from AS DATE), CAST(valid_to AS DATE),"
+            " direction",
         ),
         (
             "dim_unit_crosswalk",

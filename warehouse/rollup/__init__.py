@@ -10,6 +10,8 @@ A package of modules named by what they hold:
   count/share of flags), every figure's row (units and their communes);
 - `change`: vs the same period last year;
 - `consistency`: a parent's own figures vs its children's sum, with the likely cause;
+- `plausibility`: a figure far from the same territory's last year (or its own history), a
+  warning before approval;
 - `computation`: every level of a tree, lowest first, in memory;
 - `writing`: one period's rows into fct_rollup, fct_completeness, fct_consolidation_issue,
   fct_rollup_lineage and audit_log;
@@ -29,6 +31,7 @@ from warehouse.rollup.consolidation import (
     consolidate_many,
     preview,
 )
+from warehouse.rollup.plausibility import RULE_IMPLAUSIBLE
 from warehouse.rollup.reading import (
     read_completeness,
     read_completeness_many,
@@ -50,6 +53,7 @@ __all__ = [
     "KID_COLUMNS",
     "ROLLUP_COLUMNS",
     "RULE_CROSS_LEVEL",
+    "RULE_IMPLAUSIBLE",
     "Completeness",
     "ConsolidationResult",
     "RollupError",

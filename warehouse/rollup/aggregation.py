@@ -1,5 +1,9 @@
 """Aggregation over children, as the catalog says each indicator aggregates across units.
 
+Each figure is judged against the unit's own target (Catalog.target_for: the unit's, else its
+province's, else the form's national goal), on the period the target is set for or as its
+`interim` says; the row keeps the target's source, goal and horizon (the report names them).
+
 - sum (counts, decimals): the sum of the children's values;
 - ratio (rates): the indicator's formula over the sums of its parts, over the children having
   both parts (never an average of rates); no value when the sum of denominators is 0;
@@ -49,6 +53,9 @@ ROLLUP_COLUMNS = [
     "last_year_value",
     "last_year_units",
     "last_year_approx",
+    "target_source",
+    "target_goal",
+    "target_horizon",
 ]
 KID_COLUMNS = ["unit_code", "indicator", "value", "numerator", "denominator"]
 FLOAT_COLUMNS = (
@@ -207,7 +214,9 @@ def aggregate(
         if source is None:
             continue
         shown = row["share"] if ind.is_flag else value
-        att, points = ind.attainment(shown)
+        goal = catalog.target_for(code, p, scope.unit.province_code, scope.closing)
+        judged = goal.for_period(scope.period.kind) if goal else None
+        att, points = judged.attainment(shown) if judged else (None, None)
         if leaf:
             row |= {"children_sum": None, "children_reporting": None}
         row |= {
@@ -218,7 +227,7 @@ def aggregate(
             "indicator": code,
             "value": value,
             "source": source,
-            "target": ind.target.text() if ind.target else None,
+            "target": judged.text() if judged else None,
             "attainment": att,
             "attainment_points": points,
             "change_vs_last_year": None,
@@ -227,6 +236,9 @@ def aggregate(
             "last_year_value": None,
             "last_year_units": None,
             "last_year_approx": None,
+            "target_source": goal.source if goal else None,
+            "target_goal": goal.text() if goal else None,
+            "target_horizon": goal.horizon if goal else None,
         }
         rows.append(row)
     return rows

@@ -105,7 +105,7 @@ def across_reform(
     """Last year's figures of units of the two-level structure when last year lies before the
     2025 reform: each unit's territory is the sum of its predecessors (validations.crosswalk),
     shares applied. Counts and decimals are summed; a rate is its formula over the mapped
-    parts; a flag's share (units with 1 among those reporting) over the mapped counts. A
+    parts; a flag's share is not compared (the communes counted are not the same ones). A
     figure is given only when every predecessor has it; a divided predecessor makes it
     approximate. Old districts have no successor: the comparison is made for provinces and
     communes."""
@@ -145,7 +145,6 @@ def across_reform(
         numerator=("numerator", "sum"),
         denominator=("denominator", "sum"),
         n=("value", "count"),
-        n_parts=("denominator", "count"),
     )
     g = g.join(n_links, on="unit_code").reset_index()
     sums = g.loc[g["indicator"].isin(catalog.codes(aggregation="sum")) & (g["n"] == g["n_links"])]
@@ -156,19 +155,9 @@ def across_reform(
             continue
         rate = ind.formula.array(wide[ind.numerator], wide[ind.denominator])
         mapped.append(pd.DataFrame({"unit_code": wide.index, "indicator": ind.code, "then": rate}))
-    flags = g.loc[
-        g["indicator"].isin(catalog.codes(aggregation="count_share"))
-        & (g["n_parts"] == g["n_links"])
-    ]
-    mapped.append(
-        pd.DataFrame(
-            {
-                "unit_code": flags["unit_code"],
-                "indicator": flags["indicator"],
-                "then": Formula.RATIO.array(flags["numerator"], flags["denominator"]),
-            }
-        )
-    )
+    # A flag's share is not compared across the reform: last year's share counts the old
+    # communes, this year's the new ones (a merged commune is drug-free only if all of its
+    # predecessors were), so the change would be the reform's, not the territory's.
     figures = pd.concat(mapped, ignore_index=True).dropna(subset=["then"])
     sources = links.groupby("unit_code")["old_code"].agg(lambda s: sorted(s)).to_dict()
     approx = links.groupby("unit_code")["approximate"].any().to_dict()

@@ -7,6 +7,11 @@ complete whether or not it sent a form of its own. A child is late when its firs
 version arrived after the deadline (closing date + catalog.deadline_days[child level]); a
 district credited through its communes is late when the last of them arrived after the
 district's deadline. A province also states its communes: "8/8 huyện đủ số liệu xã; 106/106 xã".
+
+A quarter, half-year or year also counts months (DHIS2's reporting rate): the communes'
+monthly reports expected and received, and the units that sent only some of the months (their
+figures are the months they sent, catalog `calendar: partial_months: sum_reported`), with how
+many each sent: "634/636 báo cáo tháng; Xã Thèn Sin 5/6 tháng".
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from validations.catalog import Catalog, Formula
 from validations.period import Period
 from validations.units import ReferenceUnits
 from warehouse.rollup.scope import Scope, scope_of
-from warehouse.rollup.values import first_accepted
+from warehouse.rollup.values import arrivals
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,14 @@ class Completeness:
     leaves_expected: int = 0
     leaves_received: int = 0
     leaves_missing: list[str] = field(default_factory=list)
+    months: int = 1  # months in the period (1 for a month)
+    leaves_months_expected: int = 0  # the communes' monthly reports expected ...
+    leaves_months_received: int = 0  # ... and received
+    partial: dict[str, int] = field(default_factory=dict)  # unit -> months sent, some only
+
+    @property
+    def leaves_months_pct(self) -> float | None:
+        return Formula.RATIO.of(self.leaves_months_received, self.leaves_months_expected)
 
     @property
     def missing(self) -> list[str]:
@@ -94,7 +107,8 @@ def completeness_many(
                 grandkids[c.code] = [g.code for g in units.children(c.code, s.closing)]
     everyone = [c.code for s in scopes for c in s.children]
     everyone += [g for gs in grandkids.values() for g in gs]
-    got = first_accepted(con, list(dict.fromkeys(everyone)), period, catalog.close_day)
+    arrived = arrivals(con, list(dict.fromkeys(everyone)), period, catalog.close_day)
+    got, sent, n_months = arrived.received, arrived.months_sent, arrived.months
     out = []
     for s in scopes:
         expected = [c.code for c in s.children]
@@ -103,14 +117,17 @@ def completeness_many(
         at: dict[str, datetime | None] = {c: got[c] for c in expected if c in got}
         via, complete_kids, leaves_missing = [], [], []
         n_leaves = n_leaves_got = 0
+        leaf_codes: list[str] = []
         for c in expected:
             kids = grandkids.get(c)
             if kids is None:  # a commune: itself a leaf
+                leaf_codes.append(c)
                 n_leaves += 1
                 n_leaves_got += c in got
                 if c not in got:
                     leaves_missing.append(c)
                 continue
+            leaf_codes += kids
             have = [g for g in kids if g in got]
             n_leaves += len(kids)
             n_leaves_got += len(have)
@@ -124,6 +141,11 @@ def completeness_many(
         received = [c for c in expected if c in at]
         late = [c for c in received if is_late(at[c], deadline)]
         late_set = set(late)
+        partial = {
+            u: sent[u]
+            for u in dict.fromkeys([*expected, *leaf_codes])
+            if u not in got and 0 < sent.get(u, 0) < n_months
+        }
         out.append(
             Completeness(
                 s.unit.code,
@@ -141,6 +163,10 @@ def completeness_many(
                 n_leaves,
                 n_leaves_got,
                 leaves_missing,
+                n_months,
+                n_leaves * n_months,
+                sum(min(sent.get(u, 0), n_months) for u in leaf_codes),
+                partial,
             )
         )
     return out

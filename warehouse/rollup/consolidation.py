@@ -16,6 +16,7 @@ from warehouse.rollup.aggregation import KID_COLUMNS, rollup_frame
 from warehouse.rollup.completeness import Completeness
 from warehouse.rollup.computation import Level, compute_tree
 from warehouse.rollup.consistency import check_consistency
+from warehouse.rollup.plausibility import check_plausibility
 from warehouse.rollup.scope import scope_of
 from warehouse.rollup.writing import write_levels
 from warehouse.store import pause_for_test
@@ -104,6 +105,10 @@ def consolidate_many(
             )
             for lv in levels
         ]
+        for lv, lv_issues in zip(levels, issues, strict=True):  # plausibility before approval
+            more = check_plausibility(con, lv.scopes, catalog, lv.rows, history)
+            for mine, found in zip(lv_issues, more, strict=True):
+                mine.extend(found)
         write_levels(con, levels, issues, actor, at)
         pause_for_test()  # test hook ($TONGHOP_TEST_PAUSE_IN_TXN): SIGKILL before COMMIT
     found: dict[str, ConsolidationResult] = {}

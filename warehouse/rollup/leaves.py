@@ -76,25 +76,43 @@ def leaf_frame(values: pd.DataFrame, parent_of: dict[str, Scope], catalog: Catal
     out["last_year_value"] = np.nan
     out["last_year_units"] = None
     out["last_year_approx"] = pd.array([pd.NA] * len(out), dtype="boolean")
-    _attain(out, catalog)
+    _attain(out, catalog, parent_of)
     order = {c: k for k, c in enumerate(catalog.indicators)}
     out = out.assign(_o=out["indicator"].map(order)).sort_values(["unit_code", "_o"], kind="stable")
     return out.drop(columns="_o").reindex(columns=ROLLUP_COLUMNS).reset_index(drop=True)
 
 
-def _attain(out: pd.DataFrame, catalog: Catalog) -> None:
-    """target, attainment and attainment_points of every row, per indicator with a target."""
-    out["target"] = None
-    out["attainment"] = None
+def _attain(out: pd.DataFrame, catalog: Catalog, parent_of: dict[str, Scope]) -> None:
+    """target, attainment and attainment_points of every row, and the target's source, goal
+    and horizon: each commune's own target (Catalog.target_for), judged as its `interim` says,
+    the communes sharing a target at once."""
+    for c in ("target", "attainment", "target_source", "target_goal", "target_horizon"):
+        out[c] = None
     out["attainment_points"] = np.nan
+    with_units = {t.indicator for t in catalog.unit_targets}
     for ind in catalog.indicators.values():
-        if ind.target is None:
+        if ind.target is None and ind.code not in with_units:
             continue
         rows = out.index[out["indicator"] == ind.code]
         if not len(rows):
             continue
-        shown = out.loc[rows, "share" if ind.is_flag else "value"]
-        states, points = ind.target.attainment_array(shown)
-        out.loc[rows, "target"] = ind.target.text()
-        out.loc[rows, "attainment"] = states
-        out.loc[rows, "attainment_points"] = points
+        groups: dict[object, list[int]] = {}
+        for i, unit in zip(rows, out.loc[rows, "unit_code"].tolist(), strict=True):
+            s = parent_of[unit]
+            goal = catalog.target_for(ind.code, unit, s.unit.province_code, s.closing)
+            groups.setdefault((goal, s.period.kind), []).append(i)
+        for (goal, kind), idx in groups.items():
+            if goal is None:
+                continue
+            out.loc[idx, "target_source"] = goal.source
+            out.loc[idx, "target_goal"] = goal.text()
+            out.loc[idx, "target_horizon"] = goal.horizon
+            judged = goal.for_period(kind)
+            if judged is None:
+                continue
+            states, points = judged.attainment_array(
+                out.loc[idx, "share" if ind.is_flag else "value"]
+            )
+            out.loc[idx, "target"] = judged.text()
+            out.loc[idx, "attainment"] = states
+            out.loc[idx, "attainment_points"] = points

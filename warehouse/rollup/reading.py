@@ -40,7 +40,8 @@ def rollup(con: duckdb.DuckDBPyConnection, period: str, unit_code: str, *_: obje
 COMPLETENESS_SQL = """
     SELECT unit_code, level, period, structure, child_level, deadline, expected_units,
            missing_units, late_units, via_children, children_complete, leaves_expected,
-           leaves_received, leaves_missing
+           leaves_received, leaves_missing, months, leaves_months_expected,
+           leaves_months_received, partial_units, partial_months
     FROM fct_completeness WHERE period = $p AND unit_code IN (SELECT unnest($u))
     ORDER BY unit_code
 """
@@ -67,6 +68,11 @@ def read_completeness_many(
             leaves_exp,
             leaves_rec,
             leaves_missing,
+            months,
+            months_exp,
+            months_rec,
+            partial_units,
+            partial_months,
         ) = r
         expected = list(expected or [])
         gone, late = set(missing or []), list(late or [])
@@ -87,6 +93,10 @@ def read_completeness_many(
             int(leaves_exp or 0),
             int(leaves_rec or 0),
             list(leaves_missing or []),
+            int(months or 1),
+            int(months_exp or 0),
+            int(months_rec or 0),
+            dict(zip(partial_units or [], partial_months or [], strict=True)),
         )
     return out
 

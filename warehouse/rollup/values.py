@@ -2,12 +2,16 @@
 
 A unit's effective values for a period are those of its current accepted submission for that
 period; else, for a quarter, half-year or year that it did not submit directly, values built
-from its current monthly submissions when ALL the months are there (a partial sum would
-silently understate the counts) and the period does not straddle the 2025 reform (the year
-2025 closes in the two-level structure, but its first months were reported by legacy units,
-some of whose codes now name other communes). Over the months, each indicator aggregates as the
-catalog says (`over_time`): flows are summed, stocks take the last month's value; rates are never
-summed or averaged: they are recomputed from the aggregated parts (aggregation.py).
+from its current monthly submissions, provided the period does not straddle the 2025 reform
+(the year 2025 closes in the two-level structure, but its first months were reported by legacy
+units, some of whose codes now name other communes). A unit that sent only some of the months
+is treated as the catalog says (`calendar: partial_months`): `sum_reported` (the default, as
+DHIS2 does: the months it sent; the unit is listed as partial, with its months, and the report
+says so: a commune that sent five of six months keeps its cases in its district's half-year) or
+`leave_out` (no figure for the period). Over the months, each indicator aggregates as the
+catalog says (`over_time`): flows are summed, stocks take the last month's value (the last one
+sent); rates are never summed or averaged: they are recomputed from the aggregated parts
+(aggregation.py).
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ def sql(name: str) -> str:
 @dataclass
 class EffectiveValues:
     """Values [unit_code, indicator, value, origin direct|months] and, per unit, the ids of the
-    submissions they come from (its lineage)."""
+    submissions they come from (its lineage). Which units sent only some of the months is
+    said by completeness (`arrivals`)."""
 
     frame: pd.DataFrame
     sources: dict[str, list[str]] = field(default_factory=dict)
@@ -68,7 +73,7 @@ def effective_values(
             "period": period.code,
             "units": list(unit_codes),
             "months": months or [""],
-            "n_months": len(months),
+            "min_months": len(months) if catalog.partial_months == "leave_out" else 1,
             "stocks": catalog.stocks() or [""],
             "rates": catalog.codes(aggregation="ratio") or [""],
         },
@@ -83,13 +88,25 @@ def effective_values(
     return EffectiveValues(values, sources)
 
 
-def first_accepted(
+@dataclass
+class Arrivals:
+    """Which units have a period: `received` (a current accepted version of the period, or of
+    all its months) -> first acceptance time; `months_sent` -> the months each unit has (all
+    of them for a direct version; for a month, 1) out of `months`."""
+
+    received: dict[str, datetime | None]
+    months_sent: dict[str, int]
+    months: int
+
+
+def arrivals(
     con: duckdb.DuckDBPyConnection, unit_codes: list[str], period: Period, close_day: int
-) -> dict[str, datetime | None]:
-    """Received units (current accepted version, or all months) -> first acceptance time."""
-    if not unit_codes:
-        return {}
+) -> Arrivals:
+    """Received units and the months each unit sent (one query)."""
     months = buildable_months(period, close_day)
+    n = len(months) or 1
+    if not unit_codes:
+        return Arrivals({}, {}, n)
     rows = con.execute(
         f"""
         SELECT unit_code, period,
@@ -111,8 +128,12 @@ def first_accepted(
         else:
             by_month.setdefault(unit, {})[per] = first_at
     out = dict(direct)
+    sent = {u: n for u in direct}
     for unit, got in by_month.items():
-        if unit not in out and months and len(got) == len(months):
+        if unit in out:
+            continue
+        sent[unit] = len(got)
+        if months and len(got) == len(months):
             times = [t for t in got.values() if t is not None]
             out[unit] = max(times) if times else None
-    return out
+    return Arrivals(out, sent, n)

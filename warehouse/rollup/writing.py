@@ -132,11 +132,16 @@ def write_levels(
                 comp.leaves_expected,
                 comp.leaves_received,
                 comp.leaves_missing,
+                comp.months,
+                comp.leaves_months_expected,
+                comp.leaves_months_received,
+                list(comp.partial),
+                list(comp.partial.values()),
             ]
             for lv in levels
             for s, comp in zip(lv.scopes, lv.comps, strict=True)
         ],
-        columns=[f"c{k}" for k in range(20)],
+        columns=[f"c{k}" for k in range(25)],
         dtype=object,
     )
     insert_frame(
@@ -147,7 +152,9 @@ def write_levels(
         " CAST(c8 AS INTEGER), CAST(c9 AS INTEGER), CAST(c10 AS DOUBLE), CAST(c11 AS DATE),"
         " CAST(c12 AS VARCHAR[]), CAST(c13 AS VARCHAR[]), $at, CAST(c14 AS VARCHAR[]),"
         " CAST(c15 AS VARCHAR[]), CAST(c16 AS VARCHAR[]), CAST(c17 AS INTEGER),"
-        " CAST(c18 AS INTEGER), CAST(c19 AS VARCHAR[])",
+        " CAST(c18 AS INTEGER), CAST(c19 AS VARCHAR[]), CAST(c20 AS INTEGER),"
+        " CAST(c21 AS INTEGER), CAST(c22 AS INTEGER), CAST(c23 AS VARCHAR[]),"
+        " CAST(c24 AS INTEGER[])",
         at,
     )
     found = [

@@ -1,10 +1,12 @@
 -- The effective values of some units for one period, and the submissions they come from.
 -- A unit's values are those of its current accepted submission for the period ('direct'); else,
 -- for a quarter, half-year or year it did not submit, values built from its current monthly
--- submissions when ALL the months are there ('months'): flows summed, stocks the last month's
--- value (the catalog says which), rates left out (they are recomputed from their parts).
+-- submissions when at least $min_months of the months are there ('months'): flows summed,
+-- stocks the last month's value (the catalog says which), rates left out (they are recomputed
+-- from their parts). $min_months is every month (calendar.partial_months: leave_out) or one
+-- (sum_reported, DHIS2's rule: the months sent, the unit flagged incomplete by the caller).
 -- Rows with origin 'source' carry (unit_code, submission_id) of every submission used.
--- Parameters: $period, $units, $months (the buildable months, [''] for none), $n_months,
+-- Parameters: $period, $units, $months (the buildable months, [''] for none), $min_months,
 -- $stocks, $rates.
 -- A value's period is its submission's (warehouse.store loads them so): filtering fct_value on
 -- it too lets DuckDB skip the row groups of other periods instead of joining them all.
@@ -25,7 +27,7 @@ month_subs AS (
 ),
 complete AS (
     SELECT unit_code FROM month_subs GROUP BY unit_code
-    HAVING count(DISTINCT period) = $n_months
+    HAVING count(DISTINCT period) >= $min_months
 ),
 derived AS (
     SELECT m.unit_code, v.indicator,
