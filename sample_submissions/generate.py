@@ -78,7 +78,12 @@ def poisson(rng: random.Random, lam: float) -> int:
 
 
 def own_record(
-    level: str, rng: random.Random, *, parent: bool, stable: random.Random
+    level: str,
+    rng: random.Random,
+    *,
+    parent: bool,
+    stable: random.Random,
+    key: tuple[str, str] = ("", ""),
 ) -> dict[str, float]:
     """Figures a unit handles itself; each record satisfies every part/whole rule on its own.
 
@@ -145,12 +150,18 @@ def own_record(
         r["assets_lost_mvnd"] = lost
         r["assets_recovered_mvnd"] = round(lost * rng.uniform(0.4, 1.0), 1)
         r["rehab_compulsory"] = poisson(rng, 2.0 * scale)
-        r["methadone_patients"] = rng.randint(5, 60)
+        # stocks (patients in treatment on the closing date): the unit's own level with a small
+        # monthly drift (`key`: unit, period), as for wanted persons. The draw from `rng` is
+        # kept so that the period's other figures stay as they were.
+        steady, drift = rng_for(key[0], "stocks"), rng_for(*key, "drift")
+        rng.randint(5, 60)
+        r["methadone_patients"] = steady.randint(5, 60) + drift.randint(-2, 2)
         insp = rng.randint(2, 15)
         r["vice_inspections"] = insp
         r["vice_violations"] = rng.randint(0, insp // 2)
         r["hiv_new_cases"] = poisson(rng, 0.4 * scale)
-        r["hiv_arv_patients"] = rng.randint(10, 90)
+        rng.randint(10, 90)
+        r["hiv_arv_patients"] = steady.randint(10, 90) + drift.randint(-3, 3)
         tc = poisson(rng, 0.15 * scale)
         r["trafficking_cases"] = tc
         r["trafficking_suspects"] = tc + (rng.randint(0, 2) if tc else 0)
@@ -216,12 +227,15 @@ class Generator:
         out: dict[str, float] = {}
         if unit.structure == "2025" and unit.level == "C":
             out = self._territory(unit, period, [i.code for i in level_inds])
+        elif unit.structure == "2025" and unit.level == "P":
+            out = self._new_province(unit, period, level_inds, children)
         else:
             own = own_record(
                 unit.level,
                 rng_for(unit.code, period),
                 parent=bool(children),
                 stable=rng_for(unit.code),
+                key=(unit.code, period),
             )
             kids = [self.values(c, period) for c in children]
             for ind in level_inds:
@@ -257,6 +271,36 @@ class Generator:
             else:
                 total = sum(x * share for x, share in have)
                 out[code] = round(total, 1) if ind.kind == "decimal" else round(total)
+        return out
+
+    def _new_province(
+        self, unit: Unit, period: str, inds: list[Indicator], children: list[Unit]
+    ) -> dict[str, float]:
+        """A province of the two-level structure reports its territory's figures: the work of
+        the abolished district police is now its own, so a figure its communes do not report
+        (wanted persons, methadone patients, Team 178's inspections...) is the territory's as
+        its predecessor provinces would have reported it for the same period, not the
+        province's own small share (issue 20: the merged Tuyên Quang's 2026-H1 showed 17
+        wanted persons against 434 a year before). Kept consistent with its communes: "="
+        figures are their sum, ">=" ones at least their sum."""
+        before = [(self.values(old, period), share) for old, share in self._predecessors(unit)]
+        kids = [self.values(c, period) for c in children]
+        own = own_record(
+            "P",
+            rng_for(unit.code, period),
+            parent=True,
+            stable=rng_for(unit.code),
+            key=(unit.code, period),
+        )
+        out: dict[str, float] = {}
+        for ind in inds:
+            child_vals = [k[ind.code] for k in kids if ind.code in k]
+            parts = [v[ind.code] * share for v, share in before if ind.code in v]
+            if ind.parent_relation == "=" and child_vals or not parts:
+                out[ind.code] = self._combine(ind, own, kids)
+                continue
+            total = max(sum(parts), sum(child_vals)) if child_vals else sum(parts)
+            out[ind.code] = round(total, 1) if ind.kind == "decimal" else round(total)
         return out
 
     def territory_cases(self, unit: Unit, period: str) -> float:
