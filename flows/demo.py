@@ -34,7 +34,14 @@ from validations.catalog import load_catalog
 from validations.period import parse_period
 from validations.units import load_units
 from warehouse.access import WarehouseFile
-from warehouse.summary import render_html, render_markdown, write_xlsx
+from warehouse.summary import (
+    build_report,
+    find_profile,
+    render_html,
+    render_markdown,
+    write_docx,
+    write_xlsx,
+)
 
 PROVINCE = "12"
 LAST_YEAR = ["2023-06", "2023-H1"]
@@ -160,11 +167,13 @@ def run_demo(
         (TWO_LEVEL_MONTHS[-1], PROVINCE),
         (MERGED_AFTER[-1], MERGED),
     ]
-    reports = write_reports(wh, root / "reports", which)
+    profiles = root / "profiles"  # the offices' profiles, where `tonghop report` looks
+    shutil.copytree(samples / "profiles", profiles)
+    reports = write_reports(wh, root / "reports", which, profiles)
     echo(
         f"  wrote the summaries of Lai Châu for {MONTH}, {HALF_YEAR} and "
         f"{TWO_LEVEL_MONTHS[-1]}, and of Tuyên Quang for {MERGED_AFTER[-1]}, compared with the "
-        "old Tuyên Quang and Hà Giang (md, html, xlsx)"
+        "old Tuyên Quang and Hà Giang (md, html, xlsx, and docx: the document to sign)"
     )
     return {
         "root": str(root),
@@ -177,17 +186,23 @@ def run_demo(
     }
 
 
-def write_reports(wh: Path, folder: Path, which: list[tuple[str, str]]) -> list[str]:
-    """The period summaries as the province publishes them, in the three formats."""
+def write_reports(
+    wh: Path, folder: Path, which: list[tuple[str, str]], profiles: Path | None = None
+) -> list[str]:
+    """The period summaries as the province publishes them: Markdown, HTML, xlsx and the Word
+    document an office signs (its heading from the unit's profile in `profiles`)."""
     units, catalog = load_units(), load_catalog()
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     with WarehouseFile(wh).reading() as con:
         for period, unit in which:
             s = figures.summary(con, period, unit, catalog, units)
+            r = build_report(s, units)
             stem = folder / f"{unit}_{period}"
-            stem.with_suffix(".md").write_text(render_markdown(s, units), encoding="utf-8")
-            stem.with_suffix(".html").write_text(render_html(s, units), encoding="utf-8")
-            write_xlsx(s, units, stem.with_suffix(".xlsx"))
-            out += [str(stem.with_suffix(x)) for x in (".md", ".html", ".xlsx")]
+            stem.with_suffix(".md").write_text(render_markdown(s, units, r), encoding="utf-8")
+            stem.with_suffix(".html").write_text(render_html(s, units, r), encoding="utf-8")
+            write_xlsx(s, units, stem.with_suffix(".xlsx"), r)
+            office = find_profile(s.unit, folder=profiles, warehouse=wh)
+            write_docx(s, units, stem.with_suffix(".docx"), office, r)
+            out += [str(stem.with_suffix(x)) for x in (".md", ".html", ".xlsx", ".docx")]
     return out

@@ -46,3 +46,13 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
+
+
+@pytest.fixture(scope="session")
+def season(tmp_path_factory, catalog, units, validator):
+    """Lai Châu's reporting season from the sample files (tests/report_fixtures.py): last year,
+    2024-H1 with two communes missing June, the province consolidated for June and the
+    half-year. The warehouse file's path: open it read-only, or copy it to change it."""
+    from report_fixtures import build_season
+
+    return build_season(tmp_path_factory.mktemp("season") / "w.duckdb", catalog, units, validator)

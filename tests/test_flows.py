@@ -725,3 +725,27 @@ def test_demo_runs_and_says_where_everything_is(tmp_path):
     assert (root / "tonghop.duckdb").is_file()
     assert (root / "outbox" / "03388" / f"{P}_v2.json").is_file()
     assert "Traceback" not in res.output
+    # a report per summary in four formats, the Word one in the form of Decree 30 with the
+    # office's profile (issue 20), and no figure in them that moved beyond the catalog's
+    # plausibility threshold without a word (the merged Tuyên Quang's 2026-H1 among them)
+    from docx import Document
+
+    reports = root / "reports"
+    which = [("12", "2024-06"), ("12", "2024-H1"), ("12", "2026-10"), ("08", "2026-H1")]
+    for unit, period in which:
+        for ext in ("md", "html", "xlsx", "docx"):
+            assert (reports / f"{unit}_{period}.{ext}").is_file(), (unit, period, ext)
+        doc = Document(str(reports / f"{unit}_{period}.docx"))
+        heading = doc.tables[0].rows[0].cells[0].paragraphs[0].text
+        assert heading == ("UBND TỈNH LAI CHÂU" if unit == "12" else "UBND TỈNH TUYÊN QUANG")
+        assert "BÁO CÁO" in [p.text for p in doc.paragraphs]
+        md = (reports / f"{unit}_{period}.md").read_text(encoding="utf-8")
+        assert "[1]" not in md, (unit, period)  # no plausibility footnote to explain away
+    implausible = query(
+        {"warehouse": str(root / "tonghop.duckdb")},
+        "SELECT unit_code, period, indicator FROM fct_consolidation_issue"
+        " WHERE rule_id = 'implausible_change' AND unit_code IN ('12', '08')",
+    )
+    assert implausible == []
+    tq = (reports / "08_2026-H1.md").read_text(encoding="utf-8")
+    assert "| Số đối tượng truy nã hiện có | đối tượng | 420 | 434 | -3,23% |" in tq

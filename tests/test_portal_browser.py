@@ -171,7 +171,7 @@ def test_the_three_users_in_a_browser(browser, portal_root, tmp_path):
         assert page.locator("figure.chart svg").count() == 2
         shot("09_province_rollup")
         page.click("text=Báo cáo tổng hợp kỳ")
-        assert "BÁO CÁO KẾT QUẢ CÔNG TÁC" in page.inner_text("body")
+        assert "Toàn dân bảo vệ an ninh Tổ quốc tháng 06/2024" in page.inner_text("body")
         shot("10_summary")
         page.go_back()
         with page.expect_download() as dl:

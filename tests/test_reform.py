@@ -92,7 +92,7 @@ def test_tuyen_quang_2025_h2_is_compared_with_old_tuyen_quang_plus_ha_giang(tmp_
     ).fetchall()
     assert viewed[0][0] == pytest.approx(-10.0) and viewed[0][1] == ["02", "08"]
     md = render_markdown(build_summary(con, "2025-H2", "08", CATALOG, UNITS), UNITS)
-    assert "được kéo giảm 10% so với cùng kỳ (cùng kỳ 700 vụ)" in md
+    assert "được kéo giảm 10% so với cùng kỳ năm 2024 (cùng kỳ 700 vụ)" in md
     assert "Tỉnh Hà Giang (02)" in md and "Tỉnh Tuyên Quang (08)" in md
 
 

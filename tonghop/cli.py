@@ -538,44 +538,76 @@ def _cell(value: Any, default: str = "") -> str:
 def report(
     period: Period,
     unit: UnitCode,
-    fmt: Annotated[str, typer.Option("--format", help="md, html or xlsx.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", help="md, html, xlsx or docx (the document to sign).")
+    ] = "md",
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="File to write (Markdown goes to stdout without it)."),
     ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile",
+            help="The issuing office's profile (YAML: heading, number, place, recipients, "
+            "signer) for docx; default: <profiles folder>/<unit>.yaml, else from the unit's name.",
+        ),
+    ] = None,
+    profiles: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles",
+            help="Folder of profiles (default: $TONGHOP_PROFILES, else profiles/ beside the "
+            "warehouse).",
+        ),
+    ] = None,
     warehouse: Warehouse = None,
 ) -> None:
-    """The period's summary as the province publishes it: sentences, tables, charts."""
-    if fmt not in ("md", "html", "xlsx"):
-        raise _fail("usage.format", value=fmt, allowed=["md", "html", "xlsx"])
+    """The period's report as the province publishes it: sentences, tables, charts; as docx,
+    the Decree 30 document an office edits and signs."""
+    if fmt not in ("md", "html", "xlsx", "docx"):
+        raise _fail("usage.format", value=fmt, allowed=["md", "html", "xlsx", "docx"])
     if fmt == "xlsx" and output is None:
         raise _fail("usage.xlsx_needs_output")
+    if fmt == "docx" and output is None:
+        raise _fail("usage.docx_needs_output")
     if output is not None:
         _writable_file(output)
     from service import figures
     from validations.catalog import load_catalog
     from validations.units import load_units
-    from warehouse.summary import render_html, render_markdown, write_xlsx
+    from warehouse.summary import (
+        find_profile,
+        render_html,
+        render_markdown,
+        write_docx,
+        write_xlsx,
+    )
 
     units = load_units()
     summary = _read_warehouse(
         warehouse, lambda con: figures.summary(con, period, unit, load_catalog(), units)
     )
-    if fmt != "xlsx":
+    if fmt in ("md", "html"):
         text = render_markdown(summary, units) if fmt == "md" else render_html(summary, units)
         if output is None:
             typer.echo(text, nl=False)
             return
     assert output is not None
+    office = find_profile(summary.unit, profile, profiles, warehouse) if fmt == "docx" else None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "xlsx":
             write_xlsx(summary, units, output)
+        elif fmt == "docx":
+            write_docx(summary, units, output, office)
         else:
             output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise output_error(output, exc) from None
     _echo(f"Đã ghi / written: {output}")
+    if office is not None:
+        _echo(f"Hồ sơ đơn vị / profile: {office.path or 'mặc định theo tên đơn vị / defaults'}")
 
 
 @app.command()

@@ -239,6 +239,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "province_title": ("Số liệu tổng hợp", "Consolidated figures"),
     "chart_indicator": ("Chỉ tiêu trên biểu đồ", "Indicator charted"),
     "summary_html": ("Báo cáo tổng hợp kỳ", "Period summary"),
+    "download_docx": ("Tải văn bản Word (.docx)", "Download the Word document (.docx)"),
     "download_xlsx": ("Tải Excel (.xlsx)", "Download Excel (.xlsx)"),
     "download_parquet": ("Tải Parquet (.zip)", "Download Parquet (.zip)"),
     "unit_of": ("Đơn vị tính", "Unit"),

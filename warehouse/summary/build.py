@@ -1,14 +1,16 @@
 """Gathering a period's summary from the warehouse: only stored, consolidated figures.
 
-Everything the summary shows is a row of fct_rollup or fct_completeness (one truth): the unit's
-figures, its children side by side, the monthly trend. A period that was not consolidated
-yet is refused with what to do ("tonghop consolidate ..."), never recomputed on the side, so the
-report and the warehouse cannot disagree.
+Everything the summary shows is a row of fct_rollup, fct_completeness or
+fct_consolidation_issue (one truth): the unit's figures with last year's, the target each was
+judged against and its source, its children side by side, the monthly trend with last year's
+months, the plausibility warnings of the consolidation (footnoted) and whether the period was
+approved. A period that was not consolidated yet is refused with what to do ("tonghop
+consolidate ..."), never recomputed on the side, so the report and the warehouse cannot
+disagree.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +21,16 @@ from validations.catalog import Catalog
 from validations.errors import RefusedError
 from validations.period import Period
 from validations.units import ReferenceUnits, Unit
-from warehouse.rollup import Completeness, read_completeness, read_completeness_many, read_rollup
+from warehouse.approval import approval_state
+from warehouse.rollup import (
+    RULE_IMPLAUSIBLE,
+    Completeness,
+    read_completeness,
+    read_completeness_many,
+    read_rollup,
+)
 from warehouse.rollup.scope import locate
+from warehouse.summary.sentences import SENTENCES, ok
 
 TREND_INDICATORS = ("crime_cases", "crime_clearance_rate")
 SIDE_BY_SIDE = (
@@ -31,15 +41,27 @@ SIDE_BY_SIDE = (
     "drug_users_managed",
     "propaganda_sessions",
 )
+# the words of a unit type, in the order a report lists them ("xã, phường, đặc khu"): the 2025
+# structure has no thị trấn and no districts; the words come from the units' own names
+UNIT_TYPES = {
+    "C": ("xã", "phường", "thị trấn", "đặc khu"),
+    "D": ("huyện", "quận", "thị xã", "thành phố"),
+    "P": ("tỉnh", "thành phố"),
+}
 
 
 class SummaryError(RefusedError, ValueError):
     """The summary cannot be built (no consolidated data for that unit and period)."""
 
 
-def ok(x: object) -> bool:
-    """A present figure (not None, not NaN)."""
-    return x is not None and not (isinstance(x, float) and math.isnan(x))
+def unit_types(units: list[Unit], level: str | None) -> str:
+    """'huyện, thành phố', 'xã, phường': the types of these units, as their names say, in the
+    order reports list them; the level's word when none is recognised."""
+    if not level:
+        return "đơn vị"
+    found = {t for u in units for t in UNIT_TYPES[level] if u.name.lower().startswith(t + " ")}
+    words = [t for t in UNIT_TYPES[level] if t in found]
+    return ", ".join(words) or {"C": "xã", "D": "huyện", "P": "tỉnh"}[level]
 
 
 @dataclass
@@ -51,11 +73,15 @@ class Summary:
     rollup: pd.DataFrame  # one row per indicator (warehouse.rollup.ROLLUP_COLUMNS)
     completeness: Completeness | None
     child_completeness: list[Completeness]
-    children: pd.DataFrame  # unit_code, unit_name, indicator, value (side by side)
-    trend: pd.DataFrame  # period, indicator, value (monthly, up to this period)
+    children: pd.DataFrame  # unit_code, unit_name, indicator, value, last_year_value
+    trend: pd.DataFrame  # period, indicator, value (monthly: this year's and last year's)
     catalog: Catalog
     consolidated_at: Any = None
     sentences: list[tuple[str, str]] = field(default_factory=list)  # (group, sentence)
+    warnings: list[dict[str, Any]] = field(default_factory=list)  # plausibility, footnoted
+    approval: str | None = None  # approved | accepted | None (open)
+    child_words: str = "đơn vị"  # "huyện, thành phố" / "xã, phường"
+    leaf_words: str = "xã"  # the communes under the unit: "xã, phường, thị trấn"
 
     def row(self, code: str) -> dict[str, Any] | None:
         hit = self.rollup.loc[self.rollup["indicator"] == code]
@@ -71,11 +97,26 @@ class Summary:
         return bool(self.rollup["change_vs_last_year"].notna().any())
 
     @property
-    def title(self) -> str:
+    def last_year(self) -> int:
+        """The year "so với cùng kỳ" compares with."""
+        return self.period.same_period_last_year().year
+
+    @property
+    def subject(self) -> str:
+        """The report's summary line (trích yếu), without the period."""
         return (
-            "BÁO CÁO KẾT QUẢ CÔNG TÁC PHÒNG, CHỐNG TỘI PHẠM VÀ TỆ NẠN XÃ HỘI "
-            f"{self.period.label_vi.upper()}"
+            "Kết quả công tác phòng, chống tội phạm, tệ nạn xã hội và xây dựng phong trào "
+            "Toàn dân bảo vệ an ninh Tổ quốc"
         )
+
+    @property
+    def summary_line(self) -> str:
+        """'Kết quả công tác ... Tổ quốc 6 tháng đầu năm 2024'."""
+        return f"{self.subject} {self.period.label_vi}"
+
+    @property
+    def title(self) -> str:
+        return f"BÁO CÁO {self.summary_line.upper()}"
 
 
 def build_summary(
@@ -95,8 +136,13 @@ def build_summary(
     comps = read_completeness_many(con, p.code, [k.code for k in kids if k.level != "C"])
     side = read_rollup(con, p.code, [k.code for k in kids])
     names = {k.code: k.name for k in kids}
-    side = side.loc[side["indicator"].isin(SIDE_BY_SIDE), ["unit_code", "indicator", "value"]]
+    side = side.loc[
+        side["indicator"].isin(SIDE_BY_SIDE),
+        ["unit_code", "indicator", "value", "last_year_value"],
+    ]
     side.insert(1, "unit_name", side["unit_code"].map(names))
+    leaves = [g for k in kids if k.level != "C" for g in units.children(k.code, on)]
+    leaves += [k for k in kids if k.level == "C"]
     s = Summary(
         unit,
         p,
@@ -107,24 +153,44 @@ def build_summary(
         _trend(con, p, unit.code, trend_months),
         catalog,
         df["consolidated_at"].max(),
+        warnings=_warnings(con, p.code, unit.code),
+        approval=approval_state(con, unit.code, p.code),
+        child_words=unit_types(kids, kids[0].level if kids else None),
+        leaf_words=unit_types(leaves, "C"),
     )
-    from warehouse.summary.sentences import SENTENCES
-
     s.sentences = [(g, text) for g, fn in SENTENCES.items() if (text := fn(s))]
     return s
 
 
-def _trend(con: duckdb.DuckDBPyConnection, p: Period, unit_code: str, months: int) -> pd.DataFrame:
-    """The unit's stored monthly figures of TREND_INDICATORS, up to the period's last month."""
-    y, m = p.year, p.last_month
-    codes = []
+def months_back(p: Period, months: int, years_back: int = 0) -> list[str]:
+    y, m = p.year - years_back, p.last_month
+    out = []
     for _ in range(months):
-        codes.append(f"{y}-{m:02d}")
+        out.append(f"{y}-{m:02d}")
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out
+
+
+def _trend(con: duckdb.DuckDBPyConnection, p: Period, unit_code: str, months: int) -> pd.DataFrame:
+    """The unit's stored monthly figures of TREND_INDICATORS up to the period's last month, and
+    those of the same months a year before (last year's series of the charts)."""
+    codes = months_back(p, months) + months_back(p, months, 1)
     df = con.execute(
         "SELECT period, indicator, value FROM fct_rollup WHERE unit_code = $u"
         " AND period IN (SELECT unnest($p)) AND indicator IN (SELECT unnest($i))"
         " AND value IS NOT NULL ORDER BY period, indicator",
-        {"u": unit_code, "p": codes, "i": list(TREND_INDICATORS)},
+        {"u": unit_code, "p": list(dict.fromkeys(codes)), "i": list(TREND_INDICATORS)},
     ).df()
     return df.reindex(columns=["period", "indicator", "value"])
+
+
+def _warnings(con: duckdb.DuckDBPyConnection, period: str, unit_code: str) -> list[dict[str, Any]]:
+    """The consolidation's plausibility warnings of the unit (fct_consolidation_issue)."""
+    cur = con.execute(
+        "SELECT indicator, value, expected, message_vi, message_en, extra"
+        " FROM fct_consolidation_issue WHERE period = $p AND unit_code = $u AND rule_id = $r"
+        " ORDER BY indicator",
+        {"p": period, "u": unit_code, "r": RULE_IMPLAUSIBLE},
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]

@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from service import figures
-from tonghop.portal import charts, periods
+from tonghop.portal import periods
 from tonghop.portal.accounts import User
 from tonghop.portal.context import Portal
 from tonghop.portal.deps import FiguresReader, Lang, PortalDep, Words
@@ -24,8 +24,9 @@ from tonghop.portal.pages.steward import completeness_line
 from tonghop.portal.rendering import render
 from validations.fmt import fmt_num, fmt_pct
 from validations.period import parse_period
+from warehouse import charts
 from warehouse.export import ExportError
-from warehouse.summary import SummaryError, render_html, write_xlsx
+from warehouse.summary import SummaryError, docx_bytes, find_profile, render_html, write_xlsx
 
 router = APIRouter()
 DEFAULT_CHART = "crime_clearance_rate"
@@ -168,6 +169,7 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
                 fmt=fmt,
                 target=tv,
                 target_label=tl,
+                lang=lang,
             )
         )
     kids = portal.units.children(u.code, portal.scope.day(period))
@@ -184,6 +186,7 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
                     fmt=fmt,
                     target=tv,
                     target_label=tl,
+                    lang=lang,
                 )
             )
     return out
@@ -231,6 +234,27 @@ def summary_xlsx(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{u.code}_{p.code}.xlsx"'},
+    )
+
+
+@router.get("/province/summary.docx", include_in_schema=False)
+def summary_docx(
+    portal: PortalDep, user: FiguresReader, unit: str | None = None, period: str | None = None
+) -> Response:
+    """The period report as the Word document an office edits and signs (Decree 30), its
+    heading from the unit's profile (profiles/ beside the warehouse)."""
+    u, p = _scoped(portal, user, unit, period)
+
+    def build() -> bytes:
+        s = _summary(portal, u.code, p.code)
+        office = find_profile(s.unit, warehouse=portal.settings.warehouse)
+        return docx_bytes(s, portal.units, office)
+
+    data = portal.cached(("summary.docx", u.code, p.code), build)
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{u.code}_{p.code}.docx"'},
     )
 
 
