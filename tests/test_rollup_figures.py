@@ -110,7 +110,9 @@ def test_a_district_whose_communes_all_reported_is_complete_without_its_own_form
     s = build_summary(con, "2024-06", PROVINCE, CATALOG, UNITS)
     md = render_markdown(s, UNITS)
     assert "Đã nhận báo cáo của 8/8 huyện, thành phố (100%)" in md
-    assert "8/8 huyện, thành phố đủ số liệu xã, phường, thị trấn; 106/106 xã, phường, thị trấn" in md
+    assert (
+        "8/8 huyện, thành phố đủ số liệu xã, phường, thị trấn; 106/106 xã, phường, thị trấn" in md
+    )
     # one commune missing: its district is neither received nor complete
     con2 = warehouse(tmp_path, "w2.duckdb")
     load(con2, tmp_path, [result(c.code, "2024-06", {"crime_cases": 1}) for c in communes[1:]], "b")

@@ -76,7 +76,7 @@ def test_the_document_has_the_form_of_decree_30(docx_path):
     # the motto has its rule under it (a paragraph border, as the decree draws it)
     assert "w:pBdr" in right._tc.xml and "w:pBdr" in left._tc.xml
     sizes = {r.font.size for c in (left, right) for p in c.paragraphs for r in p.runs if r.text}
-    assert sizes <= {Pt(12.5), Pt(13), Pt(14)}
+    assert sizes <= {Pt(12), Pt(12.5), Pt(13), Pt(14)}
     # the kind, its summary line, then the body in parts I-IV in the seeds' order
     paras = doc.paragraphs
     texts = [p.text for p in paras]
@@ -88,6 +88,9 @@ def test_the_document_has_the_form_of_decree_30(docx_path):
     assert parts[2] == "III. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN"
     assert parts[3] == "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI"
     assert any(t.startswith("Xảy ra 1.188 vụ phạm pháp hình sự") for t in texts)
+    closing = next(k for k, t in enumerate(texts) if t.startswith("Trên đây là báo cáo"))
+    assert texts[closing].endswith("trên địa bàn tỉnh Lai Châu./.")
+    assert closing > texts.index(parts[3])  # after part IV, before the recipients
     # what people write is marked: highlighted placeholders in every part
     marked = [r for p in paras for r in p.runs if r.font.highlight_color == WD_COLOR_INDEX.YELLOW]
     assert len([r for r in marked if r.text.startswith("[Đơn vị soạn thảo")]) == 4

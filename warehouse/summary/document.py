@@ -79,6 +79,7 @@ class Report:
     opening: list[str]
     parts: list[Part]
     notes: list[str]  # numbered in print: plausibility footnotes first ([1]...), then the rest
+    closing: str  # "Trên đây là báo cáo ...  ./." (Decree 30: the body ends with "./.")
     sources: dict[str, str]  # target source -> its mark "(a)"
     tables: list[tuple[str, list[list[Cell]]]]
     headers: list[str]
@@ -209,11 +210,17 @@ def build_report(s: Summary, units: ReferenceUnits) -> Report:
         notes.append(note)
     notes += target_notes
     children = children_table(s) if not s.children.empty else None
+    closing = (
+        f"Trên đây là báo cáo kết quả công tác phòng, chống tội phạm, tệ nạn xã hội và xây dựng "
+        f"phong trào Toàn dân bảo vệ an ninh Tổ quốc {s.period.label_vi} trên địa bàn "
+        f"{s.unit.name[0].lower()}{s.unit.name[1:]}./."
+    )
     return Report(
         s,
         _opening(s, units),
         parts,
         notes,
+        closing,
         sources,
         group_tables(s, sources, marks),
         headers(s),

@@ -64,6 +64,7 @@ def render_markdown(s: Summary, units: ReferenceUnits, report: Report | None = N
             lines += [f"_{text}_" if p.placeholder or p.italic else text, ""]
     if r.all_notes:
         lines += ["## Ghi chú", ""] + [f"- {n}" for n in r.all_notes] + [""]
+    lines += [r.closing, ""]
     lines += ["## Phụ lục: Số liệu chủ yếu"]
     for title, rows in r.tables:
         lines += ["", f"### {title}", ""] + _md_table(r.headers, rows)
@@ -198,6 +199,7 @@ def render_html(s: Summary, units: ReferenceUnits, report: Report | None = None)
         body.append(
             "<h2>Ghi chú</h2><ul>" + "".join(f"<li>{e(n)}</li>" for n in r.all_notes) + "</ul>"
         )
+    body.append(f"<p>{e(r.closing)}</p>")
     body.append("<h2>Phụ lục: Số liệu chủ yếu</h2>")
     for title, rows in r.tables:
         body.append(f"<h3>{e(title)}</h3>" + _html_table(r.headers, rows))
@@ -275,6 +277,7 @@ def write_xlsx(
         put(ws, ["Ghi chú"], bold=True)
         for n in r.all_notes:
             put(ws, [n])
+    put(ws, [r.closing])
     for title, rows in r.tables:
         put(ws, [])
         put(ws, [title], bold=True)

@@ -113,7 +113,9 @@ def change_target_clause(row: dict[str, Any] | None) -> str:
 
 
 # --- changes -----------------------------------------------------------------------------------
-def change_clause(s: Summary, code: str, *, unit: str = "", with_then: bool = False) -> str:
+def change_clause(
+    s: Summary, code: str, *, unit: str = "", with_then: bool = False, subject: str = ""
+) -> str:
     """', được kéo giảm 7,69% so với cùng kỳ năm 2023' (a good fall), ', tăng 5,2% so với
     cùng kỳ năm 2023', ', bằng cùng kỳ năm 2023'; with `with_then`, last year's figure follows
     ('(cùng kỳ 1.287 vụ)'). From the warehouse's comparison; for crime_cases without it, the
@@ -131,17 +133,20 @@ def change_clause(s: Summary, code: str, *, unit: str = "", with_then: bool = Fa
                 then = s.value(h.code)
     now = s.value(code)
     year = f"cùng kỳ năm {s.last_year}"
+    lead = f" {subject}" if subject else ""
     tail = f" (cùng kỳ {vn(then)} {unit})".replace(" )", ")") if with_then and ok(then) else ""
     if change is None:
         if then == 0 and now:
-            return f", tăng {vn(now)} {unit} so với {year} (cùng kỳ không có)".replace("  ", " ")
+            return f",{lead} tăng {vn(now)} {unit} so với {year} (cùng kỳ không có)".replace(
+                "  ", " "
+            )
         return ""
     if round(change, 2) == 0:
-        return f", bằng {year}{tail}"
+        return f",{lead} bằng {year}{tail}"
     if change < 0:
         verb = "được kéo giảm" if ind.direction == "down_is_good" else "giảm"
-        return f", {verb} {pct(round(abs(change), 2))} so với {year}{tail}"
-    return f", tăng {pct(round(change, 2))} so với {year}{tail}"
+        return f",{lead} {verb} {pct(round(abs(change), 2))} so với {year}{tail}"
+    return f",{lead} tăng {pct(round(change, 2))} so với {year}{tail}"
 
 
 def _count(s: Summary, code: str) -> str:
@@ -221,7 +226,7 @@ def _drugs(s: Summary) -> str | None:
     if s.value("drug_cases"):
         out = (
             f"Phát hiện {_count(s, 'drug_cases')} vụ, {_count(s, 'drug_suspects')} đối tượng "
-            f"phạm tội về ma túy{change_clause(s, 'drug_cases')}"
+            f"phạm tội về ma túy{change_clause(s, 'drug_cases', subject='số vụ')}"
         )
     else:
         out = "Không phát hiện vụ phạm tội về ma túy"
@@ -305,7 +310,7 @@ def _investigation(s: Summary) -> str | None:
 def _wanted(s: Summary) -> str | None:
     if s.value("wanted_existing") is None:
         return None
-    out = f"Số đối tượng truy nã hiện có {_count(s, 'wanted_existing')} đối tượng"
+    out = f"Truy nã: hiện có {_count(s, 'wanted_existing')} đối tượng"
     caught = _listing(
         [
             ("wanted_surrendered", "vận động đầu thú {n}"),

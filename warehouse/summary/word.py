@@ -161,10 +161,10 @@ def _heading(doc, s: Summary, profile: Profile) -> None:  # type: ignore[no-unty
     table = doc.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _no_borders(table)
-    _widths(table, (62, 103))
+    _widths(table, (65, 100))
     left, right = table.rows[0].cells
     c = WD_ALIGN_PARAGRAPH.CENTER
-    _para(left, profile.body_above.upper(), 13, align=c, after=0, first=True)
+    _para(left, profile.body_above.upper(), 12, align=c, after=0, first=True)
     _para(left, profile.issuing_body.upper(), 13, bold=True, align=c, after=0)
     _rule(_para(left, "", 2, align=c, after=0), 20)
     number = profile.number or "      "
@@ -202,6 +202,7 @@ def _body(doc, r: Report) -> None:  # type: ignore[no-untyped-def]
         _para(doc, "Ghi chú:", 13, bold=True, italic=True, indent=True, before=6)
         for note in r.all_notes:
             _para(doc, note, 13, italic=True, align=j, indent=True, after=3)
+    _para(doc, r.closing, align=j, indent=True, before=6)
 
 
 def _ending(doc, profile: Profile) -> None:  # type: ignore[no-untyped-def]
