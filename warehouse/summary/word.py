@@ -50,6 +50,7 @@ MOTTO = "Độc lập - Tự do - Hạnh phúc"
 PLACEHOLDER_NAME = "[Họ và tên người ký]"
 # appendix tables: indicator, unit, this period, last year, change, target, judgement (mm)
 TABLE_WIDTHS = (50, 15, 20, 20, 18, 22, 20)
+TABLE_PT = Pt(11)
 
 
 def date_line(place: str, day: date | None) -> str:
@@ -237,13 +238,16 @@ def _ending(doc, profile: Profile) -> None:  # type: ignore[no-untyped-def]
 
 
 def _cell(cell, c: Cell | str, *, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """A table cell's text at TABLE_PT; the font's name comes from the Normal style (set once
+    for the thousand cells of a province's communes, not once per run)."""
     text = c.text if isinstance(c, Cell) else c
-    numeric = isinstance(c, Cell) and c.number is not None
-    p = _para(cell, "", 11, after=0, first=True)
-    if numeric:
+    p = cell.paragraphs[0]
+    if isinstance(c, Cell) and c.number is not None:
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     run = p.add_run(text)
-    _font(run, 11, bold=bold)
+    run.font.size = TABLE_PT
+    if bold:
+        run.bold = True
     colour = TONE_COLOURS.get(c.tone or "") if isinstance(c, Cell) else None
     if colour:
         run.font.color.rgb = RGBColor.from_string(colour)
@@ -253,12 +257,17 @@ def _table(doc, head: list[str], rows: list[list[Cell]], widths: tuple[float, ..
     table = doc.add_table(rows=1, cols=len(head))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, h in zip(table.rows[0].cells, head, strict=True):
+    table.autofit = False
+    for col, w in zip(table.columns, widths, strict=True):
+        col.width = Mm(w)
+    # one pass over the cells (python-docx's row.cells walks the row's XML each time)
+    for cell, h, w in zip(table.rows[0].cells, head, widths, strict=True):
+        cell.width = Mm(w)
         _cell(cell, h, bold=True)
     for row in rows:
-        for cell, c in zip(table.add_row().cells, row, strict=True):
+        for cell, c, w in zip(table.add_row().cells, row, widths, strict=True):
+            cell.width = Mm(w)
             _cell(cell, c)
-    _widths(table, widths)
     # the header row repeats on every page of a long table
     trpr = table.rows[0]._tr.get_or_add_trPr()
     el = OxmlElement("w:tblHeader")
