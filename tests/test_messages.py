@@ -221,7 +221,7 @@ def _file_or_module(text: str) -> bool:
     import importlib.util
 
     if re.search(
-        r"\.(zip|html|xlsx|csv|md|json|sql|py|yaml|duckdb|parquet|secret|sqlite|txt|log|lock)$",
+        r"\.(zip|html|xlsx|docx|csv|md|json|sql|py|yaml|duckdb|parquet|secret|sqlite|txt|log|lock)$",
         text,
     ):
         return True

@@ -189,7 +189,7 @@ def test_tonghop_report_writes_the_docx_with_the_profile_beside_the_warehouse(se
             str(wh),
         ],  # fmt: skip
     )
-    assert res.exit_code == 2 and "needs -o FILE.docx" in res.output
+    assert res.exit_code == 2 and "Văn bản docx cần -o TỆP.docx." in res.output
 
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

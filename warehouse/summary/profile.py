@@ -134,19 +134,19 @@ def load_profile(path: str | Path, unit: Unit) -> Profile:
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
-        raise ProfileError(f"{p}: profile file not found (give an existing --profile)") from exc
+        raise ProfileError("profile.file_not_found", where=str(p)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"{p}: cannot read the profile ({exc})") from exc
+        raise ProfileError("profile.file_unreadable", where=str(p), detail=exc) from exc
     except yaml.YAMLError as exc:
-        raise ProfileError(f"{p}: not valid YAML: {exc}") from exc
+        raise ProfileError("profile.not_yaml", where=str(p), detail=exc) from exc
     if not isinstance(data, dict):
-        raise ProfileError(f"{p}: a profile is a mapping (body_above, issuing_body, ...)")
+        raise ProfileError("profile.not_a_mapping", where=str(p))
     try:
         check_keys(data, KEYS, str(p))
         if isinstance(data.get("signer"), dict):
             check_keys(data["signer"], SIGNER_KEYS, f"{p}: signer")
-    except TonghopError as exc:
-        raise ProfileError(str(exc)) from exc
+    except TonghopError as exc:  # an unknown key, said as the catalog says it
+        raise ProfileError(exc.reason, **exc.params) from exc
     base = defaults(unit)
     changes: dict[str, Any] = {"path": str(p)}
     for key in ("body_above", "issuing_body", "symbol", "number", "place"):
@@ -157,11 +157,11 @@ def load_profile(path: str | Path, unit: Unit) -> Profile:
         try:
             changes["date"] = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
         except ValueError as exc:
-            raise ProfileError(f"{p}: date must be YYYY-MM-DD or null, not {raw!r}") from exc
+            raise ProfileError("profile.date", where=str(p), value=repr(raw)) from exc
     if "recipients" in data:
         rec = data["recipients"]
         if not isinstance(rec, list) or not all(isinstance(r, str) for r in rec):
-            raise ProfileError(f"{p}: recipients is a list of lines (without the leading '- ')")
+            raise ProfileError("profile.recipients", where=str(p))
         lines = [r.strip().lstrip("- ").rstrip(";") for r in rec if r.strip()]
         if not any(r.startswith("Lưu") for r in lines):
             lines.append(FILED)  # Decree 30: the list ends with the office's own copy
