@@ -1,4 +1,5 @@
-"""The period's report as a province publishes it: `build` (the stored figures it shows),
+"""The period's report as a province publishes it: `model` (the Summary: every stored figure
+it shows), `build` (gathers them from the consolidated tables),
 `sentences` (the reports' own phrasing), `tables` (only indicators, last year's column, changes
 coloured by meaning), `document` (the parts in the seeds' order, notes, placeholders),
 `render` (Markdown, HTML with inline SVG, xlsx), `word` (the Decree 30 Word document) and
@@ -7,12 +8,11 @@ coloured by meaning), `document` (the parts in the seeds' order, notes, placehol
 from warehouse.summary.build import (
     SIDE_BY_SIDE,
     TREND_INDICATORS,
-    Summary,
-    SummaryError,
     build_summary,
     unit_types,
 )
 from warehouse.summary.document import Paragraph, Part, Report, build_report
+from warehouse.summary.model import Summary, SummaryError
 from warehouse.summary.profile import (
     Profile,
     ProfileError,

@@ -11,26 +11,24 @@ disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
-from validations.errors import RefusedError
 from validations.period import Period
 from validations.units import ReferenceUnits, Unit
 from warehouse.approval import approval_state
 from warehouse.rollup import (
     RULE_IMPLAUSIBLE,
-    Completeness,
     read_completeness,
     read_completeness_many,
     read_rollup,
 )
 from warehouse.rollup.scope import locate
-from warehouse.summary.sentences import SENTENCES, ok
+from warehouse.summary.model import Summary, SummaryError
+from warehouse.summary.sentences import SENTENCES
 
 TREND_INDICATORS = ("crime_cases", "crime_clearance_rate")
 SIDE_BY_SIDE = (
@@ -50,10 +48,6 @@ UNIT_TYPES = {
 }
 
 
-class SummaryError(RefusedError, ValueError):
-    """The summary cannot be built (no consolidated data for that unit and period)."""
-
-
 def unit_types(units: list[Unit], level: str | None) -> str:
     """'huyện, thành phố', 'xã, phường': the types of these units, as their names say, in the
     order reports list them; the level's word when none is recognised."""
@@ -62,61 +56,6 @@ def unit_types(units: list[Unit], level: str | None) -> str:
     found = {t for u in units for t in UNIT_TYPES[level] if u.name.lower().startswith(t + " ")}
     words = [t for t in UNIT_TYPES[level] if t in found]
     return ", ".join(words) or {"C": "xã", "D": "huyện", "P": "tỉnh"}[level]
-
-
-@dataclass
-class Summary:
-    """Everything the period report shows."""
-
-    unit: Unit
-    period: Period
-    rollup: pd.DataFrame  # one row per indicator (warehouse.rollup.ROLLUP_COLUMNS)
-    completeness: Completeness | None
-    child_completeness: list[Completeness]
-    children: pd.DataFrame  # unit_code, unit_name, indicator, value, last_year_value
-    trend: pd.DataFrame  # period, indicator, value (monthly: this year's and last year's)
-    catalog: Catalog
-    consolidated_at: Any = None
-    sentences: list[tuple[str, str]] = field(default_factory=list)  # (group, sentence)
-    warnings: list[dict[str, Any]] = field(default_factory=list)  # plausibility, footnoted
-    approval: str | None = None  # approved | accepted | None (open)
-    child_words: str = "đơn vị"  # "huyện, thành phố" / "xã, phường"
-    leaf_words: str = "xã"  # the communes under the unit: "xã, phường, thị trấn"
-
-    def row(self, code: str) -> dict[str, Any] | None:
-        hit = self.rollup.loc[self.rollup["indicator"] == code]
-        return None if hit.empty else hit.iloc[0].to_dict()
-
-    def value(self, code: str) -> float | None:
-        r = self.row(code)
-        return float(r["value"]) if r and ok(r["value"]) else None
-
-    @property
-    def has_last_year(self) -> bool:
-        """Does the warehouse hold the same period last year (any change filled)?"""
-        return bool(self.rollup["change_vs_last_year"].notna().any())
-
-    @property
-    def last_year(self) -> int:
-        """The year "so với cùng kỳ" compares with."""
-        return self.period.same_period_last_year().year
-
-    @property
-    def subject(self) -> str:
-        """The report's summary line (trích yếu), without the period."""
-        return (
-            "Kết quả công tác phòng, chống tội phạm, tệ nạn xã hội và xây dựng phong trào "
-            "Toàn dân bảo vệ an ninh Tổ quốc"
-        )
-
-    @property
-    def summary_line(self) -> str:
-        """'Kết quả công tác ... Tổ quốc 6 tháng đầu năm 2024'."""
-        return f"{self.subject} {self.period.label_vi}"
-
-    @property
-    def title(self) -> str:
-        return f"BÁO CÁO {self.summary_line.upper()}"
 
 
 def build_summary(

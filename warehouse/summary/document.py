@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from validations.units import ReferenceUnits
-from warehouse.summary.build import Summary
+from warehouse.summary.model import Summary, ok
 from warehouse.summary.sentences import (
     HORIZON_VI,
     PARTS,
     completeness_sentences,
     last_year_note,
-    ok,
     pct,
 )
 from warehouse.summary.tables import Cell, children_table, group_tables, headers

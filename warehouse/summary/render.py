@@ -14,9 +14,9 @@ from typing import Any
 from validations.fmt import fmt_num
 from validations.units import LEVEL_NAMES_VI, ReferenceUnits
 from warehouse import charts as svg
-from warehouse.summary.build import TREND_INDICATORS, Summary, months_back
+from warehouse.summary.build import TREND_INDICATORS, months_back
 from warehouse.summary.document import Report, build_report
-from warehouse.summary.sentences import ok
+from warehouse.summary.model import Summary, ok
 from warehouse.summary.tables import (
     XL_COUNT,
     Cell,

@@ -17,20 +17,12 @@ Sentences are keyed; PARTS says which part of the report each belongs to.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from validations.fmt import fmt_num
 from validations.units import ReferenceUnits
-
-if TYPE_CHECKING:
-    from warehouse.summary.build import Summary
-
-
-def ok(x: object) -> bool:
-    """A present figure (not None, not NaN)."""
-    return x is not None and not (isinstance(x, float) and math.isnan(x))
+from warehouse.summary.model import Summary, ok
 
 
 def vn(x: object, decimals: int = 2) -> str:

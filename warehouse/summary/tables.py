@@ -17,8 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from warehouse.summary.build import SIDE_BY_SIDE, Summary
-from warehouse.summary.sentences import HORIZON_VI, ok, pct, vn
+from warehouse.summary.build import SIDE_BY_SIDE
+from warehouse.summary.model import Summary, ok
+from warehouse.summary.sentences import HORIZON_VI, pct, vn
 
 OPS_VI = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 # Excel number formats: the separators are the reader's locale's (a Vietnamese Excel shows

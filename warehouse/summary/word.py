@@ -35,8 +35,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from validations.units import ReferenceUnits
-from warehouse.summary.build import Summary
 from warehouse.summary.document import Report, build_report
+from warehouse.summary.model import Summary
 from warehouse.summary.profile import Profile, defaults
 from warehouse.summary.render import TONE_COLOURS
 from warehouse.summary.tables import Cell
