@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from validations.catalog.semantics import Formula, OverTime, Target, Tolerance
 from validations.period import Period
@@ -103,7 +104,8 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One rule with a stable id; `kind` selects the check, the texts come from YAML."""
+    """One rule with a stable id; `kind` selects the check (validations.catalog.kinds), the
+    texts come from YAML."""
 
     id: str
     kind: str
@@ -119,6 +121,10 @@ class Rule:
     formula: str | None = None
     left_text: str = ""
     right_text: str = ""
+    params: tuple[tuple[str, Any], ...] = ()  # a kind's own keys (validations.catalog.kinds)
+
+    def param(self, key: str, default: Any = None) -> Any:
+        return dict(self.params).get(key, default)
 
     @property
     def indicators(self) -> tuple[str, ...]:
