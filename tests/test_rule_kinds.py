@@ -14,9 +14,9 @@ from conftest import SAMPLES, TODAY
 from validations.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, rule_kinds
 from validations.catalog.kinds import (
     Bounds,
+    EntryError,
     Finding,
     RuleCheck,
-    RuleEntryError,
     register_rule_kind,
     unregistered,
 )
@@ -69,7 +69,7 @@ DECIMALS_RULE = """  - id: decimal_two_places
 def _parse_share(entry: dict[str, Any], codes: set[str]) -> dict[str, Any]:
     limit = entry.get("limit")
     if not isinstance(limit, int | float):
-        raise RuleEntryError("catalog.not_a_number", key="limit", value=repr(limit))
+        raise EntryError("catalog.not_a_number", key="limit", value=repr(limit))
     return {
         "left": parse_expr(entry.get("part"), codes),
         "right": parse_expr(entry.get("whole"), codes),

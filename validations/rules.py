@@ -24,8 +24,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from validations.catalog import Catalog, Rule, rule_kinds
-from validations.catalog.kinds import RuleCheck
+from validations.catalog import Catalog, Rule
+from validations.catalog.kinds import RuleCheck, catalog_checks
 from validations.catalog.kinds.frames import (  # noqa: F401  (the validator's frame readers)
     column_array,
     expected_rate,
@@ -47,16 +47,6 @@ class CompiledCheck:
     spec: RuleCheck | None = None  # what it applies to, its Issue, its linear constraints
 
 
-def rule_checks(catalog: Catalog, stage: str) -> list[RuleCheck]:
-    """Every check the catalog's rules of the kinds of one stage ("long", "wide") compile to,
-    kind by kind in the registry's order, rules in the catalog's order."""
-    out: list[RuleCheck] = []
-    for kind in rule_kinds(stage).values():
-        for rule in catalog.rules_of_kind(kind.name):
-            out.extend(kind.checks(rule, catalog))
-    return out
-
-
 def _compiled(checks: list[RuleCheck]) -> list[CompiledCheck]:
     return [
         CompiledCheck(c.name, c.rule, c.indicator, pa.Check(c.passes, name=c.name), c.passes, c)
@@ -67,7 +57,7 @@ def _compiled(checks: list[RuleCheck]) -> list[CompiledCheck]:
 # --- long frame: one row per value --------------------------------------------------------
 def long_checks(catalog: Catalog) -> list[CompiledCheck]:
     """The domain rules (kinds of stage "long"), one check per rule."""
-    return _compiled(rule_checks(catalog, "long"))
+    return _compiled(catalog_checks(catalog, "long"))
 
 
 def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
@@ -91,7 +81,7 @@ def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
 def wide_checks(catalog: Catalog) -> list[CompiledCheck]:
     """The rules relating indicators (kinds of stage "wide"): one check per compare rule, one
     per rate for a rate_consistency rule."""
-    return _compiled(rule_checks(catalog, "wide"))
+    return _compiled(catalog_checks(catalog, "wide"))
 
 
 def wide_schema(catalog: Catalog) -> pa.DataFrameSchema:

@@ -23,6 +23,7 @@ from validations.catalog import Catalog, Rule, load_catalog
 from validations.catalog.kinds import Finding
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
+from validations.localise import Localiser, Suspect
 from validations.numbers import TOO_LARGE, parse_numbers
 from validations.period import AmbiguousPeriodError, Period, PeriodError, parse_period
 from validations.readers import COLUMNS, OBJECT_COLUMNS, RawSubmission, read_submission
@@ -78,6 +79,7 @@ class Validator:
         catalog: Catalog | None = None,
         units: ReferenceUnits | None = None,
         today: date | None = None,
+        localise: bool = True,
     ):
         self.catalog = catalog or load_catalog()
         self.units = units or load_units()
@@ -93,6 +95,13 @@ class Validator:
         self._ceiling = {c: i.ceiling for c, i in ind.items()}
         self._allowed = {f"{c}|{lv}" for c, i in ind.items() for lv in i.levels}
         self._dated = {c: i for c, i in ind.items() if i.valid_from or i.valid_to}
+        # which figure is wrong, for a rejected submission (`localise=False`: the bench's
+        # measure of what it adds)
+        self._localiser = (
+            Localiser(self.catalog, [c.spec for c in self._wide_checks.values() if c.spec])
+            if localise
+            else None
+        )
 
     # --- public API ---------------------------------------------------------------------------
     def validate_file(self, path: str | Path) -> ValidationResult:
@@ -113,8 +122,10 @@ class Validator:
         self._check_rows(subs, rows)
         vals = self._parse_values(subs, rows)
         self._check_required(subs, vals, rows)
+        parsed = vals
         vals = self._check_domain(subs, vals)
         self._check_wide(subs, vals)
+        suspects = self._locate(subs, parsed)
         # Every result's values are a slice of the same arrays (rows sorted by submission):
         # no DataFrame per result unless someone reads ValidationResult.values.
         mine = vals.loc[vals["value"].notna()]  # blank cells are not reported values
@@ -129,8 +140,42 @@ class Validator:
         bounds = np.searchsorted(sub_of, np.arange(len(subs) + 1), side="left")
         order_of = {r: n for n, r in enumerate(self.catalog.rules)}
         return [
-            self._result(s, arrays, bounds[k], bounds[k + 1], order_of) for k, s in enumerate(subs)
+            self._result(s, arrays, bounds[k], bounds[k + 1], order_of, suspects.get(k, []))
+            for k, s in enumerate(subs)
         ]
+
+    def _locate(self, subs: list[_Sub], vals: pd.DataFrame) -> dict[int, list[Suspect]]:
+        """Which figure is wrong, for each submission an error of a linear rule rejects (its
+        values as read, those that broke a domain rule included); accepted ones cost nothing."""
+        loc = self._localiser
+        if loc is None:
+            return {}
+        rejected = [
+            k
+            for k, sub in enumerate(subs)
+            if any(i.severity == Severity.ERROR and i.rule_id in loc.rules for i in sub.issues)
+        ]
+        if not rejected:
+            return {}
+        mine = vals.loc[vals["sub"].isin(rejected) & vals["value"].notna() & vals["allowed"]]
+        values: dict[int, dict[str, float]] = {k: {} for k in rejected}
+        where: dict[int, dict[str, str]] = {k: {} for k in rejected}
+        for k, code, x, loc_text in zip(
+            mine["sub"].tolist(),
+            mine["indicator"].tolist(),
+            mine["value"].tolist(),
+            mine["location"].tolist(),
+            strict=True,
+        ):
+            values[k][code] = float(x)
+            where[k][code] = str(loc_text) if loc_text else ""
+        out = {}
+        for k in rejected:
+            issues = [(i.rule_id, i.indicator) for i in subs[k].issues]
+            found = loc.locate(values[k], {c: w for c, w in where[k].items() if w}, issues)
+            if found:
+                out[k] = found
+        return out
 
     # --- helpers ------------------------------------------------------------------------------
     @staticmethod
@@ -713,6 +758,7 @@ class Validator:
         start: int,
         stop: int,
         order: dict[str, int],
+        suspects: list[Suspect],
     ) -> ValidationResult:
         period = sub.period.code if sub.period else None
         values = BatchValues(arrays, start, stop, sub.unit_code, period)
@@ -728,6 +774,7 @@ class Validator:
             file_format=sub.raw.file_format,
             encoding=sub.raw.encoding,
             checked=checked,
+            suspects=suspects,
         )
 
 

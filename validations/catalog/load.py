@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from validations.catalog.kinds import RuleEntryError, rule_keys, rule_kinds
+from validations.catalog.kinds import EntryError, rule_keys, rule_kinds
+from validations.catalog.localisation import merge_localisation, parse_localisation
 from validations.catalog.model import (
     AGGREGATIONS,
     KINDS,
@@ -65,6 +66,7 @@ TOP_KEYS = {
     "outliers",
     "security",
     "reform",
+    "localisation",
 }
 REFORM_KEYS = {"divided_communes"}
 INDICATOR_KEYS = {
@@ -227,6 +229,8 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
             merged[key] = list(by_id.values())
         elif key in ("groups", "calendar", "sources", "reform"):
             merged[key] = {**(base.get(key) or {}), **(value or {})}
+        elif key == "localisation":
+            merged[key] = merge_localisation(base.get(key), value)
         elif key == "defaults":
             merged[key] = {}
             for sub in ("tolerance", "ceiling"):
@@ -442,7 +446,7 @@ def _rule(entry: dict[str, Any], where: str, codes: set[str]) -> Rule:
     if parse is not None:
         try:
             own = dict(parse(entry, codes))
-        except RuleEntryError as exc:  # the kind's own code and parameters
+        except EntryError as exc:  # the kind's own code and parameters
             raise CatalogError(exc.reason, where=where, **exc.params) from exc
     fields = {k: own.pop(k) for k in ("left", "op", "right", "when") if k in own}
     return Rule(
@@ -613,8 +617,13 @@ def _load(path: Path) -> Catalog:
         raise CatalogError(
             "catalog.divided_communes", where=str(path), value=divided, allowed=list(DIVIDED_RULES)
         )
+    try:
+        localisation = parse_localisation(data.get("localisation"), KINDS, codes)
+    except EntryError as exc:  # the section's own code and parameters
+        raise CatalogError(exc.reason, where=f"{path}: localisation", **exc.params) from exc
     return Catalog(
         path=str(path),
+        localisation=localisation,
         divided_communes=divided,
         name=str(data.get("name", path.stem)),
         indicators=indicators,

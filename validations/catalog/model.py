@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from validations.catalog.localisation import Localisation
 from validations.catalog.semantics import Formula, OverTime, Target, Tolerance
 from validations.period import Period
 
@@ -177,6 +178,7 @@ class Catalog:
     deadline_days: dict[str, int] = field(default_factory=dict)
     outlier_rules: dict[str, OutlierRule] = field(default_factory=dict)
     divided_communes: str = "default"  # the 2025 crosswalk's rule (validations/crosswalk.py)
+    localisation: Localisation = field(default_factory=Localisation)  # which figure is wrong
 
     def deadline(self, period: Period, level: str) -> date | None:
         """When a unit of `level` must have sent its report for `period`: the closing date plus

@@ -9,13 +9,14 @@
   (rate_consistency).
 """
 
+from validations.catalog.entry import EntryError
 from validations.catalog.kinds import compare, domain, intake, rates  # noqa: F401  (registers)
 from validations.catalog.kinds.check import Bounds, Finding, RuleCheck
 from validations.catalog.kinds.linear import Constraint, Linear
 from validations.catalog.kinds.registry import (
     STAGES,
-    RuleEntryError,
     RuleKind,
+    catalog_checks,
     declare_rule_kind,
     register_rule_kind,
     remove_rule_kind,
@@ -32,8 +33,9 @@ __all__ = [
     "Finding",
     "Linear",
     "RuleCheck",
-    "RuleEntryError",
+    "EntryError",
     "RuleKind",
+    "catalog_checks",
     "declare_rule_kind",
     "register_rule_kind",
     "remove_rule_kind",

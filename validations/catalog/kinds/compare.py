@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from validations.catalog.entry import EntryError
 from validations.catalog.kinds.check import Finding, RuleCheck
 from validations.catalog.kinds.frames import OPS as OP_FUNCTIONS
 from validations.catalog.kinds.frames import condition_array, expr_array, expr_value
 from validations.catalog.kinds.linear import Constraint, Linear
-from validations.catalog.kinds.registry import RuleEntryError, register_rule_kind
+from validations.catalog.kinds.registry import register_rule_kind
 from validations.catalog.model import Catalog, Condition, Rule, Term
 from validations.catalog.semantics import OPS
 from validations.fmt import fmt_num
@@ -27,21 +28,21 @@ _NOT = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
 
 
 def parse_expr(text: Any, codes: set[str]) -> tuple[Term, ...]:
-    """'a + 2 * b' -> its terms; RuleEntryError naming what cannot be read."""
+    """'a + 2 * b' -> its terms; EntryError naming what cannot be read."""
     terms = []
     for part in str(text).split("+"):
         m = _TERM.match(part)
         if not m:
-            raise RuleEntryError("catalog.expression_unreadable", text=str(text))
+            raise EntryError("catalog.expression_unreadable", text=str(text))
         if m[2] not in codes:
-            raise RuleEntryError("catalog.expression_unknown", code=m[2], text=str(text))
+            raise EntryError("catalog.expression_unknown", code=m[2], text=str(text))
         terms.append(Term(float(m[1] or 1), m[2]))
     return tuple(terms)
 
 
 def _need(entry: dict[str, Any], key: str) -> Any:
     if key not in entry or entry[key] in (None, ""):
-        raise RuleEntryError("catalog.missing_key", key=key)
+        raise EntryError("catalog.missing_key", key=key)
     return entry[key]
 
 
@@ -50,12 +51,12 @@ def parse_compare(entry: dict[str, Any], codes: set[str]) -> dict[str, Any]:
     right = parse_expr(_need(entry, "right"), codes)
     op = _need(entry, "op")
     if op not in OPS:
-        raise RuleEntryError("catalog.op_unknown", op=str(op), ops=sorted(OPS))
+        raise EntryError("catalog.op_unknown", op=str(op), ops=sorted(OPS))
     when = None
     if entry.get("when"):
         m = _WHEN.match(str(entry["when"]))
         if not m or m[1] not in codes:
-            raise RuleEntryError("catalog.when_unreadable", when=str(entry["when"]))
+            raise EntryError("catalog.when_unreadable", when=str(entry["when"]))
         when = Condition(m[1], m[2], float(m[3]))
     return {"left": left, "op": op, "right": right, "when": when}
 

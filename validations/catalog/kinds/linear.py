@@ -11,8 +11,8 @@ a constraint explains that Issue.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 OPS = ("<=", ">=", "==", "<", ">")
 
@@ -25,13 +25,12 @@ class Linear:
     op: str
     rhs: float = 0.0
 
+    codes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         if self.op not in OPS:
             raise ValueError(f"op '{self.op}' is not one of {', '.join(OPS)}")
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(c for c, _ in self.terms)
+        object.__setattr__(self, "codes", tuple(c for c, _ in self.terms))
 
     def lhs(self, values: Mapping[str, float]) -> float:
         return sum(coef * values[code] for code, coef in self.terms)
@@ -66,6 +65,10 @@ class Constraint:
     unless: Linear | None = None
     switch: str | None = None
     always: tuple[Linear, ...] = ()
+    # the value the switch cell takes from the others when it changes (a rate from its parts)
+    derive: Callable[[Mapping[str, float]], float | None] | None = field(
+        default=None, compare=False
+    )
 
     @property
     def cells(self) -> tuple[str, ...]:

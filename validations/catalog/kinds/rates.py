@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from validations.catalog.entry import EntryError
 from validations.catalog.kinds.check import Finding, RuleCheck
 from validations.catalog.kinds.frames import column_array, expected_rate, expected_rate_array
 from validations.catalog.kinds.linear import Constraint, Linear
-from validations.catalog.kinds.registry import RuleEntryError, register_rule_kind
+from validations.catalog.kinds.registry import register_rule_kind
 from validations.catalog.model import Catalog, Indicator, Rule
 from validations.catalog.semantics import FLOAT_EPS, Formula
 from validations.fmt import fmt_num
@@ -20,7 +21,7 @@ from validations.fmt import fmt_num
 
 def parse_rate_consistency(entry: dict[str, Any], _codes: set[str]) -> dict[str, Any]:
     if entry.get("formula") not in ("ratio", "change"):
-        raise RuleEntryError("catalog.rate_consistency_formula")
+        raise EntryError("catalog.rate_consistency_formula")
     return {}
 
 
@@ -49,13 +50,18 @@ def rate_linear(rule: Rule, ind: Indicator) -> Any:
         limit = float(ind.min) - tol.limit(float(ind.min))
         always.append(Linear(top(-limit), ">="))
 
+    def derive(values: Mapping[str, float]) -> float | None:
+        return ind.rate(values[n], values[d])
+
     def linear(values: Mapping[str, float]) -> Constraint | None:
         if r not in values or n not in values or d not in values or values[d] == 0:
             return None
         r0 = values[r]
         lim = max(tol.abs, tol.rel * abs(r0)) + FLOAT_EPS * max(1.0, abs(r0))
         parts = (Linear(top(-(r0 + lim)), "<="), Linear(top(-(r0 - lim)), ">="))
-        return Constraint(f"{rule.id}:{r}", rule.id, r, parts, None, r, tuple(always))
+        return Constraint(
+            f"{rule.id}:{r}", rule.id, r, parts, None, r, tuple(always), derive=derive
+        )
 
     return linear
 

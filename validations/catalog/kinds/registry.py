@@ -38,19 +38,8 @@ if TYPE_CHECKING:
 STAGES = ("header", "rows", "values", "long", "wide", "warehouse")
 
 # entry -> the Rule's kind-specific fields (left, op, right, when; any other goes to params);
-# raises RuleEntryError with what is wrong (the loader adds the file and the entry)
+# raises validations.catalog.entry.EntryError with what is wrong (the loader adds the file and the entry)
 Parse = Callable[[dict[str, Any], set[str]], dict[str, Any]]
-
-
-class RuleEntryError(ValueError):
-    """A rule entry a kind's `parse` cannot read: a code of the message catalog
-    (validations/messages.yaml) and its parameters; the loader raises it as the CatalogError
-    naming the file and the entry (`where`)."""
-
-    def __init__(self, reason: str, /, **params: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.params = params
 
 
 @dataclass(frozen=True)
@@ -187,6 +176,16 @@ def rule_kind(name: str) -> RuleKind:
 def rule_kinds(stage: str | None = None) -> dict[str, RuleKind]:
     """The registered kinds (of one stage), in registration order."""
     return {k: v for k, v in _KINDS.items() if stage is None or v.stage == stage}
+
+
+def catalog_checks(catalog: Catalog, stage: str) -> list[RuleCheck]:
+    """Every check the catalog's rules of the kinds of one stage ("long", "wide") compile to,
+    kind by kind in the registry's order, rules in the catalog's order."""
+    out: list[RuleCheck] = []
+    for kind in rule_kinds(stage).values():
+        for rule in catalog.rules_of_kind(kind.name):
+            out.extend(kind.checks(rule, catalog))
+    return out
 
 
 def rule_keys() -> frozenset[str]:
