@@ -6,9 +6,10 @@ change makes every rule hold. The weights are catalog data, with these defaults:
   cheaper explanation (0.6) than a wrong count, decimal or flag (1); two rates (1.2) still weigh
   more than the one count they both depend on;
 - per indicator (`indicators:`), overriding its kind's;
-- a value that matches the unit's history (`history:`): within `within` (a fraction, 10 %) of
-  the unit's usual value, or equal to the warehouse's figure for a last-year indicator, weighs
-  `factor` (1.5) times as much: a figure the unit always reports is less likely the typo;
+- a value that matches the unit's history (`history:`): within `ratio` (2) times the unit's
+  usual value either way ((x + 1) / (usual + 1), so small counts are compared fairly), weighs
+  `factor` (1.5) times as much: a figure like the ones the unit always reports is less likely
+  the typo than one ten times its usual size;
 - `time_limit` (seconds) bounds each solve and `budget` each submission; `alternatives` is how
   many equally good explanations are named at most ("one of these two").
 """
@@ -23,7 +24,7 @@ from validations.catalog.entry import EntryError
 
 DEFAULT_WEIGHTS = {"count": 1.0, "decimal": 1.0, "flag": 1.0, "rate": 0.6}
 LOCALISATION_KEYS = {"weights", "indicators", "history", "time_limit", "budget", "alternatives"}
-HISTORY_KEYS = {"factor", "within"}
+HISTORY_KEYS = {"factor", "ratio"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Localisation:
     weights: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     indicators: Mapping[str, float] = field(default_factory=dict)
     history_factor: float = 1.5
-    history_within: float = 0.1
+    history_ratio: float = 2.0
     time_limit: float = 0.25
     budget: float = 1.0
     alternatives: int = 3
@@ -44,9 +45,11 @@ class Localisation:
             return float(self.indicators[code])
         return float(self.weights.get(kind, 1.0))
 
-    def matches(self, value: float, usual: float, tolerance: float = 0.0) -> bool:
-        """Does a value match the unit's usual one (its history)?"""
-        return abs(value - usual) <= max(tolerance, self.history_within * abs(usual))
+    def matches(self, value: float, usual: float) -> bool:
+        """Does a value match the unit's usual one (its history): within `ratio` times it,
+        either way?"""
+        r = (abs(value) + 1.0) / (abs(usual) + 1.0)
+        return 1.0 / self.history_ratio <= r <= self.history_ratio
 
 
 def merge_localisation(base: Any, value: Any) -> dict[str, Any]:
@@ -87,7 +90,7 @@ def parse_localisation(raw: Any, kinds: set[str], codes: set[str]) -> Localisati
         weights=weights,
         indicators=indicators,
         history_factor=_positive(history.get("factor", 1.5), "history.factor"),
-        history_within=_positive(history.get("within", 0.1), "history.within"),
+        history_ratio=_positive(history.get("ratio", 2.0), "history.ratio"),
         time_limit=_positive(raw.get("time_limit", 0.25), "time_limit"),
         budget=_positive(raw.get("budget", 1.0), "budget"),
         alternatives=alternatives,

@@ -5,7 +5,8 @@
 - `problem`: one submission's cells, domains, weights and constraints; `intervals`: where one
   cell may go alone; `program`: the mixed-integer program (SciPy's milp, imported only when one
   cell cannot explain a form);
-- `suspect`: the Suspect record and the sentences that lead a verdict.
+- `suspect`: the Suspect record and the sentences that lead a verdict;
+- `totals`: across levels, a parent's own figure or one child's as the likelier culprit.
 """
 
 from validations.localise.localiser import Localiser, Option
@@ -14,15 +15,20 @@ from validations.localise.suspect import (
     group_heading,
     issue_groups,
     lead_lines,
+    range_text,
     suspects_from_records,
 )
+from validations.localise.totals import Culprit, locate_total
 
 __all__ = [
+    "Culprit",
     "Localiser",
     "Option",
     "Suspect",
     "group_heading",
     "issue_groups",
     "lead_lines",
+    "locate_total",
+    "range_text",
     "suspects_from_records",
 ]

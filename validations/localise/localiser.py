@@ -90,6 +90,8 @@ class Localiser:
             options = self.options(problem, cells, cons, deadline)
             if not options:
                 continue
+            if history and len(options) > 1:
+                options = self.back_to_usual(options, history)
             group += 1
             items = [
                 (c.rule, c.indicator, set(c.cells)) for c in cons if not c.holds(problem.values)
@@ -130,6 +132,27 @@ class Localiser:
                         )
                     )
         return out
+
+    def back_to_usual(self, options: list[Option], history: Mapping[str, float]) -> list[Option]:
+        """Of equally small sets, the ones whose corrected values all fall back within the
+        unit's usual range (catalog `history: ratio`), when some do and others do not: the
+        slip is more likely the figure ten times its usual size than its neighbour."""
+        settings = self.catalog.localisation
+
+        def usual(opt: Option) -> bool:
+            for code in opt.cells:
+                if code in opt.recompute or code not in history:
+                    continue
+                low, high = opt.ranges.get(code, (None, None))
+                lo = -INF if low is None else low
+                hi = INF if high is None else high
+                x = min(max(history[code], lo), hi)  # the corrected value nearest the usual
+                if not settings.matches(x, history[code]):
+                    return False
+            return True
+
+        back = [o for o in options if usual(o)]
+        return back if back else options
 
     # --- the smallest sets ----------------------------------------------------------------------
     def options(

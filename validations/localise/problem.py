@@ -171,7 +171,7 @@ def build_problem(
         dom = domains[code]
         weight = settings.weight(code, ind.kind)
         usual = (history or {}).get(code)
-        if usual is not None and settings.matches(x, usual, ind.tolerance.limit(usual)):
+        if usual is not None and settings.matches(x, usual):
             weight *= settings.history_factor
         cells[code] = Cell(code, x, dom.span, dom.integer, weight, dom.breaks(code, x))
 

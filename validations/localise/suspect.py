@@ -96,18 +96,9 @@ class Suspect:
         return f"{self.label(lang)}{where} = {fmt_num(self.value, lang)}"
 
     def fits_text(self, lang: str = "vi") -> str:
-        t = TEXTS[lang]
         if self.recompute:
-            return t["recompute"]
-        if self.fits is not None:
-            return fmt_num(self.fits, lang)
-        if self.low is not None and self.high is not None:
-            return t["between"].format(low=fmt_num(self.low, lang), high=fmt_num(self.high, lang))
-        if self.low is not None:
-            return f"≥ {fmt_num(self.low, lang)}"
-        if self.high is not None:
-            return f"≤ {fmt_num(self.high, lang)}"
-        return t["any"]
+            return TEXTS[lang]["recompute"]
+        return range_text(self.low, self.high, lang)
 
     def message(self, lang: str = "vi") -> str:
         """The verdict's lead sentence for this cell."""
@@ -140,6 +131,20 @@ class Suspect:
             "message_vi": self.message("vi"),
             "message_en": self.message("en"),
         }
+
+
+def range_text(low: float | None, high: float | None, lang: str = "vi") -> str:
+    """'215', 'từ 180 đến 215', '≥ 570', '≤ 77' (None: no bound)."""
+    t = TEXTS[lang]
+    if low is not None and high is not None:
+        if low == high:
+            return fmt_num(low, lang)
+        return t["between"].format(low=fmt_num(low, lang), high=fmt_num(high, lang))
+    if low is not None:
+        return f"≥ {fmt_num(low, lang)}"
+    if high is not None:
+        return f"≤ {fmt_num(high, lang)}"
+    return t["any"]
 
 
 def _num(x: float | None) -> float | int | None:
