@@ -95,19 +95,19 @@ def restrict(lin: Linear, cell: str, values: Mapping[str, float], integer: bool)
     if a == 0:
         return Span.line() if lin.holds(values) else Span.empty()
     t = (lin.rhs - rest) / a
-    eps = REL * scale / abs(a)
     op = lin.op
     if a < 0:
         op = {"<=": ">=", ">=": "<=", "<": ">", ">": "<", "==": "=="}[op]
     if op == "==":
+        eps = REL * scale / abs(a)
         return Span.between(t - eps, t + eps)
-    if op in ("<=", "<"):
-        if op == "<":
-            hi = (math.ceil(t - 1e-9 * max(1.0, abs(t))) - 1) if integer else t - eps
-        else:
-            hi = t + eps
-        return Span.between(-INF, hi)
-    lo = (math.floor(t + 1e-9 * max(1.0, abs(t))) + 1) if integer and op == ">" else t - eps
-    if op == ">" and not integer:
-        lo = t + eps
-    return Span.between(lo, INF)
+    # the end itself is in (the checks allow binary floating-point noise beyond it); a strict
+    # inequality leaves it out: the next whole number, or a hair inside
+    hair = REL * max(1.0, abs(t))
+    if op == "<=":
+        return Span.between(-INF, t)
+    if op == "<":
+        return Span.between(-INF, (math.ceil(t - hair) - 1) if integer else t - hair)
+    if op == ">=":
+        return Span.between(t, INF)
+    return Span.between((math.floor(t + hair) + 1) if integer else t + hair, INF)

@@ -114,6 +114,8 @@ class Localiser:
                     low, high = opt.ranges.get(code, (None, None))
                     if high is not None and ind.ceiling is not None and high >= ind.ceiling:
                         high = None  # the largest plausible value is no answer
+                    if not problem.cells[code].integer and ind.kind != "rate":
+                        low, high = _hundredths(low, high)
                     out.append(
                         Suspect(
                             indicator=code,
@@ -262,6 +264,16 @@ class Localiser:
                 ranges[code] = mip.extent(prog, changed, i, min(settings.time_limit, left))
         weight = float(sum(prog.weights[i] for i in changed))
         return Option(tuple(codes), ranges, frozenset(recompute), weight)
+
+
+def _hundredths(low: float | None, high: float | None) -> tuple[float | None, float | None]:
+    """A decimal's range as the form writes it (two decimals), rounded inwards so that every
+    value shown fits; unchanged when that leaves nothing."""
+    lo = None if low is None else math.ceil(round(low * 100, 6)) / 100
+    hi = None if high is None else math.floor(round(high * 100, 6)) / 100
+    if lo is not None and hi is not None and lo > hi:
+        return low, high
+    return lo, hi
 
 
 def _ends(span: Span) -> tuple[float | None, float | None]:
