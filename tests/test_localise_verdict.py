@@ -97,7 +97,7 @@ def test_the_html_and_the_outbox_lead_with_it_and_other_problems_follow(
     )
     r = validator.validate_file(slipped)
     page = render_html(r, catalog, "vi")
-    lead = page.index('<ul class="suspects">')
+    lead = page.index('<p class="suspects">')
     assert lead < page.index("<table>") and LEAD_VI in page
     assert page.index("Bắt nguồn từ") < page.index("Các vấn đề khác:")
     assert page.index("crime_solved_le_cases") < page.index("Các vấn đề khác:")

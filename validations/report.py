@@ -272,11 +272,8 @@ def render_html(
             rows.append(f'<tr class="stems"><th colspan="7">{e(heading)}</th></tr>')
         rows += [_issue_row(issue, catalog, lang) for issue in members]
     lead = lead_lines(result.suspects, lang)
-    suspects = (
-        '<ul class="suspects">' + "".join(f"<li>{e(ln)}</li>" for ln in lead) + "</ul>"
-        if lead
-        else ""
-    )
+    # only the report's own few tags (tests/test_hostile.py): a paragraph per line
+    suspects = "".join(f'<p class="suspects">{e(ln)}</p>' for ln in lead)
     table = (
         "<table><thead><tr>"
         + "".join(
@@ -303,7 +300,7 @@ def render_html(
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}
 .verdict{{color:#fff;background:{color};padding:.4rem .8rem;border-radius:4px;display:inline-block}}
-.suspects{{font-weight:600;border-left:4px solid #b00020;padding:.3rem 1.2rem;list-style:none}}
+.suspects{{font-weight:600;border-left:4px solid #b00020;padding:.2rem .8rem;margin:.3rem 0}}
 tr.stems th{{background:#f4f4f4}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}}
 </style></head><body>

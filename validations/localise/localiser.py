@@ -26,6 +26,7 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from validations.catalog import Catalog
 from validations.catalog.kinds import Constraint, RuleCheck, catalog_checks, rule_kinds
@@ -34,7 +35,10 @@ from validations.localise.problem import Problem, build_problem, domain_of
 from validations.localise.single import single_figure_sets
 from validations.localise.suspect import Suspect
 
-TIE = 1e-9
+if TYPE_CHECKING:
+    import numpy as np
+
+    from validations.localise.program import Program
 
 
 @dataclass(frozen=True)
@@ -219,20 +223,19 @@ class Localiser:
     def _checked(
         self,
         problem: Problem,
-        prog: object,
+        prog: Program,
         cells: list[str],
         changed: list[int],
-        x: object,
+        x: np.ndarray,
         deadline: float,
     ) -> Option | None:
         """A solution's set as an Option, once its values are checked against every rule."""
-        from validations.localise import program as mip
+        from validations.localise import program as mip  # loaded already: SciPy (see _program)
 
-        assert isinstance(prog, mip.Program)
         codes = [prog.codes[i] for i in changed]
         trial = dict(problem.values)
         for i in changed:
-            v = float(x[i])  # type: ignore[index]
+            v = float(x[i])
             trial[prog.codes[i]] = float(round(v)) if prog.whole[i] else v
         recompute: set[str] = set()
         for con in problem.rebuild(trial):

@@ -29,7 +29,7 @@ def _ends(span: Span) -> tuple[float | None, float | None]:
     return (None if low == -INF else low), (None if high == INF else high)
 
 
-def _derived(problem: Problem, con: Constraint, at: dict[str, float]) -> float | None:
+def _derived(con: Constraint, at: dict[str, float]) -> float | None:
     x = con.derive(at) if con.derive is not None else None
     return None if x is None else round(float(x), 2)
 
@@ -59,7 +59,7 @@ def single_figure_sets(
         if must and all(always_hold(rate_of[r]) for r in must):
             trial = dict(values)
             for r in must:
-                trial[r] = _derived(problem, rate_of[r], trial) or 0.0
+                trial[r] = _derived(rate_of[r], trial) or 0.0
             if problem.holds(trial, cells):
                 ranges = {r: (trial[r], trial[r]) for r in must}
                 found.append((sum(w[r] for r in must), tuple(must), ranges, frozenset()))
@@ -123,7 +123,7 @@ def single_figure_sets(
                 trial = dict(values)
                 trial[j] = point
                 for r in dragged:
-                    trial[r] = _derived(problem, rate_of[r], trial) or 0.0
+                    trial[r] = _derived(rate_of[r], trial) or 0.0
                 if not problem.holds(trial, cells):
                     sound = False
                     continue
