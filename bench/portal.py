@@ -4,7 +4,9 @@
 
 1. Upload to verdict: 20 commune users, logged in, each send their June report at the same
    time (POST /submit, then the verdict page it redirects to), first as CSV, then as the Excel
-   form. Goals: p95 <= 300 ms (CSV) and <= 600 ms (Excel) with 20 concurrent uploads.
+   form, then as a CSV with one slipped figure (reports_resolved with a digit added: rejected,
+   and the verdict names that figure, validations/localise). Goals: p95 <= 300 ms (CSV, the
+   slipped CSV too) and <= 600 ms (Excel) with 20 concurrent uploads.
 2. Province pages: the rollup page of the province and its districts, the period summary, its
    xlsx and the rollup API, 4 users at once. Goal: p95 <= 500 ms (cold first builds apart).
 3. The national month (10,794 files, bench/national.py) ingested by `tonghop ingest` into the
@@ -78,7 +80,8 @@ def build(root: Path) -> tuple[Path, list[str]]:
 
 
 def forms(root: Path, communes: list[str]) -> dict[str, dict[str, Path]]:
-    """Each commune's June report as CSV and as the filled-in Excel form."""
+    """Each commune's June report as CSV, as the filled-in Excel form, and as a CSV with one
+    slipped figure (a digit added to reports_resolved: more resolved than received)."""
     from validations.template import write_template
 
     out: dict[str, dict[str, Path]] = {}
@@ -91,7 +94,15 @@ def forms(root: Path, communes: list[str]) -> dict[str, dict[str, Path]]:
         xlsx = root / "forms" / f"{c}_2024-06.xlsx"
         xlsx.parent.mkdir(parents=True, exist_ok=True)
         write_template(c, "2024-06", xlsx, values=values)
-        out[c] = {"csv": src, "xlsx": xlsx}
+        slip = root / "forms" / f"{c}_2024-06.csv"
+        for r in rows:
+            if r["indicator"] == "reports_resolved":
+                r["value"] = str(int(float(r["value"])) * 10 + 7)
+        with open(slip, "w", encoding="utf-8", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+        out[c] = {"csv": src, "xlsx": xlsx, "csv_slip": slip}
     return out
 
 
@@ -148,6 +159,7 @@ def upload_round(url: str, files: dict[str, dict[str, Path]], kind: str, per_cli
                 r.status_code != 200
                 or "/uploads/" not in str(r.url)
                 or "Kết quả kiểm tra" not in r.text
+                or (kind == "csv_slip" and "Số liệu có thể sai" not in r.text)
             ):
                 errors.append(f"{code}: {r.status_code} {r.url}")
             lat.append(dt)
@@ -287,7 +299,7 @@ def main() -> int:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        for kind in ("csv", "xlsx"):
+        for kind in ("csv", "xlsx", "csv_slip"):
             upload_round(url, files, kind, 1)  # warm-up: sessions, first ingest
             before = server_cpu(server.pid)
             results[f"upload_{kind}"] = upload_round(url, files, kind, args.per_client)

@@ -25,7 +25,9 @@ children from getrusage(RUSAGE_CHILDREN), peak RSS of the process tree sampled f
    (--pandera-sample, --gx-sample), extrapolated to every file of the month (setup once plus
    the sample's mean per file); --full-baselines runs them on every CSV file instead.
 4. validate-one: `tonghop validate FILE` in a fresh process (bench/validate_one.py).
-5. query: a province-year rollup over the ten years of monthly history (bench/history.py),
+5. localise: what naming the wrong figure of each rejected file adds to validating the month
+   (validations/localise; --only localise needs only the month's files, not the history).
+6. query: a province-year rollup over the ten years of monthly history (bench/history.py),
    the median of 7 runs after one warm-up, on the consolidated monthly rollups (v_rollup: what
    provinces and the ministry query); and, for comparison only, the same totals recomputed
    from every commune's monthly values (fct_value, about 37 million rows).
@@ -37,6 +39,7 @@ data/bench/results-<scale>.json; --json prints them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -67,6 +70,7 @@ GOALS = {
     "flow_ingest_s": 15.0,
     "flow_rss_mb": 1536.0,
     "flow_consolidate_s": 5.0,
+    "localise_pct": 20.0,
 }
 RESULT_TAG = "BENCH_RESULT "
 RECEIVED = datetime(2024, 6, 15, 8, 0)  # every report on time (closing 14 June + 1 day)
@@ -492,6 +496,67 @@ def _baseline_result(run: dict[str, Any], files: list[Path], p: dict[str, Any]) 
     }
 
 
+def phase_localise(p: dict[str, Any]) -> dict[str, Any]:
+    """What naming the wrong figure (validations/localise) adds to validating the month: its
+    files read once, then validated in batches of batch_size by a Validator with the
+    localisation and one without, alternately, twice (CPU seconds of this one process: the
+    month phase spreads the same work over the cores); and what it found in the rejected
+    files (the planted slips)."""
+    from national import month_dir, month_files
+
+    from validations.catalog import load_catalog
+    from validations.readers import ReadError, read_submission
+    from validations.units import load_units
+    from validations.validator import Validator
+
+    catalog, units = load_catalog(), load_units()
+    folder = month_dir(p["scale"], p["period"])
+    raws = []
+    for f in month_files(folder):
+        with contextlib.suppress(ReadError):  # unreadable files are no one's to localise
+            raws.append(read_submission(f))
+    size = p["batch_size"]
+    batches = [raws[i : i + size] for i in range(0, len(raws), size)]
+    on = Validator(catalog=catalog, units=units)
+    off = Validator(catalog=catalog, units=units, localise=False)
+    spent = [0.0]
+    locate = Validator._locate  # the rejected files' values gathered, then localised
+
+    def timed(self: Any, *a: Any, **k: Any) -> Any:
+        t = time.process_time()
+        try:
+            return locate(self, *a, **k)
+        finally:
+            spent[0] += time.process_time() - t
+
+    Validator._locate = timed  # type: ignore[method-assign]
+    cpu = {"off": 0.0, "on": 0.0}
+    results = []
+    for rep, order in enumerate((("off", "on"), ("on", "off"))):
+        for batch in batches:
+            for which in order:
+                t = time.process_time()
+                got = (on if which == "on" else off).validate(batch)
+                cpu[which] += time.process_time() - t
+                if which == "on" and rep == 0:
+                    results += got
+    rejected = [r for r in results if r.errors]
+    located = [r for r in rejected if r.suspects]
+    return {
+        "files": len(raws),
+        "rejected": len(rejected),
+        "localised": len(located),
+        "certain": sum(1 for r in located if all(s.certain for s in r.suspects)),
+        "validate_cpu_s_without": round(cpu["off"] / 2, 3),
+        "validate_cpu_s_with": round(cpu["on"] / 2, 3),
+        "localise_cpu_s": round(spent[0] / 2, 3),
+        # what it adds: its own time (the difference of the two totals is within their noise)
+        "added_pct": round(100 * spent[0] / 2 / (cpu["off"] / 2), 1),
+        "difference_pct": round(100 * (cpu["on"] - cpu["off"]) / cpu["off"], 1),
+        "per_rejected_file_ms": round(1000 * spent[0] / 2 / max(1, len(located)), 2),
+    }
+
+
 def phase_history(p: dict[str, Any]) -> dict[str, Any]:
     from history import build_history
 
@@ -576,6 +641,7 @@ PHASES = {
     "gx": phase_gx,
     "history": phase_history,
     "query": phase_query,
+    "localise": phase_localise,
 }
 
 
@@ -675,6 +741,14 @@ def report(res: dict[str, Any]) -> str:
             )
     if "validate_one" in res:
         row("tonghop validate FILE (median, fresh process)", res["validate_one"]["median_s"])
+    if "localise" in res:
+        lo = res["localise"]
+        row(
+            "validate the month, one process, no localisation (CPU)",
+            "",
+            lo["validate_cpu_s_without"],
+        )
+        row("validate the month, one process, with it (CPU)", "", lo["validate_cpu_s_with"])
     if "query" in res:
         q = res["query"]
         row("query: province-year rollup, 10 years (v_rollup)", q["rollup"]["median_s"])
@@ -770,7 +844,8 @@ def main() -> int:
     res["generated"]["reused"] = time.perf_counter() - t < 5
     res["generated"].pop("planted", None)
     history = history_path(args.scale)
-    res["history"] = run_phase("history", args)
+    if any(want(n) for n in ("month", "ingest", "flow", "query")):  # the ten years they read
+        res["history"] = run_phase("history", args)
     hist = {} if args.fresh else {"history_file": str(history)}
     work = scratch(Path(args.work))
     if want("month"):
@@ -782,6 +857,8 @@ def main() -> int:
     if args.flow and want("flow"):
         res["flow"] = run_phase("flow", args, {"work": str(work / "flow"), **hist})
         done_with(work / "flow")
+    if want("localise"):
+        res["localise"] = run_phase("localise", args)
     if not args.skip_baselines:
         if want("pandera"):
             res["pandera"] = run_phase("pandera", args)
@@ -815,8 +892,16 @@ def main() -> int:
         ratios["ingest: flow / library (stretch goal <= 2)"] = _ratio(
             fi, res["ingest"]["ingest_wall_s"]
         )
+    if "localise" in res:
+        ratios["localisation: added to validating the month, % (goal <= 20)"] = res["localise"][
+            "added_pct"
+        ]
     res["ratios"] = ratios
     goals = {}
+    if "localise" in res:
+        goals["localisation adds <= 20 % to validating the month"] = (
+            res["localise"]["added_pct"] <= GOALS["localise_pct"]
+        )
     if m:
         goals["month work <= 20 s"] = work_s is not None and work_s <= GOALS["month_wall_s"]
         goals["month peak RSS <= 1.5 GB"] = m["process"]["peak_rss_mb"] <= GOALS["month_rss_mb"]
@@ -855,6 +940,8 @@ def main() -> int:
         print(json.dumps(res, indent=1, default=str))
     elif m:
         print(report(res))
+    elif "localise" in res:
+        print(json.dumps(res["localise"], indent=1))
     return 0 if all(goals.values()) else 1
 
 

@@ -252,6 +252,61 @@ def test_cross_level_failure_names_the_departing_child(tmp_path):
     assert json.loads(stored[0][4])["likely_cause"][0]["unit_code"] == child.code
 
 
+def _with_district_history(con, tmp_path, spike, own):
+    """Communes reporting 2 or 3 crimes a month and their district its communes' sum, for a
+    year; this month commune `spike` (if any) reports 40 and the district `own`."""
+    months = [p.code for p in previous_periods(parse_period(P), 12)]
+    usual = [2 + (i % 2) for i in range(len(COMMUNES_106))]
+    hist = [
+        result(c, m, {"crime_cases": usual[i], "residential_areas": 10})
+        for m in months
+        for i, c in enumerate(COMMUNES_106)
+    ]
+    hist += [result(DISTRICT, m, {"crime_cases": sum(usual)}) for m in months]
+    load(con, tmp_path, hist, "history")
+    now = [
+        result(c, P, {"crime_cases": 40 if i == spike else usual[i], "residential_areas": 10})
+        for i, c in enumerate(COMMUNES_106)
+    ]
+    load(con, tmp_path, now, "now")
+    load(con, tmp_path, [result(DISTRICT, P, {"crime_cases": own})], "own")
+    return sum(usual), usual
+
+
+def test_the_localisation_says_whether_the_parent_or_a_child_is_the_likelier_culprit(tmp_path):
+    # a child's slip: the district reported its usual total, one commune 40 instead of 2 or 3
+    con = warehouse(tmp_path)
+    usual = [2 + (i % 2) for i in range(len(COMMUNES_106))]
+    total, _ = _with_district_history(con, tmp_path, spike=4, own=sum(usual))
+    res = consolidate(con, P, DISTRICT, CATALOG, UNITS)
+    (issue,) = [i for i in res.issues if i.indicator == "crime_cases"]
+    culprit = issue.extra["culprit"]
+    child = COMMUNES_106[4]
+    assert culprit["certain"] and culprit["culprits"][0]["unit_code"] == child
+    assert not culprit["culprits"][0]["own"] and culprit["culprits"][0]["usual"] == usual[4]
+    # the sum is 40 - usual[4] above the district's figure: the commune back to its usual
+    assert culprit["culprits"][0]["fits_max"] == usual[4]
+    assert child in culprit["text_vi"] and "Số liệu có thể sai" in culprit["text_vi"]
+    assert "likely wrong" in culprit["text_en"]
+    # kept where the steward grid reads it, beside the likely cause
+    stored = con.execute(
+        "SELECT extra FROM v_issues WHERE rule_id = 'cross_level_total'"
+    ).fetchone()
+    assert json.loads(stored[0])["culprit"]["culprits"][0]["unit_code"] == child
+
+
+def test_the_parents_own_slip_is_named_when_every_child_reports_its_usual(tmp_path):
+    con = warehouse(tmp_path)
+    total, _ = _with_district_history(con, tmp_path, spike=None, own=3)  # 3 for 32
+    res = consolidate(con, P, DISTRICT, CATALOG, UNITS)
+    (issue,) = [i for i in res.issues if i.indicator == "crime_cases"]
+    culprit = issue.extra["culprit"]
+    (own,) = culprit["culprits"]
+    assert culprit["certain"] and own["own"] and own["unit_code"] == DISTRICT
+    assert (own["value"], own["fits_min"], own["fits_max"]) == (3, total, None)
+    assert "số tự báo của Huyện Tam Đường" in culprit["text_vi"]
+
+
 def test_equal_relation_is_not_checked_while_children_are_missing(tmp_path):
     con = warehouse(tmp_path)
     load(con, tmp_path, [result(c, P, {"residential_areas": 10}) for c in COMMUNES_106[:5]], "c")

@@ -15,6 +15,7 @@ from typing import Any
 from validations.catalog import Catalog
 from validations.fmt import fmt_location, fmt_num, one_line
 from validations.issue import Issue, Severity, Status
+from validations.localise import Suspect, group_heading, issue_groups, lead_lines
 from validations.result import ValidationResult
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI, load_units
 
@@ -111,6 +112,9 @@ def render_text(result: ValidationResult, catalog: Catalog, lang: str = "vi") ->
         f"({len(result.errors)} {w['errors']}, {len(result.warnings)} {w['warnings']})",
         "",
     ]
+    lead = lead_lines(result.suspects, lang)  # which figure is wrong, first
+    if lead:
+        lines += [one_line(ln) for ln in lead] + [""]
     failed = result.failed()
     rows = [(r, n, failed.get(r, 0)) for r, n in result.checked.items() if n or failed.get(r)]
     width = max([len(w["rule"])] + [len(r) for r, _, _ in rows])
@@ -122,13 +126,31 @@ def render_text(result: ValidationResult, catalog: Catalog, lang: str = "vi") ->
         lines.append(w["none"])
         return "\n".join(lines)
     lines.append(f"{w['problems']}:")
-    for n, issue in enumerate(result.issues, 1):
-        tag = w["error"] if issue.severity == Severity.ERROR else w["warning"]
-        line = one_line(issue_line(issue, catalog, lang))  # no control codes to the terminal
-        lines.append(f"{n:>3}. [{tag}] [{issue.rule_id}] {line}")
+    n = 0
+    groups = grouped(result)
+    for head, members in groups:
+        heading = group_heading(head, lang, alone=len(groups) == 1)
+        if heading:
+            lines.append(f"  {one_line(heading)}")
+        for issue in members:
+            n += 1
+            tag = w["error"] if issue.severity == Severity.ERROR else w["warning"]
+            line = one_line(issue_line(issue, catalog, lang))  # no control codes to the terminal
+            lines.append(f"{n:>3}. [{tag}] [{issue.rule_id}] {line}")
     lines.append("")
     lines.append(w["next_rejected"] if status == Status.REJECTED else w["next_warn"])
     return "\n".join(lines)
+
+
+def grouped(result: ValidationResult) -> list[tuple[list[Suspect], list[Issue]]]:
+    """The result's Issues under the cells they stem from (validations.localise.issue_groups);
+    one group of every Issue, in order, when no figure is suspected."""
+    if not result.suspects:
+        return [([], list(result.issues))]
+    keys = [(i.rule_id, i.indicator) for i in result.issues]
+    return [
+        (head, [result.issues[k] for k in idx]) for head, idx in issue_groups(keys, result.suspects)
+    ]
 
 
 def render_json(result: ValidationResult, lang: str = "vi") -> str:
@@ -138,6 +160,25 @@ def render_json(result: ValidationResult, lang: str = "vi") -> str:
 def render_record(record: Mapping[str, Any]) -> str:
     """A verdict's JSON record as `tonghop validate --json` prints it."""
     return json.dumps(record, ensure_ascii=False, indent=2, default=_json_default)
+
+
+def _issue_row(issue: Issue, catalog: Catalog, lang: str) -> str:
+    w = WORDS[lang]
+    e = html.escape
+    tag = w["error"] if issue.severity == Severity.ERROR else w["warning"]
+    label = (
+        catalog.indicators[issue.indicator].label(lang)
+        if issue.indicator in catalog.indicators
+        else (issue.indicator or "")
+    )
+    return (
+        "<tr>"
+        f"<td>{e(tag)}</td><td>{e(fmt_location(issue.location, lang))}</td>"
+        f"<td>{e(label)}</td><td>{e(fmt_num(issue.value, lang))}</td>"
+        f"<td>{e(issue.expected or '')}</td>"
+        f"<td>{e(issue.message(lang))} <em>{e(issue.hint(lang))}</em></td>"
+        f"<td><code>{e(issue.rule_id)}</code></td></tr>"
+    )
 
 
 def _json_default(obj: Any) -> Any:
@@ -224,21 +265,15 @@ def render_html(
         str(status)
     ]
     rows = []
-    for issue in result.issues:
-        tag = w["error"] if issue.severity == Severity.ERROR else w["warning"]
-        label = (
-            catalog.indicators[issue.indicator].label(lang)
-            if issue.indicator in catalog.indicators
-            else (issue.indicator or "")
-        )
-        rows.append(
-            "<tr>"
-            f"<td>{e(tag)}</td><td>{e(fmt_location(issue.location, lang))}</td>"
-            f"<td>{e(label)}</td><td>{e(fmt_num(issue.value, lang))}</td>"
-            f"<td>{e(issue.expected or '')}</td>"
-            f"<td>{e(issue.message(lang))} <em>{e(issue.hint(lang))}</em></td>"
-            f"<td><code>{e(issue.rule_id)}</code></td></tr>"
-        )
+    groups = grouped(result)
+    for head, members in groups:
+        heading = group_heading(head, lang, alone=len(groups) == 1)
+        if heading:
+            rows.append(f'<tr class="stems"><th colspan="7">{e(heading)}</th></tr>')
+        rows += [_issue_row(issue, catalog, lang) for issue in members]
+    lead = lead_lines(result.suspects, lang)
+    # only the report's own few tags (tests/test_hostile.py): a paragraph per line
+    suspects = "".join(f'<p class="suspects">{e(ln)}</p>' for ln in lead)
     table = (
         "<table><thead><tr>"
         + "".join(
@@ -265,6 +300,8 @@ def render_html(
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}
 .verdict{{color:#fff;background:{color};padding:.4rem .8rem;border-radius:4px;display:inline-block}}
+.suspects{{font-weight:600;border-left:4px solid #b00020;padding:.2rem .8rem;margin:.3rem 0}}
+tr.stems th{{background:#f4f4f4}}
 table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}}
 </style></head><body>
 <h1>{e(w["verdict"])}: <span class="verdict">{e(STATUS_TEXT[lang][status])}</span></h1>
@@ -272,6 +309,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #ccc;padding
 {e(w["period"])}: {e(result.period or w["unknown"])}<br>
 {len(result.errors)} {e(w["errors"])}, {len(result.warnings)} {e(w["warnings"])}</p>
 <p class="warehouse">{e(warehouse_line(warehouse, lang))}</p>
+{suspects}
 <h2>{e(w["problems"])}</h2>
 {table}
 <p>{e(w["next_rejected"] if status == Status.REJECTED else w["next_warn"])}</p>

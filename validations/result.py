@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from validations.issue import Issue, Severity, Status, status_of
+from validations.localise.suspect import Suspect
 
 VALUE_COLUMNS = ["unit_code", "period", "indicator", "value", "note", "location"]
 
@@ -31,6 +32,9 @@ class ValidationResult:
     file_format: str = "csv"
     encoding: str | None = None
     checked: dict[str, int] = field(default_factory=dict)  # rule id -> items checked
+    # which figure is wrong (validations/localise): for a rejected submission, the fewest cells
+    # whose change makes every linear rule hold; an addition to the Issues, never one of them
+    suspects: list[Suspect] = field(default_factory=list)
 
     @property
     def status(self) -> Status:
@@ -79,6 +83,7 @@ class ValidationResult:
                 {"rule": r, "checked": n, "failed": self.failed().get(r, 0)}
                 for r, n in self.checked.items()
             ],
+            "suspects": [s.to_dict(lang) for s in self.suspects],
             "issues": [i.to_dict(lang) for i in self.issues],
         }
 

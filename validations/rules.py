@@ -7,8 +7,10 @@ Two frames are checked, both holding every submission of a batch (one file or te
 - the *wide* frame, one row per submission and one column per indicator, carries the rules
   that relate indicators: parts <= wholes, conditional rules, rates equal to their parts.
 
-Each pandera Check is named after the catalog rule id (plus `:indicator` for the rate rules),
-so a failure case maps back to exactly one rule and one row. Pandas dataframe-level checks
+Which checks there are comes from the registry of rule kinds (validations.catalog.kinds): each
+catalog rule of a kind of stage "long" or "wide" compiles to its checks there, and each becomes a
+pandera Check named after the catalog rule id (plus `:indicator` for the rate rules), so a
+failure case maps back to exactly one rule and one row. Pandas dataframe-level checks
 report one failure case per column; `failures()` de-duplicates them.
 """
 
@@ -22,77 +24,40 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from validations.catalog import Catalog, Condition, Indicator, Rule, Term
-
-_OPS: dict[str, Callable[[pd.Series, pd.Series], pd.Series]] = {
-    "<=": lambda a, b: a <= b,
-    ">=": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    ">": lambda a, b: a > b,
-    "==": lambda a, b: a == b,
-}
+from validations.catalog import Catalog, Rule
+from validations.catalog.kinds import RuleCheck, catalog_checks
+from validations.catalog.kinds.frames import (  # noqa: F401  (the validator's frame readers)
+    column_array,
+    expected_rate,
+    expected_rate_array,
+    expr_array,
+    expr_value,
+)
 
 
 @dataclass(frozen=True)
 class CompiledCheck:
-    """A pandera check and what it was compiled from."""
+    """A pandera check and the registry's check it was compiled from."""
 
     name: str  # rule id, or "rule_id:indicator" for rate rules
     rule: Rule
     indicator: str | None
     check: pa.Check
     fn: Callable[[pd.DataFrame], pd.Series] | None = None  # the function the check runs
+    spec: RuleCheck | None = None  # what it applies to, its Issue, its linear constraints
+
+
+def _compiled(checks: list[RuleCheck]) -> list[CompiledCheck]:
+    return [
+        CompiledCheck(c.name, c.rule, c.indicator, pa.Check(c.passes, name=c.name), c.passes, c)
+        for c in checks
+    ]
 
 
 # --- long frame: one row per value --------------------------------------------------------
-DOMAIN_RULE_KINDS = ("integer", "nonnegative", "rate_range", "flag", "ceiling")
-
-
-def _domain_pass(kind: str) -> Callable[[pd.DataFrame], pd.Series]:
-    """True where the value passes (or the rule does not apply)."""
-
-    def integer(df: pd.DataFrame) -> pd.Series:
-        v = df["value"]
-        return (df["kind"] != "count") | v.isna() | (v == np.floor(v))
-
-    def nonnegative(df: pd.DataFrame) -> pd.Series:
-        v = df["value"]
-        applies = df["kind"].isin(["count", "decimal"])
-        return ~applies | v.isna() | (v >= df["min"].fillna(0))
-
-    def rate_range(df: pd.DataFrame) -> pd.Series:
-        v = df["value"]
-        lo = df["min"].fillna(-np.inf)
-        hi = df["max"].fillna(np.inf)
-        return (df["kind"] != "rate") | v.isna() | ((v >= lo) & (v <= hi))
-
-    def flag(df: pd.DataFrame) -> pd.Series:
-        v = df["value"]
-        return (df["kind"] != "flag") | v.isna() | v.isin([0.0, 1.0])
-
-    def ceiling(df: pd.DataFrame) -> pd.Series:
-        # the indicator's largest plausible submitted value (catalog `ceiling` / `ceilings`)
-        if "ceiling" not in df:
-            return pd.Series(True, index=df.index)
-        v = df["value"]
-        return v.isna() | df["ceiling"].isna() | (v <= df["ceiling"])
-
-    return {
-        "integer": integer,
-        "nonnegative": nonnegative,
-        "rate_range": rate_range,
-        "flag": flag,
-        "ceiling": ceiling,
-    }[kind]
-
-
 def long_checks(catalog: Catalog) -> list[CompiledCheck]:
-    out = []
-    for kind in DOMAIN_RULE_KINDS:
-        for rule in catalog.rules_of_kind(kind):
-            fn = _domain_pass(kind)
-            out.append(CompiledCheck(rule.id, rule, None, pa.Check(fn, name=rule.id), fn))
-    return out
+    """The domain rules (kinds of stage "long"), one check per rule."""
+    return _compiled(catalog_checks(catalog, "long"))
 
 
 def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
@@ -113,90 +78,10 @@ def long_schema(catalog: Catalog) -> pa.DataFrameSchema:
 
 
 # --- wide frame: one row per submission ---------------------------------------------------
-def column_array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
-    """An indicator's column as floats (NaN where missing, all NaN without the column)."""
-    if code is None or code not in wide:
-        return np.full(len(wide), np.nan)
-    col = wide[code]
-    if col.dtype == np.float64:  # the validator's own wide frame: no conversion to pay for
-        return col.to_numpy()
-    return pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-
-
-def expr_array(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:
-    total = np.zeros(len(wide))
-    for t in terms:
-        total = total + t.coef * column_array(wide, t.code)
-    return total
-
-
-def expr_value(wide: pd.DataFrame, terms: tuple[Term, ...]) -> pd.Series:
-    """Sum of coef * indicator; NaN where any term is missing."""
-    return pd.Series(expr_array(wide, terms), index=wide.index)
-
-
-def _condition(wide: pd.DataFrame, cond: Condition | None) -> np.ndarray:
-    if cond is None:
-        return np.ones(len(wide), dtype=bool)
-    col = column_array(wide, cond.code)
-    with np.errstate(invalid="ignore"):
-        return np.asarray(_OPS[cond.op](col, cond.value), dtype=bool) & ~np.isnan(col)
-
-
-def compare_pass(rule: Rule) -> Callable[[pd.DataFrame], pd.Series]:
-    assert rule.op is not None
-    op = _OPS[rule.op]
-
-    def check(wide: pd.DataFrame) -> pd.Series:
-        left, right = expr_array(wide, rule.left), expr_array(wide, rule.right)
-        applies = _condition(wide, rule.when) & ~np.isnan(left) & ~np.isnan(right)
-        with np.errstate(invalid="ignore"):
-            return pd.Series(~applies | np.asarray(op(left, right), dtype=bool), index=wide.index)
-
-    return check
-
-
-def expected_rate_array(wide: pd.DataFrame, ind: Indicator) -> np.ndarray:
-    """The rate `ind` computed from its parts' columns (the catalog's formula); NaN where the
-    denominator is 0 or a part is missing."""
-    assert ind.formula is not None
-    n, d = column_array(wide, ind.numerator), column_array(wide, ind.denominator)
-    return ind.formula.array(n, d)
-
-
-def expected_rate(wide: pd.DataFrame, ind: Indicator) -> pd.Series:
-    """`expected_rate_array` as a Series on the frame's index."""
-    return pd.Series(expected_rate_array(wide, ind), index=wide.index)
-
-
-def rate_pass(ind: Indicator) -> Callable[[pd.DataFrame], pd.Series]:
-    """A reported rate agrees with its parts within the indicator's tolerance (the form's
-    two-decimal rounding)."""
-    assert ind.formula is not None
-
-    def check(wide: pd.DataFrame) -> pd.Series:
-        exp = expected_rate_array(wide, ind)
-        reported = column_array(wide, ind.code)
-        applies = ~np.isnan(reported) & ~np.isnan(exp)
-        ok = ~applies | ind.tolerance.allows_array(reported, exp)
-        return pd.Series(ok, index=wide.index)
-
-    return check
-
-
 def wide_checks(catalog: Catalog) -> list[CompiledCheck]:
-    out = []
-    for rule in catalog.rules_of_kind("compare"):
-        fn = compare_pass(rule)
-        out.append(CompiledCheck(rule.id, rule, None, pa.Check(fn, name=rule.id), fn))
-    for rule in catalog.rules_of_kind("rate_consistency"):
-        for ind in catalog.rates():
-            if ind.formula != rule.formula or not ind.numerator or not ind.denominator:
-                continue
-            name = f"{rule.id}:{ind.code}"
-            fn = rate_pass(ind)
-            out.append(CompiledCheck(name, rule, ind.code, pa.Check(fn, name=name), fn))
-    return out
+    """The rules relating indicators (kinds of stage "wide"): one check per compare rule, one
+    per rate for a rate_consistency rule."""
+    return _compiled(catalog_checks(catalog, "wide"))
 
 
 def wide_schema(catalog: Catalog) -> pa.DataFrameSchema:

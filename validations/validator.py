@@ -19,19 +19,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from validations.catalog import Catalog, Rule, Term, load_catalog
+from validations.catalog import Catalog, Rule, load_catalog
+from validations.catalog.kinds import Finding
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
+from validations.localise import Localiser, Suspect
 from validations.numbers import TOO_LARGE, parse_numbers
 from validations.period import AmbiguousPeriodError, Period, PeriodError, parse_period
 from validations.readers import COLUMNS, OBJECT_COLUMNS, RawSubmission, read_submission
 from validations.result import BatchValues, ValidationResult
 from validations.rules import (
-    column_array,
-    expected_rate,
-    expected_rate_array,
-    expr_array,
-    expr_value,
+    CompiledCheck,
     failures,
     long_checks,
     long_schema,
@@ -39,8 +37,6 @@ from validations.rules import (
     wide_schema,
 )
 from validations.units import LEGACY_END, LEVEL_NAMES_EN, LEVEL_NAMES_VI, ReferenceUnits, load_units
-
-_OP_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
 
 
 def default_today() -> date:
@@ -83,6 +79,7 @@ class Validator:
         catalog: Catalog | None = None,
         units: ReferenceUnits | None = None,
         today: date | None = None,
+        localise: bool = True,
     ):
         self.catalog = catalog or load_catalog()
         self.units = units or load_units()
@@ -98,6 +95,13 @@ class Validator:
         self._ceiling = {c: i.ceiling for c, i in ind.items()}
         self._allowed = {f"{c}|{lv}" for c, i in ind.items() for lv in i.levels}
         self._dated = {c: i for c, i in ind.items() if i.valid_from or i.valid_to}
+        # which figure is wrong, for a rejected submission (`localise=False`: the bench's
+        # measure of what it adds)
+        self._localiser = (
+            Localiser(self.catalog, [c.spec for c in self._wide_checks.values() if c.spec])
+            if localise
+            else None
+        )
 
     # --- public API ---------------------------------------------------------------------------
     def validate_file(self, path: str | Path) -> ValidationResult:
@@ -118,8 +122,10 @@ class Validator:
         self._check_rows(subs, rows)
         vals = self._parse_values(subs, rows)
         self._check_required(subs, vals, rows)
+        parsed = vals
         vals = self._check_domain(subs, vals)
         self._check_wide(subs, vals)
+        suspects = self._locate(subs, parsed)
         # Every result's values are a slice of the same arrays (rows sorted by submission):
         # no DataFrame per result unless someone reads ValidationResult.values.
         mine = vals.loc[vals["value"].notna()]  # blank cells are not reported values
@@ -134,8 +140,42 @@ class Validator:
         bounds = np.searchsorted(sub_of, np.arange(len(subs) + 1), side="left")
         order_of = {r: n for n, r in enumerate(self.catalog.rules)}
         return [
-            self._result(s, arrays, bounds[k], bounds[k + 1], order_of) for k, s in enumerate(subs)
+            self._result(s, arrays, bounds[k], bounds[k + 1], order_of, suspects.get(k, []))
+            for k, s in enumerate(subs)
         ]
+
+    def _locate(self, subs: list[_Sub], vals: pd.DataFrame) -> dict[int, list[Suspect]]:
+        """Which figure is wrong, for each submission an error of a linear rule rejects (its
+        values as read, those that broke a domain rule included); accepted ones cost nothing."""
+        loc = self._localiser
+        if loc is None:
+            return {}
+        rejected = [
+            k
+            for k, sub in enumerate(subs)
+            if any(i.severity == Severity.ERROR and i.rule_id in loc.rules for i in sub.issues)
+        ]
+        if not rejected:
+            return {}
+        mine = vals.loc[vals["sub"].isin(rejected) & vals["value"].notna() & vals["allowed"]]
+        values: dict[int, dict[str, float]] = {k: {} for k in rejected}
+        where: dict[int, dict[str, str]] = {k: {} for k in rejected}
+        for k, code, x, loc_text in zip(
+            mine["sub"].tolist(),
+            mine["indicator"].tolist(),
+            mine["value"].tolist(),
+            mine["location"].tolist(),
+            strict=True,
+        ):
+            values[k][code] = float(x)
+            where[k][code] = str(loc_text) if loc_text else ""
+        out = {}
+        for k in rejected:
+            issues = [(i.rule_id, i.indicator) for i in subs[k].issues]
+            found = loc.locate(values[k], {c: w for c, w in where[k].items() if w}, issues)
+            if found:
+                out[k] = found
+        return out
 
     # --- helpers ------------------------------------------------------------------------------
     @staticmethod
@@ -210,13 +250,6 @@ class Validator:
     def _label(self, code: str | None, lang: str) -> str:
         ind = self.catalog.indicators.get(code or "")
         return ind.label(lang) if ind else str(code)
-
-    def _expr_label(self, terms: tuple[Term, ...], lang: str) -> str:
-        parts = []
-        for t in terms:
-            lab = self._label(t.code, lang)
-            parts.append(lab if t.coef == 1 else f"{fmt_num(t.coef, lang)} × {lab}")
-        return " + ".join(parts)
 
     def _issue(
         self,
@@ -604,50 +637,47 @@ class Validator:
         return vals
 
     def _check_domain(self, subs: list[_Sub], vals: pd.DataFrame) -> pd.DataFrame:
-        """Domain rules; returns the values that passed them (for the cross-indicator rules)."""
+        """Domain rules (kinds of stage "long"); returns the values that passed them (for the
+        cross-indicator rules)."""
         ok = vals.loc[vals["value"].notna()]
         frame = ok[["sub", "indicator", "kind", "value", "min", "max", "ceiling"]].reset_index(
             drop=True
         )
-        applies = {
-            "integer": frame["kind"] == "count",
-            "nonnegative": frame["kind"].isin(["count", "decimal"]),
-            "rate_range": frame["kind"] == "rate",
-            "flag": frame["kind"] == "flag",
-            "ceiling": frame["ceiling"].notna(),
-        }
         for name, check in self._long_checks.items():
-            kind = check.rule.kind
-            for k, n in _sizes(frame.loc[applies[kind], "sub"]):
+            assert check.spec is not None
+            for k, n in _sizes(frame.loc[check.spec.applies(frame), "sub"]):
                 subs[k].checked[name] += n
         bad_rows: set[int] = set()
         for name, idx in failures(self._long_schema, frame, self._long_checks.values()).items():
-            rule = self._long_checks[name].rule
+            check = self._long_checks[name]
             for i in idx:
                 row = ok.iloc[i]
                 bad_rows.add(int(ok.index[i]))
-                exp = None
-                if rule.kind == "rate_range":
-                    lo, hi = row["min"], row["max"]
-                    exp = f"[{fmt_num(lo)}; {fmt_num(hi) if not np.isnan(hi) else '∞'}]"
-                elif rule.kind == "flag":
-                    exp = "0 | 1"
-                elif rule.kind == "nonnegative":
-                    exp = "≥ 0"
-                elif rule.kind == "integer":
-                    exp = "số nguyên / whole number"
-                elif rule.kind == "ceiling":
-                    exp = f"≤ {fmt_num(row['ceiling'], 'en')}"
-                self._issue(
-                    rule,
-                    subs[int(row["sub"])],
-                    indicator=row["indicator"],
-                    location=row["location"],
-                    value=float(row["value"]),
-                    expected=exp,
-                )
+                self._finding(check, subs[int(row["sub"])], row, lambda _f, r=row: r["location"])
         # values that broke a domain rule do not take part in cross-indicator rules
         return vals.drop(index=list(bad_rows))
+
+    def _finding(
+        self,
+        check: CompiledCheck,
+        sub: _Sub,
+        row: pd.Series,
+        where: Callable[[Finding], Any],
+    ) -> None:
+        """The Issue of a check that failed on a row (its kind says what it reports); `where`
+        gives the location of the cell the finding names."""
+        assert check.spec is not None
+        f = check.spec.finding(row)
+        self._issue(
+            check.rule,
+            sub,
+            indicator=f.indicator,
+            location=where(f),
+            value=f.value,
+            expected=f.expected,
+            fields=f.fields,
+            extra=f.extra,
+        )
 
     def _required(self, sub: _Sub) -> list[str]:
         """The required indicators of the submission's level, on its period's closing date."""
@@ -712,73 +742,14 @@ class Validator:
             return wide
         labels = wide.index.to_numpy()
         for cc in self._wide_checks.values():
-            rule = cc.rule
-            if rule.kind == "compare":
-                applies = ~np.isnan(expr_array(wide, rule.left)) & ~np.isnan(
-                    expr_array(wide, rule.right)
-                )
-            else:
-                ind = self.catalog.indicators[cc.indicator or ""]
-                exp = expected_rate_array(wide, ind)
-                applies = ~np.isnan(column_array(wide, ind.code)) & ~np.isnan(exp)
-            for k in labels[applies]:
-                subs[int(k)].checked[rule.id] += 1
+            assert cc.spec is not None
+            for k in labels[np.asarray(cc.spec.applies(wide), dtype=bool)]:
+                subs[int(k)].checked[cc.rule.id] += 1
         for name, idx in failures(self._wide_schema, wide, self._wide_checks.values()).items():
             cc = self._wide_checks[name]
             for k in idx:
-                self._wide_issue(cc.rule, cc.indicator, subs[k], wide.loc[k], locs, k)
+                self._finding(cc, subs[k], wide.loc[k], lambda f, k=k: locs.get((k, f.indicator)))
         return wide
-
-    def _wide_issue(
-        self,
-        rule: Rule,
-        indicator: str | None,
-        sub: _Sub,
-        row: pd.Series,
-        locs: dict[tuple[int, str], str],
-        k: int,
-    ) -> None:
-        one = row.to_frame().T
-        if rule.kind == "compare":
-            lv = float(expr_value(one, rule.left).iloc[0])
-            rv = float(expr_value(one, rule.right).iloc[0])
-            code = rule.left[0].code
-            self._issue(
-                rule,
-                sub,
-                indicator=code,
-                location=locs.get((k, code)),
-                value=lv,
-                expected=f"{_OP_TEXT[rule.op or '']} {fmt_num(rv, 'en')}",
-                fields=lambda lang: {
-                    "left": self._expr_label(rule.left, lang),
-                    "right": self._expr_label(rule.right, lang),
-                    "left_value": fmt_num(lv, lang),
-                    "right_value": fmt_num(rv, lang),
-                },
-                extra={"left_value": lv, "right_value": rv},
-            )
-            return
-        ind = self.catalog.indicators[indicator or ""]
-        num, den = ind.numerator or "", ind.denominator or ""
-        exp = float(expected_rate(one, ind).iloc[0])
-        nv, dv = float(row.get(num, np.nan)), float(row.get(den, np.nan))
-        self._issue(
-            rule,
-            sub,
-            indicator=ind.code,
-            location=locs.get((k, ind.code)),
-            value=float(row[ind.code]),
-            expected=fmt_num(round(exp, 2), "en"),
-            fields=lambda lang: {
-                "left": self._label(num, lang),
-                "right": self._label(den, lang),
-                "left_value": fmt_num(nv, lang),
-                "right_value": fmt_num(dv, lang),
-                "expected": fmt_num(round(exp, 2), lang),
-            },
-            extra={"numerator": nv, "denominator": dv, "expected_exact": exp},
-        )
 
     def _result(
         self,
@@ -787,6 +758,7 @@ class Validator:
         start: int,
         stop: int,
         order: dict[str, int],
+        suspects: list[Suspect],
     ) -> ValidationResult:
         period = sub.period.code if sub.period else None
         values = BatchValues(arrays, start, stop, sub.unit_code, period)
@@ -802,6 +774,7 @@ class Validator:
             file_format=sub.raw.file_format,
             encoding=sub.raw.encoding,
             checked=checked,
+            suspects=suspects,
         )
 
 

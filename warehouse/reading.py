@@ -40,6 +40,7 @@ from warehouse.db import WarehouseError
 from warehouse.history import add_outlier_warnings
 from warehouse.ingest_settings import IngestSettings
 from warehouse.previous_year import add_previous_year_warnings
+from warehouse.suspects import relocate_with_history
 
 LOG = logging.getLogger("tonghop.ingest")
 
@@ -86,6 +87,7 @@ def province_chunks(files: list[str], batch_size: int) -> list[list[str]]:
 
 OUTLIERS = "outliers"
 LAST_YEAR = "last year's figures checked against the warehouse"
+SUSPECTS = "which figure is wrong, with each unit's history"
 _WORKER: dict[tuple[str | None, str | None], Any] = {}
 _THREADS: list[int | None] = [None]  # DuckDB threads of this process's outlier check
 
@@ -193,6 +195,7 @@ PRELOAD = [
     "warehouse.reading",
     "warehouse.history",
     "warehouse.previous_year",
+    "warehouse.suspects",
     "openpyxl",
     "pandera.backends.pandas.register",
     "pandera.backends.pandas.builtin_checks",
@@ -487,6 +490,8 @@ def add_outliers(
             log.info("%s: %d warnings", OUTLIERS, n)
             n = add_previous_year_warnings(con, outcome.results, catalog, units)
             log.info("%s: %d warnings", LAST_YEAR, n)
+            n = relocate_with_history(con, outcome.results, catalog)
+            log.info("%s: %d rejected files", SUSPECTS, n)
     except NoWarehouseError:
         log.warning("outliers: no warehouse at %s yet; check skipped", settings.warehouse)
     except WarehouseError as exc:  # WarehouseLockedError: another process writes it

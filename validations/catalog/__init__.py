@@ -3,15 +3,16 @@
 - `semantics`: the computations an indicator's meaning implies (rate formula, tolerance,
   target attainment, how a figure aggregates over time), each with its SQL twin;
 - `model`: the typed objects (Indicator, Rule, OutlierRule, Catalog);
+- `kinds`: the registry of rule kinds (what a check of each kind needs) and the built-in kinds;
 - `load`: the YAML file (validations/catalogs/default.yaml, or a provincial catalog that
   `include:`s it) into those objects, every key checked.
 """
 
+from validations.catalog.kinds import RuleKind, register_rule_kind, rule_kinds
 from validations.catalog.load import (
     DEFAULT_CATALOG,
     OUTLIER_METHODS,
     OUTLIER_THRESHOLDS,
-    RULE_KINDS,
     CatalogError,
     load_catalog,
     read_catalog_data,
@@ -51,7 +52,6 @@ __all__ = [
     "OUTLIER_THRESHOLDS",
     "PARTIAL_MONTHS",
     "RELATIONS",
-    "RULE_KINDS",
     "Catalog",
     "CatalogError",
     "Condition",
@@ -61,10 +61,13 @@ __all__ = [
     "OverTime",
     "PlausibleChange",
     "Rule",
+    "RuleKind",
     "Target",
     "Term",
     "Tolerance",
     "UnitTarget",
     "load_catalog",
     "read_catalog_data",
+    "register_rule_kind",
+    "rule_kinds",
 ]

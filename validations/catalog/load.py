@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from validations.catalog.kinds import EntryError, rule_keys, rule_kinds
+from validations.catalog.localisation import merge_localisation, parse_localisation
 from validations.catalog.model import (
     AGGREGATIONS,
     DIRECTIONS,
@@ -27,11 +29,9 @@ from validations.catalog.model import (
     RELATIONS,
     SEVERITIES,
     Catalog,
-    Condition,
     Indicator,
     OutlierRule,
     Rule,
-    Term,
     UnitTarget,
 )
 from validations.catalog.semantics import (
@@ -50,33 +50,6 @@ from validations.messages import Message
 
 DEFAULT_CATALOG = Path(__file__).parent.parent / "catalogs" / "default.yaml"
 
-RULE_KINDS = {
-    "single_submission",
-    "duplicate",
-    "period_format",
-    "period_future",
-    "unit_exists",
-    "unit_valid",
-    "indicator_known",
-    "indicator_level",
-    "indicator_validity",
-    "required",
-    "formula",
-    "number",
-    "ambiguous",
-    "integer",
-    "nonnegative",
-    "rate_range",
-    "flag",
-    "rate_consistency",
-    "compare",
-    # intake hardening (issue 13, issue 9 part 5): nothing guessed
-    "period_ambiguous",
-    "extra_fields",
-    "split_decimal",
-    "ceiling",
-    "previous_year",
-}
 OUTLIER_METHODS = {"history", "peers"}
 # Outlier thresholds and their defaults (validations/outliers.py explains each); an entry of the
 # catalog's `outliers:` section may set any of them.
@@ -106,6 +79,7 @@ TOP_KEYS = {
     "security",
     "reform",
     "targets",
+    "localisation",
 }
 REFORM_KEYS = {"divided_communes"}
 INDICATOR_KEYS = {
@@ -136,7 +110,8 @@ INDICATOR_KEYS = {
     "direction",
     "plausible_change",
 }
-RULE_KEYS = {"id", "kind", "severity", "left", "op", "right", "when", "formula"} | _TEXTS
+# the keys every rule may hold; a kind adds its own (validations.catalog.kinds: `keys`)
+RULE_BASE_KEYS = {"id", "kind", "severity"} | _TEXTS
 SECURITY_KEYS = {"id", "severity"} | _TEXTS
 TARGET_KEYS = {"op", "value", "source", "horizon", "interim"}
 # an entry of `targets:`, a unit's (a province's) own goal
@@ -147,8 +122,6 @@ CALENDAR_KEYS = {"close_day", "deadline_days", "partial_months"}
 DEFAULTS_KEYS = {"tolerance", "ceiling", "plausible_change"}
 GROUP_KEYS = {"vi", "en"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([a-z][a-z0-9_]*)\s*$")
-_WHEN = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
 # libyaml's loader is ~10x faster than the pure-Python one (0.25 s -> 0.02 s for the catalog),
@@ -174,17 +147,23 @@ def check_keys(entry: dict[str, Any], allowed: set[str], where: str) -> None:
     raise CatalogError("catalog.unknown_key", where=where, keys=hints, allowed=sorted(allowed))
 
 
-SECTION_KEYS = {
-    "indicators": ("code", INDICATOR_KEYS),
-    "rules": ("id", RULE_KEYS),
-    "security": ("id", SECURITY_KEYS),
-}
+def rule_entry_keys() -> set[str]:
+    """Every key a rule entry may hold: the common ones and every registered kind's own."""
+    return RULE_BASE_KEYS | rule_keys()
+
+
+def _section_keys() -> dict[str, tuple[str, set[str]]]:
+    return {
+        "indicators": ("code", INDICATOR_KEYS),
+        "rules": ("id", rule_entry_keys()),
+        "security": ("id", SECURITY_KEYS),
+    }
 
 
 def _check_file(path: Path, data: dict[str, Any]) -> None:
     """Every key of this one file is known (outlier entries are checked by _outlier_rule)."""
     check_keys(data, TOP_KEYS, str(path))
-    for section, (ident, allowed) in SECTION_KEYS.items():
+    for section, (ident, allowed) in _section_keys().items():
         value = data.get(section)
         if value is None:
             continue
@@ -293,6 +272,8 @@ def _read(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
             entries = {key_of(e): e for e in base.get(key) or [] if isinstance(e, dict)}
             entries.update({key_of(e): e for e in value or []})
             merged[key] = list(entries.values())
+        elif key == "localisation":
+            merged[key] = merge_localisation(base.get(key), value)
         elif key == "defaults":
             merged[key] = {}
             for sub in ("tolerance", "ceiling", "plausible_change"):
@@ -308,18 +289,6 @@ def _need(entry: dict[str, Any], key: str, where: str) -> Any:
     if key not in entry or entry[key] in (None, ""):
         raise CatalogError("catalog.missing_key", where=where, key=key)
     return entry[key]
-
-
-def _parse_expr(text: str, where: str, codes: set[str]) -> tuple[Term, ...]:
-    terms = []
-    for part in str(text).split("+"):
-        m = _TERM.match(part)
-        if not m:
-            raise CatalogError("catalog.expression_unreadable", where=where, text=str(text))
-        if m[2] not in codes:
-            raise CatalogError("catalog.expression_unknown", where=where, code=m[2], text=str(text))
-        terms.append(Term(float(m[1] or 1), m[2]))
-    return tuple(terms)
 
 
 def _number(raw: Any, where: str, key: str, minimum: float | None = None) -> float:
@@ -596,41 +565,30 @@ def _indicator(
 
 
 def _rule(entry: dict[str, Any], where: str, codes: set[str]) -> Rule:
-    rid, where, kind = _entry(entry, "id", where, RULE_KEYS, RULE_KINDS)
+    kinds = rule_kinds()
+    rid, where, kind = _entry(entry, "id", where, rule_entry_keys(), set(kinds))
     severity = _need(entry, "severity", where)
     if severity not in SEVERITIES:
         raise CatalogError("catalog.severity", where=where)
     texts = {k: str(_need(entry, k, where)) for k in ("message_vi", "message_en")}
     texts |= {k: str(entry.get(k, "")) for k in ("hint_vi", "hint_en")}
-    left: tuple[Term, ...] = ()
-    right: tuple[Term, ...] = ()
-    when = None
-    op = None
-    if kind == "compare":
-        left = _parse_expr(_need(entry, "left", where), where, codes)
-        right = _parse_expr(_need(entry, "right", where), where, codes)
-        op = _need(entry, "op", where)
-        if op not in OPS:
-            raise CatalogError("catalog.op_unknown", where=where, op=str(op), ops=sorted(OPS))
-        if entry.get("when"):
-            m = _WHEN.match(str(entry["when"]))
-            if not m or m[1] not in codes:
-                raise CatalogError("catalog.when_unreadable", where=where, when=str(entry["when"]))
-            when = Condition(m[1], m[2], float(m[3]))
-    formula = entry.get("formula")
-    if kind == "rate_consistency" and formula not in ("ratio", "change"):
-        raise CatalogError("catalog.rate_consistency_formula", where=where)
+    own: dict[str, Any] = {}
+    parse = kinds[kind].parse
+    if parse is not None:
+        try:
+            own = dict(parse(entry, codes))
+        except EntryError as exc:  # the kind's own code and parameters
+            raise CatalogError(exc.reason, where=where, **exc.params) from exc
+    fields = {k: own.pop(k) for k in ("left", "op", "right", "when") if k in own}
     return Rule(
         id=str(rid),
         kind=kind,
         severity=severity,
-        left=left,
-        op=op,
-        right=right,
-        when=when,
-        formula=formula,
+        formula=entry.get("formula"),
         left_text=str(entry.get("left", "")),
         right_text=str(entry.get("right", "")),
+        params=tuple(own.items()),
+        **fields,
         **texts,
     )
 
@@ -767,7 +725,7 @@ def _load(path: Path) -> Catalog:
         if rule.id in rules:
             raise CatalogError("catalog.rule_twice", where=where, id=rule.id)
         rules[rule.id] = rule
-    for needed in sorted(RULE_KINDS - {"compare"}):
+    for needed in sorted(k for k, v in rule_kinds().items() if v.required):
         if not any(r.kind == needed for r in rules.values()):
             raise CatalogError("catalog.rule_kind_missing", where=str(path), kind=needed)
     raw_out = data.get("outliers") or []
@@ -796,8 +754,13 @@ def _load(path: Path) -> Catalog:
         raise CatalogError(
             "catalog.divided_communes", where=str(path), value=divided, allowed=list(DIVIDED_RULES)
         )
+    try:
+        localisation = parse_localisation(data.get("localisation"), KINDS, codes)
+    except EntryError as exc:  # the section's own code and parameters
+        raise CatalogError(exc.reason, where=f"{path}: localisation", **exc.params) from exc
     return Catalog(
         path=str(path),
+        localisation=localisation,
         divided_communes=divided,
         name=str(data.get("name", path.stem)),
         indicators=indicators,

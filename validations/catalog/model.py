@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
+from validations.catalog.localisation import Localisation
 from validations.catalog.semantics import Formula, OverTime, PlausibleChange, Target, Tolerance
 from validations.period import Period
 
@@ -143,7 +145,8 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One rule with a stable id; `kind` selects the check, the texts come from YAML."""
+    """One rule with a stable id; `kind` selects the check (validations.catalog.kinds), the
+    texts come from YAML."""
 
     id: str
     kind: str
@@ -159,6 +162,10 @@ class Rule:
     formula: str | None = None
     left_text: str = ""
     right_text: str = ""
+    params: tuple[tuple[str, Any], ...] = ()  # a kind's own keys (validations.catalog.kinds)
+
+    def param(self, key: str, default: Any = None) -> Any:
+        return dict(self.params).get(key, default)
 
     @property
     def indicators(self) -> tuple[str, ...]:
@@ -233,6 +240,7 @@ class Catalog:
     divided_communes: str = "default"  # the 2025 crosswalk's rule (validations/crosswalk.py)
     unit_targets: tuple[UnitTarget, ...] = ()  # `targets:` units' own goals, with sources
     partial_months: str = "sum_reported"  # PARTIAL_MONTHS (`calendar: partial_months`)
+    localisation: Localisation = field(default_factory=Localisation)  # which figure is wrong
 
     def target_for(self, code: str, unit_code: str, province_code: str, day: date) -> Target | None:
         """The target an indicator has for a unit on a day (the period's closing date), as set:

@@ -5,7 +5,9 @@ children's (`parent_relation`): "=" equal (checked once every expected child rep
 partial sum cannot be equal), ">=" at least (the district police also handle cases of their
 own), "-" not checked; and how far they may differ (`tolerance`). Each failure names the
 children whose value departs most from their own history (the median of their previous
-periods of the same kind), or from their peers when they have none: the likely cause.
+periods of the same kind), or from their peers when they have none: the likely cause; and the
+error localisation (validations.localise.totals) says whether the parent's own figure or one
+child's is the likelier culprit, with each one's history (`extra["culprit"]`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 from validations.catalog import Catalog, Indicator, Tolerance
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
+from validations.localise import Culprit, Localiser, locate_total, range_text
 from validations.units import LEVEL_NAMES_EN, LEVEL_NAMES_VI
 from warehouse.rollup.aggregation import is_missing
 from warehouse.rollup.completeness import Completeness
@@ -26,6 +29,7 @@ from warehouse.rollup.scope import Scope, previous_periods, same_structure
 
 RULE_CROSS_LEVEL = "cross_level_total"
 MIN_DEPARTURE = 0.2  # a likely cause is at least 20% above (or below) its own baseline
+MIN_HISTORY = 3  # periods of history a figure needs before its usual value weighs
 
 
 def histories(
@@ -190,9 +194,10 @@ def check_consistency(
         periods = same_structure(
             previous_periods(s.period, history), s.structure, catalog.close_day
         )
-        wanted += [(u, ind.code, p.code) for u in got for p in periods]
+        wanted += [(u, ind.code, p.code) for u in [s.unit.code, *got] for p in periods]
     hist = histories(con, wanted)
     out: list[list[Issue]] = [[] for _ in scopes]
+    localiser = Localiser(catalog, []) if fails else None
     for k, ind, own, kids_sum in fails:
         got = vals[(k, ind.code)]
         causes = (
@@ -205,8 +210,68 @@ def check_consistency(
             if got
             else []
         )
-        out[k].append(_issue(scopes[k], comps[k], ind, own, kids_sum, causes, sev))
+        names = {c.code: c.name for c in scopes[k].children} | {scopes[k].unit.code: ""}
+        usual = {
+            u: hist[(u, ind.code)][0]
+            for u in names
+            if (u, ind.code) in hist and hist[(u, ind.code)][1] >= MIN_HISTORY
+        }
+        culprits = (
+            locate_total(catalog, ind, scopes[k].unit.code, own, got, usual, localiser)
+            if got
+            else []
+        )
+        issue = _issue(scopes[k], comps[k], ind, own, kids_sum, causes, sev)
+        issue.extra["culprit"] = culprit_record(culprits, scopes[k], names)
+        out[k].append(issue)
     return out
+
+
+def culprit_record(culprits: list[Culprit], s: Scope, names: dict[str, str]) -> dict[str, object]:
+    """The localisation's answer for a failure, as the consolidation issue's extra keeps it:
+    the culprits (one when certain) and a sentence in each language."""
+    rows = [
+        {
+            "unit_code": c.unit_code,
+            "name": s.unit.name if c.own else names.get(c.unit_code, c.unit_code),
+            "own": c.own,
+            "value": c.value,
+            "fits_min": c.low,
+            "fits_max": c.high,
+            "usual": c.usual,
+        }
+        for c in culprits
+    ]
+    out: dict[str, object] = {"certain": len(rows) == 1, "culprits": rows}
+    for lang in ("vi", "en"):
+        out[f"text_{lang}"] = culprit_text(rows, lang)
+    return out
+
+
+def culprit_text(rows: list[dict[str, object]], lang: str) -> str:
+    """'Số liệu có thể sai: số của Huyện Tam Đường (105) = 30; giá trị làm tổng khớp: ≥ 71'."""
+    if not rows:
+        return ""
+    parts = []
+    for r in rows:
+        who = f"{r['name']} ({r['unit_code']})"
+        fits = range_text(r["fits_min"], r["fits_max"], lang)  # type: ignore[arg-type]
+        value = fmt_num(r["value"], lang)
+        if lang == "vi":
+            whose = f"số tự báo của {who}" if r["own"] else f"số của {who}"
+            parts.append(f"{whose} = {value}; giá trị làm tổng khớp: {fits}")
+        else:
+            whose = f"the own figure of {who}" if r["own"] else f"the figure of {who}"
+            parts.append(f"{whose} = {value}; the value that makes the total agree: {fits}")
+    if len(parts) == 1:
+        head = "Số liệu có thể sai: " if lang == "vi" else "Figure likely wrong: "
+        return head + parts[0]
+    head = (
+        "Một trong các số liệu sau có thể sai: "
+        if lang == "vi"
+        else "One of these is likely wrong: "
+    )
+    return head + (" | ".join(parts))
 
 
 def _issue(

@@ -81,6 +81,9 @@ def _issue(i: dict[str, Any], portal: Any, lang: str) -> dict[str, Any]:
         cause = f"{c.get('name', '')} ({c.get('unit_code', '')}): {fmt_num(c.get('value'), lang)}"
         if c.get("baseline") is not None:
             cause += f" / {fmt_num(c.get('baseline'), lang)}"
+    culprit = extra.get("culprit") or {}
+    if culprit.get(f"text_{lang}"):  # which figure is wrong (validations.localise.totals)
+        cause = culprit[f"text_{lang}"] + (f" · {cause}" if cause else "")
     ind = portal.catalog.indicators.get(i["indicator"] or "")
     return {
         "unit": f"{i['unit_code']} {i['unit_name'] or ''}",

@@ -25,6 +25,7 @@ from tonghop.portal.uploads import Upload
 from validations.catalog import Catalog
 from validations.errors import record_text
 from validations.fmt import fmt_location, fmt_num
+from validations.localise import lead_lines, suspects_from_records
 from validations.readers import MAX_FILE_BYTES
 from validations.report import STATUS_TEXT, WORDS, warehouse_line
 from validations.template import TemplateError, write_template
@@ -272,6 +273,7 @@ def verdict_page(
         if state["kind"] != "done"
         else None,
         issues=issue_rows(rec.get("issues") or [], portal.catalog, lang),
+        suspects=lead_lines(suspects_from_records(rec.get("suspects") or []), lang),
         stored_kind=state["kind"],
         stored_text=state["text"],
         message=message,
