@@ -22,6 +22,7 @@ from test_warehouse_support import (
 from validations.catalog import DEFAULT_CATALOG, Target, load_catalog
 from validations.period import parse_period
 from warehouse.rollup import (
+    RULE_CROSS_LEVEL,
     RollupError,
     buildable_months,
     completeness,
@@ -279,7 +280,9 @@ def test_the_localisation_says_whether_the_parent_or_a_child_is_the_likelier_cul
     usual = [2 + (i % 2) for i in range(len(COMMUNES_106))]
     total, _ = _with_district_history(con, tmp_path, spike=4, own=sum(usual))
     res = consolidate(con, P, DISTRICT, CATALOG, UNITS)
-    (issue,) = [i for i in res.issues if i.indicator == "crime_cases"]
+    (issue,) = [
+        i for i in res.issues if i.indicator == "crime_cases" and i.rule_id == RULE_CROSS_LEVEL
+    ]
     culprit = issue.extra["culprit"]
     child = COMMUNES_106[4]
     assert culprit["certain"] and culprit["culprits"][0]["unit_code"] == child
@@ -299,7 +302,9 @@ def test_the_parents_own_slip_is_named_when_every_child_reports_its_usual(tmp_pa
     con = warehouse(tmp_path)
     total, _ = _with_district_history(con, tmp_path, spike=None, own=3)  # 3 for 32
     res = consolidate(con, P, DISTRICT, CATALOG, UNITS)
-    (issue,) = [i for i in res.issues if i.indicator == "crime_cases"]
+    (issue,) = [
+        i for i in res.issues if i.indicator == "crime_cases" and i.rule_id == RULE_CROSS_LEVEL
+    ]
     culprit = issue.extra["culprit"]
     (own,) = culprit["culprits"]
     assert culprit["certain"] and own["own"] and own["unit_code"] == DISTRICT
