@@ -144,6 +144,21 @@ def login(client, name: str, password: str = PASSWORD):
     )
 
 
+CONFIRMED = re.compile(r'name="confirmed" value="([^"]+)"')
+
+
+def steward_post(client, action: str, unit: str, period: str = "2024-06", confirm: bool = True):
+    """A steward's button: approve, un-accept and unapprove show a confirmation page first
+    (naming what the step does); `confirm` posts its form as the steward would."""
+    token = csrf_of(client, f"/steward?period={period}")
+    data = {"csrf_token": token, "unit": unit, "period": period}
+    r = client.post(f"/steward/{action}", data=data)
+    found = CONFIRMED.search(r.text)
+    if confirm and found:
+        r = client.post(f"/steward/{action}", data={**data, "confirmed": found[1]})
+    return r
+
+
 def token_for(settings, name: str) -> dict[str, str]:
     """The Authorization header of a new API token for the user."""
     from tonghop.portal.accounts import Accounts

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -70,6 +71,15 @@ class Upload:
     @property
     def received(self) -> datetime:
         return datetime.fromisoformat(self.received_at)
+
+
+_DELIVERED = re.compile(r"^\d{8}T\d{6}-u\d+-")
+
+
+def original_name(file_name: str | None) -> str:
+    """The name a file was sent under: its own name without the folder and without the
+    portal's delivery prefix (`20240615T090000-u17-`), never an internal path."""
+    return _DELIVERED.sub("", Path(file_name or "").name)
 
 
 def _remove(path: Path) -> None:
