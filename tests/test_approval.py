@@ -211,3 +211,20 @@ def test_cli_refuses_to_unapprove_what_the_province_accepted(june, tmp_path):
     assert res.exit_code == 0 and "un-accepted: 106 2024-06 by steward.12" in res.output
     res = runner.invoke(app, ["unapprove", *args, "--actor", "steward.106"])
     assert res.exit_code == 0 and "unapproved: 106 2024-06 by steward.106" in res.output
+
+
+def test_cli_refuses_to_consolidate_an_approved_period(june, tmp_path, prefect_harness):
+    """Consolidating an approved (or accepted) period again is refused with who approved it
+    and what to do first, through the CLI (the consolidate flow) as through the portal."""
+    consolidated(june, DISTRICT, P)
+    approve(june, DISTRICT, P, actor="steward.106")
+    accept(june, DISTRICT, P, actor="steward.12")
+    db = Path(june.execute("PRAGMA database_list").fetchall()[0][2])
+    june.close()
+    res = CliRunner().invoke(
+        app, ["consolidate", "--period", P, "--unit", DISTRICT, "--warehouse", str(db)]
+    )
+    assert res.exit_code == 1, res.output
+    last = res.output.strip().splitlines()[-1]  # (Prefect's own log lines come before it here)
+    assert last.startswith("106 2024-06 is accepted (106 2024-06, by steward.12 on"), last
+    assert last.endswith("the level above un-accepts 106 2024-06, then its steward unapproves it")

@@ -406,8 +406,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "audit_help": (
         "Mọi thao tác trên các đơn vị bạn phụ trách, mới nhất trước (tối đa {n} dòng; lọc để "
         "xem thêm).",
-        "Every step on the units you cover, newest first (at most {n} rows; filter to see "
-        "more).",
+        "Every step on the units you cover, newest first (at most {n} rows; filter to see more).",
     ),
     "audit_none": ("Không có thao tác nào khớp bộ lọc.", "No step matches the filter."),
     "when": ("Lúc", "When"),
@@ -450,6 +449,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "(tonghop user token NAME). A caller sees only its unit and the units below it.",
     ),
     "parameter": ("Tham số", "Parameter"),
+    "param_in": ("Ở đâu", "In"),
+    "yes": ("có", "yes"),
     "required": ("Bắt buộc", "Required"),
     "description": ("Mô tả", "Description"),
     "responses": ("Trả về", "Responses"),

@@ -94,7 +94,8 @@ def _issue(i: dict[str, Any], portal: Any, lang: str) -> dict[str, Any]:
         cause = culprit[f"text_{lang}"] + (f" · {cause}" if cause else "")
     ind = portal.catalog.indicators.get(i["indicator"] or "")
     return {
-        "unit": f"{i['unit_code']} {i['unit_name'] or ''}",
+        "unit_code": i["unit_code"],
+        "unit_name": i["unit_name"] or "",
         "label": ind.label(lang) if ind else (i["indicator"] or ""),
         "severity": i["severity"],
         "message": i[f"message_{lang}"],

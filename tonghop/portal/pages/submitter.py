@@ -180,6 +180,7 @@ async def receive(
         data,
         lang or lang_of(request),
         client_addr(request),
+        getattr(upload, "size", None),
     )
     if up.delivered:
         await run_in_threadpool(portal.runner.ingest, up)
