@@ -111,7 +111,14 @@ def test_once_accepted_the_district_cannot_unapprove_through_the_pages(client, s
     login(client, "huyen.105")
     grid = client.get(f"/steward?period={P}").text
     assert 'value="unapprove"' not in grid  # not offered, and the reason is said
-    assert "Không hủy phê duyệt được" in text_of(grid)
+    assert (
+        "Không hủy phê duyệt được từ đây lúc này: 105 2024-06 cấp trên đã tiếp nhận bởi tinh.12"
+        in text_of(grid)
+    )
+    assert (
+        "cán bộ thống kê của 12 hủy tiếp nhận, rồi cán bộ thống kê của 105 hủy phê duyệt"
+        in text_of(grid)
+    )
     r = steward_post(client, "unapprove", "105")  # a forged post is refused the same way
     assert "Không thực hiện được:" in text_of(r.text)
     assert "the level above accepted it (tinh.12" in text_of(r.text)
@@ -124,7 +131,8 @@ def test_once_accepted_the_district_cannot_unapprove_through_the_pages(client, s
     page = text_of(r.text)
     assert "Không thực hiện được: 105 2024-06 is accepted (105 2024-06, by tinh.12" in page
     assert "Lần tổng hợp gần nhất" not in page  # no job was started
-    assert 'value="consolidate"' not in r.text and "Không tổng hợp lại được" in page
+    assert 'value="consolidate"' not in r.text
+    assert "Kỳ đã khóa: không tổng hợp lại được đến khi 105 2024-06 được hủy phê duyệt" in page
     # the province un-accepts (confirmed), then the district may unapprove
     login(client, "tinh.12")
     r = steward_post(client, "unaccept", "105", confirm=False)

@@ -351,11 +351,15 @@ WORDS: dict[str, tuple[str, str]] = {
         "Đã hủy tiếp nhận {unit} {period}: đơn vị đó nay có thể hủy phê duyệt.",
         "{unit} {period} un-accepted: that unit may now unapprove it.",
     ),
-    "locked_consolidation": (
-        "Không tổng hợp lại được: {why}",
-        "Cannot be consolidated again: {why}",
+    "locked_until": (
+        "Kỳ đã khóa: không tổng hợp lại được đến khi {lock} được hủy phê duyệt ({by}). {who}",
+        "The period is locked: it cannot be consolidated again until {lock} is unapproved "
+        "({by}). {who}",
     ),
-    "why_no_unapprove": ("Không hủy phê duyệt được: {why}", "Cannot be unapproved: {why}"),
+    "unapprove_after": (
+        "Không hủy phê duyệt được từ đây lúc này: {lock} {by}. {who}",
+        "Cannot be unapproved from here now: {lock} {by}. {who}",
+    ),
     "back_to_grid": ("Về bảng theo dõi", "Back to the grid"),
     "confirm_approve_title": ("Phê duyệt", "Approve"),
     "confirm_approve_text": (

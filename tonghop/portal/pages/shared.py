@@ -48,6 +48,13 @@ def refusal_text(exc: Exception | None, lang: str) -> str:
 def held_text(locks: list[dict[str, Any]], units: Any, on: Any, lang: str) -> str:
     """ "Held until 105 2024-06 is unapproved (approved by huyen.105 on ...): who can do it"
     from the approvals that hold a version (service.approval.holding), first one named."""
+    return lock_text("held_until", locks, units, on, lang)
+
+
+def lock_text(key: str, locks: list[dict[str, Any]], units: Any, on: Any, lang: str) -> str:
+    """What an approval lock stops until when, and who can lift it, in the page's words:
+    `key` is held_until (a version) or locked_until (a consolidation); `locks` the approvals
+    (unit_code, period, state, actor, at), the unit's own first (service.approval.holding)."""
     if not locks:
         return ""
     t = translator(lang)
@@ -60,7 +67,7 @@ def held_text(locks: list[dict[str, Any]], units: Any, on: Any, lang: str) -> st
         who = t("held_who_accepted", unit=unit, parent=parent)
     else:
         who = t("held_who", unit=unit)
-    text = t("held_until", lock=f"{unit} {lock['period']}", by=by, who=who)
+    text = t(key, lock=f"{unit} {lock['period']}", by=by, who=who)
     if len(locks) > 1:
         others = ", ".join(f"{k['unit_code']} {k['period']}" for k in locks[1:])
         text += " " + t("held_also", locks=others)

@@ -21,7 +21,7 @@ from tonghop.portal.auth import checked_form, client_addr, flash
 from tonghop.portal.deps import Lang, PortalDep, Steward, Words
 from tonghop.portal.i18n import translator
 from tonghop.portal.jobs import when
-from tonghop.portal.pages.shared import absent, refusal_text
+from tonghop.portal.pages.shared import absent, lock_text, refusal_text
 from tonghop.portal.reader import NoData
 from tonghop.portal.rendering import render
 from validations.errors import record_text
@@ -153,14 +153,14 @@ def grid_page(
                 cur, p.code, [u.code, *(r.code for r in status.rows)]
             )
             own = approval.permissions(cur, u.code, p.code, portal.catalog, user.unit_code)
-            locked = consolidation.refusal(cur, u.code, p.code, portal.catalog)
+            locks = approval.holding(cur, u.code, p.code, portal.catalog)
             row_perms = {
                 r.code: approval.permissions(cur, r.code, p.code, portal.catalog, user.unit_code)
                 for r in status.rows
                 if r.level != "C"
             }
     except NoData:
-        status, issue_rows, own, locked, row_perms = None, [], {}, None, {}
+        status, issue_rows, own, locks, row_perms = None, [], {}, [], {}
     rows = []
     for r in status.rows if status else []:
         rows.append(
@@ -184,7 +184,15 @@ def grid_page(
     job, refresh = _job_text(portal.runner.last_job(u.code, p.code), t, lang)
     choices = [x for x in portal.scope.tree(user.unit_code, p) if x.level != "C"]
     ap = status.approval if status else None
-    why_not = own.get("unapprove") if ap else None
+    on = portal.scope.day(p)
+    above = [k for k in locks if k["unit_code"] != u.code or k["period"] != p.code]
+    why_not = None  # why the unit's own approval cannot be lifted from here
+    if ap and own.get("unapprove") is not None:
+        why_not = (
+            lock_text("unapprove_after", above, portal.units, on, lang)
+            if above
+            else lock_text("unapprove_after", [ap | {"period": p.code}], portal.units, on, lang)
+        )
     return render(
         request,
         "steward.html",
@@ -198,8 +206,8 @@ def grid_page(
         approval_state=ap["state"] if ap else None,
         approval_text=approval_text(ap, lang),
         actions=_row_actions(own, "own") if status else [],
-        unapprove_refusal=refusal_text(why_not, lang) if why_not and ap else None,
-        locked=refusal_text(locked, lang) if locked else None,
+        unapprove_refusal=why_not,
+        locked=lock_text("locked_until", locks, portal.units, on, lang) if locks else None,
         consolidated_at=when(status.consolidated_at) if status and status.consolidated_at else None,
         comp=completeness_line(status.completeness if status else None, lang),
         counts=[(k, status.count(k)) for k in STATES if status and status.count(k)],

@@ -318,6 +318,7 @@ def verdict_page(
         issues=issue_rows(rec.get("issues") or [], portal.catalog, lang),
         suspects=lead_lines(suspects_from_records(rec.get("suspects") or []), lang),
         stored_kind=state["kind"],
+        stored_status=stored.get("status") or "",
         stored_text=state["text"],
         message=message,
         next_step=next_step,
