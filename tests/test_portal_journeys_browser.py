@@ -259,7 +259,7 @@ def test_each_demo_user_from_login_in_both_languages_and_on_a_phone(browser, por
         page = w.page
         w.log_in()
         assert page.locator("button[value=unapprove]").count() == 0
-        assert "Không hủy phê duyệt được từ đây" in page.inner_text("#no-unapprove")
+        assert "cán bộ thống kê của 12 hủy tiếp nhận" in page.inner_text("#locked")
         assert "không tổng hợp lại được" in page.inner_text("#locked")
         w.shot("locked")
         w.log_out()

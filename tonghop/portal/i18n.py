@@ -356,9 +356,18 @@ WORDS: dict[str, tuple[str, str]] = {
         "The period is locked: it cannot be consolidated again until {lock} is unapproved "
         "({by}). {who}",
     ),
-    "unapprove_after": (
-        "Không hủy phê duyệt được từ đây lúc này: {lock} {by}. {who}",
-        "Cannot be unapproved from here now: {lock} {by}. {who}",
+    "waits_consolidation": (
+        "Chưa phê duyệt được: kỳ này chưa được tổng hợp (bấm Tổng hợp trước).",
+        "Cannot be approved yet: the period is not consolidated (Consolidate first).",
+    ),
+    "waits_below": (
+        "Chưa phê duyệt được: chờ {n} đơn vị cấp dưới được phê duyệt và tiếp nhận ({units}).",
+        "Cannot be approved yet: waiting for {n} units below to be approved and accepted "
+        "({units}).",
+    ),
+    "waits_below_one": (
+        "Chưa phê duyệt được: chờ {n} đơn vị cấp dưới được phê duyệt và tiếp nhận ({units}).",
+        "Cannot be approved yet: waiting for {n} unit below to be approved and accepted ({units}).",
     ),
     "back_to_grid": ("Về bảng theo dõi", "Back to the grid"),
     "confirm_approve_title": ("Phê duyệt", "Approve"),

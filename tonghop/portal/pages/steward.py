@@ -185,14 +185,17 @@ def grid_page(
     choices = [x for x in portal.scope.tree(user.unit_code, p) if x.level != "C"]
     ap = status.approval if status else None
     on = portal.scope.day(p)
-    above = [k for k in locks if k["unit_code"] != u.code or k["period"] != p.code]
-    why_not = None  # why the unit's own approval cannot be lifted from here
-    if ap and own.get("unapprove") is not None:
-        why_not = (
-            lock_text("unapprove_after", above, portal.units, on, lang)
-            if above
-            else lock_text("unapprove_after", [ap | {"period": p.code}], portal.units, on, lang)
-        )
+    waiting = None  # why the unit cannot be approved yet (DHIS2: waiting for the level below)
+    if status and not ap and own.get("approve") is not None:
+        open_rows = [
+            r["code"] for r in rows if r["level"] != "C" and r["approval_state"] != "accepted"
+        ]
+        if not status.consolidated_at:
+            waiting = t("waits_consolidation")
+        elif open_rows:
+            waiting = t("waits_below", n=len(open_rows), units=", ".join(open_rows))
+        else:
+            waiting = t("refused_action", why=refusal_text(own["approve"], lang))
     return render(
         request,
         "steward.html",
@@ -206,7 +209,7 @@ def grid_page(
         approval_state=ap["state"] if ap else None,
         approval_text=approval_text(ap, lang),
         actions=_row_actions(own, "own") if status else [],
-        unapprove_refusal=why_not,
+        waiting=waiting,
         locked=lock_text("locked_until", locks, portal.units, on, lang) if locks else None,
         consolidated_at=when(status.consolidated_at) if status and status.consolidated_at else None,
         comp=completeness_line(status.completeness if status else None, lang),

@@ -7,6 +7,7 @@ its history, and the approvals that lock the period."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -51,8 +52,10 @@ def _reference(portal: Any, code: str, lang: str) -> dict[str, Any]:
     def linked(links: list[Any], attr: str) -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
         for k in links:
-            c = getattr(k, attr)
-            u = portal.units.get(c)
+            c = getattr(k, attr)  # named as it was before the reform, or as it is after
+            u = portal.units.get(
+                c, k.valid_from - timedelta(days=1) if attr == "old_code" else k.valid_from
+            )
             if c not in seen and u is not None:
                 seen[c] = {"code": c, "name": u.name, "share": k.share, "method": k.method}
         return list(seen.values())
@@ -153,7 +156,9 @@ def unit_page(
             }
             for u in uploads
         ],
-        approval=approval_text(view.approval, lang) if view else None,
+        approval=approval_text(view.approval, lang)
+        if view and unit is not None and unit.level != "C"
+        else None,
         approval_state=view.approval["state"] if view and view.approval else None,
         held_line=held,
         steward=user.is_steward and unit is not None and unit.level != "C",
