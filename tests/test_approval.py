@@ -205,8 +205,13 @@ def test_cli_refuses_to_unapprove_what_the_province_accepted(june, tmp_path):
     assert res.exit_code == 0 and "accepted: 106 2024-06 by steward.12" in res.output
     res = runner.invoke(app, ["unapprove", *args, "--actor", "steward.106"])
     assert res.exit_code == 1, res.output
-    assert "the level above accepted it" in res.output and "tonghop unaccept" in res.output
-    assert "Traceback" not in res.output
+    assert res.output.startswith(
+        "Không hủy phê duyệt được 106 kỳ 2024-06: cấp trên đã tiếp nhận (steward.12, "
+    ), res.output
+    assert "cấp trên phải hủy tiếp nhận trước (tonghop unaccept --period 2024-06" in res.output
+    en = runner.invoke(app, ["unapprove", *args, "--actor", "x"], env={"TONGHOP_LANG": "en"})
+    assert "the level above accepted it (steward.12, " in en.output, en.output
+    assert "Traceback" not in res.output + en.output
     res = runner.invoke(app, ["unaccept", *args, "--actor", "steward.12"])
     assert res.exit_code == 0 and "un-accepted: 106 2024-06 by steward.12" in res.output
     res = runner.invoke(app, ["unapprove", *args, "--actor", "steward.106"])
@@ -226,5 +231,6 @@ def test_cli_refuses_to_consolidate_an_approved_period(june, tmp_path, prefect_h
     )
     assert res.exit_code == 1, res.output
     last = res.output.strip().splitlines()[-1]  # (Prefect's own log lines come before it here)
-    assert last.startswith("106 2024-06 is accepted (106 2024-06, by steward.12 on"), last
-    assert last.endswith("the level above un-accepts 106 2024-06, then its steward unapproves it")
+    assert last.startswith("106 kỳ 2024-06 đang bị khóa (cấp trên đã tiếp nhận: 106 kỳ"), last
+    assert "bởi steward.12 lúc" in last
+    assert last.endswith("cấp trên hủy tiếp nhận 106 kỳ 2024-06, rồi đơn vị đó hủy phê duyệt")

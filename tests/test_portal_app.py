@@ -176,7 +176,7 @@ def test_steward_grid_consolidates_and_approves_in_order(client, settings):
     assert "cấp trên đã tiếp nhận bởi tinh.12" in text_of(r.text)
     # DHIS2: once accepted, it is un-accepted before it can be unapproved
     r = steward_post(client, "unapprove", "105")
-    assert "Không thực hiện được:" in text_of(r.text) and "un-accept" in text_of(r.text)
+    assert "Không thực hiện được:" in text_of(r.text) and "hủy tiếp nhận" in text_of(r.text)
     assert approval_state(settings.warehouse, "105") == "accepted"
     r = steward_post(client, "unaccept", "105")
     assert "Đã hủy tiếp nhận 105 2024-06" in text_of(r.text)

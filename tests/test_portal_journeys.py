@@ -120,7 +120,7 @@ def test_once_accepted_the_district_cannot_unapprove_through_the_pages(client, s
     )
     r = steward_post(client, "unapprove", "105")  # a forged post is refused the same way
     assert "Không thực hiện được:" in text_of(r.text)
-    assert "the level above accepted it (tinh.12" in text_of(r.text)
+    assert "cấp trên đã tiếp nhận (tinh.12" in text_of(r.text)
     assert _state(settings.warehouse, "105") == "accepted"
     r = steward_post(client, "unaccept", "105")  # accepting is the level above's
     assert "Đơn vị cấp trên hủy tiếp nhận" in text_of(r.text)
@@ -128,7 +128,10 @@ def test_once_accepted_the_district_cannot_unapprove_through_the_pages(client, s
     token = csrf_of(client, f"/steward?period={P}")
     r = client.post("/steward/consolidate", data={"csrf_token": token, "unit": "105", "period": P})
     page = text_of(r.text)
-    assert "Không thực hiện được: 105 2024-06 is accepted (105 2024-06, by tinh.12" in page
+    assert (
+        "Không thực hiện được: 105 kỳ 2024-06 đang bị khóa (cấp trên đã tiếp nhận: 105 kỳ 2024-06, bởi tinh.12"
+        in page
+    )
     assert "Lần tổng hợp gần nhất" not in page  # no job was started
     assert 'value="consolidate"' not in r.text
     assert "Kỳ đã khóa: không tổng hợp lại được đến khi 105 2024-06 được hủy phê duyệt" in page
@@ -155,7 +158,10 @@ def test_unaccept_is_refused_while_the_province_is_approved(client, settings, tm
     login(client, "tinh.12")
     assert "Đã phê duyệt 12 2024-06" in text_of(steward_post(client, "approve", "12").text)
     r = steward_post(client, "unaccept", "105")
-    assert "Cannot un-accept 105 2024-06 while 12 2024-06 (approved)" in text_of(r.text)
+    assert (
+        "Không hủy tiếp nhận được 105 kỳ 2024-06 khi cấp trên còn khóa: 12 kỳ 2024-06"
+        in text_of(r.text)
+    )
     assert _state(settings.warehouse, "105") == "accepted"
 
 
@@ -198,7 +204,7 @@ def test_approving_names_the_open_warnings_and_asks_to_confirm_them(client, sett
         "/steward/approve",
         data={"csrf_token": token, "unit": "108", "period": P, "confirmed": digest},
     )
-    assert "changed since it was confirmed" in text_of(r.text)
+    assert "đã khác đi" in text_of(r.text) and "xem lại rồi xác nhận lần nữa" in text_of(r.text)
     assert _state(settings.warehouse, "108") is None
 
 

@@ -417,25 +417,21 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
 
 def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | None) -> None:
     from service.approval import act, review
-    from validations.errors import TonghopError
 
     wh = _writer(warehouse)
-    warnings = []
-    if action == "approve":  # the open warnings the approval is given with, named
-        try:
-            with wh.reading() as con:
-                warnings = review(con, action, unit, period, wh.catalog).warnings
-        except TonghopError:
-            pass  # the approval itself says what is wrong
     done = act(wh, action, unit, period, actor, wh.catalog, wh.units)
     verb = {"approve": "approved", "accept": "accepted", "unaccept": "un-accepted"}
     _echo(f"{verb.get(action, action + 'd')}: {unit} {done.period} by {done.actor}")
     for sid in done.released:
         _echo(f"  released held version {sid}")
-    if warnings:
-        _echo(f"  approved with {len(warnings)} open warning(s) below it:")
+    if action == "approve":  # the open warnings it was approved with, named
+        with wh.reading() as con:
+            warnings = review(con, action, unit, done.period, wh.catalog).warnings
+        lang = _lang({})
+        if warnings:
+            _echo(f"  approved with {len(warnings)} open warning(s) below it:")
         for w in warnings:
-            _echo(f"  - {w['unit_code']} {w['indicator'] or ''}: {w['message_en']}")
+            _echo(f"  - {w['unit_code']} {w['indicator'] or ''}: {w[f'message_{lang}']}")
 
 
 @app.command()
