@@ -91,6 +91,7 @@ def test_every_page_has_a_period_picker(client):
     for path in (
         "/steward",
         "/form",
+        "/submit",
         "/submissions",
         "/province",
         "/province/summary",

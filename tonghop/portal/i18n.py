@@ -275,6 +275,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "n_values": ("{n} giá trị", "{n} values"),
     "n_values_one": ("{n} giá trị", "{n} value"),
     "all": ("Tất cả", "All"),
+    "submissions_of_period": ("Báo cáo đã gửi của kỳ", "Submissions of the period"),
+    "form_of_period": ("Biểu mẫu của kỳ", "The form of the period"),
     "sent_by": ("Người gửi", "Sent by"),
     "cancel": ("Quay lại, không làm", "Cancel"),
     # landing, periods and the 2025 reform

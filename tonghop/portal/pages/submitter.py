@@ -164,8 +164,17 @@ def form_download(
 
 # --- sending ----------------------------------------------------------------------------------
 @router.get("/submit", include_in_schema=False)
-def submit_page(request: Request, user: Submitter, t: Words) -> Response:
-    return render(request, "submit.html", user=user, title=t("submit_title"), section="submit")
+def submit_page(request: Request, portal: PortalDep, user: Submitter, t: Words) -> Response:
+    p = periods.page_period(portal, "form", user.unit_code, None)
+    return render(
+        request,
+        "submit.html",
+        user=user,
+        title=t("submit_title"),
+        section="submit",
+        period=p.code,
+        periods=periods.picker(portal, user.unit_code, p.code),
+    )
 
 
 async def receive(
