@@ -154,7 +154,10 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
         return fmt_num(v, lang)
 
     out = []
-    if trend:
+    if len(trend) >= 2:  # a trend of one month says nothing (as the period summary)
+        months = [per for per, _ in trend]
+        before = portal.read(figures.last_years, [u.code], months, code, default={})
+        last = [(f"{per[5:]}/{int(per[:4]) - 1}", before.get((u.code, per))) for per in months]
         out.append(
             charts.line_chart(
                 t("chart_trend", label=ind.label(lang)),
@@ -164,6 +167,10 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
                 fmt=fmt,
                 target=tv,
                 target_label=tl,
+                # the same months a year before, the same territory (only when every one is known)
+                last_year=[(k, v) for k, v in last if v is not None]
+                if all(v is not None for _, v in last)
+                else None,
                 lang=lang,
             )
         )
@@ -171,9 +178,10 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
     if kids:
         names = {k.code: k.name for k in kids}
         vals = portal.read(figures.values_of, list(names), period, code)
+        before = portal.read(figures.last_years, list(names), [period], code, default={})
         if vals:
             out.append(
-                charts.bar_chart(
+                charts.bar_chart(  # sorted, at most 30 bars (the top and the bottom units)
                     t("chart_units", label=ind.label(lang), period=period),
                     [(names[c], v) for c, v in sorted(vals.items())],
                     category_label=t("axis_unit"),
@@ -181,6 +189,7 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
                     fmt=fmt,
                     target=tv,
                     target_label=tl,
+                    last_year={names[c]: v for (c, _), v in before.items()} or None,
                     lang=lang,
                 )
             )
@@ -213,7 +222,6 @@ def summary_page(
     request: Request,
     portal: PortalDep,
     user: FiguresReader,
-    t: Words,
     unit: str | None = None,
     period: str | None = None,
 ) -> Response:
@@ -223,15 +231,15 @@ def summary_page(
     u = portal.scope.unit(code, p)
     if u is None:
         return absent(request, portal, user, code, p, "province")
+    s = _summary(portal, u.code, p.code)
     text = portal.cached(
-        ("summary.html", u.code, p.code),
-        lambda: body_of(render_html(_summary(portal, u.code, p.code), portal.units)),
+        ("summary.html", u.code, p.code), lambda: body_of(render_html(s, portal.units))
     )
     return render(
         request,
         "summary.html",
         user=user,
-        title=t("summary_html"),
+        title=f"{s.title} — {u.name}",
         section="province",
         unit=u,
         period=p.code,
