@@ -56,7 +56,7 @@ def change(delta: float | None, kind: str | None, indicator: Any, lang: str) -> 
     )
     arrow = UP if delta > 0 else DOWN if delta < 0 else FLAT
     shade = tone(delta, direction_of(indicator))
-    return Change(text, arrow, shade, t(f"tone_{shade}"))
+    return Change(text, arrow, shade, t("tone_same") if delta == 0 else t(f"tone_{shade}"))
 
 
 def change_of_values(value: float | None, last: float | None, indicator: Any, lang: str) -> Change:

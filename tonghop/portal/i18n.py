@@ -322,6 +322,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "tone_good": ("tốt lên", "better"),
     "tone_bad": ("xấu đi", "worse"),
     "tone_flat": ("không đánh giá", "neither"),
+    "tone_same": ("không đổi", "unchanged"),
     # held versions
     "held_badge": ("GIỮ LẠI", "HELD"),
     "held_until": (
@@ -451,6 +452,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "act_login": ("đăng nhập", "login"),
     "act_login_failed": ("đăng nhập sai", "failed login"),
     "act_logout": ("đăng xuất", "logout"),
+    "act_login_throttled": ("đăng nhập bị chặn tạm thời", "login throttled"),
+    "act_user_add": ("tạo tài khoản", "account created"),
+    "act_user_disable": ("khóa tài khoản", "account disabled"),
+    "act_token": ("cấp mã API", "API token issued"),
     # the summary inside the portal
     "summary_in_vietnamese": (
         "Báo cáo tổng hợp là văn bản tiếng Việt.",

@@ -36,7 +36,11 @@ ACTIONS = (
     "unapprove_refused",
     "login",
     "login_failed",
+    "login_throttled",
     "logout",
+    "user_add",
+    "user_disable",
+    "token",
 )
 
 
