@@ -85,24 +85,39 @@ def locks(
     ]
 
 
+def _locked(
+    unit_code: str, period: str, found: list[tuple[str, str, str, str, Any]]
+) -> LockedPeriodError:
+    """The refusal naming the first approval that locks the unit's period, and what to undo
+    first (an accepted period: the level above un-accepts it, then it is unapproved)."""
+    unit, per, state, actor, at = found[0]
+    return LockedPeriodError(
+        "approval.locked_accepted" if state == "accepted" else "approval.locked",
+        unit=unit_code,
+        period=period,
+        state=msg("approval.state.accepted" if state == "accepted" else "approval.state.approved"),
+        above_unit=unit,
+        above_period=per,
+        actor=actor,
+        at=at,
+    )
+
+
 def _refuse_locked(
     unit_code: str, period: str, found: list[tuple[str, str, str, str, Any]]
 ) -> None:
     """LockedPeriodError naming the first approval that locks the unit's period."""
     if found:
-        unit, per, state, actor, at = found[0]
-        raise LockedPeriodError(
-            "approval.locked",
-            unit=unit_code,
-            period=period,
-            state=msg(
-                "approval.state.accepted" if state == "accepted" else "approval.state.approved"
-            ),
-            above_unit=unit,
-            above_period=per,
-            actor=actor,
-            at=at,
-        )
+        raise _locked(unit_code, period, found)
+
+
+def refusal(
+    con: duckdb.DuckDBPyConnection, unit_code: str, period: str, catalog: Catalog
+) -> LockedPeriodError | None:
+    """Why consolidating the unit's period would be refused now (None: it would run): the
+    approval that locks it, who gave it and when (the portal asks before it starts a job)."""
+    found = locks(con, unit_code, period, catalog)
+    return _locked(unit_code, period, found) if found else None
 
 
 def consolidate_once(

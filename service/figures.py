@@ -126,6 +126,23 @@ def values_of(
     }
 
 
+def last_years(
+    con: duckdb.DuckDBPyConnection, unit_codes: list[str], periods: list[str], indicator: str
+) -> dict[tuple[str, str], float]:
+    """(unit_code, period) -> the indicator's figure of the same period a year before for the
+    same territory (`last_year_value`: across the 2025 reform, the sum of the predecessors), as
+    the consolidation recorded it beside the figure."""
+    return {
+        (u, p): float(v)
+        for u, p, v in con.execute(
+            "SELECT unit_code, period, last_year_value FROM v_rollup WHERE indicator = ?"
+            " AND unit_code IN (SELECT unnest(?::VARCHAR[]))"
+            " AND period IN (SELECT unnest(?::VARCHAR[])) AND last_year_value IS NOT NULL",
+            [indicator, unit_codes, periods],
+        ).fetchall()
+    }
+
+
 def target(con: duckdb.DuckDBPyConnection, indicator: str) -> tuple[str, float] | None:
     """The indicator's target (op, value) as the warehouse holds it, or None."""
     row = con.execute(

@@ -19,7 +19,15 @@ from test_warehouse_support import (
 from typer.testing import CliRunner
 
 from tonghop.cli import app
-from warehouse.approval import ApprovalError, accept, approval_state, approve, unapprove
+from warehouse.approval import (
+    ApprovalError,
+    accept,
+    approval_state,
+    approve,
+    check_unapprove,
+    unaccept,
+    unapprove,
+)
 
 P = "2024-06"
 TWO_LEVEL = "2025-07"
@@ -53,7 +61,7 @@ def test_a_period_never_consolidated_cannot_be_approved(june):
 @pytest.mark.parametrize("actor", ["", "   ", "\t\n", None])
 def test_every_step_needs_a_non_blank_actor(june, actor):
     consolidated(june, DISTRICT, P)
-    for step in (approve, accept, unapprove):
+    for step in (approve, accept, unaccept, unapprove):
         with pytest.raises(ApprovalError, match="needs --actor"):
             step(june, DISTRICT, P, actor=actor)
     assert approval_state(june, DISTRICT, P) is None
@@ -128,10 +136,46 @@ def test_a_district_cannot_be_unapproved_while_its_province_is_approved(tmp_path
     with pytest.raises(ApprovalError, match="Cannot unapprove 106 2024-06 while 12 2024-06"):
         unapprove(con, DISTRICT, P, actor="steward.106")
     assert approval_state(con, DISTRICT, P) == "accepted"
+    # nor un-accepted: the province built its own approval on it
+    with pytest.raises(ApprovalError, match="Cannot un-accept 106 2024-06 while 12 2024-06"):
+        unaccept(con, DISTRICT, P, actor="steward.12")
     unapprove(con, "12", P, actor="steward.12")
+    unaccept(con, DISTRICT, P, actor="steward.12")
     unapprove(con, DISTRICT, P, actor="steward.106")
     assert approval_state(con, DISTRICT, P) is None
     con.close()
+
+
+def test_once_accepted_the_district_cannot_unapprove_until_the_province_unaccepts(june):
+    """DHIS2: a level unapproves only what the level above has not accepted; the level above
+    un-accepts first (accepted -> approved), and the refusal says who accepted it."""
+    consolidated(june, DISTRICT, P)
+    approve(june, DISTRICT, P, actor="steward.106")
+    accept(june, DISTRICT, P, actor="steward.12")
+    with pytest.raises(ApprovalError, match="the level above accepted it .steward.12, ") as e:
+        unapprove(june, DISTRICT, P, actor="steward.106")
+    assert "tonghop unaccept --period 2024-06 --unit 106" in str(e.value)
+    with pytest.raises(ApprovalError):  # the check says the same without writing
+        check_unapprove(june, DISTRICT, P)
+    assert approval_state(june, DISTRICT, P) == "accepted"
+    unaccept(june, DISTRICT, P, actor="steward.12")
+    assert approval_state(june, DISTRICT, P) == "approved"
+    with pytest.raises(ApprovalError, match="Cannot un-accept 106 2024-06: it is only approved"):
+        unaccept(june, DISTRICT, P, actor="steward.12")
+    unapprove(june, DISTRICT, P, actor="steward.106")
+    assert approval_state(june, DISTRICT, P) is None
+    with pytest.raises(ApprovalError, match="it is not approved"):
+        unaccept(june, DISTRICT, P, actor="steward.12")
+    audit = june.execute(
+        "SELECT actor, action, from_status, to_status FROM audit_log"
+        " WHERE action IN ('approve', 'accept', 'unaccept', 'unapprove') ORDER BY \"at\""
+    ).fetchall()
+    assert audit == [
+        ("steward.106", "approve", None, "approved"),
+        ("steward.12", "accept", "approved", "accepted"),
+        ("steward.12", "unaccept", "accepted", "approved"),
+        ("steward.106", "unapprove", "approved", None),
+    ]
 
 
 def test_cli_refusals_are_one_sentence(june, tmp_path):
@@ -146,3 +190,47 @@ def test_cli_refusals_are_one_sentence(june, tmp_path):
     assert res.exit_code == 1 and "cần --actor" in res.output
     res = runner.invoke(app, ["approve", *args])  # no --actor at all: a usage error
     assert res.exit_code == 2 and "--actor" in res.output
+
+
+def test_cli_refuses_to_unapprove_what_the_province_accepted(june, tmp_path):
+    """The approval refusals through the CLI: unapprove once accepted, un-accept while the
+    province is approved, consolidate an approved period; each one sentence, exit 1."""
+    consolidated(june, DISTRICT, P)
+    db = Path(june.execute("PRAGMA database_list").fetchall()[0][2])
+    june.close()
+    runner = CliRunner()
+    args = ["--period", P, "--unit", DISTRICT, "--warehouse", str(db)]
+    assert runner.invoke(app, ["approve", *args, "--actor", "steward.106"]).exit_code == 0
+    res = runner.invoke(app, ["accept", *args, "--actor", "steward.12"])
+    assert res.exit_code == 0 and "accepted: 106 2024-06 by steward.12" in res.output
+    res = runner.invoke(app, ["unapprove", *args, "--actor", "steward.106"])
+    assert res.exit_code == 1, res.output
+    assert res.output.startswith(
+        "Không hủy phê duyệt được 106 kỳ 2024-06: cấp trên đã tiếp nhận (steward.12, "
+    ), res.output
+    assert "cấp trên phải hủy tiếp nhận trước (tonghop unaccept --period 2024-06" in res.output
+    en = runner.invoke(app, ["unapprove", *args, "--actor", "x"], env={"TONGHOP_LANG": "en"})
+    assert "the level above accepted it (steward.12, " in en.output, en.output
+    assert "Traceback" not in res.output + en.output
+    res = runner.invoke(app, ["unaccept", *args, "--actor", "steward.12"])
+    assert res.exit_code == 0 and "un-accepted: 106 2024-06 by steward.12" in res.output
+    res = runner.invoke(app, ["unapprove", *args, "--actor", "steward.106"])
+    assert res.exit_code == 0 and "unapproved: 106 2024-06 by steward.106" in res.output
+
+
+def test_cli_refuses_to_consolidate_an_approved_period(june, tmp_path, prefect_harness):
+    """Consolidating an approved (or accepted) period again is refused with who approved it
+    and what to do first, through the CLI (the consolidate flow) as through the portal."""
+    consolidated(june, DISTRICT, P)
+    approve(june, DISTRICT, P, actor="steward.106")
+    accept(june, DISTRICT, P, actor="steward.12")
+    db = Path(june.execute("PRAGMA database_list").fetchall()[0][2])
+    june.close()
+    res = CliRunner().invoke(
+        app, ["consolidate", "--period", P, "--unit", DISTRICT, "--warehouse", str(db)]
+    )
+    assert res.exit_code == 1, res.output
+    last = res.output.strip().splitlines()[-1]  # (Prefect's own log lines come before it here)
+    assert last.startswith("106 kỳ 2024-06 đang bị khóa (cấp trên đã tiếp nhận: 106 kỳ"), last
+    assert "bởi steward.12 lúc" in last
+    assert last.endswith("cấp trên hủy tiếp nhận 106 kỳ 2024-06, rồi đơn vị đó hủy phê duyệt")

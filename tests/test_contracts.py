@@ -18,6 +18,7 @@ from portal_fixtures import (  # noqa: F401  (fixtures)
     login,
     portal_root,
     settings,
+    steward_post,
     text_of,
     token_for,
     upload,
@@ -59,9 +60,7 @@ def _stale_rollups(warehouse, units=("105", "12")) -> list[str]:
 
 
 def _post(client, action: str, unit: str) -> str:
-    token = csrf_of(client, f"/steward?period={P}")
-    r = client.post(f"/steward/{action}", data={"csrf_token": token, "unit": unit, "period": P})
-    return text_of(r.text)
+    return text_of(steward_post(client, action, unit, P).text)
 
 
 @pytest.mark.parametrize("shell", ["portal", "cli"])

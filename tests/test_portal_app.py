@@ -20,6 +20,7 @@ from portal_fixtures import (  # noqa: F401  (fixtures)
     login,
     portal_root,
     settings,
+    steward_post,
     text_of,
     token_for,
     upload,
@@ -150,10 +151,12 @@ def test_steward_grid_consolidates_and_approves_in_order(client, settings):
     r = client.post(
         "/steward/approve", data={"csrf_token": token, "unit": "105", "period": "2024-06"}
     )
+    page = text_of(r.text)  # a confirmation page first, naming what it does
+    assert "Xác nhận phê duyệt" in page and "Không còn chênh lệch hay cảnh báo" in page
+    assert approval_state(settings.warehouse, "105") is None
+    r = steward_post(client, "approve", "105")
     assert "Đã phê duyệt 105 2024-06" in text_of(r.text)
-    r = client.post(
-        "/steward/approve", data={"csrf_token": token, "unit": "105", "period": "2024-06"}
-    )
+    r = steward_post(client, "approve", "105")
     assert "Không thực hiện được:" in text_of(r.text)  # the approval module's reason follows
     r = client.post(
         "/steward/accept", data={"csrf_token": token, "unit": "105", "period": "2024-06"}
@@ -171,9 +174,13 @@ def test_steward_grid_consolidates_and_approves_in_order(client, settings):
     )
     assert "Đã tiếp nhận 105 2024-06" in text_of(r.text)
     assert "cấp trên đã tiếp nhận bởi tinh.12" in text_of(r.text)
-    r = client.post(
-        "/steward/unapprove", data={"csrf_token": token, "unit": "105", "period": "2024-06"}
-    )
+    # DHIS2: once accepted, it is un-accepted before it can be unapproved
+    r = steward_post(client, "unapprove", "105")
+    assert "Không thực hiện được:" in text_of(r.text) and "hủy tiếp nhận" in text_of(r.text)
+    assert approval_state(settings.warehouse, "105") == "accepted"
+    r = steward_post(client, "unaccept", "105")
+    assert "Đã hủy tiếp nhận 105 2024-06" in text_of(r.text)
+    r = steward_post(client, "unapprove", "105")
     assert "Đã hủy phê duyệt 105 2024-06" in text_of(r.text)
     # the warehouse's own audit log names the users, not an --actor string
     import duckdb
@@ -182,11 +189,25 @@ def test_steward_grid_consolidates_and_approves_in_order(client, settings):
     actors = {
         r[0]
         for r in con.execute(
-            "SELECT actor FROM audit_log WHERE action IN ('approve', 'accept', 'unapprove')"
+            "SELECT actor FROM audit_log"
+            " WHERE action IN ('approve', 'accept', 'unaccept', 'unapprove')"
         ).fetchall()
     }
     con.close()
     assert actors == {"huyen.105", "tinh.12"}
+
+
+def approval_state(warehouse, unit: str, period: str = "2024-06"):
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT state FROM fct_approval WHERE unit_code = ? AND period = ?", [unit, period]
+        ).fetchall()
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
 
 
 def test_province_rollup_charts_summary_and_downloads(client, tmp_path):

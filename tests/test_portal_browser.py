@@ -154,6 +154,8 @@ def test_the_three_users_in_a_browser(browser, portal_root, tmp_path):
         page.wait_for_selector("p.job.completed")
         assert "7/7" in page.inner_text("main")
         page.click("button[value=approve]")
+        assert "Xác nhận phê duyệt" in page.inner_text("main")  # a confirmation page first
+        page.click("form.confirm button")
         page.wait_for_selector("p.flash.ok")
         assert "Đã phê duyệt 105 2024-06" in page.inner_text("main")
         assert "đã phê duyệt bởi huyen.105" in page.inner_text("main")

@@ -48,7 +48,15 @@ def test_every_key_used_is_defined_in_vietnamese_and_english():
         "job_": ("queued", "running", "completed", "failed", "submitted"),
         "src_": ("own", "children"),
         "att_": ("exceeded", "reached", "missed"),
-        "done_": ("consolidate", "approve", "accept", "unapprove"),
+        "done_": ("consolidate", "approve", "accept", "unaccept", "unapprove"),
+        "confirm_": tuple(
+            f"{a}_{w}"
+            for a in ("approve", "unaccept", "unapprove")
+            for w in ("title", "text", "button")
+        ),
+        "w_": ("consolidation", "submission"),
+        "tone_": ("good", "bad", "flat"),
+        "act_": ("approve", "accept", "unaccept", "unapprove", "consolidate", "ingest", "login"),
     }.items():
         assert [n for n in names if prefix + n not in WORDS] == [], prefix
 

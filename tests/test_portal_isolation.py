@@ -28,7 +28,11 @@ PAGES = [
     ("POST", "/steward/consolidate", "/steward/{action}"),
     ("POST", "/steward/approve", "/steward/{action}"),
     ("POST", "/steward/accept", "/steward/{action}"),
+    ("POST", "/steward/unaccept", "/steward/{action}"),
     ("POST", "/steward/unapprove", "/steward/{action}"),
+    ("GET", "/submissions?unit=105&period=2024-06", "/submissions"),
+    ("GET", "/audit?unit=105", "/audit"),
+    ("GET", "/audit?unit=03386&period=2024-06", "/audit"),
     ("GET", "/province?unit=12&period=2024-06", "/province"),
     ("GET", "/province?unit=105&period=2024-06", "/province"),
     ("GET", "/province/summary?unit=12&period=2024-06", "/province/summary"),
@@ -56,13 +60,15 @@ OWN_ONLY = {
     "/api/validate",
     "/static",
 }
+# Public reference data for any logged-in user; a unit's figures only in scope (tested below).
+REFERENCE = {"/units/{code}"}
 # Users of other units: a sibling commune, a sibling district's steward and viewer, another
 # province's steward.
 OTHERS = ["xa.03387", "huyen.106", "xem.106", "tinh.11"]
 
 
 def test_every_route_is_in_the_isolation_list(client):
-    listed = {p for _, _, p in PAGES + API} | OWN_ONLY
+    listed = {p for _, _, p in PAGES + API} | OWN_ONLY | REFERENCE
     routes = {r.path for r in client.app.routes if getattr(r, "path", None)}
     assert routes - listed == set()
 
@@ -122,3 +128,13 @@ def test_lists_show_only_the_users_units(client, things):
     assert "03386" not in page
     login(client, "huyen.105")  # the district above sees its commune's version
     assert "03386 Phường Quyết Thắng" in client.get("/submissions?period=2024-06").text
+
+
+@pytest.mark.parametrize("who", OTHERS)
+def test_unit_pages_show_others_the_reference_data_only(client, things, who):
+    login(client, who)
+    r = client.get("/units/03386?period=2024-06")
+    assert r.status_code == 200  # what the unit is: public reference data
+    assert "Phường Quyết Thắng" in r.text and "không thuộc phạm vi của bạn" in r.text
+    for secret in ("/versions/", "/uploads/", "Các kỳ đã báo cáo", "Số liệu phiên bản"):
+        assert secret not in r.text, (who, secret)

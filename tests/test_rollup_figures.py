@@ -25,7 +25,7 @@ from test_warehouse_support import (
 from conftest import SAMPLES, TODAY
 from validations.intake import expand_paths, validate_paths
 from validations.validator import Validator
-from warehouse.approval import accept, approve, unapprove
+from warehouse.approval import accept, approve, unaccept, unapprove
 from warehouse.db import open_warehouse
 from warehouse.rollup import consolidate, read_rollup, refresh, rollup
 from warehouse.staging import write_staging
@@ -180,6 +180,7 @@ def test_unapprove_releasing_a_held_version_refreshes_the_rollup(tmp_path):
     outcome = _refreshing_load(con, tmp_path, [held], "b2")
     assert outcome[0].status == "held"
     assert rollup(con, "2024-06", DISTRICT).set_index("indicator").loc["crime_cases", "value"] == 26
+    unaccept(con, DISTRICT, "2024-06", actor="steward.12")  # accepted: taken back first
     unapprove(
         con,
         DISTRICT,

@@ -31,6 +31,7 @@ from warehouse.approval import (
     approval_state,
     approve,
     is_locked,
+    unaccept,
     unapprove,
 )
 from warehouse.db import connect
@@ -235,6 +236,7 @@ def test_an_ancestor_lock_keeps_versions_held(tmp_path):
         unapprove(con, DISTRICT, P, actor="d")  # refused while the province is approved
     assert unapprove(con, "12", P, actor="p") == []  # the district still locks it
     assert current(con, C1, P)[0][1] == 1
+    unaccept(con, DISTRICT, P, actor="p")  # the province takes its acceptance back first
     assert unapprove(con, DISTRICT, P, actor="d") == [held.submission_id]
     assert current(con, C1, P)[0][1] == 2
 
@@ -266,6 +268,9 @@ def test_approval_flow_and_errors(tmp_path):
         "SELECT state, actor FROM fct_approval WHERE unit_code = ?", [DISTRICT]
     ).fetchall()
     assert row == [("accepted", "province.laichau")]
+    with pytest.raises(ApprovalError, match="the level above accepted it"):
+        unapprove(con, DISTRICT, P, actor="d")
+    unaccept(con, DISTRICT, P, actor="province.laichau")
     unapprove(con, DISTRICT, P, actor="d")
     assert approval_state(con, DISTRICT, P) is None
     actions = con.execute(
@@ -276,7 +281,8 @@ def test_approval_flow_and_errors(tmp_path):
     assert actions == [
         ("approve", None, "approved"),
         ("accept", "approved", "accepted"),
-        ("unapprove", "accepted", None),
+        ("unaccept", "accepted", "approved"),
+        ("unapprove", "approved", None),
     ]
 
 

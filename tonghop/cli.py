@@ -416,18 +416,30 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
 
 
 def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | None) -> None:
-    from service.approval import act
+    from service.approval import act, review
 
     wh = _writer(warehouse)
     done = act(wh, action, unit, period, actor, wh.catalog, wh.units)
-    _echo(f"{action}d: {unit} {done.period} by {done.actor}")
+    verb = {"approve": "approved", "accept": "accepted", "unaccept": "un-accepted"}
+    _echo(f"{verb.get(action, action + 'd')}: {unit} {done.period} by {done.actor}")
     for sid in done.released:
         _echo(f"  released held version {sid}")
+    if action == "approve":  # the open warnings it was approved with, named
+        with wh.reading() as con:
+            warnings = review(con, action, unit, done.period, wh.catalog).warnings
+        lang = _lang({})
+        if warnings:
+            _echo(f"  approved with {len(warnings)} open warning(s) below it:")
+        for w in warnings:
+            _echo(f"  - {w['unit_code']} {w['indicator'] or ''}: {w[f'message_{lang}']}")
 
 
 @app.command()
 def approve(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
-    """A district steward approves its consolidated period; it and the units below are locked."""
+    """A district steward approves its consolidated period; it and the units below are locked.
+
+    The open warnings of the unit and the units below it (cross-level, quality, plausibility)
+    are listed after it."""
     _approval("approve", unit, period, actor, warehouse)
 
 
@@ -438,8 +450,16 @@ def accept(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = 
 
 
 @app.command()
+def unaccept(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+    """The province takes back its acceptance (accepted -> approved): the district may then
+    unapprove. Refused while the province's own period is approved."""
+    _approval("unaccept", unit, period, actor, warehouse)
+
+
+@app.command()
 def unapprove(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
-    """Unlock an approved period; versions held meanwhile become current."""
+    """Unlock an approved period; versions held meanwhile become current. Refused once the
+    level above has accepted it (it un-accepts first: tonghop unaccept)."""
     _approval("unapprove", unit, period, actor, warehouse)
 
 

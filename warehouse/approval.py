@@ -6,14 +6,18 @@ current version arrived after the consolidation), and every unit below it that a
 done: a province of the three-level structure needs each of its districts approved AND
 accepted; a district, and a province of the two-level structure, need their communes' data
 consolidated (communes do not approve). A refusal names the units still open. A district
-cannot be unapproved while its province (or a period containing this one) is approved. Every
-step needs an actor (a non-blank name, recorded in audit_log).
+cannot be unapproved while its province (or a period containing this one) is approved, nor once
+the level above has accepted it: the level above first un-accepts it (`unaccept`: accepted ->
+approved; refused while the level above has approved its own period), as DHIS2's
+`mayUnapprove` has it (a unit's own level unapproves only what is not accepted). Every step
+needs an actor (a non-blank name, recorded in audit_log). Each step has a `check_*` twin that
+raises the same refusal without writing (what the portal asks before it offers a button).
 
 States of a unit + period in fct_approval: no row (open), `approved` (the unit's steward signed
 off its consolidated figures; the unit and every unit below it are locked for that period: a new
 accepted submission is stored as `held`), `accepted` (the level above took the approved figures;
-still locked). `unapprove` works from either state and deletes the row, so the period is open
-again; the history stays in audit_log.
+still locked). `unaccept` takes an accepted period back to approved; `unapprove` works from
+`approved` and deletes the row, so the period is open again; the history stays in audit_log.
 
 Decision on held versions: on unapprove, every held submission of the unit and its descendants
 for that period that no other approval still locks (e.g. the province's) gets back its
@@ -25,6 +29,7 @@ exactly as if it had just been loaded. Older held versions stay stored, not curr
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 
@@ -115,11 +120,47 @@ def _unit_level(con: duckdb.DuckDBPyConnection, unit_code: str, structure: str) 
 
 def approval_state(con: duckdb.DuckDBPyConnection, unit_code: str, period: str) -> str | None:
     """approved | accepted | None (open)."""
-    row = con.execute(
-        "SELECT state FROM fct_approval WHERE unit_code = ? AND period = ?",
+    row = approval_row(con, unit_code, period)
+    return str(row["state"]) if row else None
+
+
+def approval_row(
+    con: duckdb.DuckDBPyConnection, unit_code: str, period: str
+) -> dict[str, Any] | None:
+    """The unit's own approval for the period: unit_code, period, state, actor, at (None: open)."""
+    rows = con.execute(
+        'SELECT unit_code, period, state, actor, "at" FROM fct_approval'
+        " WHERE unit_code = ? AND period = ?",
         [unit_code, _period(period).code],
     ).fetchall()
-    return str(row[0][0]) if row else None
+    if not rows:
+        return None
+    return dict(zip(("unit_code", "period", "state", "actor", "at"), rows[0], strict=True))
+
+
+def locks_above(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> list[dict[str, Any]]:
+    """The approvals above the unit's own that lock its period: each ancestor's approval for
+    the period or a period containing it, and the unit's own for a containing period (oldest
+    first; each a dict like `approval_row`'s)."""
+    p = _period(period)
+    rows = con.execute(
+        f"""
+        SELECT a.unit_code, a.period, a.state, a.actor, a."at" FROM fct_approval a
+        JOIN ({ANCESTORS_SQL}) u ON u.ancestor = a.unit_code
+        WHERE u.unit_code = $u AND u.structure = $st
+          AND list_contains({containing_sql("$p")}, a.period)
+          AND NOT (a.unit_code = $u AND a.period = $p)
+        ORDER BY a."at", a.unit_code, a.period
+        """,
+        {"u": unit_code, "st": structure_on(p.end(close_day)), "p": p.code},
+    ).fetchall()
+    keys = ("unit_code", "period", "state", "actor", "at")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 def is_locked(
@@ -156,15 +197,24 @@ def _audit(
     )
 
 
-def approve(
+def _names(rows: list[dict[str, Any]]) -> list[Message]:
+    """The approvals above, as the messages name them ("12 kỳ 2024-06 (đã phê duyệt)")."""
+    return [
+        msg(
+            "approval.above", unit=r["unit_code"], period=r["period"], state=msg(_STATE[r["state"]])
+        )
+        for r in rows
+    ]
+
+
+# --- the checks: each step's refusal, without writing -----------------------------------------
+def check_approve(
     con: duckdb.DuckDBPyConnection,
     unit_code: str,
     period: str,
-    actor: str,
     close_day: int = DEFAULT_CLOSE_DAY,
 ) -> None:
-    """Approve a district's (or province's) consolidated period: locks it and the units below."""
-    actor = _actor(actor, "approve")
+    """ApprovalError when the unit's period cannot be approved now (nothing is written)."""
     p = _period(period)
     structure = structure_on(p.end(close_day))
     level = _unit_level(con, unit_code, structure)
@@ -189,20 +239,14 @@ def approve(
             open=still_open,
         )
 
-    def work() -> None:
-        con.execute(
-            "INSERT INTO fct_approval VALUES (?, ?, ?, ?, ?)",
-            [unit_code, p.code, APPROVED, actor, now()],
-        )
-        _audit(con, actor, "approve", unit_code, p.code, None, APPROVED, "locked")
 
-    with transaction(con):
-        work()
-
-
-def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: str) -> None:
-    """The level above accepts an approved unit's period (state approved -> accepted)."""
-    actor = _actor(actor, "accept")
+def check_accept(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> None:
+    """ApprovalError unless the unit's period is approved (and not accepted yet)."""
     p = _period(period)
     state = approval_state(con, unit_code, p.code)
     if state != APPROVED:
@@ -214,7 +258,102 @@ def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: s
             period=p.code,
         )
 
-    def work() -> None:
+
+def check_unaccept(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> None:
+    """ApprovalError unless the unit's period is accepted and nothing above it is approved
+    (the level above un-accepts only what it has not built on)."""
+    p = _period(period)
+    row = approval_row(con, unit_code, p.code)
+    if row is None or row["state"] != ACCEPTED:
+        raise ApprovalError(
+            "approval.unaccept_only_approved" if row else "approval.unaccept_not_approved",
+            unit=unit_code,
+            period=p.code,
+        )
+    above = locks_above(con, unit_code, p.code, close_day)
+    if above:
+        raise ApprovalError(
+            "approval.unaccept_locked_above",
+            unit=unit_code,
+            period=p.code,
+            above=_names(above),
+            first_unit=above[0]["unit_code"],
+            first_period=above[0]["period"],
+        )
+
+
+def check_unapprove(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> None:
+    """ApprovalError unless the unit's period is approved, nothing above it is approved, and
+    the level above has not accepted it (it un-accepts first)."""
+    p = _period(period)
+    row = approval_row(con, unit_code, p.code)
+    if row is None:
+        raise ApprovalError("approval.unapprove_not_approved", unit=unit_code, period=p.code)
+    above = locks_above(con, unit_code, p.code, close_day)
+    if above:
+        raise ApprovalError(
+            "approval.locked_above", unit=unit_code, period=p.code, above=_names(above)
+        )
+    if row["state"] == ACCEPTED:
+        raise ApprovalError(
+            "approval.unapprove_accepted",
+            unit=unit_code,
+            period=p.code,
+            actor=row["actor"],
+            at=row["at"],
+        )
+
+
+CHECKS = {
+    "approve": check_approve,
+    "accept": check_accept,
+    "unaccept": check_unaccept,
+    "unapprove": check_unapprove,
+}
+
+
+# --- the steps ---------------------------------------------------------------------------------
+def approve(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    actor: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> None:
+    """Approve a district's (or province's) consolidated period: locks it and the units below."""
+    actor = _actor(actor, "approve")
+    p = _period(period)
+    check_approve(con, unit_code, p.code, close_day)
+    with transaction(con):
+        con.execute(
+            "INSERT INTO fct_approval VALUES (?, ?, ?, ?, ?)",
+            [unit_code, p.code, APPROVED, actor, now()],
+        )
+        _audit(con, actor, "approve", unit_code, p.code, None, APPROVED, "locked")
+
+
+def accept(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    actor: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> None:
+    """The level above accepts an approved unit's period (state approved -> accepted)."""
+    actor = _actor(actor, "accept")
+    p = _period(period)
+    check_accept(con, unit_code, p.code, close_day)
+    with transaction(con):
         con.execute(
             'UPDATE fct_approval SET state = ?, actor = ?, "at" = ?'
             " WHERE unit_code = ? AND period = ?",
@@ -222,8 +361,26 @@ def accept(con: duckdb.DuckDBPyConnection, unit_code: str, period: str, actor: s
         )
         _audit(con, actor, "accept", unit_code, p.code, APPROVED, ACCEPTED, "")
 
+
+def unaccept(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    actor: str,
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> None:
+    """The level above takes its acceptance back (accepted -> approved): the unit's own
+    level may then unapprove it. Still locked."""
+    actor = _actor(actor, "unaccept")
+    p = _period(period)
+    check_unaccept(con, unit_code, p.code, close_day)
     with transaction(con):
-        work()
+        con.execute(
+            'UPDATE fct_approval SET state = ?, actor = ?, "at" = ?'
+            " WHERE unit_code = ? AND period = ?",
+            [APPROVED, actor, now(), unit_code, p.code],
+        )
+        _audit(con, actor, "unaccept", unit_code, p.code, ACCEPTED, APPROVED, "")
 
 
 def unapprove(
@@ -242,25 +399,8 @@ def unapprove(
     actor = _actor(actor, "unapprove")
     p = _period(period)
     structure = structure_on(p.end(close_day))
+    check_unapprove(con, unit_code, p.code, close_day)
     state = approval_state(con, unit_code, p.code)
-    if state is None:
-        raise ApprovalError("approval.unapprove_not_approved", unit=unit_code, period=p.code)
-    above = con.execute(
-        f"""
-        SELECT a.unit_code, a.period, a.state FROM fct_approval a
-        JOIN ({ANCESTORS_SQL}) u ON u.ancestor = a.unit_code
-        WHERE u.unit_code = $u AND u.structure = $st
-          AND list_contains({containing_sql("$p")}, a.period)
-          AND NOT (a.unit_code = $u AND a.period = $p)
-        ORDER BY a.unit_code, a.period
-        """,
-        {"u": unit_code, "st": structure, "p": p.code},
-    ).fetchall()
-    if above:
-        names = [
-            msg("approval.above", unit=c, period=per, state=msg(_STATE[st])) for c, per, st in above
-        ]
-        raise ApprovalError("approval.locked_above", unit=unit_code, period=p.code, above=names)
     released: list[str] = []
 
     def work() -> None:

@@ -65,7 +65,7 @@ async def api_validate(
     reader's `message`."""
     data = await file.read(MAX_FILE_BYTES + 1)
     record = await run_in_threadpool(
-        portal.uploads.dry_run, user, file.filename or "upload", data, _lang(lang)
+        portal.uploads.dry_run, user, file.filename or "upload", data, _lang(lang), file.size
     )
     return JSONResponse(record, 422 if record["status"] == "unreadable" else 200)
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
@@ -22,9 +22,9 @@ from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from tonghop.portal import api, worker
-from tonghop.portal.auth import LoginRequired
+from tonghop.portal.auth import LoginRequired, session_user
 from tonghop.portal.context import Portal
-from tonghop.portal.pages import account, errors, province, steward, submitter
+from tonghop.portal.pages import account, audit, errors, province, steward, submitter, units
 from tonghop.portal.reader import NoData
 from tonghop.portal.scope import OutOfScope
 from tonghop.portal.settings import PortalSettings
@@ -100,7 +100,7 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
     app.add_middleware(SecurityHeaders)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (account, submitter, steward, province):
+    for module in (account, submitter, steward, province, units, audit):
         app.include_router(module.router)
     app.include_router(api.router)
 
@@ -112,7 +112,12 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
     app.add_exception_handler(Exception, errors.server_error)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
+    def healthz(request: Request) -> JSONResponse:
+        """Alive or not, for anyone (a load balancer); the process's counters only for a
+        logged-in admin."""
+        user = session_user(request, portal.accounts)
+        if user is None or user.role != "admin":
+            return JSONResponse({"ok": True})
         r, c = portal.reader, portal.checker
         return JSONResponse(
             {

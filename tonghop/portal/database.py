@@ -158,11 +158,37 @@ class Database:
         with self.connect() as c:
             c.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)", row)
 
-    def audit_rows(self, actor: str | None = None, action: str | None = None) -> list[dict]:  # type: ignore[type-arg]
+    def audit_rows(
+        self,
+        actor: str | None = None,
+        action: str | None = None,
+        codes: list[str] | tuple[str, ...] | None = None,
+        unit: str | None = None,
+        period: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict]:  # type: ignore[type-arg]
+        """The audit trail, oldest first (newest first when `limit` is given): each filter
+        left None is not applied; `codes` keeps the rows of those units; `since`/`until`
+        are ISO timestamps (until excluded)."""
+        where = ["(? IS NULL OR actor = ?)", "(? IS NULL OR action = ?)"]
+        args: list[object] = [actor, actor, action, action]
+        for col, val in (("unit_code", unit), ("period", period)):
+            where.append(f"(? IS NULL OR {col} = ?)")
+            args += [val, val]
+        if since:
+            where.append("at >= ?")
+            args.append(since)
+        if until:
+            where.append("at < ?")
+            args.append(until)
+        if codes is not None:
+            where.append(f"unit_code IN ({','.join('?' * len(codes)) or 'NULL'})")
+            args += list(codes)
+        order = " ORDER BY rowid" if limit is None else f" ORDER BY rowid DESC LIMIT {int(limit)}"
         with self.connect() as con:
             rows = con.execute(
-                "SELECT * FROM audit WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?)"
-                " ORDER BY rowid",
-                [actor, actor, action, action],
+                "SELECT rowid, * FROM audit WHERE " + " AND ".join(where) + order, args
             ).fetchall()
         return [dict(r) for r in rows]

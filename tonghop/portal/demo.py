@@ -13,8 +13,16 @@ from tonghop.portal.accounts import Accounts
 PASSWORD = "tonghop-demo"
 # name -> (unit, role, what the demo shows with it)
 DEMO_USERS = {
-    "xa.03386": ("03386", "submitter", "commune Quyết Thắng: form, upload, verdict"),
-    "huyen.105": ("105", "steward", "district Thành phố Lai Châu: grid, consolidate, approve"),
+    "xa.03386": (
+        "03386",
+        "submitter",
+        "commune Quyết Thắng (merged in 2025): form, upload, verdict",
+    ),
+    "huyen.105": (
+        "105",
+        "steward",
+        "district Thành phố Lai Châu (abolished in 2025): grid, approve",
+    ),
     "tinh.12": ("12", "steward", "province Lai Châu: accept, rollups, summary"),
     "xem.12": ("12", "viewer", "province Lai Châu, read-only"),
 }
@@ -37,7 +45,7 @@ def hint(root: str | Path, warehouse: str | Path) -> str:
         f"{warehouse} --accounts {Path(root) / 'accounts.sqlite'} --inbox {Path(root) / 'inbox'} "
         f"--outbox {Path(root) / 'outbox'} --archive {Path(root) / 'archive'}",
         "  then open http://127.0.0.1:8000/ and log in (password for all: "
-        f"{PASSWORD}); the demo's month is 2024-06 (add ?period=2024-06):",
+        f"{PASSWORD}); each user lands on a page with work on it:",
     ]
     lines += [f"    {n:<10} {role:<9} {what}" for n, (_, role, what) in DEMO_USERS.items()]
     return "\n".join(lines)

@@ -1,12 +1,16 @@
 """The portal's words, Vietnamese first, English on request (the `lang` of the session).
 
 Messages about data (issues, refusals, approval errors) come from where they are made, in both
-languages; this table holds only the pages' own words.
+languages; this table holds only the pages' own words. Numbers given to a word are written
+the language's way ("1.234" in Vietnamese); a word whose count is 1 takes its `_one` form when
+there is one (English: "1 error", "2 errors").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from validations.fmt import fmt_num
 
 LANGS = ("vi", "en")
 
@@ -263,6 +267,200 @@ WORDS: dict[str, tuple[str, str]] = {
     "axis_period": ("Kỳ (tháng)", "Period (month)"),
     "axis_unit": ("Đơn vị", "Unit"),
     "target_line": ("chỉ tiêu {op} {v}", "target {op} {v}"),
+    # lists and counts (n: the count; English takes the _one form for 1)
+    "n_errors": ("{n} lỗi", "{n} errors"),
+    "n_errors_one": ("{n} lỗi", "{n} error"),
+    "n_warnings": ("{n} cảnh báo", "{n} warnings"),
+    "n_warnings_one": ("{n} cảnh báo", "{n} warning"),
+    "n_values": ("{n} giá trị", "{n} values"),
+    "n_values_one": ("{n} giá trị", "{n} value"),
+    "all": ("Tất cả", "All"),
+    "submissions_of_period": ("Báo cáo đã gửi của kỳ", "Submissions of the period"),
+    "form_of_period": ("Biểu mẫu của kỳ", "The form of the period"),
+    "sent_by": ("Người gửi", "Sent by"),
+    "cancel": ("Quay lại, không làm", "Cancel"),
+    # landing, periods and the 2025 reform
+    "not_in_period_title": ("Đơn vị không có trong kỳ này", "Not a unit of this period"),
+    "go_latest": ("Xem kỳ {period}", "Show {period}"),
+    "reform_unit": (
+        "{unit} không còn từ {since} (sắp xếp đơn vị hành chính năm 2025); số liệu ở đây là "
+        "của các kỳ trước đó. Địa bàn nay thuộc:",
+        "{unit} no longer exists since {since} (the 2025 reorganisation of administrative "
+        "units); the figures here are of the periods before. Its territory is now part of:",
+    ),
+    "reform_district": (
+        "{unit} không còn từ {since} (bỏ cấp huyện khi sắp xếp đơn vị hành chính năm 2025); số "
+        "liệu ở đây là của các kỳ trước đó. Các xã nay báo cáo thẳng về:",
+        "{unit} no longer exists since {since} (districts were abolished in the 2025 "
+        "reorganisation); the figures here are of the periods before. Its communes now "
+        "report straight to:",
+    ),
+    # a unit's page
+    "unit_page": ("Trang đơn vị", "Unit page"),
+    "unit_reference": ("Đơn vị hành chính", "Administrative unit"),
+    "no_such_unit": ("Không có đơn vị mã {unit}.", "There is no unit with code {unit}."),
+    "from_date": ("từ {d}", "from {d}"),
+    "until_date": ("đến {d}", "until {d}"),
+    "reports_to": ("báo cáo về", "reports to"),
+    "formed_from": ("Hình thành từ", "Formed from"),
+    "now_part_of": ("Nay thuộc", "Now part of"),
+    "unit_not_yours": (
+        "Tài khoản của bạn thuộc {unit}: số liệu của đơn vị này không thuộc phạm vi của bạn. "
+        "Nếu đơn vị của bạn đã được sắp xếp vào đơn vị này, đề nghị cán bộ thống kê chuyển tài "
+        "khoản sang đơn vị mới.",
+        "Your account belongs to {unit}: this unit's figures are outside your scope. If your "
+        "unit was merged into this one, ask the statistics steward to move your account to it.",
+    ),
+    "uploads_title": ("Tệp đã gửi qua cổng", "Files sent through the portal"),
+    "values_title": (
+        "Số liệu phiên bản hiện hành, so với cùng kỳ",
+        "Values of the current version, against the same period last year",
+    ),
+    "last_year": ("Cùng kỳ năm trước", "Same period last year"),
+    "history_title": ("Các kỳ đã báo cáo", "Periods reported"),
+    "open_grid": ("các đơn vị trực thuộc", "units below"),
+    "tone_good": ("tốt lên", "better"),
+    "tone_bad": ("xấu đi", "worse"),
+    "tone_flat": ("không đánh giá", "neither"),
+    "tone_same": ("không đổi", "unchanged"),
+    # held versions
+    "held_badge": ("GIỮ LẠI", "HELD"),
+    "held_until": (
+        "Phiên bản này được giữ lại đến khi {lock} được hủy phê duyệt ({by}). {who}",
+        "This version is held until {lock} is unapproved ({by}). {who}",
+    ),
+    "held_who": (
+        "Người làm được: cán bộ thống kê của {unit} (Hủy phê duyệt).",
+        "Who can do it: a steward of {unit} (Unapprove).",
+    ),
+    "held_who_accepted": (
+        "Người làm được: cán bộ thống kê của {parent} hủy tiếp nhận, rồi cán bộ thống kê của "
+        "{unit} hủy phê duyệt.",
+        "Who can do it: a steward of {parent} un-accepts it, then a steward of {unit} "
+        "unapproves it.",
+    ),
+    "held_also": ("Còn bị khóa bởi: {locks}.", "Also locked by: {locks}."),
+    "held_unknown": (
+        "Phiên bản này được giữ lại vì kỳ đã khóa.",
+        "This version is held because the period is locked.",
+    ),
+    # approval: DHIS2's rules, confirmations
+    "btn_unaccept": ("Hủy tiếp nhận", "Un-accept"),
+    "unaccept_own": (
+        "Đơn vị cấp trên hủy tiếp nhận số liệu của {unit}, không phải chính đơn vị đó.",
+        "The level above un-accepts {unit}'s figures, not {unit} itself.",
+    ),
+    "done_unaccept": (
+        "Đã hủy tiếp nhận {unit} {period}: đơn vị đó nay có thể hủy phê duyệt.",
+        "{unit} {period} un-accepted: that unit may now unapprove it.",
+    ),
+    "locked_until": (
+        "Kỳ đã khóa: không tổng hợp lại được đến khi {lock} được hủy phê duyệt ({by}). {who}",
+        "The period is locked: it cannot be consolidated again until {lock} is unapproved "
+        "({by}). {who}",
+    ),
+    "waits_consolidation": (
+        "Chưa phê duyệt được: kỳ này chưa được tổng hợp (bấm Tổng hợp trước).",
+        "Cannot be approved yet: the period is not consolidated (Consolidate first).",
+    ),
+    "waits_below": (
+        "Chưa phê duyệt được: chờ {n} đơn vị cấp dưới được phê duyệt và tiếp nhận ({units}).",
+        "Cannot be approved yet: waiting for {n} units below to be approved and accepted "
+        "({units}).",
+    ),
+    "waits_below_one": (
+        "Chưa phê duyệt được: chờ {n} đơn vị cấp dưới được phê duyệt và tiếp nhận ({units}).",
+        "Cannot be approved yet: waiting for {n} unit below to be approved and accepted ({units}).",
+    ),
+    "back_to_grid": ("Về bảng theo dõi", "Back to the grid"),
+    "confirm_approve_title": ("Phê duyệt", "Approve"),
+    "confirm_approve_text": (
+        "Phê duyệt {unit} kỳ {period}: số liệu của đơn vị và các đơn vị trực thuộc bị khóa; "
+        "báo cáo gửi sau đó được giữ lại đến khi hủy phê duyệt.",
+        "Approve {unit} {period}: its figures and those of the units below are locked; reports "
+        "sent afterwards are held until it is unapproved.",
+    ),
+    "confirm_approve_button": ("Xác nhận phê duyệt", "Confirm the approval"),
+    "confirm_approve_warn": (
+        "Phê duyệt dù còn {n} cảnh báo",
+        "Approve despite {n} warnings",
+    ),
+    "confirm_approve_warn_one": ("Phê duyệt dù còn {n} cảnh báo", "Approve despite {n} warning"),
+    "open_warnings": (
+        "Còn {n} cảnh báo chưa xử lý: {c} chênh lệch giữa các cấp, {p} cảnh báo bất thường "
+        "trong báo cáo của đơn vị (danh sách bên dưới). Xem lại trước khi phê duyệt.",
+        "{n} open warnings: {c} cross-level discrepancies, {p} plausibility warnings in the "
+        "units' reports (listed below). Review them before approving.",
+    ),
+    "no_open_warnings": (
+        "Không còn chênh lệch hay cảnh báo nào chưa xử lý.",
+        "No open discrepancy or warning.",
+    ),
+    "open_warnings_title": ("Cảnh báo chưa xử lý", "Open warnings"),
+    "kind": ("Loại", "Kind"),
+    "w_consolidation": ("chênh lệch giữa các cấp", "cross-level"),
+    "w_submission": ("bất thường trong báo cáo", "plausibility"),
+    "confirm_unapprove_title": ("Hủy phê duyệt", "Unapprove"),
+    "confirm_unapprove_text": (
+        "Hủy phê duyệt {unit} kỳ {period}: kỳ được mở khóa; {n} phiên bản đang giữ lại sẽ được "
+        "xét lại (bản mới nhất thành hiện hành) và số liệu tổng hợp được tính lại.",
+        "Unapprove {unit} {period}: the period is unlocked; {n} held versions are reconsidered "
+        "(the newest becomes current) and the rollups are recomputed.",
+    ),
+    "confirm_unapprove_button": ("Xác nhận hủy phê duyệt", "Confirm: unapprove"),
+    "confirm_unaccept_title": ("Hủy tiếp nhận", "Un-accept"),
+    "confirm_unaccept_text": (
+        "Hủy tiếp nhận {unit} kỳ {period}: kỳ vẫn khóa (đã phê duyệt); sau đó đơn vị {unit} có "
+        "thể hủy phê duyệt để sửa số liệu.",
+        "Un-accept {unit} {period}: the period stays locked (approved); {unit} may then "
+        "unapprove it to correct its figures.",
+    ),
+    "confirm_unaccept_button": ("Xác nhận hủy tiếp nhận", "Confirm: un-accept"),
+    # audit
+    "nav_audit": ("Nhật ký", "Audit"),
+    "audit_title": ("Nhật ký thao tác", "Audit trail"),
+    "audit_help": (
+        "Mọi thao tác trên các đơn vị bạn phụ trách, mới nhất trước (tối đa {n} dòng; lọc để "
+        "xem thêm).",
+        "Every step on the units you cover, newest first (at most {n} rows; filter to see more).",
+    ),
+    "audit_none": ("Không có thao tác nào khớp bộ lọc.", "No step matches the filter."),
+    "when": ("Lúc", "When"),
+    "who": ("Người làm", "Who"),
+    "what": ("Thao tác", "What"),
+    "since": ("Từ ngày", "From"),
+    "until": ("Đến ngày", "Until"),
+    "status_change": ("Trạng thái", "Status change"),
+    "detail": ("Chi tiết", "Detail"),
+    "bad_date": ("'{text}' không phải ngày (YYYY-MM-DD).", "'{text}' is not a date (YYYY-MM-DD)."),
+    "act_ingest": ("lưu phiên bản", "version stored"),
+    "act_supersede": ("thay thế phiên bản", "version replaced"),
+    "act_release": ("bỏ giữ lại", "held version released"),
+    "act_refuse": ("từ chối tệp", "file refused"),
+    "act_upload": ("gửi tệp", "upload"),
+    "act_consolidate": ("tổng hợp", "consolidation"),
+    "act_consolidate_start": ("bắt đầu tổng hợp", "consolidation started"),
+    "act_consolidate_refused": ("tổng hợp bị từ chối", "consolidation refused"),
+    "act_approve": ("phê duyệt", "approval"),
+    "act_approve_refused": ("phê duyệt bị từ chối", "approval refused"),
+    "act_accept": ("tiếp nhận", "acceptance"),
+    "act_accept_refused": ("tiếp nhận bị từ chối", "acceptance refused"),
+    "act_unaccept": ("hủy tiếp nhận", "un-acceptance"),
+    "act_unaccept_refused": ("hủy tiếp nhận bị từ chối", "un-acceptance refused"),
+    "act_unapprove": ("hủy phê duyệt", "unapproval"),
+    "act_unapprove_refused": ("hủy phê duyệt bị từ chối", "unapproval refused"),
+    "act_login": ("đăng nhập", "login"),
+    "act_login_failed": ("đăng nhập sai", "failed login"),
+    "act_logout": ("đăng xuất", "logout"),
+    "act_login_throttled": ("đăng nhập bị chặn tạm thời", "login throttled"),
+    "act_user_add": ("tạo tài khoản", "account created"),
+    "act_user_disable": ("khóa tài khoản", "account disabled"),
+    "act_token": ("cấp mã API", "API token issued"),
+    # the summary inside the portal
+    "summary_in_vietnamese": (
+        "Báo cáo tổng hợp là văn bản tiếng Việt.",
+        "The period summary is the document offices sign: it is in Vietnamese.",
+    ),
     # api docs
     "api_intro": (
         "API JSON dưới /api. Mỗi yêu cầu gửi kèm mã truy cập: Authorization: Bearer <mã> (lệnh "
@@ -271,6 +469,8 @@ WORDS: dict[str, tuple[str, str]] = {
         "(tonghop user token NAME). A caller sees only its unit and the units below it.",
     ),
     "parameter": ("Tham số", "Parameter"),
+    "param_in": ("Ở đâu", "In"),
+    "yes": ("có", "yes"),
     "required": ("Bắt buộc", "Required"),
     "description": ("Mô tả", "Description"),
     "responses": ("Trả về", "Responses"),
@@ -278,12 +478,22 @@ WORDS: dict[str, tuple[str, str]] = {
 
 
 def translator(lang: str) -> Callable[..., str]:
-    """t(key, **fields) in the language; an unknown key shows itself (and a test catches it)."""
+    """t(key, **fields) in the language; an unknown key shows itself (and a test catches it).
+    Number fields are formatted for the language; `n=1` picks the key's `_one` form."""
     k = 0 if lang != "en" else 1
+    lang = "en" if k else "vi"
 
     def t(key: str, **fields: object) -> str:
+        if fields.get("n") == 1 and f"{key}_one" in WORDS:
+            key = f"{key}_one"
         pair = WORDS.get(key)
         text = pair[k] if pair else key
-        return text.format(**fields) if fields else text
+        if not fields:
+            return text
+        shown = {
+            f: fmt_num(v, lang) if isinstance(v, int | float) and not isinstance(v, bool) else v
+            for f, v in fields.items()
+        }
+        return text.format(**shown)
 
     return t

@@ -24,6 +24,7 @@ class Scope:
     def __init__(self, units: ReferenceUnits, close_day: int):
         self.units = units
         self.close_day = close_day
+        self._everywhere: dict[str, tuple[str, ...]] = {}
 
     def day(self, period: str | Period) -> date:
         p = period if isinstance(period, Period) else parse_period(period)
@@ -64,3 +65,13 @@ class Scope:
 
     def codes(self, code: str, period: str | Period) -> list[str]:
         return [u.code for u in self.tree(code, period)]
+
+    def everywhere(self, code: str) -> tuple[str, ...]:
+        """The unit and every unit below it in any structure (what its audit trail covers)."""
+        found = self._everywhere.get(code)
+        if found is None:
+            below = {
+                u.code for u in self.units.units if code in (u.code, u.parent_code, u.province_code)
+            }
+            found = self._everywhere[code] = tuple(sorted(below | {code}))
+        return found

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -72,6 +73,15 @@ class Upload:
         return datetime.fromisoformat(self.received_at)
 
 
+_DELIVERED = re.compile(r"^\d{8}T\d{6}-u\d+-")
+
+
+def original_name(file_name: str | None) -> str:
+    """The name a file was sent under: its own name without the folder and without the
+    portal's delivery prefix (`20240615T090000-u17-`), never an internal path."""
+    return _DELIVERED.sub("", Path(file_name or "").name)
+
+
 def _remove(path: Path) -> None:
     """The checked file and its private folder."""
     path.unlink(missing_ok=True)
@@ -110,37 +120,52 @@ class Uploads:
         self.work = work  # private folder for files being checked
 
     # --- checking ------------------------------------------------------------------------------
-    def check(self, user: User | None, file_name: str, data: bytes) -> tuple[Verdict, Path]:
+    def check(
+        self, user: User | None, file_name: str, data: bytes, size: int | None = None
+    ) -> tuple[Verdict, Path]:
         """The dry run of the bytes as the file `file_name` sent by `user` (service.check):
         the verdict the stored version would get; and the temporary file (the caller removes
-        its folder)."""
+        its folder). `size`: the file's real size when only its first bytes were read (a file
+        too large is refused naming it)."""
         name = safe_name(Path(file_name or "upload").name) or "upload"
         folder = self.work / uuid.uuid4().hex
         folder.mkdir(parents=True)
         path = folder / name
         if len(data) > MAX_FILE_BYTES:  # said the reader's way, without writing 5 MB to disk
             path.write_bytes(b"")
-            os.truncate(path, len(data))
+            os.truncate(path, max(len(data), size or 0))  # sparse: nothing written
         else:
             path.write_bytes(data)
         found = self.checker.judge([path], user.unit_code if user is not None else None, self.wh)
         return found[str(path)], path
 
     def dry_run(
-        self, user: User | None, file_name: str, data: bytes, lang: str = "vi"
+        self,
+        user: User | None,
+        file_name: str,
+        data: bytes,
+        lang: str = "vi",
+        size: int | None = None,
     ) -> dict[str, Any]:
         """POST /api/validate: the verdict only, nothing recorded or delivered."""
-        verdict, path = self.check(user, file_name, data)
+        verdict, path = self.check(user, file_name, data, size)
         _remove(path)
         return verdict.record(lang, name=file_name)
 
     # --- receiving -----------------------------------------------------------------------------
     def receive(
-        self, user: User, file_name: str, data: bytes, lang: str = "vi", addr: str | None = None
+        self,
+        user: User,
+        file_name: str,
+        data: bytes,
+        lang: str = "vi",
+        addr: str | None = None,
+        size: int | None = None,
     ) -> tuple[Upload, Verdict]:
-        """Check, record and (when readable and in the user's scope) deliver one upload."""
+        """Check, record and (when readable and in the user's scope) deliver one upload
+        (`size`: its real size when only its first bytes were read)."""
         received = now()
-        verdict, tmp = self.check(user, file_name, data)
+        verdict, tmp = self.check(user, file_name, data, size)
         try:
             record = verdict.record(lang, name=file_name)
             result = verdict.result

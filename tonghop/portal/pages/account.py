@@ -1,4 +1,5 @@
-"""Logging in and out, the language switch, the start page."""
+"""Logging in and out, the language switch, the start page (where the user's work is:
+service.landing, whatever today's date)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tonghop.portal import periods
+from tonghop.portal.accounts import User
 from tonghop.portal.auth import checked_form, client_addr, flash, log_in, session_user
 from tonghop.portal.deps import CurrentUser, PortalDep, Words
 from tonghop.portal.i18n import LANGS, translator
@@ -27,13 +30,18 @@ def _safe_next(url: str | None) -> str:
     return url
 
 
-@router.get("/", include_in_schema=False)
-def home(user: CurrentUser) -> Response:
+def start_page(user: User) -> str:
+    """The page a user works on: the grid (steward), the form (submitter), the figures."""
     if user.is_steward:
-        return RedirectResponse("/steward", 303)
-    if user.may_submit:
-        return RedirectResponse("/form", 303)
-    return RedirectResponse("/province", 303)
+        return "steward"
+    return "form" if user.may_submit else "province"
+
+
+@router.get("/", include_in_schema=False)
+def home(portal: PortalDep, user: CurrentUser) -> Response:
+    page = start_page(user)
+    land = periods.landing_of(portal, page, user.unit_code)
+    return RedirectResponse(f"/{page}?unit={user.unit_code}&period={land.period}", 303)
 
 
 @router.get("/login", include_in_schema=False)

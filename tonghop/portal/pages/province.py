@@ -12,17 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
+from markupsafe import Markup
 
 from service import figures
 from tonghop.portal import periods
 from tonghop.portal.accounts import User
+from tonghop.portal.changes import change
 from tonghop.portal.context import Portal
 from tonghop.portal.deps import FiguresReader, Lang, PortalDep, Words
 from tonghop.portal.i18n import translator
+from tonghop.portal.pages.shared import absent
 from tonghop.portal.pages.steward import completeness_line
 from tonghop.portal.rendering import render
-from validations.fmt import fmt_num, fmt_pct
+from validations.fmt import fmt_num
 from validations.period import parse_period
 from warehouse import charts
 from warehouse.export import ExportError
@@ -34,31 +37,15 @@ _OPS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 
 
 def _scoped(portal: Portal, user: User, unit: str | None, period: str | None) -> tuple[Any, Any]:
+    """The unit and period asked for (default: the unit's newest consolidated period,
+    service.landing); 404 when the unit does not exist in that period's structure."""
     code = unit or user.unit_code
-    if period:
-        p = periods.period_or_400(period, portal.catalog)
-    else:  # the newest consolidated month of the unit
-        latest = portal.read(figures.latest_consolidated_month, code, default=None)
-        p = periods.period_or_400(latest, portal.catalog)
+    p = periods.page_period(portal, "province", code, period)
     portal.scope.require(user.unit_code, code, p.code)
     u = portal.scope.unit(code, p)
     if u is None:
         raise HTTPException(404)
     return u, p
-
-
-def change_text(r: dict[str, Any], lang: str) -> tuple[str, str]:
-    t = translator(lang)
-    ch = r["change_vs_last_year"]
-    if ch is None or ch != ch:
-        return t("no_last_year"), ""
-    sign = "+" if ch > 0 else ""
-    text = (
-        f"{sign}{fmt_pct(ch, lang)}"
-        if r["change_kind"] == "percent"
-        else f"{sign}{fmt_num(ch, lang)} {t('points')}"
-    )
-    return text, ("pos" if ch > 0 else "neg" if ch < 0 else "")
 
 
 def attainment_text(r: dict[str, Any], lang: str) -> str:
@@ -91,7 +78,12 @@ def rollup_page(
     indicator: str | None = None,
 ) -> Response:
     cat = portal.catalog
-    u, p = _scoped(portal, user, unit, period)
+    code = unit or user.unit_code
+    p = periods.page_period(portal, "province", code, period)
+    portal.scope.require(user.unit_code, code, p.code)
+    u = portal.scope.unit(code, p)
+    if u is None:
+        return absent(request, portal, user, code, p, "province")
     rows = portal.read(figures.rollup_rows, u.code, p.code, default=[])
     comp = portal.read(figures.completeness_row, u.code, p.code, default=None)
     known = portal.read(figures.consolidated_periods, u.code, default=[])
@@ -100,7 +92,7 @@ def rollup_page(
     groups: dict[str, list[dict[str, Any]]] = {}
     for x in rows:
         ind = cat.indicators.get(x["indicator"])
-        change, cls = change_text(x, lang)
+        ch = change(x["change_vs_last_year"], x["change_kind"], ind, lang)
         target = x["target"] or ""
         for op, sym in _OPS.items():
             target = target.replace(op, sym)
@@ -110,8 +102,7 @@ def rollup_page(
                 "label": ind.label(lang) if ind else x["indicator"],
                 "value": fmt_num(value, lang),
                 "unit": "%" if ind and ind.kind == "flag" else (ind.unit(lang) if ind else ""),
-                "change": change,
-                "change_class": cls,
+                "change": ch,
                 "target": target,
                 "attainment": attainment_text(x, lang),
                 "attainment_key": x["attainment"] or "",
@@ -132,7 +123,11 @@ def rollup_page(
         section="province",
         unit=u,
         period=p.code,
-        periods=known,
+        periods=sorted(
+            set(known) | set(periods.picker(portal, u.code, p.code)),
+            key=lambda c: (parse_period(c).end(cat.close_day), parse_period(c).kind == "M"),
+            reverse=True,
+        ),
         unit_choices=choices,
         indicator=chosen,
         indicator_choices=[
@@ -159,7 +154,10 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
         return fmt_num(v, lang)
 
     out = []
-    if trend:
+    if len(trend) >= 2:  # a trend of one month says nothing (as the period summary)
+        months = [per for per, _ in trend]
+        before = portal.read(figures.last_years, [u.code], months, code, default={})
+        last = [(f"{per[5:]}/{int(per[:4]) - 1}", before.get((u.code, per))) for per in months]
         out.append(
             charts.line_chart(
                 t("chart_trend", label=ind.label(lang)),
@@ -169,6 +167,10 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
                 fmt=fmt,
                 target=tv,
                 target_label=tl,
+                # the same months a year before, the same territory (only when every one is known)
+                last_year=[(k, v) for k, v in last if v is not None]
+                if all(v is not None for _, v in last)
+                else None,
                 lang=lang,
             )
         )
@@ -176,9 +178,10 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
     if kids:
         names = {k.code: k.name for k in kids}
         vals = portal.read(figures.values_of, list(names), period, code)
+        before = portal.read(figures.last_years, list(names), [period], code, default={})
         if vals:
             out.append(
-                charts.bar_chart(
+                charts.bar_chart(  # sorted, at most 30 bars (the top and the bottom units)
                     t("chart_units", label=ind.label(lang), period=period),
                     [(names[c], v) for c, v in sorted(vals.items())],
                     category_label=t("axis_unit"),
@@ -186,6 +189,7 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
                     fmt=fmt,
                     target=tv,
                     target_label=tl,
+                    last_year={names[c]: v for (c, _), v in before.items()} or None,
                     lang=lang,
                 )
             )
@@ -205,16 +209,43 @@ def _summary(portal: Portal, unit: str, period: str) -> Any:
     return s
 
 
+def body_of(page: str) -> str:
+    """The body of a self-contained page (warehouse.summary.render_html): what the portal
+    shows inside its own header, with its own styles."""
+    start = page.find("<body>")
+    end = page.rfind("</body>")
+    return page[start + len("<body>") : end] if start >= 0 and end > start else page
+
+
 @router.get("/province/summary", include_in_schema=False)
 def summary_page(
-    portal: PortalDep, user: FiguresReader, unit: str | None = None, period: str | None = None
+    request: Request,
+    portal: PortalDep,
+    user: FiguresReader,
+    unit: str | None = None,
+    period: str | None = None,
 ) -> Response:
-    u, p = _scoped(portal, user, unit, period)
+    code = unit or user.unit_code
+    p = periods.page_period(portal, "province", code, period)
+    portal.scope.require(user.unit_code, code, p.code)
+    u = portal.scope.unit(code, p)
+    if u is None:
+        return absent(request, portal, user, code, p, "province")
+    s = _summary(portal, u.code, p.code)
     text = portal.cached(
-        ("summary.html", u.code, p.code),
-        lambda: render_html(_summary(portal, u.code, p.code), portal.units),
+        ("summary.html", u.code, p.code), lambda: body_of(render_html(s, portal.units))
     )
-    return HTMLResponse(text)
+    return render(
+        request,
+        "summary.html",
+        user=user,
+        title=f"{s.title} — {u.name}",
+        section="province",
+        unit=u,
+        period=p.code,
+        periods=periods.picker(portal, u.code, p.code),
+        document=Markup(text),  # noqa: S704 - warehouse.summary escapes every value it writes
+    )
 
 
 @router.get("/province/summary.xlsx", include_in_schema=False)

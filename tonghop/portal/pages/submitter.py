@@ -3,6 +3,7 @@ dry run against the warehouse), my submissions (service.submissions)."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from service import submissions
+from service import approval, submissions
 from tonghop.portal import jobs, periods
 from tonghop.portal.accounts import User
 from tonghop.portal.auth import checked_form, client_addr, flash
@@ -20,8 +21,9 @@ from tonghop.portal.context import Portal
 from tonghop.portal.deps import CurrentUser, Lang, PortalDep, Submitter, Words
 from tonghop.portal.i18n import translator
 from tonghop.portal.jobs import when
+from tonghop.portal.pages.shared import absent, held_text
 from tonghop.portal.rendering import lang_of, render
-from tonghop.portal.uploads import Upload
+from tonghop.portal.uploads import Upload, original_name
 from validations.catalog import Catalog
 from validations.errors import record_text
 from validations.fmt import fmt_location, fmt_num
@@ -51,12 +53,39 @@ def issue_rows(issues: list[dict[str, Any]], catalog: Catalog, lang: str) -> lis
                 "location": fmt_location(i.get("location"), lang),
                 "label": ind.label(lang) if ind else (code or ""),
                 "value": fmt_num(value, lang) if value not in (None, "") else "",
-                "expected": i.get("expected") or "",
+                "expected": fmt_expected(i.get("expected"), lang),
                 "message": i.get(f"message_{lang}") or i.get("message") or "",
                 "hint": i.get(f"hint_{lang}") or i.get("hint") or "",
                 "rule": i.get("rule") or i.get("rule_id") or "",
             }
         )
+    return out
+
+
+_SEPARATORS = re.compile(r"([\s\[\]();|≈≤≥<>=!]+)")
+_EN_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+
+
+def fmt_expected(text: object, lang: str) -> str:
+    """What a rule expects, as the page's language writes it: the rules write their numbers
+    the English way ("≈ 1,234.5", "11.11") and some words in both languages ("số nguyên /
+    whole number"); in Vietnamese that is "≈ 1.234,5", "11,11", "số nguyên". Words, dates
+    and cell references are kept as they are."""
+    if text in (None, ""):
+        return ""
+    if isinstance(text, int | float):
+        return fmt_num(text, lang)
+    out = str(text)
+    if " / " in out:  # "vi / en"
+        vi, _, en = out.partition(" / ")
+        out = en if lang == "en" else vi
+    parts = _SEPARATORS.split(out)
+    for n, part in enumerate(parts):
+        if n % 2 == 0 and _EN_NUMBER.match(part):
+            parts[n] = fmt_num(float(part.replace(",", "")), lang)
+    out = "".join(parts)
+    for op, sym in (("<=", "≤"), (">=", "≥"), ("!=", "≠")):
+        out = out.replace(op, sym)
     return out
 
 
@@ -76,12 +105,12 @@ def form_page(
     period: str | None = None,
 ) -> Response:
     cat = portal.catalog
-    p = periods.period_or_400(period, cat)
     code = unit or user.unit_code
+    p = periods.page_period(portal, "form", code, period)
     portal.scope.require(user.unit_code, code, p.code)
     u = portal.scope.unit(code, p)
     if u is None:
-        raise HTTPException(404, t("no_form_unit", unit=code, period=p.code))
+        return absent(request, portal, user, code, p, "form")
     due = periods.deadline(cat, p, u.level)
     today = default_today()
     left = (due - today).days if due else 0
@@ -102,7 +131,7 @@ def form_page(
         units=portal.scope.tree(user.unit_code, p)[:300],
         period=p,
         period_label=p.label_vi if lang == "vi" else p.code,
-        periods=periods.choices(cat, p.code),
+        periods=periods.picker(portal, u.code, p.code),
         closing=f"{p.end(cat.close_day):%d/%m/%Y}",
         deadline=f"{due:%d/%m/%Y}" if due else "—",
         deadline_note=note,
@@ -135,8 +164,17 @@ def form_download(
 
 # --- sending ----------------------------------------------------------------------------------
 @router.get("/submit", include_in_schema=False)
-def submit_page(request: Request, user: Submitter, t: Words) -> Response:
-    return render(request, "submit.html", user=user, title=t("submit_title"), section="submit")
+def submit_page(request: Request, portal: PortalDep, user: Submitter, t: Words) -> Response:
+    p = periods.page_period(portal, "form", user.unit_code, None)
+    return render(
+        request,
+        "submit.html",
+        user=user,
+        title=t("submit_title"),
+        section="submit",
+        period=p.code,
+        periods=periods.picker(portal, user.unit_code, p.code),
+    )
 
 
 async def receive(
@@ -151,6 +189,7 @@ async def receive(
         data,
         lang or lang_of(request),
         client_addr(request),
+        getattr(upload, "size", None),
     )
     if up.delivered:
         await run_in_threadpool(portal.runner.ingest, up)
@@ -239,6 +278,9 @@ def verdict_page(
     up = visible_upload(portal, user, upload_id)
     rec = up.report
     state = delivery_state(portal, up, lang)
+    outcome = rec.get("outcome") or {}
+    stored = state.get("done") or {}
+    held = (stored.get("status") if stored else outcome.get("status")) == "held"
     if up.verdict in ("unreadable", "refused"):
         verdict_text = t(f"v_{up.verdict}")
     else:
@@ -248,6 +290,11 @@ def verdict_page(
     unit_line = (
         f"{unit.code} {unit.name} ({names[rec.get('level') or unit.level]})" if unit else "—"
     )
+    held_line = None
+    if held and up.unit_code and up.period:
+        locks = portal.read(approval.holding, up.unit_code, up.period, portal.catalog, default=[])
+        on = portal.scope.day(up.period)
+        held_line = held_text(locks, portal.units, on, lang) or t("held_unknown")
     message = None
     if up.verdict == "unreadable":
         message = rec.get(f"message_{lang}") or rec.get("message")
@@ -257,6 +304,7 @@ def verdict_page(
         next_step = w["next_rejected"]
     elif up.verdict == "accepted_with_warnings":
         next_step = w["next_warn"]
+    n_err, n_warn = int(rec.get("errors") or 0), int(rec.get("warnings") or 0)
     return render(
         request,
         "verdict.html",
@@ -266,18 +314,25 @@ def verdict_page(
         up=up,
         record=rec,
         verdict_text=verdict_text,
+        held=held,
+        held_line=held_line,
         unit_line=unit_line,
+        counts=t("n_errors", n=n_err) + ", " + t("n_warnings", n=n_warn)
+        if "errors" in rec
+        else None,
+        checked_ok=up.verdict in ("accepted", "accepted_with_warnings"),
         received=when(up.received),
         deadline=_deadline(portal.catalog, up.period, rec.get("level")),
-        outcome=(rec.get("outcome") or {}).get(f"message_{lang}")
-        if state["kind"] != "done"
-        else None,
+        outcome=outcome.get(f"message_{lang}") if state["kind"] != "done" else None,
         issues=issue_rows(rec.get("issues") or [], portal.catalog, lang),
         suspects=lead_lines(suspects_from_records(rec.get("suspects") or []), lang),
         stored_kind=state["kind"],
+        stored_status=stored.get("status") or "",
         stored_text=state["text"],
         message=message,
         next_step=next_step,
+        periods=periods.picker(portal, user.unit_code, up.period),
+        period=up.period,
         refresh=(10 if state.get("slow") else 2) if state["kind"] == "pending" else None,
     )
 
@@ -296,9 +351,12 @@ def _deadline(catalog: Catalog, period: str | None, level: str | None) -> str | 
 # --- my submissions ---------------------------------------------------------------------------
 def versions(portal: Portal, codes: list[str], period: str, lang: str) -> list[dict[str, Any]]:
     """Every stored version of these units for the period (service.submissions), with what
-    the pages show; the unit's state (on time, late, ...: service.status) on its newest row."""
+    the pages show; the unit's state (on time, late, ...: service.status) on its newest row;
+    the file's own name (never the inbox's) and its upload's verdict page when the portal
+    received it."""
     rows = portal.read(submissions.versions, codes, period, portal.catalog, default=[])
     t = translator(lang)
+    sent = {u.content_hash: u for u in portal.uploads.of_units(codes, period) if u.delivered}
     seen: set[str] = set()
     for r in rows:
         r["status_text"] = status_word(r["shown_status"], lang)
@@ -307,7 +365,40 @@ def versions(portal: Portal, codes: list[str], period: str, lang: str) -> list[d
         first = r["unit_code"] not in seen
         seen.add(r["unit_code"])
         r["state_text"] = t(f"g_{r['unit_state']}") if first and r["unit_state"] else ""
+        up = sent.get(r["content_hash"])
+        r["upload_id"] = up.id if up else None
+        r["file_shown"] = up.file_name if up else original_name(r["file_name"])
     return rows
+
+
+def _uploads_not_stored(
+    portal: Portal, user: User, codes: list[str], period: str, stored: set[str], lang: str
+) -> list[dict[str, Any]]:
+    """Uploads of these units (or sent by them) for the period (or naming none: unreadable
+    files) that are not stored: in progress, refused, unreadable; each with who sent it."""
+    out = []
+    for up in portal.uploads.of_units(codes, period)[:50]:
+        if up.content_hash in stored and up.delivered:
+            continue
+        if up.actor != user.name and up.verdict == "refused":
+            continue
+        state = delivery_state(portal, up, lang)
+        out.append(
+            {
+                "id": up.id,
+                "file_name": up.file_name,
+                "unit_code": up.unit_code,
+                "period": up.period,
+                "actor": up.actor,
+                "sender": up.sender,
+                "received": when(up.received),
+                "verdict": up.verdict if state["kind"] != "pending" else "pending",
+                "state": state["text"]
+                if state["kind"] != "none"
+                else status_word(up.verdict, lang),
+            }
+        )
+    return out
 
 
 @router.get("/submissions", include_in_schema=False)
@@ -317,31 +408,18 @@ def submissions_page(
     user: CurrentUser,
     lang: Lang,
     t: Words,
+    unit: str | None = None,
     period: str | None = None,
 ) -> Response:
-    p = periods.period_or_400(period, portal.catalog)
-    codes = portal.scope.codes(user.unit_code, p)
+    code = unit or user.unit_code
+    page = "form" if user.may_submit and not user.is_steward else "steward"
+    p = periods.page_period(portal, page, code, period)
+    portal.scope.require(user.unit_code, code, p.code)
+    codes = portal.scope.codes(code, p) or [code]
     rows = versions(portal, codes, p.code, lang)
-    stored = {r["content_hash"] for r in rows}
-    pending = []
-    for up in portal.uploads.of_units(codes, p.code)[:50]:
-        if up.content_hash in stored and up.delivered:
-            continue
-        if up.actor != user.name and up.verdict == "refused":
-            continue
-        state = delivery_state(portal, up, lang)
-        pending.append(
-            {
-                "id": up.id,
-                "file_name": up.file_name,
-                "unit_code": up.unit_code,
-                "received": when(up.received),
-                "verdict": up.verdict if state["kind"] != "pending" else "pending",
-                "state": state["text"]
-                if state["kind"] != "none"
-                else status_word(up.verdict, lang),
-            }
-        )
+    pending = _uploads_not_stored(
+        portal, user, codes, p.code, {r["content_hash"] for r in rows}, lang
+    )
     return render(
         request,
         "submissions.html",
@@ -349,7 +427,9 @@ def submissions_page(
         title=t("submissions_title"),
         section="submissions",
         period=p.code,
-        periods=periods.choices(portal.catalog, p.code),
+        periods=periods.picker(portal, code, p.code),
+        unit_code=code,
+        unit_choices=portal.scope.tree(user.unit_code, p)[:300],
         versions=rows,
         pending=pending,
     )
@@ -357,7 +437,7 @@ def submissions_page(
 
 @router.get("/versions/{submission_id}", include_in_schema=False)
 def version_page(
-    request: Request, submission_id: str, portal: PortalDep, user: CurrentUser, lang: Lang
+    request: Request, submission_id: str, portal: PortalDep, user: CurrentUser, lang: Lang, t: Words
 ) -> Response:
     row = portal.read(submissions.version, submission_id, default=None)
     if not row or not portal.scope.allows(user.unit_code, row["unit_code"], row["period"]):
@@ -368,6 +448,12 @@ def version_page(
         if r["submission_id"] == submission_id
     )
     issues = portal.read(submissions.issues, submission_id)
+    held_line = None
+    if v["status"] == "held":
+        locks = portal.read(
+            approval.holding, v["unit_code"], v["period"], portal.catalog, default=[]
+        )
+        held_line = held_text(locks, portal.units, portal.scope.day(v["period"]), lang)
     return render(
         request,
         "version.html",
@@ -375,5 +461,15 @@ def version_page(
         title=f"{v['unit_code']} {v['period']} v{v['version']}",
         section="submissions",
         v=v,
+        counts=", ".join(
+            (
+                t("n_values", n=v["n_values"]),
+                t("n_errors", n=v["n_errors"]),
+                t("n_warnings", n=v["n_warnings"]),
+            )
+        ),
+        held_line=held_line,
         issues=issue_rows(issues, portal.catalog, lang),
+        periods=periods.picker(portal, v["unit_code"], v["period"]),
+        period=v["period"],
     )
