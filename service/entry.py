@@ -33,7 +33,7 @@ import pandas as pd
 from validations.catalog import Catalog, Indicator, OutlierRule
 from validations.fmt import fmt_num
 from validations.issue import Issue, Severity
-from validations.numbers import OK, parse_numbers
+from validations.numbers import AMBIGUOUS, OK, parse_numbers
 from validations.outliers import JUDGED_KINDS, outliers_against, usual_range
 from validations.period import parse_period
 from validations.readers import ReadError, read_csv_bytes
@@ -103,17 +103,31 @@ def readings(entries: Iterable[Entry], catalog: Catalog) -> dict[str, Reading]:
 
 
 def canonical_csv(unit_code: str, period: str, entries: Iterable[Entry], catalog: Catalog) -> bytes:
-    """The values as the canonical CSV (UTF-8, comma, one row per filled field, in the given
-    order): a value that reads cleanly as its canonical text, anything else as typed (the
-    validator then says what is wrong with it, as it would in a file); the comment in `note`."""
+    """The values as the canonical CSV the form submits (UTF-8, comma, one row per filled
+    field, in the given order): a value that reads cleanly as its canonical text, anything else
+    as typed (the validator then says what is wrong with it, as it would in a file); the
+    comment in `note`."""
     entries = [e for e in entries if not e.blank]
     read = readings(entries, catalog)
+    rows = []
+    for e in entries:
+        r = read.get(e.indicator)
+        rows.append((e, r.canonical if r is not None and r.status == OK else e.value.strip()))
+    return _csv(unit_code, period, rows)
+
+
+def typed_csv(unit_code: str, period: str, entries: Iterable[Entry]) -> bytes:
+    """The values as typed, in the same rows: what the check as typed validates. Its
+    validation is the canonical CSV's (a value that reads cleanly reads the same either way,
+    anything else is written as typed in both), without reading every value twice."""
+    return _csv(unit_code, period, [(e, e.value.strip()) for e in entries if not e.blank])
+
+
+def _csv(unit_code: str, period: str, rows: list[tuple[Entry, str]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_HEADER)
-    for e in entries:
-        r = read.get(e.indicator)
-        value = r.canonical if r is not None and r.status == OK else e.value.strip()
+    for e, value in rows:
         w.writerow([unit_code, period, e.indicator, value, e.note.strip()])
     return buf.getvalue().encode("utf-8")
 
@@ -259,17 +273,33 @@ def check_draft(
     reference: Reference | None = None,
 ) -> DraftCheck:
     """The draft's values validated as the file they will be (the validator's Issues, the same
-    messages and hints as a file's verdict), plus the history check's warnings."""
-    chk = preview(entries, catalog)
-    data = canonical_csv(unit_code, period, entries, catalog)
+    messages and hints as a file's verdict), plus the history check's warnings; each value's
+    reading, the rates and totals computed from what the validator read."""
+    data = typed_csv(unit_code, period, entries)
     try:
         raw = read_csv_bytes(file_name(unit_code, period), data)
     except ReadError:  # nothing typed yet: a header only
-        return chk
-    chk.result = validator.validate([raw])[0]
+        return DraftCheck(None, {}, {}, {})
+    result = validator.validate([raw])[0]
     if reference is not None:
-        chk.result.issues.extend(reference.warnings(chk.result, catalog))
-    return chk
+        result.issues.extend(reference.warnings(result, catalog))
+    read = read_by(result, catalog)
+    rates, totals = derived(read, catalog)
+    return DraftCheck(result, read, rates, totals)
+
+
+def read_by(result: ValidationResult, catalog: Catalog) -> dict[str, Reading]:
+    """Each value as the validator read it (validations.numbers): a number, ambiguous (read the
+    Vietnamese way and asked about), or nothing it could read."""
+    asked = {r.id for r in catalog.rules_of_kind("ambiguous")}
+    ambiguous = {i.indicator for i in result.issues if i.rule_id in asked}
+    cols = result.value_columns()
+    out = {}
+    for code, value in zip(cols["indicator"], cols["value"], strict=True):
+        v = float(value)
+        if not np.isnan(v):
+            out[str(code)] = Reading(AMBIGUOUS if code in ambiguous else OK, v, "")
+    return out
 
 
 def preview(entries: Iterable[Entry], catalog: Catalog) -> DraftCheck:

@@ -183,3 +183,24 @@ def test_the_history_warning_as_typed_is_the_dry_runs(validator, tmp_path):
     inside = june_entries(propaganda_participants=str(int(high)))
     chk = entry.check_draft("03386", "2024-06", inside, validator, CATALOG, ref)
     assert not [i for i in chk.issues if i.rule_id == "outlier_history"]
+
+
+def test_checking_the_values_as_typed_is_checking_the_canonical_csv(validator, tmp_path):
+    """The check as typed validates the typed text; the submission writes the canonical
+    reading: the same Issues either way, whatever the clerk typed."""
+    typed = june_entries(
+        propaganda_participants="1.234",  # thousands
+        poppy_destroyed_m2="12,5",  # a decimal comma
+        security_models_new="1.250",  # a count: thousands
+        drug_users_managed=" 19 ",
+        crime_cases="abc",  # not a number
+        crime_cases_prev="3,5",  # not a whole number
+    ) + [entry.Entry("assets_lost_mvnd", "1.250")]  # ambiguous, and not on a commune's form
+    chk = entry.check_draft("03386", "2024-06", typed, validator, CATALOG)
+    path = tmp_path / "03386_2024-06.csv"
+    path.write_bytes(entry.canonical_csv("03386", "2024-06", typed, CATALOG))
+    file = validator.validate_file(path)
+    assert [i.to_dict() for i in chk.issues] == [i.to_dict() for i in file.issues]
+    assert {i.rule_id for i in chk.issues} >= {"value_not_number", "count_not_integer"}
+    assert chk.readings["propaganda_participants"].value == 1234
+    assert chk.readings["poppy_destroyed_m2"].value == 12.5

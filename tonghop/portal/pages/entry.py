@@ -36,6 +36,7 @@ from tonghop.portal import entry_view, periods
 from tonghop.portal.accounts import User
 from tonghop.portal.auth import checked_form, client_addr, flash
 from tonghop.portal.context import Portal
+from tonghop.portal.database import stamp
 from tonghop.portal.deps import Lang, PortalDep, Submitter, Words
 from tonghop.portal.drafts import Change
 from tonghop.portal.i18n import translator
@@ -332,6 +333,14 @@ def _answer(form: Form, client: str, since: int, seq: int, lang: str) -> dict[st
     entries = form.entries(fields, None)
     state = form.check(entries, fields, lang, seq)
     others = [f for f in fields.values() if f.seq > since and f.client != client and f.changed_by]
+    last = max(fields.values(), key=lambda f: f.seq, default=None)
+    if last is not None:
+        state["draft_line"] = t(
+            "e_draft_last",
+            at=entry_view.when(last.changed_at),
+            by=last.changed_by or t("e_copied"),
+        )
+    state["saved_at"] = entry_view.when(stamp())[:8]
     state["others"] = [
         {
             "indicator": f.indicator,

@@ -131,7 +131,7 @@
         keptOffline = 0;
         form.classList.remove("offline");
       } else {
-        say(fmt(words.saved, { at: clock() }), "ok");
+        say(fmt(words.saved, { at: data.saved_at || clock() }), "ok");
       }
       return data;
     }, function (err) {
@@ -178,6 +178,7 @@
   // --- showing the answer --------------------------------------------------------------------------
   function render(data) {
     if (data.seq > seq) seq = data.seq;
+    if (data.draft_line) document.getElementById("draft-line").textContent = data.draft_line;
     (data.others || []).forEach(other);
     var fields = data.fields || {};
     Object.keys(fields).forEach(function (code) { field(code, fields[code]); });
@@ -382,9 +383,10 @@
       h.versions.map(function (v) {
         return ["v" + v.version, v.value, v.status + (v.current ? " (" + words.current + ")" : "") + " · " + v.received, v.note];
       }));
-    table("d-changes", [words.colAt, words.colValue, words.colBy, words.colNote],
+    table("d-changes", [words.colAt, words.colValue, words.colBy],
       h.changes.map(function (c) {
-        return [c.at, c.value, c.by + (c.behalf ? " (" + words.behalf + ")" : ""), (c.follow_up ? "⚑ " : "") + c.note];
+        var extra = (c.follow_up ? " ⚑" : "") + (c.note ? " ✎ " + c.note : "");
+        return [c.at, c.value + extra, c.by + (c.behalf ? " (" + words.behalf + ")" : "")];
       }));
   }
 
