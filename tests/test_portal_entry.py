@@ -7,6 +7,7 @@ unit isolation, and the one script allowed on this page only."""
 from __future__ import annotations
 
 import csv
+import html
 import re
 import shutil
 
@@ -98,6 +99,10 @@ def test_the_form_is_the_excel_templates_layout(client, lang):
             assert f">{ind.label(lang)}</label>" in row and f">{ind.unit(lang)}</td>" in row
     text = text_of(page)
     assert ("Nhập số liệu" if lang == "vi" else "Enter the report") in text
+    if lang == "vi":
+        from test_portal_i18n import _english
+
+        assert _english(html.unescape(text)) == []
     assert ("thường 0–11" if lang == "vi" else "usually 0–11") in text  # crime_cases' history
 
 
@@ -259,6 +264,18 @@ def test_the_page_without_its_script_submits_every_field(client):
     assert "không có vụ nào" in page and "⚑ cần xem lại" in page
     assert "Nhập trên web bởi xa.03386" in page
     assert portal.drafts.fields("03386", "2024-06")["crime_cases"].follow_up
+
+
+def test_with_its_script_the_page_sends_the_draft_it_saved(client):
+    """A field another person saved since is not overwritten by what this page still shows."""
+    portal = client.app.state.portal
+    _, h = open_form(client, "xa.03386")
+    save(client, h, june_values() | {"propaganda_sessions": "5"}, client_id="other")
+    r = submit(client, script="1", **{"v:propaganda_sessions": "4"})
+    found = stored_of(portal, int(str(r.url).rsplit("/", 1)[1]))
+    assert found["upload"].verdict == "accepted"
+    sent = next(portal.settings.archive.rglob("*03386_2024-06.csv")).read_text()
+    assert "03386,2024-06,propaganda_sessions,5," in sent
 
 
 def test_nothing_typed_nothing_sent(client):

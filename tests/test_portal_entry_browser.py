@@ -257,7 +257,8 @@ def test_a_commune_fills_its_form_in_the_browser(browser, tmp_path, history_ware
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{url}/entry?unit=03386&period=2024-06")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        shot("11_phone")
+        page.locator("tr.group").first.scroll_into_view_if_needed()
+        shot("11_phone", full=False)
         page.click("#row-crime_cases button.more")
         page.wait_for_selector("#details.open")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

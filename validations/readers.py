@@ -288,10 +288,7 @@ def read_csv_bytes(name: str, data: bytes) -> RawSubmission:
     web form checks its values as the canonical CSV it will submit, without a file)."""
     if len(data) > MAX_FILE_BYTES:
         raise ReadError(
-            name,
-            f"Tệp '{name}' quá lớn (tối đa {_mib(MAX_FILE_BYTES)}).",
-            f"File '{name}' is too large (at most {_mib(MAX_FILE_BYTES)}).",
-            code="file_too_large",
+            name, "read.file_too_large", name=name, size=_mb(len(data)), limit=_mb(MAX_FILE_BYTES)
         )
     if not data:
         raise _empty(Path(name))

@@ -23,6 +23,8 @@ Content-Security-Policy with `script-src 'self'`; every other page keeps `script
 from __future__ import annotations
 
 import hmac
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -56,6 +58,11 @@ CSP = (
     "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
 )
 MAX_CHANGES = 200
+# Each form's history statistics (a few kB), per process, the least recently used dropped
+# (apart from Portal.cached, which holds the few costly summaries of a snapshot).
+MAX_REFERENCES = 4000
+_REFERENCES: OrderedDict[tuple[Any, ...], entry.Reference | None] = OrderedDict()
+_REFERENCES_LOCK = threading.Lock()
 
 
 class ChangeIn(BaseModel):
@@ -92,7 +99,14 @@ Csrf = Annotated[None, Depends(json_csrf)]
 class Form:
     """A unit's form for a period, as the user may see it."""
 
-    def __init__(self, portal: Portal, user: User, unit: str | None, period: str | None):
+    def __init__(
+        self,
+        portal: Portal,
+        user: User,
+        unit: str | None,
+        period: str | None,
+        lang: str = "vi",
+    ):
         cat = portal.catalog
         self.portal = portal
         self.user = user
@@ -101,9 +115,8 @@ class Form:
         portal.scope.require(user.unit_code, self.code, self.period.code)
         u = portal.scope.unit(self.code, self.period)
         if u is None:
-            raise HTTPException(
-                404, translator("vi")("no_form_unit", unit=self.code, period=self.period.code)
-            )
+            t = translator(lang)
+            raise HTTPException(404, t("no_form_unit", unit=self.code, period=self.period.code))
         self.unit: Unit = u
         self.indicators: list[Indicator] = entry.form_indicators(cat, u.level, self.period.code)
         self.codes = {i.code for i in self.indicators}
@@ -119,13 +132,20 @@ class Form:
         return self.portal.read(entry.latest_values, self.code, self.period.code, default=None)
 
     def reference(self) -> entry.Reference | None:
+        """The unit's history statistics and usual ranges, read once per warehouse snapshot."""
         p = self.portal
-        return p.cached(  # type: ignore[no-any-return]
-            ("entry_reference", self.code, self.period.code),
-            lambda: p.read(
-                entry.reference, self.code, self.period.code, p.catalog, p.units, default=None
-            ),
-        )
+        snap = (str(p.settings.warehouse), p.reader.generation, p.reader.taken_at)
+        key = (*snap, self.code, self.period.code)
+        with _REFERENCES_LOCK:
+            if key in _REFERENCES:
+                _REFERENCES.move_to_end(key)
+                return _REFERENCES[key]
+        ref = p.read(entry.reference, self.code, self.period.code, p.catalog, p.units, default=None)
+        with _REFERENCES_LOCK:
+            _REFERENCES[key] = ref
+            while len(_REFERENCES) > MAX_REFERENCES:
+                _REFERENCES.popitem(last=False)
+        return ref
 
     def entries(
         self, fields: Mapping[str, Any], latest: Mapping[str, Any] | None
@@ -222,7 +242,7 @@ def entry_page(
     unit: str | None = None,
     period: str | None = None,
 ) -> Response:
-    form = Form(portal, user, unit, period)
+    form = Form(portal, user, unit, period, lang)
     p, u = form.period, form.unit
     fields = form.fields()
     latest = form.latest() if not fields else None
@@ -303,7 +323,7 @@ def entry_page(
 def entry_save(
     body: SaveIn, portal: PortalDep, user: Submitter, lang: Lang, _: Csrf
 ) -> JSONResponse:
-    form = Form(portal, user, body.unit, body.period)
+    form = Form(portal, user, body.unit, body.period, lang)
     seq = form.save(_changes(body.changes), body.client)
     return _json(_answer(form, body.client, body.since, seq, lang))
 
@@ -318,7 +338,7 @@ def entry_changes(
     since: int = 0,
     client: str = "",
 ) -> JSONResponse:
-    form = Form(portal, user, unit, period)
+    form = Form(portal, user, unit, period, lang)
     others = portal.drafts.since(form.code, form.period.code, since, client)
     seq = portal.drafts.last_seq(form.code, form.period.code)
     if not others:
@@ -367,7 +387,7 @@ def entry_validate(
 ) -> JSONResponse:
     """The whole dry run of the draft as the file it will be (service.check): the verdict an
     upload of it gets now, with the version the warehouse would give it."""
-    form = Form(portal, user, body.unit, body.period)
+    form = Form(portal, user, body.unit, body.period, lang)
     fields = form.fields()
     entries = form.entries(fields, None if fields else form.latest())
     seq = max((f.seq for f in fields.values()), default=0)
@@ -392,7 +412,7 @@ def entry_history(
 ) -> JSONResponse:
     """A field's last 12 periods (the same territory across the 2025 reform), its value in
     each stored version of the period, and the draft's changes of it."""
-    form = Form(portal, user, unit, period)
+    form = Form(portal, user, unit, period, lang)
     if indicator not in form.codes:
         raise HTTPException(404)
     found = portal.read(
@@ -448,14 +468,14 @@ async def entry_submit(
 ) -> Response:
     form_data = await checked_form(request)
     unit, period = str(form_data.get("unit") or ""), str(form_data.get("period") or "")
-    posted = {
-        k[2:]: str(v) for k, v in form_data.items() if k.startswith(("v:", "n:", "f:"))
-    }  # the page without its script posts every field
+    # the page without its script posts every field; with it, the draft (which it has saved,
+    # with what others saved since) is what is sent
+    posted = not form_data.get("script")
     values = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("v:")}
     notes = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("n:")}
     marks = {k[2:] for k, v in form_data.items() if k.startswith("f:") and v}
     up_id = await run_in_threadpool(
-        _submit, portal, user, unit, period, values, notes, marks, bool(posted), lang,
+        _submit, portal, user, unit, period, values, notes, marks, posted, lang,
         client_addr(request),
     )  # fmt: skip
     t = translator(lang)
@@ -480,7 +500,7 @@ def _submit(
     """The draft (with what the page posted) as the canonical CSV, received and stored exactly
     as that file uploaded (Uploads.receive, the runner, the verdict notice); the submission's
     follow-up marks kept beside it. The upload's id, or None when nothing was entered."""
-    form = Form(portal, user, unit, period)
+    form = Form(portal, user, unit, period, lang)
     fields = form.fields()
     if posted:  # only what differs from the draft: the script has saved the rest already
         changes = []
@@ -516,9 +536,11 @@ def _submit(
 
 
 @router.post("/entry/discard", include_in_schema=False)
-async def entry_discard(request: Request, portal: PortalDep, user: Submitter, t: Words) -> Response:
+async def entry_discard(
+    request: Request, portal: PortalDep, user: Submitter, lang: Lang, t: Words
+) -> Response:
     data = await checked_form(request)
-    form = Form(portal, user, str(data.get("unit") or ""), str(data.get("period") or ""))
+    form = Form(portal, user, str(data.get("unit") or ""), str(data.get("period") or ""), lang)
     n = portal.drafts.discard(form.code, form.period.code)
     portal.db.audit(user.name, "entry_discard", form.code, form.period.code, f"{n} fields")
     flash(request, t("e_discarded"), "ok")

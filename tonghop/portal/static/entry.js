@@ -433,6 +433,7 @@
     flush().then(function () {
       if (offline || Object.keys(pending).length) { say(words.needOnline, "bad"); return; }
       submitting = true;
+      form.elements.script.value = "1"; // the server sends the draft it holds
       form.submit();
     });
   });
