@@ -502,10 +502,12 @@ def _submit(
     follow-up marks kept beside it. The upload's id, or None when nothing was entered."""
     form = Form(portal, user, unit, period, lang)
     fields = form.fields()
-    if posted:  # only what differs from the draft: the script has saved the rest already
+    if posted:  # the page without its script: what it shows and the draft does not hold
         changes = []
         for ind in form.indicators:
             c = ind.code
+            if c not in values:  # not on the page that posted
+                continue
             f = fields.get(c)
             new = Change(c, values.get(c, "").strip(), notes.get(c, "").strip(), c in marks, None)
             old = (f.value, f.note, f.follow_up) if f else ("", "", False)
