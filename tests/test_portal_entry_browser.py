@@ -182,7 +182,10 @@ def test_a_commune_fills_its_form_in_the_browser(browser, tmp_path, history_ware
 
         # --- a comment and a follow-up mark, the value's history -------------------------------
         page.click("#v-propaganda_participants")  # a click shows its last periods
-        page.wait_for_selector("#d-periods tr:nth-child(6)")
+        page.wait_for_function(
+            "() => document.getElementById('d-label').textContent === 'Số lượt người tham dự'"
+            " && document.querySelectorAll('#d-periods tr').length === 6"
+        )
         hist = page.inner_text("#d-periods")
         assert "2024-01" in hist and "2024-05" in hist and "438" in hist
         page.keyboard.press("Control+Enter")

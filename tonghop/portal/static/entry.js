@@ -351,6 +351,11 @@
   }
 
   function panel(code, open) {
+    if (current !== code) {
+      ["d-periods", "d-versions", "d-changes"].forEach(function (id) {
+        document.getElementById(id).textContent = ""; // never another field's history
+      });
+    }
     current = code;
     var r = row(code), s = states[code] || {};
     if (open) details.classList.add("open");
