@@ -35,7 +35,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-from portal import PASSWORD, SAMPLES, TODAY, build, p95  # noqa: E402
+from portal import PASSWORD, SAMPLES, TODAY, build, p95, server_cpu  # noqa: E402
 
 DATA = ROOT / "data" / "bench" / "entry"
 CSRF = re.compile(r'data-csrf="([^"]+)"')
@@ -247,7 +247,13 @@ def main() -> int:
         fields = {k.code: june(k.code) for k in clerks}
         warm = {k.code: fields[k.code][:2] for k in clerks}
         burst(clerks, warm)  # warm-up: the validator's first batches, the connections
+        before = server_cpu(server.pid)
         results["field_check_burst"] = stats(burst(clerks, fields))
+        after = server_cpu(server.pid)
+        n = results["field_check_burst"]["n"]
+        results["field_check_burst"]["server_cpu_ms_per_check"] = {
+            k: round(1000 * (after[k] - before[k]) / n, 1) for k in after
+        }
         print(f"field check, 20 at the same instant: {results['field_check_burst']}")
         again = {c: [(i, v if v != "0" else "1") for i, v in f] for c, f in fields.items()}
         results["field_check_typing"] = stats(typing(clerks, again, 1))
@@ -255,7 +261,13 @@ def main() -> int:
         results["whole_check"] = stats(rounds(clerks, "validate", 3))
         print(f"whole check (dry run), 20 at once: {results['whole_check']}")
         rounds(clerks, "submit", 1)  # warm-up: the first ingest
+        before = server_cpu(server.pid)
         results["submit"] = stats(rounds(clerks, "submit", args.per_client))
+        after = server_cpu(server.pid)
+        n = results["submit"]["n"]
+        results["submit"]["server_cpu_ms_per_submit"] = {
+            k: round(1000 * (after[k] - before[k]) / n, 1) for k in after
+        }
         print(f"submit, 20 at once: {results['submit']}")
         results["errors"] = [e for k in clerks for e in k.errors][:10]
         if results["errors"]:
