@@ -376,3 +376,36 @@ def test_the_suspect_cell_of_the_error_localisation_is_marked(client):
     _, h = open_form(client, "xa.03386")
     state = save(client, h, {"crime_cases": "3", "crime_solved": "2", "crime_clearance_rate": "90"})
     assert state["fields"]["crime_clearance_rate"]["suspect"].startswith("Số liệu có thể sai")
+
+
+def test_field_checks_typed_at_the_same_moment_are_one_batch():
+    import threading
+    import time
+
+    from tonghop.portal.pages.entry import Gathered
+
+    class Checker:
+        def __init__(self):
+            self.batches = []
+
+        def validate(self, raws):
+            self.batches.append(list(raws))
+            return [f"checked {r}" for r in raws]
+
+    checker = Checker()
+    g = Gathered(checker, window=0.05)
+    t = time.monotonic()
+    assert g.validate(["alone"]) == ["checked alone"]
+    assert time.monotonic() - t < 0.04  # nobody else typing: no wait
+    got = {}
+
+    def one(k):
+        got[k] = g.validate([k])[0]
+
+    threads = [threading.Thread(target=one, args=(f"d{k}",)) for k in range(10)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert got == {f"d{k}": f"checked d{k}" for k in range(10)}
+    assert len(checker.batches) <= 3 and sum(map(len, checker.batches)) == 11
