@@ -191,6 +191,7 @@
     if (!el) return;
     if (!(o.indicator in pending) && document.activeElement !== el) {
       el.value = o.value;
+      el.dataset.sent = o.value; // theirs, not a change of ours
       hidden("n:", o.indicator).value = o.note;
       hidden("f:", o.indicator).value = o.follow_up ? "1" : "";
       var r = row(o.indicator);
