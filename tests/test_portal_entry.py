@@ -370,12 +370,12 @@ def test_a_save_without_the_pages_token_is_refused(client):
 
 
 def test_the_suspect_cell_of_the_error_localisation_is_marked(client):
-    """With issue 22's localisation (validations.localise), the field it names is marked and
-    its sentence leads (skipped until it is on this branch)."""
-    pytest.importorskip("validations.localise")
+    """Issue 22's localisation: the field it names is marked, with its sentence."""
     _, h = open_form(client, "xa.03386")
     state = save(client, h, {"crime_cases": "3", "crime_solved": "2", "crime_clearance_rate": "90"})
-    assert state["fields"]["crime_clearance_rate"]["suspect"].startswith("Số liệu có thể sai")
+    assert state["fields"]["crime_clearance_rate"]["suspect"] == (
+        "Số liệu có thể sai: Tỷ lệ điều tra, khám phá = 90; giá trị làm mọi quy tắc thỏa mãn: 66,67"
+    )  # the form has fields, not the CSV's rows
 
 
 def test_field_checks_typed_at_the_same_moment_are_one_batch():

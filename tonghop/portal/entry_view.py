@@ -16,6 +16,7 @@ from tonghop.portal.drafts import Field
 from tonghop.portal.i18n import translator
 from validations.catalog import Catalog, Indicator
 from validations.fmt import fmt_num
+from validations.localise.suspect import Suspect
 from validations.numbers import OK
 from validations.report import STATUS_TEXT
 
@@ -47,6 +48,26 @@ def issue_json(issue: Mapping[str, Any], catalog: Catalog, lang: str) -> dict[st
         "hint": issue.get(f"hint_{lang}") or issue.get("hint") or "",
         "expected": issue.get("expected") or "",
     }
+
+
+def suspect_text(s: Mapping[str, Any], lang: str) -> str:
+    """The localisation's sentence for a suspect cell (validations.localise), said beside its
+    field: without the CSV row the verdict names (the form has fields, not rows)."""
+    cell = Suspect(
+        indicator=s["indicator"],
+        label_vi=s.get("label_vi") or s.get("label") or s["indicator"],
+        label_en=s.get("label_en") or s.get("label") or s["indicator"],
+        location=None,
+        value=s.get("value"),  # type: ignore[arg-type]
+        low=s.get("fits_min"),
+        high=s.get("fits_max"),
+        explains=tuple(tuple(e) for e in s.get("explains") or ()),  # type: ignore[misc]
+        group=int(s.get("group") or 1),
+        option=int(s.get("option") or 1),
+        options=int(s.get("options") or 1),
+        recompute=bool(s.get("recompute")),
+    )
+    return cell.message(lang)
 
 
 def range_json(rng: UsualRange | None, lang: str) -> dict[str, Any] | None:
@@ -94,7 +115,7 @@ def state(
         else:
             general.append(i)
     suspects = {
-        s["indicator"]: s.get("message") or s.get("label") or ""
+        s["indicator"]: suspect_text(s, lang)
         for s in (record or {}).get("suspects", []) or []
         if s.get("indicator")
     }
