@@ -377,9 +377,12 @@ def entry_page(
 def entry_save(
     body: SaveIn, portal: PortalDep, user: Submitter, lang: Lang, _: Csrf
 ) -> JSONResponse:
+    t0 = time.perf_counter()
     form = Form(portal, user, body.unit, body.period, lang)
     seq = form.save(_changes(body.changes), body.client)
-    return _json(_answer(form, body.client, body.since, seq, lang))
+    out = _json(_answer(form, body.client, body.since, seq, lang))
+    out.headers["Server-Timing"] = f"check;dur={1000 * (time.perf_counter() - t0):.1f}"
+    return out
 
 
 @router.get("/entry/changes", include_in_schema=False)
