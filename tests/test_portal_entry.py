@@ -409,3 +409,18 @@ def test_field_checks_typed_at_the_same_moment_are_one_batch():
         th.join()
     assert got == {f"d{k}": f"checked d{k}" for k in range(10)}
     assert len(checker.batches) <= 3 and sum(map(len, checker.batches)) == 11
+
+
+def test_a_districts_form_shows_the_total_of_parts_beside_the_whole(client):
+    _, h = open_form(client, "huyen.105", unit="105")
+    state = save(
+        client,
+        h,
+        {"wanted_existing": "5", "wanted_surrendered": "3", "wanted_arrested": "4"},
+        unit="105",
+        period="2024-06",
+    )
+    whole = state["fields"]["wanted_existing"]
+    assert whole["total"] == "Số đối tượng truy nã đầu thú + Số đối tượng truy nã bị bắt = 7"
+    assert rules_of(state, "wanted_surrendered") == ["wanted_resolved_le_existing"]
+    assert state["fields"]["wanted_surrender_rate"]["computed"].endswith("60")
