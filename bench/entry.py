@@ -12,6 +12,8 @@
 2. Submit (POST /entry/submit and the verdict page it leads to: the draft as the canonical CSV
    through the upload's path), 20 at once, goal as the CSV upload's: p95 <= 300 ms.
 3. The whole check (POST /entry/validate: the upload's dry run), 20 at once (no goal).
+4. For comparison, the same values uploaded as a CSV file (POST /submit), 20 at once, on the
+   same server in the same minutes.
 The machine is shared: the load average at the start and end is recorded. Results go to
 data/bench/entry-results.json and are printed.
 """
@@ -36,6 +38,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from portal import PASSWORD, SAMPLES, TODAY, build, p95, server_cpu  # noqa: E402
+
+from service import entry  # noqa: E402
+from validations.catalog import load_catalog  # noqa: E402
 
 DATA = ROOT / "data" / "bench" / "entry"
 CSRF = re.compile(r'data-csrf="([^"]+)"')
@@ -105,6 +110,31 @@ class Clerk:
         dt = time.perf_counter() - t
         if r.status_code != 200 or "/uploads/" not in str(r.url):
             self.errors.append(f"{self.code} submit {r.status_code} {r.url}")
+        elif r.history and "dur=" in r.history[0].headers.get("server-timing", ""):
+            timing = r.history[0].headers["server-timing"]
+            self.server_ms.append(float(timing.split("dur=")[1]) / 1000)
+        return dt
+
+    def upload(self) -> float:
+        """The same values sent as a file on *Gửi báo cáo* (the comparison)."""
+        if not hasattr(self, "upload_token"):
+            page = self.c.get("/submit").text
+            self.upload_token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]  # type: ignore[index]
+            self.csv = entry.canonical_csv(
+                self.code,
+                PERIOD,
+                [entry.Entry(i, v) for i, v in june(self.code)],
+                load_catalog(),
+            )
+        t = time.perf_counter()
+        r = self.c.post(
+            "/submit",
+            data={"csrf_token": self.upload_token},
+            files={"file": (f"{self.code}_{PERIOD}.csv", self.csv)},
+        )
+        dt = time.perf_counter() - t
+        if r.status_code != 200 or "/uploads/" not in str(r.url):
+            self.errors.append(f"{self.code} upload {r.status_code} {r.url}")
         return dt
 
     def validate(self) -> float:
@@ -275,13 +305,19 @@ def main() -> int:
         print(f"whole check (dry run), 20 at once: {results['whole_check']}")
         rounds(clerks, "submit", 1)  # warm-up: the first ingest
         before = server_cpu(server.pid)
+        for k in clerks:
+            k.server_ms.clear()
         results["submit"] = stats(rounds(clerks, "submit", args.per_client))
+        results["submit"]["route"] = stats([x for k in clerks for x in k.server_ms])
         after = server_cpu(server.pid)
         n = results["submit"]["n"]
         results["submit"]["server_cpu_ms_per_submit"] = {
             k: round(1000 * (after[k] - before[k]) / n, 1) for k in after
         }
         print(f"submit, 20 at once: {results['submit']}")
+        rounds(clerks, "upload", 1)  # warm-up
+        results["upload_same_csv"] = stats(rounds(clerks, "upload", args.per_client))
+        print(f"the same values uploaded as a CSV file, 20 at once: {results['upload_same_csv']}")
         results["errors"] = [e for k in clerks for e in k.errors][:10]
         if results["errors"]:
             print("errors:", results["errors"])

@@ -531,6 +531,7 @@ async def entry_submit(
     values = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("v:")}
     notes = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("n:")}
     marks = {k[2:] for k, v in form_data.items() if k.startswith("f:") and v}
+    t0 = time.perf_counter()
     up_id = await run_in_threadpool(
         _submit, portal, user, unit, period, values, notes, marks, posted, lang,
         client_addr(request),
@@ -539,7 +540,9 @@ async def entry_submit(
     if up_id is None:
         flash(request, t("e_nothing"), "error")
         return RedirectResponse(f"/entry?unit={unit}&period={period}", 303)
-    return RedirectResponse(f"/uploads/{up_id}", 303)
+    out = RedirectResponse(f"/uploads/{up_id}", 303)
+    out.headers["Server-Timing"] = f"submit;dur={1000 * (time.perf_counter() - t0):.1f}"
+    return out
 
 
 def _submit(
