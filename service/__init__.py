@@ -13,6 +13,7 @@ flow runs the same calls as tasks. So every shell gives the same answer to the s
 | who sent what, on time or late | `service.status` | `status` | - | steward grid, submissions |
 | rollups, summaries, exports, lineage | `service.figures` | `rollup`, `report`, `export` | - | province pages, `GET /api/rollup` |
 | stored versions and their issues | `service.submissions` | - | - | submissions, versions, `GET /api/submissions` |
+| web data entry: the form checked as typed, usual ranges, a value's history | `service.entry` | - | - | *Nhập số liệu* (submitted through the upload's path) |
 
 No Prefect here, and no SQL on the warehouse's tables and views outside warehouse/ and this
 package. The warehouse is reached through a `warehouse.access.WarehouseFile` the shell gives

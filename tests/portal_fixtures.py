@@ -44,9 +44,9 @@ def sample_files(month: str) -> list[Path]:
     )
 
 
-def build_warehouse(path: Path) -> Path:
-    """May and June 2024 of Lai Châu (without commune 03386's June report), loaded and the
-    province consolidated, with library calls (no Prefect)."""
+def build_warehouse(path: Path, months: tuple[str, ...] = MONTHS) -> Path:
+    """May and June 2024 of Lai Châu (or `months`; without commune 03386's June report),
+    loaded and the province consolidated, with library calls (no Prefect)."""
     from validations.catalog import load_catalog
     from validations.intake import validate_paths
     from validations.units import load_units
@@ -61,7 +61,7 @@ def build_warehouse(path: Path) -> Path:
     staging = path.parent / "staging"
     con = open_warehouse(path, cat, units)
     try:
-        for month in MONTHS:
+        for month in months:
             files = sample_files(month)
             out = validate_paths(files, v)
             closing = datetime.combine(
@@ -72,7 +72,7 @@ def build_warehouse(path: Path) -> Path:
             )
         for batch in pending_batches(con, staging):
             load_batch(con, batch, close_day=cat.close_day)
-        for month in MONTHS:
+        for month in months:
             consolidate(con, month, "12", cat, units)
     finally:
         con.close()
@@ -82,6 +82,17 @@ def build_warehouse(path: Path) -> Path:
 @pytest.fixture(scope="session")
 def base_warehouse(tmp_path_factory):
     return build_warehouse(tmp_path_factory.mktemp("portal_base") / "tonghop.duckdb")
+
+
+HISTORY_MONTHS = tuple(f"2024-{m:02d}" for m in range(1, 7))
+
+
+@pytest.fixture(scope="session")
+def history_warehouse(tmp_path_factory):
+    """January to June 2024 of Lai Châu (without 03386's June): five months of each unit's
+    history, for the web form's usual ranges."""
+    root = tmp_path_factory.mktemp("portal_history")
+    return build_warehouse(root / "tonghop.duckdb", HISTORY_MONTHS)
 
 
 @pytest.fixture

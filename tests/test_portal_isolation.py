@@ -38,6 +38,14 @@ PAGES = [
     ("GET", "/province/summary?unit=12&period=2024-06", "/province/summary"),
     ("GET", "/province/summary.xlsx?unit=105&period=2024-06", "/province/summary.xlsx"),
     ("GET", "/province/export.zip?unit=12&period=2024-06", "/province/export.zip"),
+    # the web form (its JSON calls are tried with the page's token in tests/test_portal_entry.py)
+    ("GET", "/entry?unit=03386&period=2024-06", "/entry"),
+    ("GET", "/entry/changes?unit=03386&period=2024-06", "/entry/changes"),
+    ("GET", "/entry/history?unit=03386&period=2024-06&indicator=crime_cases", "/entry/history"),
+    ("POST", "/entry/save", "/entry/save"),
+    ("POST", "/entry/validate", "/entry/validate"),
+    ("POST", "/entry/submit", "/entry/submit"),
+    ("POST", "/entry/discard", "/entry/discard"),
 ]
 API = [
     ("GET", "/api/rollup?period=2024-06&unit=105", "/api/rollup"),

@@ -402,6 +402,119 @@ def _issues(
     return pd.Series(out, index=scores.index[hits], dtype=object)
 
 
+def outliers_against(
+    values: pd.DataFrame,
+    stats: pd.DataFrame,
+    rule: OutlierRule,
+    catalog: Catalog,
+    parents: pd.Series | None = None,
+    parent_names: Mapping[str, str] | None = None,
+) -> pd.Series:
+    """The rule's warnings on `values` whose samples' statistics are already known: `stats`
+    (STAT_COLUMNS, the same index as `values`) as `history_scores` or `peer_scores` found them.
+    The web form computes a unit's statistics once and judges each value typed against them:
+    the same scores, the same judgement and the same Issues as the ingest's check."""
+    v = _judged(values, catalog, rule)
+    base = _base(v)
+    known = stats.reindex(v.index)[STAT_COLUMNS].set_axis(base["_row"].to_numpy())
+    scores = _scores(base, known)
+    par = parents.reindex(v.index) if parents is not None else None
+    return _issues(scores, judge(scores, rule), rule, catalog, par, parent_names)
+
+
+_GRID = 48  # candidate values per row and round of `usual_range`'s search
+_FAR = 1e15  # beyond any figure a form holds: a value never flagged below it has no bound
+
+
+def usual_range(stats: pd.DataFrame, rule: OutlierRule, whole: Sequence[bool]) -> pd.DataFrame:
+    """The values the rule would not flag, for each row of `stats` (indicator and
+    STAT_COLUMNS of a sample: what a value of that row is scored against): columns `low` and
+    `high`, NaN where the sample is too small to judge (`high` also where no value is flagged).
+    DHIS2's min-max beside a field ("thường 12-30"), said by the check itself: found with
+    `judge` (each of its tests grows with the distance from the median on either side, so the
+    values it flags are those beyond one point on each side), by narrowing a bracket around
+    that point, every row at once, with a grid of candidates per round. `whole` rows (counts)
+    get whole numbers; the others two decimals, rounded inwards."""
+    st = stats.reindex(columns=STAT_COLUMNS).astype("float64").reset_index(drop=True)
+    n = len(st)
+    out = pd.DataFrame({"low": np.full(n, np.nan), "high": np.full(n, np.nan)}, index=stats.index)
+    if not n:
+        return out
+    need = rule.min_history if rule.method == "history" else rule.min_peers
+    med = st["median"].to_numpy()
+    ok = (st["n"].to_numpy() >= need) & ~np.isnan(med)
+    whole_ = np.asarray(whole, dtype=bool)
+    codes = (
+        stats["indicator"].to_numpy(dtype=object)
+        if "indicator" in stats
+        else np.full(n, "", dtype=object)
+    )
+    st = st.set_axis(np.arange(n))
+
+    def flagged(rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        v = pd.DataFrame({"indicator": codes[rows], "value": x, "_row": rows})
+        return (judge(_scores(v, st), rule) != "").to_numpy()
+
+    # above the median: `a` is not flagged, `b` is (or nothing is, up to _FAR)
+    a = np.where(ok, med, np.nan)
+    b = np.where(ok, _FAR, np.nan)
+    rows = np.flatnonzero(ok)
+    far = np.zeros(n, dtype=bool)
+    far[rows] = flagged(rows, b[rows])
+    a, b = _narrow(a, b, far, whole_, flagged, up=True)
+    high = np.where(whole_, np.floor(a), np.floor(a * 100 + 1e-9) / 100)
+    out["high"] = np.where(far, high, np.nan)
+    # below the median: nothing under 0 is judged; where 0 is not flagged, no lower bound
+    zero = np.zeros(n, dtype=bool)
+    zero[rows] = flagged(rows, np.zeros(len(rows)))
+    a, b = _narrow(np.zeros(n), np.where(ok, med, 0.0), zero, whole_, flagged, up=False)
+    low = np.where(whole_, np.ceil(b), np.ceil(b * 100 - 1e-9) / 100)
+    out["low"] = np.where(ok, np.where(zero, low, 0.0), np.nan)
+    return out
+
+
+def _narrow(
+    a: np.ndarray,
+    b: np.ndarray,
+    active: np.ndarray,
+    whole: np.ndarray,
+    flagged: Any,
+    up: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Narrow each active row's bracket [a, b] around the point where `flagged` changes until
+    nothing lies strictly between (whole rows: no whole number; others: 0.01): above the
+    median (`up`) `a` stays unflagged and `b` flagged, below it `a` flagged and `b` not. Each
+    round tries _GRID candidates inside every bracket (spaced geometrically while the bracket
+    spans orders of magnitude), all rows in one call of `flagged`."""
+    a, b = a.copy(), b.copy()
+    j = np.arange(1, _GRID + 1) / (_GRID + 1)
+    for _ in range(40):
+        inner = np.floor(a) + 1 < b if up else np.ceil(b) - 1 > a
+        rows = np.flatnonzero(active & np.where(whole, inner, b - a > 0.01))
+        if not len(rows):
+            break
+        lo, hi = a[rows, None], b[rows, None]
+        span = np.maximum(lo, 1.0)
+        grid = np.where(hi / span > 100, span * (hi / span) ** j, lo + (hi - lo) * j)
+        # whole rows: whole candidates strictly inside the bracket
+        snapped = np.clip(
+            np.ceil(grid) if up else np.floor(grid), np.floor(lo) + 1, np.ceil(hi) - 1
+        )
+        grid = np.where(whole[rows, None], snapped, grid)
+        f = flagged(np.repeat(rows, _GRID), grid.ravel()).reshape(len(rows), _GRID)
+        at = np.arange(len(rows))
+        hit = f.any(axis=1)
+        if up:  # the first flagged candidate and the one before it
+            k = np.where(hit, f.argmax(axis=1), _GRID)
+            b[rows] = np.where(hit, grid[at, np.minimum(k, _GRID - 1)], b[rows])
+            a[rows] = np.where(k > 0, grid[at, np.maximum(k - 1, 0)], a[rows])
+        else:  # the last flagged candidate and the one after it
+            k = np.where(hit, _GRID - 1 - f[:, ::-1].argmax(axis=1), -1)
+            a[rows] = np.where(hit, grid[at, np.maximum(k, 0)], a[rows])
+            b[rows] = np.where(k + 1 < _GRID, grid[at, np.minimum(k + 1, _GRID - 1)], b[rows])
+    return a, b
+
+
 def history_outliers(
     values: pd.DataFrame, history: pd.DataFrame, rule: OutlierRule, catalog: Catalog
 ) -> tuple[pd.Series, pd.Series]:

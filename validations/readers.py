@@ -283,6 +283,18 @@ def read_submission(path: str | Path) -> RawSubmission:
     return replace(_read_csv(p, data), sha256=digest)
 
 
+def read_csv_bytes(name: str, data: bytes) -> RawSubmission:
+    """The CSV text `data` read as the file `name` holding those bytes would be (the portal's
+    web form checks its values as the canonical CSV it will submit, without a file)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ReadError(
+            name, "read.file_too_large", name=name, size=_mb(len(data)), limit=_mb(MAX_FILE_BYTES)
+        )
+    if not data:
+        raise _empty(Path(name))
+    return replace(_read_csv(Path(name), data), sha256=hashlib.sha256(data).hexdigest())
+
+
 # --- CSV -------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ Panes are frozen under the header (A13).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -69,6 +70,35 @@ _ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XI
 
 class TemplateError(TonghopError, ValueError):
     """A template cannot be generated for this unit and period."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A group of the form as the template lays it out: its Roman number, its group, and its
+    rows (the running number STT, the indicator)."""
+
+    number: str
+    group: str
+    labels: dict[str, str]
+    rows: list[tuple[int, Indicator]]
+
+    def label(self, lang: str = "vi") -> str:
+        return self.labels.get(lang) or self.labels["vi"]
+
+
+def form_sections(catalog: Catalog, indicators: list[Indicator]) -> list[Section]:
+    """The form's groups in catalog order, each with its indicators numbered 1, 2, ... across
+    the form: the one layout of the Excel template and the web form."""
+    out: list[Section] = []
+    n = 0
+    for gi, group in enumerate(dict.fromkeys(i.group for i in indicators)):
+        rows = []
+        for ind in (i for i in indicators if i.group == group):
+            n += 1
+            rows.append((n, ind))
+        number = _ROMAN[gi] if gi < len(_ROMAN) else str(gi + 1)
+        out.append(Section(number, group, dict(catalog.groups[group]), rows))
+    return out
 
 
 def write_template(
@@ -181,18 +211,14 @@ def _table(
 
     validations: dict[tuple[str, float | None, float | None], DataValidation] = {}
     row = HEADER_ROW + 1
-    n = 0
-    groups = list(dict.fromkeys(i.group for i in indicators))  # catalog order
-    for gi, group in enumerate(groups):
-        number = _ROMAN[gi] if gi < len(_ROMAN) else str(gi + 1)
-        cell = ws.cell(row=row, column=1, value=f"{number}. {catalog.groups[group]['vi']}")
+    for section in form_sections(catalog, indicators):
+        cell = ws.cell(row=row, column=1, value=f"{section.number}. {section.label('vi')}")
         cell.font = Font(bold=True)
         for col in range(1, 7):
             ws.cell(row=row, column=col).fill = _GROUP_FILL
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
         row += 1
-        for ind in (i for i in indicators if i.group == group):
-            n += 1
+        for n, ind in section.rows:
             _indicator_row(ws, row, n, ind, values.get(ind.code), notes.get(ind.code))
             key = (ind.kind, ind.min, ind.max)
             if key not in validations:

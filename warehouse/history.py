@@ -18,10 +18,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from validations.catalog import Catalog
+from validations.catalog import Catalog, OutlierRule
 from validations.crosswalk import load_crosswalk
 from validations.issue import Severity
-from validations.outliers import JUDGED_KINDS, Sample, find_outliers, frame_select, latest
+from validations.outliers import (
+    JUDGED_KINDS,
+    STAT_COLUMNS,
+    Sample,
+    find_outliers,
+    frame_select,
+    history_scores,
+    latest,
+)
 from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.result import ValidationResult
 from validations.units import ReferenceUnits, structure_on
@@ -229,6 +237,97 @@ def _batch_values(
     return df
 
 
+def history_sample(
+    con: duckdb.DuckDBPyConnection,
+    unit_codes: Sequence[str],
+    periods: Sequence[str],
+    indicators: Sequence[str],
+    catalog: Catalog,
+    n_periods: int,
+    batch: pd.DataFrame | None = None,
+) -> Sample:
+    """The history the units' values of `periods` are compared with: the warehouse's current
+    accepted values of the previous `n_periods` periods of the same kind, across the 2025
+    reform a new unit's predecessors' (another structure: they never share a key with the
+    unit's own), and the `batch`'s own accepted values (HISTORY_COLUMNS), which replace the
+    warehouse's of the same unit, period and indicator."""
+    if batch is None:
+        batch = pd.DataFrame({c: pd.Series(dtype=object) for c in HISTORY_COLUMNS})
+    window = history_periods(periods, n_periods, catalog.close_day)
+    mapped = mapped_history(
+        con,
+        unit_codes,
+        indicators,
+        periods,
+        load_crosswalk(catalog.divided_communes),
+        n_periods,
+        catalog.close_day,
+    )
+    return Sample(
+        con,
+        f"""{_without_batch(history_select(True), structure=True)}
+        UNION ALL {frame_select("_mapped w", HISTORY_COLUMNS, _not_in_batch(True))}
+        UNION ALL {frame_select("_batch", HISTORY_COLUMNS)}""",
+        _params(indicators, u=unit_codes, p=window or [""]),
+        {"_mapped": mapped[HISTORY_COLUMNS], "_batch": batch[HISTORY_COLUMNS]},
+        [*window, *pd.unique(mapped["period"].astype(str))],
+    )
+
+
+def history_values(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    indicators: Sequence[str],
+    catalog: Catalog,
+    n_periods: int = 12,
+) -> pd.DataFrame:
+    """The unit's values of the `n_periods` periods of the same kind before `period` that the
+    history check compares a value with (`history_sample`: across the 2025 reform, the same
+    territory's, its predecessors' summed): HISTORY_COLUMNS, by period."""
+    sample = history_sample(con, [unit_code], [period], list(indicators), catalog, n_periods)
+    for name, frame in sample.frames.items():
+        con.register(name, frame)
+    try:
+        out = con.execute(
+            f"SELECT * FROM ({sample.sql}) ORDER BY period, indicator", dict(sample.params)
+        ).df()
+    finally:
+        for name in sample.frames:
+            con.unregister(name)
+    return out[HISTORY_COLUMNS]
+
+
+def history_statistics(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    indicators: Sequence[str],
+    catalog: Catalog,
+    rule: OutlierRule,
+) -> pd.DataFrame:
+    """What a value of `unit_code`'s `period` is scored against by the history `rule`, for each
+    of `indicators`: indicator and STAT_COLUMNS (n, mean, std, median, mad) of the unit's
+    history (`history_sample`, nothing of a batch), one row each."""
+    on = parse_period(period).end(catalog.close_day)
+    values = pd.DataFrame(
+        {
+            "unit_code": unit_code,
+            "period": period,
+            "indicator": list(indicators),
+            "value": np.nan,
+            "structure": structure_on(on),
+        }
+    )
+    if values.empty:
+        return pd.DataFrame(columns=["indicator", *STAT_COLUMNS])
+    sample = history_sample(
+        con, [unit_code], [period], list(indicators), catalog, rule.history_periods
+    )
+    scores = history_scores(values, sample, rule.history_periods)
+    return scores[["indicator", *STAT_COLUMNS]].reset_index(drop=True)
+
+
 def add_outlier_warnings(
     con: duckdb.DuckDBPyConnection,
     results: Sequence[ValidationResult],
@@ -255,29 +354,11 @@ def add_outlier_warnings(
     # the batch's own files win over the warehouse's values; of two files, the later one
     batch = latest(accepted[[*HISTORY_COLUMNS, "parent_code"]], HISTORY_COLUMNS)
     n_hist = max((r.history_periods for r in rules if r.method == "history"), default=0)
-    history = None
-    if n_hist:
-        # the warehouse's values, across the 2025 reform a new unit's predecessors' (another
-        # structure: they never share a key with the unit's own), and the batch's files
-        window = history_periods(periods, n_hist, catalog.close_day)
-        mapped = mapped_history(
-            con,
-            unit_codes,
-            indicators,
-            periods,
-            load_crosswalk(catalog.divided_communes),
-            n_hist,
-            catalog.close_day,
-        )
-        history = Sample(
-            con,
-            f"""{_without_batch(history_select(True), structure=True)}
-            UNION ALL {frame_select("_mapped w", HISTORY_COLUMNS, _not_in_batch(True))}
-            UNION ALL {frame_select("_batch", HISTORY_COLUMNS)}""",
-            _params(indicators, u=unit_codes, p=window or [""]),
-            {"_mapped": mapped[HISTORY_COLUMNS], "_batch": batch},
-            [*window, *pd.unique(mapped["period"].astype(str))],
-        )
+    history = (
+        history_sample(con, unit_codes, periods, indicators, catalog, n_hist, batch)
+        if n_hist
+        else None
+    )
     peers = None
     if any(r.method == "peers" for r in rules):
         parents = sorted(p for p in vals["parent_code"].dropna().unique())

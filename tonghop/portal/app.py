@@ -1,7 +1,8 @@
 """The web application: `create_app(settings)` wires the portal's parts into FastAPI.
 
 Pages are server-rendered (Jinja2), Vietnamese first with an English switch, every asset served
-from `static/` (no CDN, no web font, no script), usable on a phone. The JSON API lives under
+from `static/` (no CDN, no web font; no script but the web form's own, pages/entry.py),
+usable on a phone. The JSON API lives under
 /api with its OpenAPI document and a server-rendered page for it (/api/docs).
 """
 
@@ -24,7 +25,16 @@ from starlette.types import Scope as ASGIScope
 from tonghop.portal import api, worker
 from tonghop.portal.auth import LoginRequired, session_user
 from tonghop.portal.context import Portal
-from tonghop.portal.pages import account, audit, errors, province, steward, submitter, units
+from tonghop.portal.pages import (
+    account,
+    audit,
+    entry,
+    errors,
+    province,
+    steward,
+    submitter,
+    units,
+)
 from tonghop.portal.reader import NoData
 from tonghop.portal.scope import OutOfScope
 from tonghop.portal.settings import PortalSettings
@@ -38,7 +48,7 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-NO_STORE = ("/api/", "/uploads/", "/submissions", "/steward")
+NO_STORE = ("/api/", "/uploads/", "/submissions", "/steward", "/entry")
 
 
 class SecurityHeaders:
@@ -100,7 +110,7 @@ def create_app(settings: PortalSettings, portal: Portal | None = None) -> FastAP
     app.add_middleware(SecurityHeaders)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (account, submitter, steward, province, units, audit):
+    for module in (account, submitter, entry, steward, province, units, audit):
         app.include_router(module.router)
     app.include_router(api.router)
 

@@ -12,6 +12,7 @@ from tonghop.portal.accounts import Accounts
 from tonghop.portal.auth import Throttle
 from tonghop.portal.checker import Checker
 from tonghop.portal.database import Database
+from tonghop.portal.drafts import Drafts
 from tonghop.portal.jobs import Runner
 from tonghop.portal.notices import Notices
 from tonghop.portal.reader import NoData, SnapshotWarehouse, WarehouseReader
@@ -33,6 +34,7 @@ class Portal:
         self.units = load_units()
         self.db = Database(settings.accounts)
         self.accounts = Accounts(self.db)
+        self.drafts = Drafts(self.db)  # the web form's drafts (tonghop.portal.pages.entry)
         self.scope = Scope(self.units, self.catalog.close_day)
         self.checker = Checker(settings.catalog)
         self.write_lock = threading.RLock()

@@ -30,6 +30,140 @@ WORDS: dict[str, tuple[str, str]] = {
     "back_home": ("Về trang chính", "Back to the start page"),
     "show": ("Xem", "Show"),
     "open": ("Xem", "Open"),
+    # data entry (pages/entry.py)
+    "nav_entry": ("Nhập số liệu", "Enter data"),
+    "e_title": ("Nhập số liệu", "Enter the report"),
+    "e_intro": (
+        "Gõ số liệu thẳng vào biểu mẫu: mỗi ô được kiểm tra ngay (như khi gửi tệp) và lưu thành "
+        "bản nháp trên máy chủ. Số viết kiểu Việt Nam: 1.234 là một nghìn hai trăm ba mươi tư, "
+        "12,5 là mười hai phẩy năm.",
+        "Type the figures into the form: each field is checked at once (as a file would be) and "
+        "saved as a draft on the server. Numbers the Vietnamese way: 1.234 is one thousand two "
+        "hundred thirty-four, 12,5 is twelve and a half.",
+    ),
+    "e_keys": (
+        "Phím: Enter, Tab hoặc ↓ xuống ô dưới · Shift+Enter hoặc ↑ lên ô trên · Ctrl+Enter "
+        "ghi chú, đánh dấu và lịch sử của ô",
+        "Keys: Enter, Tab or ↓ to the next field · Shift+Enter or ↑ back · Ctrl+Enter for the "
+        "field's comment, follow-up mark and history",
+    ),
+    "e_on_behalf": (
+        "Bạn đang nhập thay cho {unit}: mọi thay đổi và lần gửi được ghi là của {user}.",
+        "You are entering on behalf of {unit}: every change and the submission are recorded as "
+        "yours ({user}).",
+    ),
+    "e_col_no": ("STT", "No."),
+    "e_col_indicator": ("Chỉ tiêu", "Indicator"),
+    "e_col_unit": ("Đơn vị tính", "Unit"),
+    "e_col_value": ("Số liệu", "Value"),
+    "e_col_check": ("Kiểm tra", "Check"),
+    "e_col_version": ("Phiên bản", "Version"),
+    "e_col_status": ("Trạng thái", "Status"),
+    "e_col_by": ("Người sửa", "By"),
+    "e_col_at": ("Lúc", "At"),
+    "e_err": ("Lỗi", "Error"),
+    "e_warn": ("Cảnh báo", "Warning"),
+    "e_draft": ("Bản nháp", "Draft"),
+    "e_usual": ("thường {range}", "usually {range}"),
+    "e_usual_title": (
+        "Khoảng số liệu không bị cảnh báo, theo {n} kỳ trước của đơn vị (trung vị {median})",
+        "The values that raise no warning, from the unit's last {n} periods (median {median})",
+    ),
+    "e_computed": ("tính từ số liệu thành phần: {v}", "computed from the parts: {v}"),
+    "e_total": ("{parts} = {v}", "{parts} = {v}"),
+    "e_reading": ("đọc là {v}", "read as {v}"),
+    "e_draft_none": ("Chưa có bản nháp: gõ số liệu để bắt đầu.", "No draft yet: start typing."),
+    "e_from_version": (
+        "Đang hiện số liệu của phiên bản {v} ({status}), nhận lúc {at}: sửa rồi gửi lại để có "
+        "phiên bản mới.",
+        "Showing the figures of version {v} ({status}), received at {at}: correct them and send "
+        "again for a new version.",
+    ),
+    "e_draft_last": (
+        "Bản nháp lưu lúc {at}, người sửa cuối: {by}.",
+        "Draft saved at {at}, last by {by}.",
+    ),
+    "e_submitted": (
+        "Đã gửi lúc {at} (lần gửi số {id}) và chưa sửa gì sau đó.",
+        "Sent at {at} (upload {id}), unchanged since.",
+    ),
+    "e_copied": ("(chép từ phiên bản đã gửi)", "(copied from a stored version)"),
+    "e_status_saving": ("Đang lưu…", "Saving…"),
+    "e_status_saved": ("Đã lưu trên máy chủ lúc {at}.", "Saved on the server at {at}."),
+    "e_status_offline": (
+        "Mất kết nối: {n} số liệu đang được giữ trong trình duyệt này và sẽ tự gửi khi có mạng "
+        "lại. Đừng xóa dữ liệu của trình duyệt.",
+        "Offline: {n} values are kept in this browser and will be sent when the connection is "
+        "back. Do not clear the browser's data.",
+    ),
+    "e_status_back": (
+        "Đã có mạng lại: đã gửi {n} số liệu giữ trong trình duyệt.",
+        "Back online: the {n} values kept in the browser were sent.",
+    ),
+    "e_status_others": (
+        "{by} vừa sửa {label} thành {value} lúc {at}.",
+        "{by} changed {label} to {value} at {at}.",
+    ),
+    "e_status_login": (
+        "Phiên đăng nhập đã hết: đăng nhập lại ở thẻ khác; số liệu vẫn được giữ trong trình duyệt.",
+        "The session ended: log in again in another tab; the values stay in this browser.",
+    ),
+    "e_status_failed": (
+        "Máy chủ chưa lưu được ({code}); số liệu vẫn được giữ trong trình duyệt.",
+        "The server could not save ({code}); the values stay in this browser.",
+    ),
+    "e_summary": (
+        "{errors} lỗi, {warnings} cảnh báo · đã nhập {filled}/{total} chỉ tiêu",
+        "{errors} errors, {warnings} warnings · {filled}/{total} filled",
+    ),
+    "e_missing": (
+        "Còn {n} chỉ tiêu bắt buộc chưa nhập.",
+        "{n} required indicators are still blank.",
+    ),
+    "e_validate": ("Kiểm tra toàn bộ", "Check everything"),
+    "e_validate_help": (
+        "Kiểm tra như khi gửi tệp: thêm so sánh với các đơn vị cùng cấp, với số liệu cùng kỳ năm "
+        "trước trong kho, và cho biết phiên bản sẽ được lưu.",
+        "The check a file gets: also against the units alongside, last year's figures in the "
+        "warehouse, and the version it would be stored as.",
+    ),
+    "e_full": ("Kết quả kiểm tra toàn bộ: {status}.", "Full check: {status}."),
+    "e_submit": ("Gửi báo cáo", "Submit the report"),
+    "e_submit_help": (
+        "Bản nháp được gửi như một tệp CSV, đúng đường của tệp tải lên: có kết quả kiểm tra, "
+        "phiên bản, báo cáo và bản lưu trữ như tệp đó.",
+        "The draft is sent as a CSV file through the upload's own path: it gets the verdict, "
+        "version, report and archive copy that file would.",
+    ),
+    "e_discard": ("Bỏ bản nháp", "Discard the draft"),
+    "e_discarded": ("Đã bỏ bản nháp.", "The draft was discarded."),
+    "e_nothing": ("Chưa nhập số liệu nào để gửi.", "Nothing has been entered to send."),
+    "e_need_online": ("Cần có mạng để gửi báo cáo.", "Sending the report needs a connection."),
+    "e_details": ("Chi tiết", "Details"),
+    "e_comment": ("Ghi chú", "Comment"),
+    "e_follow_up": ("Đánh dấu cần xem lại", "Mark for follow-up"),
+    "e_marked": ("cần xem lại", "follow-up"),
+    "e_last_change": ("Sửa lần cuối: {by}, {at}", "Last changed by {by}, {at}"),
+    "e_history": ("12 kỳ trước", "The last 12 periods"),
+    "e_mapped": (
+        "cộng từ các đơn vị trước sắp xếp năm 2025",
+        "summed from the units before the 2025 reform",
+    ),
+    "e_versions": ("Các phiên bản đã gửi của kỳ này", "Versions sent for this period"),
+    "e_changes": ("Các lần sửa trong bản nháp", "Changes in the draft"),
+    "e_none_yet": ("Chưa có.", "None yet."),
+    "e_pick_field": (
+        "Chọn một ô để xem ghi chú, đánh dấu và lịch sử của nó.",
+        "Pick a field to see its comment, follow-up mark and history.",
+    ),
+    "e_close": ("Đóng", "Close"),
+    "e_current": ("đang dùng", "current"),
+    "e_behalf": ("nhập thay", "on behalf"),
+    "e_notes_title": ("Ghi chú và đánh dấu cần xem lại", "Comments and follow-up marks"),
+    "e_entered": (
+        "Nhập trên web bởi {by} lúc {at}.",
+        "Entered on the web by {by} at {at}.",
+    ),
     # login
     "login_title": ("Đăng nhập", "Log in"),
     "login_intro": (
