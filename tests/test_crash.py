@@ -37,6 +37,8 @@ from warehouse.rollup import consolidate, preview
 from warehouse.staging import write_staging
 from warehouse.store import PAUSE_ENV, PAUSE_MARKER_ENV, load_batch, pending_batches
 
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
+
 P = "2024-06"
 JUNE = SAMPLES / "valid" / P
 MARKER_TIMEOUT = 180.0  # CLI start + Prefect ephemeral server: 15-25 s, far more on a busy machine

@@ -21,6 +21,8 @@ from validations.catalog import load_catalog
 from validations.period import parse_period
 from validations.units import load_units
 
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
+
 P = "2024-06"
 RECEIVED = datetime(2024, 6, 15, 8)
 

@@ -32,6 +32,8 @@ from warehouse.db import connect, open_warehouse
 from warehouse.staging import StagingError, write_staging
 from warehouse.store import load_batch, pending_batches
 
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
+
 JUNE = SAMPLES / "valid" / "2024-06"
 PREFECT_LOG = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \| ")
 

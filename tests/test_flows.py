@@ -29,6 +29,8 @@ from tonghop.cli import app
 from warehouse.approval import approval_state, approve, unapprove
 from warehouse.db import connect
 
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
+
 P = "2024-06"
 CLOSING = date(2024, 6, 14)
 JUNE = SAMPLES / "valid" / P

@@ -48,6 +48,8 @@ from warehouse.db import connect, open_warehouse
 from warehouse.staging import write_staging
 from warehouse.store import load_batch
 
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
+
 CANON = SAMPLES / "messy" / "canonical.csv"  # commune 03386, 2024-06, valid
 FORM = SAMPLES / "messy" / "form.xlsx"  # the same report as the Excel form
 BASELINE = SAMPLES / "valid" / "2024-06" / "105"  # district 105 and its communes

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from conftest import ROOT, SAMPLES, TODAY
 from validations.catalog import load_catalog
@@ -28,6 +29,8 @@ from warehouse.db import open_warehouse
 from warehouse.rollup import consolidate, consolidate_many
 from warehouse.staging import write_staging
 from warehouse.store import load_batch
+
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
 
 P = "2024-06"
 

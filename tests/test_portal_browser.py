@@ -37,9 +37,13 @@ ARGS = [
 SHOTS = Path(os.environ.get("TONGHOP_SCREENSHOTS") or ROOT / "data" / "screenshots" / "portal")
 JUNE = SAMPLES / "valid" / "2024-06" / "105" / f"{HELD_BACK}_2024-06.csv"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (.ci/run installs it)",
+    ),
+]
 
 
 def fill_form(src: Path, dest: Path, **changes: float) -> Path:

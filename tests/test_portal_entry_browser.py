@@ -26,10 +26,13 @@ from test_portal_browser import ARGS, CHROMIUM, SHOTS
 from conftest import SAMPLES
 from service import entry, submissions
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which("chromium") and not __import__("pathlib").Path(CHROMIUM).exists(),
-    reason="Debian's chromium is not installed (.ci/run installs it)",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not shutil.which("chromium") and not __import__("pathlib").Path(CHROMIUM).exists(),
+        reason="Debian's chromium is not installed (.ci/run installs it)",
+    ),
+]
 ENTRY_SHOTS = SHOTS.parent / "entry"
 JUNE = SAMPLES / "valid" / "2024-06" / "105" / "03386_2024-06.csv"
 # how the clerk types some of the June figures: Vietnamese decimals

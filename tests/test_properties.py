@@ -25,6 +25,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_warehouse_support import CATALOG, UNITS, warehouse
@@ -35,6 +36,8 @@ from validations.readers import ReadError
 from warehouse.rollup import consolidate, preview, rollup
 from warehouse.staging import write_staging
 from warehouse.store import load_batch
+
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
 
 _spec = importlib.util.spec_from_file_location(
     "generate", ROOT / "sample_submissions" / "generate.py"

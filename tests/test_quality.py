@@ -33,6 +33,8 @@ from warehouse.rollup import consolidate
 from warehouse.staging import write_staging
 from warehouse.store import load_batch
 
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
+
 P = "2024-06"
 PROVINCE = "12"
 CATALOG = load_catalog()

@@ -28,6 +28,8 @@ import pytest
 
 from conftest import ROOT, SAMPLES, TODAY
 
+pytestmark = pytest.mark.slow  # the fast lane is `pytest -m "not slow"`
+
 BIN = Path(sys.executable).parent
 SERVER_TIMEOUT = 240.0  # a cold server start is 10-25 s, far more on a busy 2-core machine
 SCHEDULE_TIMEOUT = 240.0
