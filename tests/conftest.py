@@ -16,6 +16,20 @@ TODAY = date(2026, 11, 22)
 os.environ.setdefault("TONGHOP_TODAY", TODAY.isoformat())
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():
+    """argon2id with its cheapest parameters in this process (Django's tests do the same with
+    their hasher): the production cost (about 0.4 s a hash here) made each portal test's users
+    and logins cost seconds. Hashes keep their parameters, so a server started by a test
+    verifies them as they are (and rehashes at the production cost on login)."""
+    from argon2 import PasswordHasher, profiles
+
+    from tonghop.portal import accounts
+
+    accounts._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield
+
+
 @pytest.fixture(scope="session")
 def catalog():
     from validations.catalog import load_catalog
