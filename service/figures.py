@@ -143,14 +143,22 @@ def last_years(
     }
 
 
-def target(con: duckdb.DuckDBPyConnection, indicator: str) -> tuple[str, float] | None:
-    """The indicator's target (op, value) as the warehouse holds it, or None."""
+def target(
+    con: duckdb.DuckDBPyConnection, unit_code: str, period: str, indicator: str
+) -> tuple[str, float] | None:
+    """The target (op, value) the unit's figure of the period was judged against, as its rollup
+    holds it (the unit's own or its province's before the form's national goal, a year's goal
+    made the period's): the chart's line is the table's target. None when it has none."""
     row = con.execute(
-        "SELECT target_op, target_value FROM dim_indicator WHERE code = ?", [indicator]
+        "SELECT target FROM v_rollup WHERE unit_code = ? AND period = ? AND indicator = ?",
+        [unit_code, period, indicator],
     ).fetchall()
-    if not row or not row[0][0] or row[0][1] is None:
+    text = (row[0][0] or "").strip() if row else ""
+    op, _, value = text.partition(" ")
+    try:
+        return (op, float(value)) if op else None
+    except ValueError:
         return None
-    return str(row[0][0]), float(row[0][1])
 
 
 def summary(

@@ -368,6 +368,7 @@ def test_targets_are_the_provinces_own_with_their_source_and_horizon(
     judged in the half-year, and '< 15 %' says plainly that it was met."""
     import shutil
 
+    from service.figures import target
     from validations.catalog import load_catalog
 
     s = _season(season, catalog, units)
@@ -383,6 +384,9 @@ def test_targets_are_the_provinces_own_with_their_source_and_horizon(
         consolidate(con, period, "12", own, units)
     half = build_summary(con, "2024-H1", "12", own, units)
     june = build_summary(con, "2024-06", "12", own, units)
+    # the portal's chart draws the line the table judges with (service.figures.target)
+    assert target(con, "12", "2024-06", "wanted_surrender_rate") == (">=", 2.5)
+    assert target(con, "12", "2024-H1", "wanted_surrender_rate") == (">=", 15.0)
     con.close()
     wanted = half.row("wanted_surrender_rate")
     assert (wanted["target"], wanted["target_goal"], wanted["target_horizon"]) == (

@@ -145,7 +145,7 @@ def _charts(portal: Portal, u: Any, period: str, code: str, lang: str) -> list[s
     t = translator(lang)
     ind = portal.catalog.indicators[code]
     trend = portal.read(figures.trend, u.code, code, _months_back(period))
-    target = portal.read(figures.target, code)
+    target = portal.read(figures.target, u.code, period, code)
     tv = target[1] if target else None
     tl = t("target_line", op=_OPS.get(target[0], ""), v=fmt_num(tv, lang)) if target else ""
     unit_label = "%" if ind.kind in ("rate", "flag") else ind.unit(lang)
