@@ -120,7 +120,7 @@ _OLE2 = b"\xd0\xcf\x11\xe0"
 _ZIP = b"PK\x03\x04"
 _TEXT_EXT = {".csv", ".txt"}
 _OLD_EXCEL_EXT = {".xls", ".xlsm", ".xlsb", ".ods"}
-_EXCEL_FLOAT = re.compile(r"^(\d+)\.0+$")
+_EXCEL_FLOAT = re.compile(r"([0-9]+)\.0+")  # whole: fullmatch
 _STRIP = " \t\r\n\f\v\u00a0\u2007\u2009\u202f\u200b\u200c\u200d\u2060\ufeff"
 
 # TCVN 5712:1993 (VN1), bytes 0x80-0xFF, as in glibc's TCVN5712-1 charmap. TCVN3 (ABC) is
@@ -729,7 +729,7 @@ def _nfc(text: str) -> str:
 
 def _unit_code(text: str) -> str:
     """Kept as written, except Excel's float form "3386.0" -> "3386" (padding is later)."""
-    m = _EXCEL_FLOAT.match(text)
+    m = _EXCEL_FLOAT.fullmatch(text)
     return m[1] if m else text
 
 
