@@ -143,6 +143,24 @@ def client(settings):
         yield c
 
 
+def app_routes(app) -> list[tuple[str, frozenset[str]]]:
+    """Every route of the app as (path, methods), those of included routers too: since FastAPI
+    0.137 `app.routes` holds one opaque `_IncludedRouter` per `include_router` (no `.path`),
+    so a walk over `app.routes` alone sees a handful of routes and a check over it passes
+    vacuously. A mount (/static) has no methods."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before 0.137 flattened included routes into app.routes
+        found = list(app.routes)
+    else:
+        found = list(iter_route_contexts(app.routes))
+    return [
+        (r.path, frozenset(getattr(r, "methods", None) or ()))
+        for r in found
+        if getattr(r, "path", None)
+    ]
+
+
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

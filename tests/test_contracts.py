@@ -4,6 +4,7 @@ warehouse."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -163,3 +164,51 @@ def test_on_time_counts_agree_in_the_grid_the_list_the_api_and_the_cli(client, s
     everyone = {v["unit_code"]: v["unit_state"] for v in api}
     assert listing.count("muộn") == 1
     assert listing.count("đúng hạn") == sum(s == "on_time" for s in everyone.values())
+
+
+def test_a_file_too_large_is_said_with_its_true_size_by_every_shell(client, settings, tmp_path):
+    """A 60 MB file (57,2 MB as Windows counts them) through the portal's upload (multipart),
+    the API and the CLI: the same sentence, the size that was sent, a decimal comma in
+    Vietnamese and a point in English; nothing stored, nothing delivered."""
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.write(b"unit_code,period,indicator,value\n")
+        fh.truncate(60 * 10**6)
+    data = big.read_bytes()
+    said = {
+        "vi": "Tệp 'big.csv' quá lớn (57,2 MB, tối đa 5 MB)",
+        "en": "File 'big.csv' is too large (57.2 MB, at most 5 MB)",
+    }
+    login(client, "xa.03386")
+    for lang in ("vi", "en"):
+        client.get(f"/lang/{lang}")
+        token = csrf_of(client, "/submit")
+        r = client.post("/submit", data={"csrf_token": token}, files={"file": ("big.csv", data)})
+        assert said[lang] in html.unescape(text_of(r.text)), text_of(r.text)[:800]
+    h = token_for(settings, "xa.03386")
+    for route in ("validate", "submissions"):
+        for lang in ("vi", "en"):
+            r = client.post(
+                f"/api/{route}?lang={lang}", headers=h, files={"file": ("big.csv", data)}
+            )
+            assert r.status_code == 422 and r.json()["code"] == "file_too_large"
+            assert r.json()["message"].startswith(said[lang]), r.json()
+    for lang in ("vi", "en"):
+        out = _cli("validate", str(big), "--lang", lang).output
+        assert out.startswith(said[lang]), out
+        record = json.loads(_cli("validate", str(big), "--json", "--lang", lang).output)
+        assert record["message"].startswith(said[lang])
+    assert not settings.inbox.exists() or not any(settings.inbox.rglob("*.csv"))
+
+
+def test_an_upload_whose_size_is_not_known_is_said_more_than_the_limit(client):
+    """Only the first bytes were read and the real size is unknown: "hơn 5 MB", never the
+    limit dressed up as the size."""
+    portal = client.app.state.portal
+    user = portal.accounts.get("xa.03386")
+    data = b"x" * (5 * 2**20 + 1)
+    for lang, words in (("vi", "quá lớn (hơn 5 MB, tối đa 5 MB)"), ("en", "(more than 5 MB")):
+        record = portal.uploads.dry_run(user, "big.csv", data, lang, None)
+        assert record["status"] == "unreadable" and words in record["message"], record
+        record = portal.uploads.dry_run(user, "big.csv", data, lang, 60 * 10**6)
+        assert "57" in record["message"] and "hơn" not in record["message"]

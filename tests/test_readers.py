@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import pickle
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -444,6 +445,37 @@ def test_oversize_checked_by_stat(tmp_path: Path) -> None:
     with p.open("wb") as fh:  # sparse: nothing is written, nothing must be read
         fh.truncate(100 * 1024 * 1024)
     _refused(p, "too large")
+
+
+@pytest.mark.parametrize(
+    ("size", "vi", "en"),
+    [
+        (60 * 10**6, "quá lớn (57,2 MB, tối đa 5 MB)", "too large (57.2 MB, at most 5 MB)"),
+        (60 * 2**20, "quá lớn (60 MB, tối đa 5 MB)", "too large (60 MB, at most 5 MB)"),
+        (5 * 2**20 + 200_000, "quá lớn (5,2 MB, tối đa 5 MB)", "too large (5.2 MB, at most 5 MB)"),
+        # a few bytes over: "5 MB, at most 5 MB" would be no reason at all
+        (5 * 2**20 + 10, "quá lớn (hơn 5 MB, tối đa 5 MB)", "(more than 5 MB, at most 5 MB)"),
+        (2 * 10**9, "quá lớn (1.907,3 MB, tối đa 5 MB)", "(1,907.3 MB, at most 5 MB)"),
+    ],
+)
+def test_a_file_too_large_says_the_size_sent_the_languages_way(tmp_path, size, vi, en):
+    p = tmp_path / "big.csv"
+    with p.open("wb") as fh:  # sparse
+        fh.truncate(size)
+    exc = _refused(p, "too large")
+    assert vi in exc.message_vi and en in exc.message_en, (exc.message_vi, exc.message_en)
+    assert exc.instance_code == "file_too_large"
+    bytes_exc = readers.too_large("big.csv", None)  # an upload cut off at the limit
+    assert "hơn 5 MB" in bytes_exc.message("vi") and "more than 5 MB" in bytes_exc.message("en")
+
+
+def test_a_zip_bomb_says_which_part_expands_and_how_much(tmp_path: Path) -> None:
+    bomb = _zip_with(tmp_path, "bomb.xlsx", {"xl/workbook.xml": b"\0" * (3 * 1024 * 1024)})
+    exc = _refused(bomb, "expands")
+    assert exc.instance_code == "xlsx_too_large" and "'xl/workbook.xml'" in exc.message_en
+    # "tăng 1.026 lần (3 MB, tối đa 100 lần)": under the 50 MB total, the ratio is the reason
+    assert re.search(r"tăng 1\.0\d\d lần \(3 MB, tối đa 100 lần\)", exc.message_vi)
+    assert re.search(r"expands 1,0\d\d times \(3 MB, at most 100 times\)", exc.message_en)
 
 
 def test_too_many_rows(tmp_path: Path) -> None:

@@ -176,7 +176,7 @@ def unit(
         raise _fail("usage.not_a_date", option="--on", value=on) from None
     hits = (
         [u for c in units.pad(query, day) for u in units.versions(c) if not day or u.valid_on(day)]
-        if query.strip().isdigit()
+        if query.strip().isascii() and query.strip().isdigit()
         else units.find_by_name(query, on=day)
     )
     if not hits:
@@ -837,7 +837,9 @@ def user_list(accounts: Accounts = None, warehouse: Warehouse = None) -> None:
     """List the portal's accounts."""
     for u in _accounts(accounts, warehouse).users():
         state = "disabled" if u.disabled else "active"
-        typer.echo(f"{u.name:<20} {u.role:<10} {u.unit_code:<6} {state:<9} {u.email or ''}")
+        # escaped: an account made before names were checked whole cannot forge a line
+        name, email = one_line(u.name), one_line(u.email or "")
+        typer.echo(f"{name:<20} {u.role:<10} {u.unit_code:<6} {state:<9} {email}")
 
 
 @user_app.command("password")

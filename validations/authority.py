@@ -68,7 +68,7 @@ from validations.units import ReferenceUnits
 SENDER_UNKNOWN = "sender_unknown"
 SENDER_NOT_AUTHORIZED = "sender_not_authorized"
 SECURITY_RULES = (SENDER_UNKNOWN, SENDER_NOT_AUTHORIZED)
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")  # whole: fullmatch
 _TEXT_KEYS = ("message_vi", "message_en", "hint_vi", "hint_en")
 
 
@@ -245,7 +245,7 @@ class Inbox:
                     "inbox_manifest.unit_not_text", at=_at(path, code_node), unit=_shown(code_node)
                 )
             code = str(code_node.value)
-            if not _TOKEN.match(token):
+            if not _TOKEN.fullmatch(token):
                 raise AuthorityError("inbox_manifest.token_form", at=_at(path, key_node), unit=code)
             if not self.units.versions(code):
                 raise AuthorityError(

@@ -33,14 +33,14 @@ def fmt_pct(value: object, lang: str = "vi") -> str:
     return s if s == "—" else f"{s}%"
 
 
-_ROW = re.compile(r"^row (\d+)$")
+_ROW = re.compile(r"row ([0-9]+)")  # whole: fullmatch
 
 
 def fmt_location(location: str | None, lang: str = "vi") -> str:
     """'row 14' -> 'Dòng 14' / 'Row 14'; a cell reference 'BaoCao!E14' is kept as is."""
     if not location:
         return ""
-    m = _ROW.match(location)
+    m = _ROW.fullmatch(location)
     if m:
         return f"Dòng {m[1]}" if lang == "vi" else f"Row {m[1]}"
     return f"Ô {location}" if lang == "vi" else f"Cell {location}"

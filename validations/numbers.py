@@ -61,7 +61,7 @@ _QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb\u201e"
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _PERCENT = "%\uff05\ufe6a\u066a"
 _LEAD = re.compile(rf"^[\s{_INVISIBLE}{_QUOTES}]+")
-_TRAIL = re.compile(rf"[\s{_INVISIBLE}{_QUOTES}{_PERCENT}]+$")
+_TRAIL = re.compile(rf"[\s{_INVISIBLE}{_QUOTES}{_PERCENT}]+\Z")
 _INNER_SPACE = re.compile(r"\s+")
 # One pass: which alternative matches tells which reading applies (rules 3 to 6 above).
 _NUMBER = re.compile(
@@ -75,7 +75,7 @@ _NUMBER = re.compile(
     r"|(?P<dgrp1>[1-9][0-9]{0,2}\.[0-9]{3})"
     r"|(?P<ddec>[0-9]*\.[0-9]+)"
     r"|(?P<space>[1-9][0-9]{0,2}(?: [0-9]{3})+(?:[.,][0-9]+)?)"
-    r")$"
+    r")\Z"  # the end itself: "$" would also match before a final line break
 )
 _VN_FAMILY = ("int", "vnfull", "cdec", "dgrpm", "dgrp1")  # drop ".", "," becomes the point
 _EN_FAMILY = ("enfull", "cgrp", "ddec")  # drop ","

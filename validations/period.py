@@ -15,15 +15,16 @@ from validations.errors import TonghopError
 
 DEFAULT_CLOSE_DAY = 14
 
-_CANON = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?$")
+# Every pattern is matched whole (re.fullmatch): "$" would also accept a final line break.
+_CANON = re.compile(r"(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?")
 # Forms seen in real files, normalised to the canonical one.
 _LOOSE = [
-    (re.compile(r"^(\d{4})[-/.](\d{1,2})$"), lambda m: f"{m[1]}-{int(m[2]):02d}"),
-    (re.compile(r"^(?:T|THÁNG\s*)?(\d{1,2})[-/.](\d{4})$"), lambda m: f"{m[2]}-{int(m[1]):02d}"),
-    (re.compile(r"^(\d{4})[-/ ]?Q([1-4])$"), lambda m: f"{m[1]}-Q{m[2]}"),
-    (re.compile(r"^Q([1-4])[-/ ](\d{4})$"), lambda m: f"{m[2]}-Q{m[1]}"),
-    (re.compile(r"^(\d{4})[-/ ]?H([12])$"), lambda m: f"{m[1]}-H{m[2]}"),
-    (re.compile(r"^(\d{4})\.0$"), lambda m: m[1]),
+    (re.compile(r"(\d{4})[-/.](\d{1,2})"), lambda m: f"{m[1]}-{int(m[2]):02d}"),
+    (re.compile(r"(?:T|THÁNG\s*)?(\d{1,2})[-/.](\d{4})"), lambda m: f"{m[2]}-{int(m[1]):02d}"),
+    (re.compile(r"(\d{4})[-/ ]?Q([1-4])"), lambda m: f"{m[1]}-Q{m[2]}"),
+    (re.compile(r"Q([1-4])[-/ ](\d{4})"), lambda m: f"{m[2]}-Q{m[1]}"),
+    (re.compile(r"(\d{4})[-/ ]?H([12])"), lambda m: f"{m[1]}-H{m[2]}"),
+    (re.compile(r"(\d{4})\.0"), lambda m: m[1]),
 ]
 
 
@@ -37,7 +38,7 @@ class AmbiguousPeriodError(PeriodError):
 
 
 # A year, a dot or comma, then 1: October typed as a number, or January.
-_AMBIGUOUS = re.compile(r"^(\d{4})[.,]1$")
+_AMBIGUOUS = re.compile(r"(\d{4})[.,]1")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -101,15 +102,15 @@ class Period:
 def parse_period(text: object) -> Period:
     """Parse a canonical or commonly-seen period string; raise PeriodError otherwise."""
     s = str(text).strip().upper() if text is not None else ""
-    amb = _AMBIGUOUS.match(s)
+    amb = _AMBIGUOUS.fullmatch(s)
     if amb:
         raise AmbiguousPeriodError("period.ambiguous", text=str(text), year=amb[1])
-    m = _CANON.match(s)
+    m = _CANON.fullmatch(s)
     if not m:
         for pattern, fix in _LOOSE:
-            mm = pattern.match(s)
+            mm = pattern.fullmatch(s)
             if mm:
-                m = _CANON.match(fix(mm))
+                m = _CANON.fullmatch(fix(mm))
                 break
     if not m:
         raise PeriodError("period.not_a_period", text=str(text))

@@ -120,7 +120,7 @@ _OLE2 = b"\xd0\xcf\x11\xe0"
 _ZIP = b"PK\x03\x04"
 _TEXT_EXT = {".csv", ".txt"}
 _OLD_EXCEL_EXT = {".xls", ".xlsm", ".xlsb", ".ods"}
-_EXCEL_FLOAT = re.compile(r"^(\d+)\.0+$")
+_EXCEL_FLOAT = re.compile(r"([0-9]+)\.0+")  # whole: fullmatch
 _STRIP = " \t\r\n\f\v\u00a0\u2007\u2009\u202f\u200b\u200c\u200d\u2060\ufeff"
 
 # TCVN 5712:1993 (VN1), bytes 0x80-0xFF, as in glibc's TCVN5712-1 charmap. TCVN3 (ABC) is
@@ -258,9 +258,7 @@ def read_submission(path: str | Path) -> RawSubmission:
         what = "read.not_a_file.folder" if p.is_dir() else "read.not_a_file.special"
         raise ReadError(str(p), what, name=name)
     if size > MAX_FILE_BYTES:
-        raise ReadError(
-            str(p), "read.file_too_large", name=name, size=_mb(size), limit=_mb(MAX_FILE_BYTES)
-        )
+        raise too_large(str(p), size)
     if size == 0:
         raise _empty(p)
     try:
@@ -287,12 +285,31 @@ def read_csv_bytes(name: str, data: bytes) -> RawSubmission:
     """The CSV text `data` read as the file `name` holding those bytes would be (the portal's
     web form checks its values as the canonical CSV it will submit, without a file)."""
     if len(data) > MAX_FILE_BYTES:
-        raise ReadError(
-            name, "read.file_too_large", name=name, size=_mb(len(data)), limit=_mb(MAX_FILE_BYTES)
-        )
+        raise too_large(name, len(data))
     if not data:
         raise _empty(Path(name))
     return replace(_read_csv(Path(name), data), sha256=hashlib.sha256(data).hexdigest())
+
+
+def too_large(
+    path: str, size: int | None, limit: int | None = None, reason: str = "read.file_too_large"
+) -> ReadError:
+    """The refusal of a file over `limit` bytes, saying the size that was sent ("57,2 MB"),
+    or "more than" the limit when that size is not known (an upload cut off at the limit) or
+    would read as the limit itself once rounded (5 MB and a few bytes). An xlsx whose parts
+    expand beyond MAX_XLSX_UNCOMPRESSED is said the same way (`reason` read.xlsx_too_large)."""
+    limit = MAX_FILE_BYTES if limit is None else limit
+    name = Path(path).name
+    if size is None or _mb(size) <= _mb(limit):
+        return ReadError(path, _SIZE_UNSAID[reason], name=name, limit=_mb(limit))
+    return ReadError(path, reason, name=name, size=_mb(size), limit=_mb(limit))
+
+
+# the message that says "more than the limit" when the size itself cannot be said
+_SIZE_UNSAID = {
+    "read.file_too_large": "read.file_too_large.over",
+    "read.xlsx_too_large": "read.xlsx_too_large.over",
+}
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -520,18 +537,21 @@ def _check_zip(p: Path, data: bytes) -> None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
         raise _corrupt(p, exc) from exc
     total = sum(i.file_size for i in infos)
-    bomb = total > MAX_XLSX_UNCOMPRESSED or any(
-        i.file_size > 1024 * 1024 and i.file_size > MAX_COMPRESSION_RATIO * max(i.compress_size, 1)
-        for i in infos
-    )
-    if bomb:
-        raise ReadError(
-            str(p),
-            "read.xlsx_too_large",
-            name=p.name,
-            size=_mb(total),
-            limit=_mb(MAX_XLSX_UNCOMPRESSED),
-        )
+    if total > MAX_XLSX_UNCOMPRESSED:
+        raise too_large(str(p), total, MAX_XLSX_UNCOMPRESSED, "read.xlsx_too_large")
+    for i in infos:  # under the total, one part may still expand a hundredfold (a zip bomb)
+        if i.file_size > 1024 * 1024 and i.file_size > MAX_COMPRESSION_RATIO * max(
+            i.compress_size, 1
+        ):
+            raise ReadError(
+                str(p),
+                "read.xlsx_too_large.ratio",
+                name=p.name,
+                part=_shorten(i.filename, 100),
+                size=_mb(i.file_size),
+                ratio=i.file_size // max(i.compress_size, 1),
+                limit=MAX_COMPRESSION_RATIO,
+            )
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise _corrupt(p, None)
     if _declares_entities(p, data, infos):
@@ -729,7 +749,7 @@ def _nfc(text: str) -> str:
 
 def _unit_code(text: str) -> str:
     """Kept as written, except Excel's float form "3386.0" -> "3386" (padding is later)."""
-    m = _EXCEL_FLOAT.match(text)
+    m = _EXCEL_FLOAT.fullmatch(text)
     return m[1] if m else text
 
 

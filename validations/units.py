@@ -116,7 +116,7 @@ class ReferenceUnits:
         raw = raw.strip()
         if raw.endswith(".0"):
             raw = raw[:-2]
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # "²" or "٣" is a digit to isdigit
             return []
         if len(raw) in (2, 3, 5) and self.get(raw, on):
             return [raw]

@@ -27,7 +27,7 @@ from warehouse.status import ACCEPTED_SQL, SubmissionStatus
 
 ENV_PATH = "TONGHOP_WAREHOUSE"
 DEFAULT_PATH = Path("data") / "tonghop.duckdb"
-_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_MIGRATION_NAME = re.compile(r"([0-9]{3})_([a-z0-9_]+)\.sql")  # whole: fullmatch
 
 
 class WarehouseError(TonghopError, RuntimeError):
@@ -88,7 +88,7 @@ def migrations() -> list[Migration]:
     """The shipped migrations, in version order (package data warehouse/migrations/*.sql)."""
     out: list[Migration] = []
     for entry in files("warehouse").joinpath("migrations").iterdir():
-        m = _MIGRATION_NAME.match(entry.name)
+        m = _MIGRATION_NAME.fullmatch(entry.name)
         if m:
             text = entry.read_text(encoding="utf-8")
             out.append(Migration(int(m[1]), m[2], _with_states(text)))

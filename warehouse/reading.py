@@ -46,7 +46,7 @@ LOG = logging.getLogger("tonghop.ingest")
 
 
 # --- 2. read + validate (+ outliers), one province per chunk, over the cores --------------------
-_LEADING_CODE = re.compile(r"^(\d{1,5})(?:\D|$)")
+_LEADING_CODE = re.compile(r"([0-9]{1,5})(?:[^0-9]|\Z)")  # a prefix: .match
 
 
 def province_groups(files: list[str]) -> dict[str, list[str]]:

@@ -126,7 +126,7 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 def _generations(folder: Path) -> list[int]:
     out = []
     for f in folder.glob("*.duckdb"):
-        if f.stem.isdigit():
+        if f.stem.isascii() and f.stem.isdigit():  # int("²") fails
             out.append(int(f.stem))
     return sorted(out)
 

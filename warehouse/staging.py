@@ -31,7 +31,7 @@ from warehouse.db import now, to_local
 
 FILES = ("submissions.parquet", "values.parquet", "issues.parquet")
 MANIFEST = "manifest.json"
-_BATCH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_BATCH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # whole: fullmatch
 
 # Column order and DuckDB types of each staged file; the COPY casts to them, so an empty
 # DataFrame still yields a correctly typed Parquet file.
@@ -209,7 +209,7 @@ def write_staging(
     sender may not deliver them (validations.authority.Refusal.audit()), kept in the manifest
     for load_batch to write to audit_log in the batch's transaction.
     """
-    if not _BATCH_ID.match(batch_id):
+    if not _BATCH_ID.fullmatch(batch_id):
         raise StagingError("staging.batch_id", batch=batch_id)
     root = Path(staging_dir)
     final = root / batch_id

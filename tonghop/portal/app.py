@@ -48,7 +48,10 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-NO_STORE = ("/api/", "/uploads/", "/submissions", "/steward", "/entry")
+# What a browser or a proxy may keep: the shipped assets only. Every other answer (a page, a
+# download, JSON, a redirect to the login page) is `no-store`, so the back button of a shared
+# office computer shows nothing of the previous user's session, whatever route is added later.
+CACHEABLE = ("/static/",)
 
 
 class SecurityHeaders:
@@ -61,7 +64,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        no_store = scope["path"].startswith(NO_STORE)
+        no_store = not scope["path"].startswith(CACHEABLE)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,7 +74,7 @@ class SecurityHeaders:
                 h.setdefault("Referrer-Policy", "same-origin")
                 h.setdefault("Content-Security-Policy", CSP)
                 if no_store:
-                    h.setdefault("Cache-Control", "no-store")
+                    h["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,9 +1,13 @@
-"""Who is asking: signed-cookie sessions, CSRF tokens, the login throttle, API bearer tokens.
+"""Who is asking: sessions kept on the server behind a signed cookie, CSRF tokens, the login
+throttle, API bearer tokens.
 
 - Sessions: Starlette's SessionMiddleware keeps the session in a cookie signed with the portal's
-  secret (itsdangerous), HttpOnly, SameSite=Lax, expiring after `session_hours`. It holds the
-  user's name and the account's `session_epoch`: disabling a user or changing its password
-  bumps the epoch, which ends every open session at once.
+  secret (itsdangerous), HttpOnly, SameSite=Lax, expiring after `session_hours`. Who is logged
+  in is not in the cookie: it holds a random session id, and the session is a row of the
+  portal's database (tonghop.portal.accounts: `open_session`, `by_session`, `end_session`),
+  looked up on every request. Logging out deletes the row; changing a user's password or
+  disabling it deletes all of its rows: a copy of the cookie taken before is then worth nothing
+  (a shared office computer), in every browser at once.
 - CSRF: each session holds a random token; every form carries it in a hidden field and every
   POST from a page is refused (403) unless it matches (compared in constant time).
 - Logins: at most `login_limit` failures per account and `login_ip_limit` per address within
@@ -52,23 +56,45 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
+_SEEN = "tonghop.session_user"  # request.state: (session id, its user) once looked up
+
+
 def session_user(request: Request, accounts: Accounts) -> User | None:
-    """The logged-in user of this request's session, if still active."""
-    name = request.session.get("user")
-    if not name:
+    """The logged-in user of this request's session: its server-side row must exist, be
+    unexpired and belong to an active user (looked up once per request)."""
+    sid = request.session.get("sid")
+    if not sid or not isinstance(sid, str):
         return None
-    user = accounts.get(name)
-    if user is None or user.disabled or user.session_epoch != request.session.get("epoch"):
-        request.session.pop("user", None)
-        return None
+    seen = getattr(request.state, _SEEN, None)
+    if seen is not None and seen[0] == sid:
+        return seen[1]
+    user = accounts.by_session(sid)
+    if user is None:
+        request.session.pop("sid", None)
+    setattr(request.state, _SEEN, (sid, user))
     return user
 
 
-def log_in(request: Request, user: User) -> None:
-    request.session.clear()  # a new session: no fixation of an earlier one
-    request.session.update(
-        {"user": user.name, "epoch": user.session_epoch, "csrf": secrets.token_urlsafe(32)}
-    )
+def log_in(request: Request, accounts: Accounts, user: User, hours: float) -> None:
+    """A new session for the user (an earlier one of this browser ends, nothing of it is kept
+    but the language: no fixation)."""
+    log_out(request, accounts)
+    sid = accounts.open_session(user.name, hours, client_addr(request))
+    request.session.update({"sid": sid, "csrf": secrets.token_urlsafe(32)})
+    setattr(request.state, _SEEN, (sid, user))
+
+
+def log_out(request: Request, accounts: Accounts) -> None:
+    """End this browser's session on the server (its cookie, wherever copied, stops working)
+    and forget it here; the language stays."""
+    sid = request.session.get("sid")
+    if sid and isinstance(sid, str):
+        accounts.end_session(sid)
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    setattr(request.state, _SEEN, None)
 
 
 def bearer_user(request: Request, accounts: Accounts) -> User:

@@ -1,4 +1,4 @@
-"""The portal's own SQLite file: accounts, API tokens, uploads, jobs, notices and the audit trail.
+"""The portal's own SQLite file: accounts, sessions, API tokens, uploads, jobs, notices, audit.
 
 It lives outside the DuckDB warehouse (`accounts.sqlite` beside it by default), so the warehouse
 keeps its single writer and the portal can record a login or an upload while a flow writes.
@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT NOT NULL,
     email         TEXT,
     disabled      INTEGER NOT NULL DEFAULT 0,
-    session_epoch INTEGER NOT NULL DEFAULT 0, -- bumped to end every open session
+    session_epoch INTEGER NOT NULL DEFAULT 0, -- unused: sessions are rows of `sessions`
     created_at    TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tokens (
@@ -34,6 +34,14 @@ CREATE TABLE IF NOT EXISTS tokens (
     created_at   TEXT NOT NULL,
     revoked      INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,             -- sha256 of the id the cookie holds; never the id
+    name       TEXT NOT NULL REFERENCES users(name),
+    created_at TEXT NOT NULL,
+    expires    REAL NOT NULL,                -- time.time(): ended then, whatever the cookie says
+    addr       TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_sessions_name ON sessions (name);
 CREATE TABLE IF NOT EXISTS login_failures (
     name TEXT NOT NULL,
     addr TEXT NOT NULL,

@@ -30,10 +30,10 @@ from tonghop.portal.database import Database, stamp
 from validations.authority import Inbox
 from validations.catalog import Catalog
 from validations.errors import TonghopError, os_reason
-from validations.intake import file_hash
+from validations.intake import Unreadable, file_hash
 from validations.messages import LANGS, render
 from validations.outbox import safe_name
-from validations.readers import MAX_FILE_BYTES
+from validations.readers import MAX_FILE_BYTES, too_large
 from validations.units import ReferenceUnits
 from warehouse.access import WarehouseFile
 from warehouse.db import now
@@ -126,16 +126,16 @@ class Uploads:
         """The dry run of the bytes as the file `file_name` sent by `user` (service.check):
         the verdict the stored version would get; and the temporary file (the caller removes
         its folder). `size`: the file's real size when only its first bytes were read (a file
-        too large is refused naming it)."""
+        too large is refused naming it, or "more than" the limit when it is not known)."""
         name = safe_name(Path(file_name or "upload").name) or "upload"
         folder = self.work / uuid.uuid4().hex
         folder.mkdir(parents=True)
         path = folder / name
-        if len(data) > MAX_FILE_BYTES:  # said the reader's way, without writing 5 MB to disk
-            path.write_bytes(b"")
-            os.truncate(path, max(len(data), size or 0))  # sparse: nothing written
-        else:
-            path.write_bytes(data)
+        if len(data) > MAX_FILE_BYTES:  # the reader's refusal, without writing 5 MB to disk
+            path.touch()
+            sent = size if size is not None and size >= len(data) else None
+            return Verdict(str(path), None, Unreadable.of(too_large(str(path), sent))), path
+        path.write_bytes(data)
         found = self.checker.judge([path], user.unit_code if user is not None else None, self.wh)
         return found[str(path)], path
 

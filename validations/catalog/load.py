@@ -121,7 +121,7 @@ PLAUSIBLE_KEYS = {"ratio", "abs"}
 CALENDAR_KEYS = {"close_day", "deadline_days", "partial_months"}
 DEFAULTS_KEYS = {"tolerance", "ceiling", "plausible_change"}
 GROUP_KEYS = {"vi", "en"}
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+_CODE = re.compile(r"[a-z][a-z0-9_]*")  # whole: fullmatch
 
 
 # libyaml's loader is ~10x faster than the pure-Python one (0.25 s -> 0.02 s for the catalog),
@@ -352,7 +352,7 @@ def _entry(
     code = _need(entry, ident, where)
     where = f"{where} '{code}'"
     check_keys(entry, allowed, where)
-    if not _CODE.match(str(code)):
+    if not _CODE.fullmatch(str(code)):
         raise CatalogError("catalog.code_form", where=where, key=ident)
     kind = _need(entry, "kind", where)
     if kind not in kinds:
@@ -400,7 +400,7 @@ def _unit_targets(
         if (
             not codes
             or len(codes) < len(units)  # type: ignore[arg-type]
-            or any(not u.isdigit() or len(u) not in (2, 3, 5) for u in codes)
+            or any(not (u.isascii() and u.isdigit()) or len(u) not in (2, 3, 5) for u in codes)
         ):
             raise CatalogError("catalog.target_units", where=where)
         valid_from = _date(entry.get("valid_from"), where, "valid_from")
@@ -596,7 +596,7 @@ def _rule(entry: dict[str, Any], where: str, codes: set[str]) -> Rule:
 def _outlier_rule(entry: dict[str, Any], where: str, codes: set[str]) -> OutlierRule:
     rid = _need(entry, "id", where)
     where = f"{where} '{rid}'"
-    if not _CODE.match(str(rid)):
+    if not _CODE.fullmatch(str(rid)):
         raise CatalogError("catalog.code_form", where=where, key="id")
     known = {"id", "method", "severity", "levels", "exclude", "min_difference_for"}
     known |= set(OUTLIER_THRESHOLDS)

@@ -11,7 +11,7 @@ from validations.catalog.localisation import Localisation
 from validations.catalog.semantics import Formula, OverTime, PlausibleChange, Target, Tolerance
 from validations.period import Period
 
-_FLAG_HELP = re.compile(r"\s*\((?:1|yes)\b[^)]*\)\s*$", re.I)
+_FLAG_HELP = re.compile(r"\s*\((?:1|yes)\b[^)]*\)\s*\Z", re.I)
 
 KINDS = {"count", "decimal", "rate", "flag"}
 LEVELS = ("C", "D", "P")

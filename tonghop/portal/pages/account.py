@@ -12,7 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from tonghop.portal import periods
 from tonghop.portal.accounts import User
-from tonghop.portal.auth import checked_form, client_addr, flash, log_in, session_user
+from tonghop.portal.auth import (
+    checked_form,
+    client_addr,
+    flash,
+    log_in,
+    log_out,
+    session_user,
+)
 from tonghop.portal.deps import CurrentUser, PortalDep, Words
 from tonghop.portal.i18n import LANGS, translator
 from tonghop.portal.rendering import lang_of, render
@@ -76,10 +83,7 @@ async def login(request: Request, portal: PortalDep, t: Words) -> Response:
             error=t("login_failed"),
         )
     portal.throttle.clear(name)
-    lang = request.session.get("lang")
-    log_in(request, user)
-    if lang:
-        request.session["lang"] = lang
+    log_in(request, portal.accounts, user, portal.settings.session_hours)
     portal.db.audit(user.name, "login", user.unit_code, None, "", addr)
     return RedirectResponse(nxt, 303)
 
@@ -88,10 +92,7 @@ async def login(request: Request, portal: PortalDep, t: Words) -> Response:
 async def logout(request: Request, portal: PortalDep) -> Response:
     await checked_form(request)
     user = session_user(request, portal.accounts)
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
+    log_out(request, portal.accounts)  # the server forgets the session: a copied cookie is dead
     if user:
         portal.db.audit(user.name, "logout", user.unit_code, None, "", client_addr(request))
     flash(request, translator(lang_of(request))("logged_out"))

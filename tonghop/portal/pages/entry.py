@@ -282,7 +282,7 @@ def _changes(items: list[ChangeIn]) -> list[Change]:
 
 
 def _json(data: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(data, headers={"Cache-Control": "no-store"})
+    return JSONResponse(data)  # no-store, as every answer but /static (app.SecurityHeaders)
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -368,7 +368,6 @@ def entry_page(
         submitted_at=entry_view.when(submitted["submitted_at"]) if submitted else "",
     )
     resp.headers["Content-Security-Policy"] = CSP
-    resp.headers["Cache-Control"] = "no-store"
     return resp
 
 

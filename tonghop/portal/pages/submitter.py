@@ -63,7 +63,7 @@ def issue_rows(issues: list[dict[str, Any]], catalog: Catalog, lang: str) -> lis
 
 
 _SEPARATORS = re.compile(r"([\s\[\]();|≈≤≥<>=!]+)")
-_EN_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_EN_NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")  # fullmatch
 
 
 def fmt_expected(text: object, lang: str) -> str:
@@ -81,7 +81,7 @@ def fmt_expected(text: object, lang: str) -> str:
         out = en if lang == "en" else vi
     parts = _SEPARATORS.split(out)
     for n, part in enumerate(parts):
-        if n % 2 == 0 and _EN_NUMBER.match(part):
+        if n % 2 == 0 and _EN_NUMBER.fullmatch(part):
             parts[n] = fmt_num(float(part.replace(",", "")), lang)
     out = "".join(parts)
     for op, sym in (("<=", "≤"), (">=", "≥"), ("!=", "≠")):

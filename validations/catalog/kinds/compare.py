@@ -20,8 +20,8 @@ from validations.catalog.model import Catalog, Condition, Rule, Term
 from validations.catalog.semantics import OPS
 from validations.fmt import fmt_num
 
-_TERM = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([a-z][a-z0-9_]*)\s*$")
-_WHEN = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\s*$")
+_TERM = re.compile(r"\s*(?:(\d+(?:\.\d+)?)\s*\*\s*)?([a-z][a-z0-9_]*)\s*")
+_WHEN = re.compile(r"\s*([a-z][a-z0-9_]*)\s*(<=|>=|<|>|==)\s*(-?\d+(?:\.\d+)?)\s*")
 OP_TEXT = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
 # where a guard `code op value` does not hold (None: not one linear inequality)
 _NOT = {">": "<=", ">=": "<", "<": ">=", "<=": ">"}
@@ -31,7 +31,7 @@ def parse_expr(text: Any, codes: set[str]) -> tuple[Term, ...]:
     """'a + 2 * b' -> its terms; EntryError naming what cannot be read."""
     terms = []
     for part in str(text).split("+"):
-        m = _TERM.match(part)
+        m = _TERM.fullmatch(part)
         if not m:
             raise EntryError("catalog.expression_unreadable", text=str(text))
         if m[2] not in codes:
@@ -54,7 +54,7 @@ def parse_compare(entry: dict[str, Any], codes: set[str]) -> dict[str, Any]:
         raise EntryError("catalog.op_unknown", op=str(op), ops=sorted(OPS))
     when = None
     if entry.get("when"):
-        m = _WHEN.match(str(entry["when"]))
+        m = _WHEN.fullmatch(str(entry["when"]))
         if not m or m[1] not in codes:
             raise EntryError("catalog.when_unreadable", when=str(entry["when"]))
         when = Condition(m[1], m[2], float(m[3]))
