@@ -52,17 +52,6 @@ class Localisation:
         return 1.0 / self.history_ratio <= r <= self.history_ratio
 
 
-def merge_localisation(base: Any, value: Any) -> dict[str, Any]:
-    """A catalog's `localisation:` over the one it includes, key by key."""
-    base = base if isinstance(base, dict) else {}
-    value = value if isinstance(value, dict) else {}
-    out = {**base, **value}
-    for sub in ("weights", "indicators", "history"):
-        if isinstance(base.get(sub), dict) or isinstance(value.get(sub), dict):
-            out[sub] = {**(base.get(sub) or {}), **(value.get(sub) or {})}
-    return out
-
-
 def parse_localisation(raw: Any, kinds: set[str], codes: set[str]) -> Localisation:
     """The section as settings; EntryError (a code of the message catalog) saying what is
     wrong."""

@@ -98,6 +98,7 @@ def compare_linear(rule: Rule) -> Any:
     stage="wide",
     keys=("left", "op", "right", "when"),
     parse=parse_compare,
+    fields=("left", "right", "left_value", "right_value"),
 )
 def compare(rule: Rule, catalog: Catalog) -> list[RuleCheck]:
     """left op right, where both sides are present (and the guard `when` holds)."""

@@ -71,6 +71,7 @@ def rate_linear(rule: Rule, ind: Indicator) -> Any:
     required=True,
     keys=("formula",),
     parse=parse_rate_consistency,
+    fields=("left", "right", "left_value", "right_value"),
 )
 def rate_consistency(rule: Rule, catalog: Catalog) -> list[RuleCheck]:
     """A reported rate = the catalog's formula of its parts, within its tolerance; one check per
