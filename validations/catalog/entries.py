@@ -441,7 +441,7 @@ def rule(entry: dict[str, Any], spot: Spot, codes: set[str]) -> Rule:
         try:
             own = dict(parse(entry, codes))
         except EntryError as exc:  # the kind's own code and parameters
-            raise CatalogError(exc.reason, where=spot(), **exc.params) from exc
+            raise CatalogError(exc.reason, where=spot(exc.key), **exc.params) from exc
     parts = {k: own.pop(k) for k in ("left", "op", "right", "when") if k in own}
     return Rule(
         id=str(entry["id"]),

@@ -31,6 +31,12 @@ class EntryError(ValueError):
         super().__init__(reason)
         self.reason = reason
         self.params = params
+        self.key: str | None = None  # the entry's key it is about (the line named)
+
+    def on(self, key: str) -> EntryError:
+        """The same error, about this key of the entry."""
+        self.key = self.key or key
+        return self
 
 
 Where = Message | str

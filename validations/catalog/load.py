@@ -147,7 +147,7 @@ def _load(path: Path) -> Catalog:
     try:
         localisation = parse_localisation(data.get("localisation"), KINDS, codes)
     except EntryError as exc:  # the section's own code and parameters
-        where = top.inner("localisation")()
+        where = top.inner("localisation")(exc.key)
         raise CatalogError(exc.reason, where=where, **exc.params) from exc
     return Catalog(
         path=str(path),

@@ -199,8 +199,11 @@ def _read(path: Path, seen: tuple[Path, ...]) -> Located:
     inc = data.get("include")
     if inc is None:
         return data
-    base = _read((path.parent / str(inc)).resolve(), (*seen, path))
-    return _merge(base, data, path, Path(str(inc)).name)
+    included = (path.parent / str(inc)).resolve()
+    if not included.is_file() and included not in seen:
+        where = Spot(data, "", path)("include")
+        raise CatalogError("catalog.include_not_found", where=where, path=str(included))
+    return _merge(_read(included, (*seen, path)), data, path, included.name)
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -265,8 +268,8 @@ def check_file(path: Path, data: Located) -> None:
 def entry_spot(entry: Any, section: str, n: int, path: Path | str) -> Spot:
     """An entry of a list section, named by its position in its own file and its code or id
     ("indicators[3] 'crime_cases'", "targets[2]")."""
-    ident = LISTS.get(section)
-    name = entry.get(ident) if ident and isinstance(entry, dict) else None
+    ident = LISTS.get(section) or "indicator"  # a target: named by its indicator
+    name = entry.get(ident) if isinstance(entry, dict) else None
     index = getattr(entry, "index", None) or n  # in its own file, when read from one
     label = f"{section}[{index}]" + (f" '{name[:60]}'" if isinstance(name, str) and name else "")
     return Spot(entry, label, path)

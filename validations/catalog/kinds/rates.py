@@ -21,7 +21,7 @@ from validations.fmt import fmt_num
 
 def parse_rate_consistency(entry: dict[str, Any], _codes: set[str]) -> dict[str, Any]:
     if entry.get("formula") not in ("ratio", "change"):
-        raise EntryError("catalog.rate_consistency_formula")
+        raise EntryError("catalog.rate_consistency_formula").on("formula")
     return {}
 
 
