@@ -337,6 +337,21 @@ def test_an_impossible_date_is_refused_not_a_traceback(tmp_path, body, reason, w
             "catalog.defaults_per_kind",
             ["defaults: ceiling"],
         ),
+        (
+            "indicators:\n  - code: crime_cases\n    aggregation: []  # <-\n",
+            "catalog.aggregation_unknown",
+            ["indicators[1] 'crime_cases'"],
+        ),
+        (
+            "rules:\n  - id: value_negative\n    hint_en: [Correct it]  # <-\n",
+            "catalog.not_text",
+            ["rules[1] 'value_negative'", "hint_en"],
+        ),
+        (
+            "outliers:\n  - id: outlier_history\n    exclude: ''  # <-\n",
+            "catalog.outlier_exclude",
+            ["outliers[1] 'outlier_history'"],
+        ),
     ],
 )
 def test_a_wrong_type_is_refused(tmp_path, body, reason, words):
@@ -382,6 +397,18 @@ def test_a_wrong_type_is_refused(tmp_path, body, reason, words):
             "outliers:\n  - id: outlier_peers\n    ratio: 1  # <-\n",
             "catalog.outlier_ratio",
             ["outliers[1] 'outlier_peers'"],
+        ),
+        (
+            "indicators:\n  - code: safe_area_rate\n"
+            "    target: {op: '>=', value: 120, source: Kế hoạch}  # <-\n",
+            "catalog.target_unreachable",
+            ["indicators[1] 'safe_area_rate'", ">= 120", "between 0 and 100"],
+        ),
+        (
+            "targets:\n  - {indicator: reoffending_rate, units: ['12'], op: '<', value: -3,"
+            " source: A}  # <-\n",
+            "catalog.target_unreachable",
+            ["targets[1] 'reoffending_rate'", "< -3"],
         ),
     ],
 )
@@ -675,6 +702,54 @@ def test_a_provincial_catalog_giving_an_override_twice_is_refused(data):
     assert exc.reason == "catalog.entry_twice", exc.message("en")
     code = next(v.value for k, v in ind[twice].value if k.value == "code")
     assert exc.params["entry"] == code
+
+
+def _scalar(tag: str, value: str) -> yaml.ScalarNode:
+    return yaml.ScalarNode(f"tag:yaml.org,2002:{tag}", value)
+
+
+OTHER_VALUES = [
+    _scalar("str", "x"),
+    _scalar("str", ""),
+    _scalar("int", "7"),
+    _scalar("int", "-3"),
+    _scalar("float", "1.5"),
+    _scalar("float", ".nan"),
+    _scalar("bool", "true"),
+    _scalar("null", "null"),
+    _scalar("timestamp", "2025-07-01"),
+    _scalar("str", "2025-13-01"),
+    yaml.SequenceNode("tag:yaml.org,2002:seq", []),
+    yaml.SequenceNode("tag:yaml.org,2002:seq", [_scalar("str", "C")]),
+    yaml.MappingNode("tag:yaml.org,2002:map", []),
+    yaml.MappingNode("tag:yaml.org,2002:map", [(_scalar("str", "a"), _scalar("int", "1"))]),
+]
+SLOTS = [n for n in _mappings(ROOT, []) if n.value] + [
+    n for n in SECTIONS.values() if isinstance(n, yaml.SequenceNode)
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_value_of_another_type_loads_or_is_one_sentence(data):
+    """Any value of the national catalog (a key's value, an entry of a section) replaced by a
+    value of another type (text, empty text, number, NaN, true, null, a date, an impossible
+    date, a list, a mapping) loads, or is refused as one CatalogError: never a traceback."""
+    slot = data.draw(st.sampled_from(SLOTS), label="where")
+    i = data.draw(st.integers(0, len(slot.value) - 1), label="which")
+    other = data.draw(st.sampled_from(OTHER_VALUES), label="value")
+    old = slot.value[i]
+    slot.value[i] = (old[0], other) if isinstance(slot, yaml.MappingNode) else other
+    try:
+        text = _emit(ROOT)
+    finally:
+        slot.value[i] = old
+    with tempfile.TemporaryDirectory() as folder:
+        path = _file(Path(folder), text)
+        try:
+            load_catalog(path)
+        except CatalogError as exc:
+            assert str(path) in exc.message("vi") and "\n" not in exc.message("en")
 
 
 def test_the_national_catalog_is_left_as_it_was():

@@ -286,7 +286,10 @@ def _catalog(tmp_path, text: str, name: str = "c.yaml") -> Path:
     ("patch", "needle"),
     [
         (("method: history", "method: trend"), "method 'trend'"),
-        (("    min_history: 4\n", "    min_histroy: 4\n"), "unknown key 'min_histroy' (did you mean 'min_history'?)"),
+        (
+            ("    min_history: 4\n", "    min_histroy: 4\n"),
+            "unknown key 'min_histroy' (did you mean 'min_history'?)",
+        ),
         (("    z: 3.0\n", "    z: high\n"), "z must be a number"),
         (("    ratio: 5\n", "    ratio: 0.5\n"), "ratio must be above 1"),
         (

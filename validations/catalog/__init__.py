@@ -6,8 +6,9 @@
 - `kinds`: the registry of rule kinds (what a check of each kind needs) and the built-in kinds;
 - `read`: a catalog file's YAML, strictly (validations.yaml_source: no key given twice, lines
   kept), every key and section checked, the catalogs it `include:`s merged under it;
-- `entries`: each entry into its typed object, every value checked (type, range, case, the
-  placeholders of its texts); `entry`: where an entry is (file, line, key) and CatalogError;
+- `entries`: each entry into its typed object; `values`: the values entries are made of, each
+  checked (type, range, case, the placeholders of message texts); `entry`: where an entry is
+  (file, line, key) and CatalogError;
 - `load`: which file (`catalog_file`: --catalog, $TONGHOP_CATALOG, the national default), the
   sections together and every reference between entries checked.
 """

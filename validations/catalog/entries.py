@@ -1,5 +1,5 @@
-"""One entry of a catalog as a typed object (an indicator, a rule, an outlier rule, a security
-rule, a unit's target) and the values it is made of (numbers, dates, texts, levels).
+"""One entry of a catalog as a typed object: an indicator, a rule, an outlier rule, a security
+rule, a unit's target (its values read by validations.catalog.values).
 
 Every value is checked for its type, its range and its case, and every message text for its
 placeholders (a `{lable}` would be shown as it is to every submitter, a `{label` would fail
@@ -9,11 +9,10 @@ while a file is judged): a mistake is refused when the catalog loads, naming the
 
 from __future__ import annotations
 
-import string
-from datetime import date, datetime
+import math
 from typing import Any
 
-from validations.catalog.entry import CatalogError, EntryError, Spot, Where
+from validations.catalog.entry import CatalogError, EntryError, Spot
 from validations.catalog.kinds import rule_kinds
 from validations.catalog.model import (
     AGGREGATIONS,
@@ -36,15 +35,20 @@ from validations.catalog.read import (
     TARGET_KEYS,
     hint,
 )
-from validations.catalog.semantics import (
-    HORIZONS,
-    INTERIMS,
-    OPS,
-    Formula,
-    OverTime,
-    PlausibleChange,
-    Target,
-    Tolerance,
+from validations.catalog.semantics import Formula, OverTime, PlausibleChange, Target, Tolerance
+from validations.catalog.values import (
+    boolean,
+    ceiling,
+    check_text,
+    day,
+    levels,
+    need,
+    number,
+    one_of,
+    plausible,
+    target,
+    text,
+    tolerance,
 )
 
 OUTLIER_METHODS = {"history", "peers"}
@@ -77,165 +81,6 @@ SECURITY_FIELDS = {"file", "sender", "unit_code", "period"}
 _TEXT_KEYS = ("message_vi", "message_en", "hint_vi", "hint_en")
 
 
-# --- values ------------------------------------------------------------------------------------
-def shown(value: Any, limit: int = 40) -> str:
-    """A value as a message quotes it: 'text', 12, [1, 2], cut at `limit` characters."""
-    text = f"'{value}'" if isinstance(value, str) else repr(value)
-    if isinstance(value, date):
-        text = f"'{value.isoformat()}'"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def one_of(value: Any, allowed: Any) -> bool:
-    """Is `value` one of the allowed names (a list or a number never is, and never fails)?"""
-    return isinstance(value, str) and value in allowed
-
-
-def need(entry: dict[str, Any], key: str, spot: Spot) -> Any:
-    if key not in entry or entry[key] in (None, ""):
-        raise CatalogError("catalog.missing_key", where=spot(key), key=key)
-    return entry[key]
-
-
-def text(entry: dict[str, Any], key: str, spot: Spot, required: bool = True) -> str:
-    """A text value: required (present, not empty) or "" when absent."""
-    raw = need(entry, key, spot) if required else entry.get(key)
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise CatalogError("catalog.not_text", where=spot(key), key=key, value=shown(raw))
-    return raw
-
-
-def number(raw: Any, where: Where, key: str, minimum: float | None = None) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw != raw:
-        raise CatalogError("catalog.not_a_number", where=where, key=key, value=shown(raw))
-    if minimum is not None and raw < minimum:
-        raise CatalogError("catalog.number_below", where=where, key=key, minimum=minimum)
-    return float(raw)
-
-
-def whole(raw: Any, where: Where, key: str, minimum: int) -> int:
-    """A whole number at least `minimum` (14, not 14.5, '14' or true)."""
-    value = number(raw, where, key, minimum)
-    if not value.is_integer():
-        raise CatalogError("catalog.whole_number", where=where, key=key)
-    return int(value)
-
-
-def boolean(raw: Any, where: Where, key: str) -> bool:
-    if not isinstance(raw, bool):
-        raise CatalogError("catalog.not_a_bool", where=where, key=key, value=shown(raw))
-    return raw
-
-
-def day(raw: Any, where: Where, key: str) -> date | None:
-    """A date YYYY-MM-DD (an impossible one, 2025-13-01, reaches here as its text)."""
-    if raw is None:
-        return None
-    if isinstance(raw, date) and not isinstance(raw, datetime):
-        return raw
-    try:
-        if isinstance(raw, str) and len(raw) == 10:
-            return date.fromisoformat(raw)
-    except ValueError:
-        pass
-    raise CatalogError("catalog.not_a_date", where=where, key=key, value=shown(raw))
-
-
-def levels(raw: Any, spot: Spot, key: str) -> tuple[str, ...]:
-    """A list of levels, each exactly C, D or P, each once."""
-    if not isinstance(raw, list) or not raw:
-        raise CatalogError("catalog.levels", where=spot(key))
-    for i, level in enumerate(raw):
-        if level not in LEVELS:
-            raise CatalogError(
-                "catalog.level_unknown",
-                where=spot(key),
-                key=key,
-                level=hint(level, LEVELS),
-                levels=list(LEVELS),
-            )
-        if level in raw[:i]:
-            raise CatalogError("catalog.level_twice", where=spot(key), key=key, level=level)
-    return tuple(raw)
-
-
-def check_text(raw: Any, spot: Spot, key: str, fields: set[str]) -> str:
-    """A message or hint: text whose placeholders are all ones the code fills."""
-    if not isinstance(raw, str):
-        raise CatalogError("catalog.not_text", where=spot(key), key=key, value=shown(raw))
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(raw) if f is not None]
-    except ValueError as exc:
-        raise CatalogError("catalog.text_malformed", where=spot(key), key=key) from exc
-    for name in names:
-        if name not in fields:
-            raise CatalogError(
-                "catalog.text_placeholder",
-                where=spot(key),
-                key=key,
-                name=hint(name, fields),
-                allowed=sorted(fields),
-            )
-    return raw
-
-
-def tolerance(raw: Any, default: Tolerance, where: Where) -> Tolerance:
-    """{abs, rel} over the default; rel is a fraction (0.01 = 1 %)."""
-    if raw is None:
-        return default
-    if not isinstance(raw, dict):
-        raise CatalogError("catalog.tolerance_not_a_mapping", where=where)
-    a = number(raw.get("abs", default.abs), where, "tolerance.abs", 0)
-    r = number(raw.get("rel", default.rel), where, "tolerance.rel", 0)
-    if r >= 1:
-        raise CatalogError("catalog.tolerance_rel", where=where)
-    return Tolerance(a, r)
-
-
-def ceiling(raw: Any, where: Where, key: str) -> float:
-    value = number(raw, where, key)
-    if not 0 < value < 1e300:
-        raise CatalogError("catalog.ceiling_not_positive", where=where, key=key)
-    return value
-
-
-def plausible(raw: Any, default: PlausibleChange, where: Where) -> PlausibleChange:
-    """{ratio, abs} over the default: ratio above 1 (2: double or half), abs >= 0."""
-    if not isinstance(raw, dict):
-        raise CatalogError("catalog.plausible_not_a_mapping", where=where)
-    ratio = number(raw.get("ratio", default.ratio), where, "plausible_change.ratio")
-    if ratio <= 1:
-        raise CatalogError("catalog.plausible_ratio", where=where)
-    size = number(raw.get("abs", default.abs), where, "plausible_change.abs", 0)
-    return PlausibleChange(ratio, size)
-
-
-def target(t: Any, where: Where) -> Target:
-    """{op, value, source, horizon, interim}: a goal, where it comes from, the period it is set
-    for (year, half, quarter, month; default year) and how another period is judged (none,
-    same, pro_rata; default none)."""
-    if not isinstance(t, dict) or not one_of(t.get("op"), OPS) or "value" not in t:
-        raise CatalogError("catalog.target_form", where=where, ops=sorted(OPS))
-    if not isinstance(t.get("source"), str) or not t["source"].strip():
-        raise CatalogError("catalog.target_source", where=where)
-    horizon = str(t.get("horizon", "year"))
-    if horizon not in HORIZONS:
-        raise CatalogError(
-            "catalog.target_horizon", where=where, value=horizon, allowed=list(HORIZONS)
-        )
-    interim = str(t.get("interim", "none"))
-    if interim not in INTERIMS:
-        raise CatalogError(
-            "catalog.target_interim", where=where, value=interim, allowed=list(INTERIMS)
-        )
-    if interim == "pro_rata" and t["op"] not in (">=", ">"):
-        raise CatalogError("catalog.target_pro_rata", where=where)
-    value = number(t["value"], where, "target.value")
-    return Target(str(t["op"]), value, str(t["source"]), HORIZONS[horizon], interim)
-
-
 def _identified(entry: dict[str, Any], ident: str, spot: Spot, kinds: set[str]) -> str:
     """The entry's kind, its identifier checked (lower_snake_case)."""
     code = need(entry, ident, spot)
@@ -247,6 +92,25 @@ def _identified(entry: dict[str, Any], ident: str, spot: Spot, kinds: set[str]) 
             "catalog.kind_unknown", where=spot("kind"), kind=str(kind), kinds=sorted(kinds)
         )
     return str(kind)
+
+
+def reachable(goal: Target, low: float | None, high: float | None) -> bool:
+    """Can a figure between `low` and `high` (None: unbounded) attain the goal?"""
+    lo = -math.inf if low is None else low
+    hi = math.inf if high is None else high
+    return {
+        "<": lo < goal.value,
+        "<=": lo <= goal.value,
+        ">": hi > goal.value,
+        ">=": hi >= goal.value,
+        "==": lo <= goal.value <= hi,
+    }[goal.op]
+
+
+def _optional(entry: dict[str, Any], key: str, spot: Spot, fields: set[str]) -> str:
+    """A hint: absent (or null) is none, anything else is a checked text."""
+    raw = entry.get(key)
+    return "" if raw is None else check_text(raw, spot, key, fields)
 
 
 # --- indicators --------------------------------------------------------------------------------
@@ -261,7 +125,8 @@ def indicator(
     kind = _identified(entry, "code", spot, KINDS)
     lv = levels(need(entry, "levels", spot), spot, "levels")
     expected_agg = {"rate": "ratio", "flag": "count_share"}.get(kind, "sum")
-    aggregation = entry.get("aggregation") or expected_agg
+    aggregation = entry.get("aggregation")
+    aggregation = expected_agg if aggregation is None else aggregation
     if not one_of(aggregation, AGGREGATIONS):
         raise CatalogError(
             "catalog.aggregation_unknown",
@@ -309,7 +174,15 @@ def indicator(
     high = None if high is None else number(high, spot("max"), "max")
     if low is not None and high is not None and low > high:
         raise CatalogError("catalog.min_max", where=spot("max", "min"), min=low, max=high)
-    goal = target(entry["target"], spot("target")) if entry.get("target") else None
+    goal = target(entry["target"], spot("target")) if entry.get("target") is not None else None
+    if goal is not None and not reachable(goal, low, high):
+        raise CatalogError(
+            "catalog.target_unreachable",
+            where=spot("target", "min", "max"),
+            target=goal.text(),
+            min=low,
+            max="∞" if high is None else high,
+        )
     formula = None
     if kind == "rate":
         for k in ("numerator", "denominator"):
@@ -394,7 +267,7 @@ def _over_time(entry: dict[str, Any], kind: str, spot: Spot) -> OverTime:
     if raw is None and default is None:
         raise CatalogError("catalog.over_time_missing", where=spot())
     try:
-        over_time = OverTime(raw or default)
+        over_time = OverTime(default if raw is None else raw)
     except ValueError as exc:
         raise CatalogError(
             "catalog.over_time_unknown", where=spot("over_time"), value=str(raw)
@@ -434,7 +307,7 @@ def rule(entry: dict[str, Any], spot: Spot, codes: set[str]) -> Rule:
         )
     fields = RULE_FIELDS | kinds[kind].fields
     texts = {k: check_text(need(entry, k, spot), spot, k, fields) for k in _TEXT_KEYS[:2]}
-    texts |= {k: check_text(entry.get(k) or "", spot, k, fields) for k in _TEXT_KEYS[2:]}
+    texts |= {k: _optional(entry, k, spot, fields) for k in _TEXT_KEYS[2:]}
     own: dict[str, Any] = {}
     parse = kinds[kind].parse
     if parse is not None:
@@ -501,16 +374,14 @@ def outlier_rule(entry: dict[str, Any], spot: Spot, codes: set[str]) -> OutlierR
         for lang in ("vi", "en")
     }
     texts |= {
-        f"hint_{lang}": check_text(
-            entry.get(f"hint_{lang}") or "", spot, f"hint_{lang}", OUTLIER_FIELDS
-        )
+        f"hint_{lang}": _optional(entry, f"hint_{lang}", spot, OUTLIER_FIELDS)
         for lang in ("vi", "en")
     }
-    exclude = entry.get("exclude") or []
+    exclude = [] if entry.get("exclude") is None else entry["exclude"]
     if not isinstance(exclude, list) or not all(one_of(c, codes) for c in exclude):
         raise CatalogError("catalog.outlier_exclude", where=spot("exclude"))
     lv = levels(entry["levels"], spot, "levels") if entry.get("levels") is not None else LEVELS
-    floors = entry.get("min_difference_for") or {}
+    floors = {} if entry.get("min_difference_for") is None else entry["min_difference_for"]
     if not isinstance(floors, dict):
         raise CatalogError("catalog.outlier_floors", where=spot("min_difference_for"))
     inner = spot.inner("min_difference_for")
@@ -579,4 +450,13 @@ def unit_target(
     if valid_from and valid_to and valid_to < valid_from:
         raise CatalogError("catalog.valid_to_before", where=spot("valid_to", "valid_from"))
     goal = target({k: entry[k] for k in TARGET_KEYS if k in entry}, spot())
+    ind = indicators[code]
+    if not reachable(goal, ind.min, ind.max):
+        raise CatalogError(
+            "catalog.target_unreachable",
+            where=spot("value"),
+            target=goal.text(),
+            min=ind.min,
+            max="∞" if ind.max is None else ind.max,
+        )
     return UnitTarget(str(code), frozenset(codes), goal, valid_from, valid_to)

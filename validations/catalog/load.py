@@ -25,17 +25,12 @@ from validations.catalog.entries import (
     OUTLIER_METHODS,
     SECURITY_RULES,
     indicator,
-    one_of,
     outlier_rule,
-    plausible,
     rule,
     rule_check,
     security_rule,
-    tolerance,
     unit_target,
-    whole,
 )
-from validations.catalog.entries import ceiling as _ceiling
 from validations.catalog.entry import CatalogError, EntryError, Spot
 from validations.catalog.kinds import rule_kinds
 from validations.catalog.localisation import parse_localisation
@@ -57,6 +52,7 @@ from validations.catalog.read import (
     read_catalog_data,
 )
 from validations.catalog.semantics import PlausibleChange, Tolerance
+from validations.catalog.values import ceiling, one_of, plausible, tolerance, whole
 from validations.crosswalk import DIVIDED_RULES
 
 __all__ = [
@@ -98,7 +94,7 @@ def kind_ceilings(data: dict[str, Any], path: Path) -> dict[str, float]:
     """Largest plausible submitted value per kind: `defaults: ceiling: {count: 1e8, ...}`."""
     spot = Spot(data, "", path).inner("defaults").inner("ceiling")
     raw = spot.value or {}
-    return {k: _ceiling(v, spot(k), k) for k, v in raw.items()}
+    return {k: ceiling(v, spot(k), k) for k, v in raw.items()}
 
 
 def kind_plausible_changes(data: dict[str, Any], path: Path) -> dict[str, PlausibleChange]:
