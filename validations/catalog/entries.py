@@ -84,7 +84,7 @@ _TEXT_KEYS = ("message_vi", "message_en", "hint_vi", "hint_en")
 def _identified(entry: dict[str, Any], ident: str, spot: Spot, kinds: set[str]) -> str:
     """The entry's kind, its identifier checked (lower_snake_case)."""
     code = need(entry, ident, spot)
-    if not isinstance(code, str) or not CODE.match(code):
+    if not isinstance(code, str) or not CODE.fullmatch(code):
         raise CatalogError("catalog.code_form", where=spot(ident), key=ident)
     kind = need(entry, "kind", spot)
     if not one_of(kind, kinds):
@@ -339,7 +339,7 @@ def rule_check(entry: dict[str, Any], kind: str) -> tuple[Any, ...]:
 # --- outlier and security rules ----------------------------------------------------------------
 def outlier_rule(entry: dict[str, Any], spot: Spot, codes: set[str]) -> OutlierRule:
     rid = need(entry, "id", spot)
-    if not isinstance(rid, str) or not CODE.match(rid):
+    if not isinstance(rid, str) or not CODE.fullmatch(rid):
         raise CatalogError("catalog.code_form", where=spot("id"), key="id")
     method = need(entry, "method", spot)
     if not one_of(method, OUTLIER_METHODS):
@@ -439,7 +439,7 @@ def unit_target(
     if (
         not codes
         or len(codes) < len(units)  # type: ignore[arg-type]
-        or any(not u.isdigit() or len(u) not in (2, 3, 5) for u in codes)
+        or any(not (u.isascii() and u.isdigit()) or len(u) not in (2, 3, 5) for u in codes)
     ):
         raise CatalogError("catalog.target_units", where=spot("units"))
     for unit in codes:

@@ -115,7 +115,7 @@ MAPPINGS = ("calendar", "defaults", "groups", "sources", "reform", "localisation
 LISTS = {"indicators": "code", "rules": "id", "outliers": "id", "security": "id", "targets": None}
 # the key without which an entry of an including file must override one of the included file
 NEW_ENTRY_NEEDS = {"indicators": "kind", "rules": "kind", "outliers": "method"}
-CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+CODE = re.compile(r"[a-z][a-z0-9_]*")  # whole: fullmatch
 
 
 def rule_entry_keys() -> set[str]:
@@ -347,7 +347,7 @@ def _check_settings(path: Path, data: Located) -> None:
     groups = top.inner("groups")
     for code, labels in (groups.value or {}).items():
         spot = groups.inner(str(code))
-        if not isinstance(code, str) or not CODE.match(code):
+        if not isinstance(code, str) or not CODE.fullmatch(code):
             raise CatalogError("catalog.code_form", where=groups(code), key=f"groups: {code}")
         if not isinstance(labels, dict):
             raise CatalogError("catalog.group_labels", where=spot(), group=code)
