@@ -620,6 +620,7 @@ def _load_text(text: str) -> TonghopError:
         return info.value
 
 
+@pytest.mark.slow  # about 10 s each: the fast lane is -m 'not slow'
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_mapping_with_a_key_given_twice_is_refused(data):
@@ -645,6 +646,7 @@ def test_any_mapping_with_a_key_given_twice_is_refused(data):
         assert key.value in lines[line - 1], (line, lines[line - 1])
 
 
+@pytest.mark.slow  # about 10 s each: the fast lane is -m 'not slow'
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_section_with_an_entry_given_twice_is_refused(data):
@@ -729,6 +731,7 @@ SLOTS = [n for n in _mappings(ROOT, []) if n.value] + [
 ]
 
 
+@pytest.mark.slow  # about 10 s each: the fast lane is -m 'not slow'
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_any_value_of_another_type_loads_or_is_one_sentence(data):
