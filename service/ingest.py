@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from service.steps import Step, Steps
+from validations.catalog import load_catalog
 from validations.intake import BatchOutcome
 from warehouse import ingest as steps
 from warehouse.access import WarehouseFile
@@ -59,10 +60,14 @@ def ingest(
 ) -> dict[str, Any]:
     """The whole ingest run; returns its summary (what `tonghop ingest --json` prints).
 
+    The files are judged by the settings' catalog (`catalog`: a file, else $TONGHOP_CATALOG,
+    else the national default form), read as `validate --catalog` reads it: a bad one is
+    refused before any file is touched, in the same words.
     `reading`: the reading runner (default: worker processes, one per core, started while
     the files are hashed); `wh`: how the warehouse is written (default: the settings' file);
     `runner`: how each step runs (default: here)."""
     log = log or LOG
+    load_catalog(settings.catalog)  # refused before any file is touched, as `validate` says it
     runner = runner or Steps()
     wh = wh or steps.warehouse_file(settings, retry=runner.retry_on_lock)
     files = find_files(list(paths), log)  # type: ignore[arg-type]

@@ -36,3 +36,34 @@ def test_readme_is_short_and_links_every_doc():
     assert len(README.splitlines()) <= 320
     for f in (ROOT / "docs").glob("*.md"):
         assert f"docs/{f.name}" in README, f.name
+
+
+def _blocks() -> list[str]:
+    """The README's and docs/'s paragraphs, each row of a table on its own."""
+    out = []
+    for f in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for para in re.split(r"\n\s*\n", f.read_text(encoding="utf-8")):
+            rows = [ln for ln in para.splitlines() if ln.startswith("|")]
+            out += rows if rows else [para]
+    return out
+
+
+def test_every_option_of_every_command_is_documented_beside_its_command():
+    """A new option (`tonghop ingest --catalog`) is said in a paragraph (or a table row) of the
+    README or docs/ that names its command."""
+    blocks = _blocks()
+    missing = []
+
+    def walk(group, prefix: list[str]) -> None:
+        for name, cmd in group.commands.items():
+            if hasattr(cmd, "commands"):
+                walk(cmd, [*prefix, name])
+                continue
+            full = "tonghop " + " ".join([*prefix, name])
+            for p in cmd.params:
+                for opt in (o for o in getattr(p, "opts", []) if o.startswith("--")):
+                    if not any(full in b and opt in b for b in blocks):
+                        missing.append(f"{full} {opt}")
+
+    walk(get_command(app), [])
+    assert missing == []

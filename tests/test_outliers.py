@@ -286,7 +286,10 @@ def _catalog(tmp_path, text: str, name: str = "c.yaml") -> Path:
     ("patch", "needle"),
     [
         (("method: history", "method: trend"), "method 'trend'"),
-        (("    min_history: 4\n", "    min_histroy: 4\n"), "unknown key(s) min_histroy"),
+        (
+            ("    min_history: 4\n", "    min_histroy: 4\n"),
+            "unknown key 'min_histroy' (did you mean 'min_history'?)",
+        ),
         (("    z: 3.0\n", "    z: high\n"), "z must be a number"),
         (("    ratio: 5\n", "    ratio: 0.5\n"), "ratio must be above 1"),
         (
@@ -298,7 +301,7 @@ def _catalog(tmp_path, text: str, name: str = "c.yaml") -> Path:
         ),
         (("id: outlier_peers", "id: crime_solved_le_cases"), "duplicate rule id"),
         (("{poppy_destroyed_m2: 1000,", "{poppy_m2: 1000,"), "unknown indicator 'poppy_m2'"),
-        (("levels: [C]  ", "levels: [X]  "), "levels must be a list of C, D, P"),
+        (("levels: [C]  ", "levels: [X]  "), "level 'X' is not C, D or P"),
         (
             (
                 '    message_low_en: "{label} = {value}: only',

@@ -118,6 +118,7 @@ def test_a_new_kind_is_one_function_and_its_catalog_entry(tmp_path):
             stage="wide",
             keys=("part", "whole", "limit"),
             parse=_parse_share,
+            fields=("whole",),
         )
 
         @register_rule_kind(
@@ -164,6 +165,7 @@ def test_a_kind_checks_its_own_keys_and_the_loader_names_the_entry(tmp_path):
             stage="wide",
             keys=("part", "whole", "limit"),
             parse=_parse_share,
+            fields=("whole",),
         )
         path = _catalog_with(tmp_path, bad)
         with pytest.raises(CatalogError) as exc:

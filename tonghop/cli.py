@@ -44,6 +44,14 @@ Lang = Annotated[
         "--lang", envvar="TONGHOP_LANG", help="Language of messages: vi or en ($TONGHOP_LANG)."
     ),
 ]
+CatalogFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--catalog",
+        help="Catalog YAML, e.g. a province's that includes the national one (default: "
+        "$TONGHOP_CATALOG, else the national default form).",
+    ),
+]
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -96,9 +104,7 @@ def validate(
     file: Annotated[Path, typer.Argument(help="Submission file (.csv or .xlsx).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     lang: Lang = "vi",
-    catalog: Annotated[
-        Path | None, typer.Option(help="Catalog YAML (default: the national default form).")
-    ] = None,
+    catalog: CatalogFile = None,
     warehouse: Annotated[
         str | None,
         typer.Option(
@@ -143,15 +149,18 @@ def template(
         str, typer.Option("--period", help="Period: 2024-06, 2024-Q2, 2024-H1, 2024.")
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the .xlsx form.")],
+    catalog: CatalogFile = None,
 ) -> None:
     """Generate the Excel form for one unit and one period."""
+    from validations.catalog import load_catalog
     from validations.template import write_template
 
     if output.suffix.lower() != ".xlsx":
         raise _fail("usage.form_not_xlsx", path=str(output))
     _writable_file(output)
+    cat = load_catalog(catalog)
     try:
-        path = write_template(unit, period, output)
+        path = write_template(unit, period, output, catalog=cat)
     except OSError as exc:
         raise output_error(output, exc) from None
     _echo(f"Đã tạo biểu mẫu / form written: {path}")
@@ -245,15 +254,16 @@ def _read_warehouse(warehouse: str | None, work):  # type: ignore[no-untyped-def
         return work(con)
 
 
-def _writer(warehouse: str | None):  # type: ignore[no-untyped-def]
-    """The warehouse for an operation that writes it: its reference data loaded when it
-    differs; a lock held by another process is said at once (no waiting at a terminal)."""
+def _writer(warehouse: str | None, catalog: Path | None = None):  # type: ignore[no-untyped-def]
+    """The warehouse for an operation that writes it: its reference data (the catalog's
+    indicators among them) loaded when it differs; a lock held by another process is said at
+    once (no waiting at a terminal)."""
     from validations.catalog import load_catalog
     from validations.units import load_units
     from warehouse.access import WarehouseFile
     from warehouse.db import warehouse_path
 
-    return WarehouseFile(warehouse_path(warehouse), load_catalog(), load_units())
+    return WarehouseFile(warehouse_path(warehouse), load_catalog(catalog), load_units())
 
 
 Outbox = Annotated[Path | None, typer.Option(help="Submitters' reports (default ./outbox).")]
@@ -275,6 +285,7 @@ def ingest(
             "a token of inbox/manifest.yaml); files for other units are refused.",
         ),
     ] = None,
+    catalog: CatalogFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     no_prefect: Annotated[
         bool,
@@ -287,17 +298,22 @@ def ingest(
 ) -> None:
     """Run the ingest flow: validate, stage, load into the warehouse, answer each submitter.
 
-    Files are taken in order of arrival (modification time, then name). Exit 0 when the run
-    completed, whatever the verdicts.
+    Files are taken in order of arrival (modification time, then name), each judged by the
+    catalog `validate --catalog` would use. Exit 0 when the run completed, whatever the
+    verdicts.
     """
+    from validations.catalog import catalog_file, load_catalog
+
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise _fail("usage.paths_not_found", paths=missing)
+    load_catalog(catalog)  # refused as validate refuses it, before Prefect starts
     kw = {
         "warehouse": warehouse,
         "outbox": str(outbox) if outbox else None,
         "archive": str(archive) if archive else None,
         "inbox_root": str(inbox) if inbox else None,
+        "catalog": str(catalog_file(catalog)) if catalog else None,
     }
     if no_prefect:
         from service.ingest import ingest as run_ingest
@@ -357,19 +373,26 @@ def consolidate(
             "--rel-tol", help="Cross-level difference tolerated, share of the sum (as --abs-tol)."
         ),
     ] = None,
+    catalog: CatalogFile = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run the consolidate flow for a district or province: completeness, checks, rollups."""
-    from validations.catalog import load_catalog
+    from validations.catalog import catalog_file, load_catalog
     from validations.units import load_units
     from warehouse.rollup import scope_of
 
-    scope_of(_period_code(period), unit, load_catalog(), load_units())  # before Prefect starts
+    # the catalog and the scope are refused before Prefect starts
+    scope_of(_period_code(period), unit, load_catalog(catalog), load_units())
     from flows.consolidate import consolidate_period
 
-    res = consolidate_period([period], unit, warehouse=warehouse, abs_tol=abs_tol, rel_tol=rel_tol)[
-        0
-    ]
+    res = consolidate_period(
+        [period],
+        unit,
+        warehouse=warehouse,
+        catalog=str(catalog_file(catalog)) if catalog else None,
+        abs_tol=abs_tol,
+        rel_tol=rel_tol,
+    )[0]
     if as_json:
         typer.echo(_json(res))
         return
@@ -415,10 +438,17 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
             _echo(f"{indent}Data Docs: {quality['docs_index']}")
 
 
-def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | None) -> None:
+def _approval(
+    action: str,
+    unit: str,
+    period: str,
+    actor: str,
+    warehouse: str | None,
+    catalog: Path | None = None,
+) -> None:
     from service.approval import act, review
 
-    wh = _writer(warehouse)
+    wh = _writer(warehouse, catalog)
     done = act(wh, action, unit, period, actor, wh.catalog, wh.units)
     verb = {"approve": "approved", "accept": "accepted", "unaccept": "un-accepted"}
     _echo(f"{verb.get(action, action + 'd')}: {unit} {done.period} by {done.actor}")
@@ -435,32 +465,56 @@ def _approval(action: str, unit: str, period: str, actor: str, warehouse: str | 
 
 
 @app.command()
-def approve(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+def approve(
+    period: Period,
+    unit: UnitCode,
+    actor: Actor,
+    warehouse: Warehouse = None,
+    catalog: CatalogFile = None,
+) -> None:
     """A district steward approves its consolidated period; it and the units below are locked.
 
     The open warnings of the unit and the units below it (cross-level, quality, plausibility)
     are listed after it."""
-    _approval("approve", unit, period, actor, warehouse)
+    _approval("approve", unit, period, actor, warehouse, catalog)
 
 
 @app.command()
-def accept(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+def accept(
+    period: Period,
+    unit: UnitCode,
+    actor: Actor,
+    warehouse: Warehouse = None,
+    catalog: CatalogFile = None,
+) -> None:
     """The province accepts an approved district's period."""
-    _approval("accept", unit, period, actor, warehouse)
+    _approval("accept", unit, period, actor, warehouse, catalog)
 
 
 @app.command()
-def unaccept(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+def unaccept(
+    period: Period,
+    unit: UnitCode,
+    actor: Actor,
+    warehouse: Warehouse = None,
+    catalog: CatalogFile = None,
+) -> None:
     """The province takes back its acceptance (accepted -> approved): the district may then
     unapprove. Refused while the province's own period is approved."""
-    _approval("unaccept", unit, period, actor, warehouse)
+    _approval("unaccept", unit, period, actor, warehouse, catalog)
 
 
 @app.command()
-def unapprove(period: Period, unit: UnitCode, actor: Actor, warehouse: Warehouse = None) -> None:
+def unapprove(
+    period: Period,
+    unit: UnitCode,
+    actor: Actor,
+    warehouse: Warehouse = None,
+    catalog: CatalogFile = None,
+) -> None:
     """Unlock an approved period; versions held meanwhile become current. Refused once the
     level above has accepted it (it un-accepts first: tonghop unaccept)."""
-    _approval("unapprove", unit, period, actor, warehouse)
+    _approval("unapprove", unit, period, actor, warehouse, catalog)
 
 
 @app.command()
@@ -506,6 +560,7 @@ def status(
         typer.Option("--unit", help="The units below this one: who sent what, on time or late."),
     ] = None,
     warehouse: Warehouse = None,
+    catalog: CatalogFile = None,
 ) -> None:
     """Who sent what for a period: on time, late, missing, rejected, held; versions; approval.
 
@@ -516,7 +571,7 @@ def status(
     from validations.units import load_units
 
     code = _period_code(period)
-    cat = load_catalog()
+    cat = load_catalog(catalog)
     if unit is None:
         rows = _read_warehouse(warehouse, lambda con: st.senders(con, code, cat))
         for r in rows:
@@ -582,6 +637,7 @@ def report(
         ),
     ] = None,
     warehouse: Warehouse = None,
+    catalog: CatalogFile = None,
 ) -> None:
     """The period's report as the province publishes it: sentences, tables, charts; as docx,
     the Decree 30 document an office edits and signs."""
@@ -604,10 +660,8 @@ def report(
         write_xlsx,
     )
 
-    units = load_units()
-    summary = _read_warehouse(
-        warehouse, lambda con: figures.summary(con, period, unit, load_catalog(), units)
-    )
+    units, cat = load_units(), load_catalog(catalog)
+    summary = _read_warehouse(warehouse, lambda con: figures.summary(con, period, unit, cat, units))
     if fmt in ("md", "html"):
         text = render_markdown(summary, units) if fmt == "md" else render_html(summary, units)
         if output is None:
@@ -743,6 +797,7 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Web processes (one background worker whatever their number).")
     ] = 1,
+    catalog: CatalogFile = None,
 ) -> None:
     """Run the web portal: submitters upload, stewards approve, provinces read their figures."""
     from tonghop.portal.settings import PortalSettings
@@ -758,6 +813,7 @@ def serve(
             smtp=smtp,
             secure_cookies=secure_cookies,
             base_url=os.environ.get("TONGHOP_PORTAL_URL") or f"http://{host}:{port}",
+            catalog=catalog,
         )
     except ValueError as exc:
         if isinstance(exc, TonghopError):

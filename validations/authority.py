@@ -40,13 +40,12 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from validations.catalog import Catalog, CatalogError, read_catalog_data
+from validations.catalog import Catalog, CatalogError, SecurityRule
 from validations.fmt import one_line
 from validations.intake import MANIFEST, BatchOutcome
 from validations.issue import Issue, Severity
@@ -69,7 +68,6 @@ SENDER_UNKNOWN = "sender_unknown"
 SENDER_NOT_AUTHORIZED = "sender_not_authorized"
 SECURITY_RULES = (SENDER_UNKNOWN, SENDER_NOT_AUTHORIZED)
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")  # whole: fullmatch
-_TEXT_KEYS = ("message_vi", "message_en", "hint_vi", "hint_en")
 
 
 class AuthorityError(CatalogError):
@@ -77,18 +75,6 @@ class AuthorityError(CatalogError):
     CatalogError: configuration the steward fixes, shown as one sentence by the CLI)."""
 
     code = "inbox_manifest"
-
-
-@dataclass(frozen=True, slots=True)
-class SecurityRule:
-    """One rule of the catalog's `security:` section."""
-
-    id: str
-    severity: str
-    message_vi: str
-    message_en: str
-    hint_vi: str
-    hint_en: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,43 +139,9 @@ class Refusal:
 
 # --- the catalog's security: section ----------------------------------------------------------
 def security_rules(catalog: Catalog) -> dict[str, SecurityRule]:
-    """The `security:` rules of the catalog file (following `include:`), checked."""
-    return _security_rules(catalog.path)
-
-
-@cache
-def _security_rules(path: str) -> dict[str, SecurityRule]:
-    data = read_catalog_data(path)
-    raw = data.get("security")
-    if not isinstance(raw, list):
-        raise CatalogError(
-            "catalog.security_not_a_list", where=str(path), rules=list(SECURITY_RULES)
-        )
-    out: dict[str, SecurityRule] = {}
-    for n, entry in enumerate(raw, 1):
-        where = f"{path}: security[{n}]"
-        if not isinstance(entry, dict) or not entry.get("id"):
-            raise CatalogError("catalog.security_entry", where=where)
-        rid = str(entry["id"])
-        where = f"{where} '{rid}'"
-        if rid not in SECURITY_RULES:
-            raise CatalogError("catalog.security_id", where=where, rules=list(SECURITY_RULES))
-        known = {"id", "severity", *_TEXT_KEYS}
-        unknown = sorted(set(entry) - known)
-        if unknown:
-            raise CatalogError(
-                "catalog.outlier_unknown_key", where=where, keys=unknown, allowed=sorted(known)
-            )
-        if entry.get("severity", "error") != "error":
-            raise CatalogError("catalog.security_severity", where=where)
-        missing = [k for k in _TEXT_KEYS if not entry.get(k)]
-        if missing:
-            raise CatalogError("catalog.security_missing", where=where, keys=missing)
-        out[rid] = SecurityRule(rid, "error", *(str(entry[k]) for k in _TEXT_KEYS))
-    absent = [r for r in SECURITY_RULES if r not in out]
-    if absent:
-        raise CatalogError("catalog.security_absent", where=str(path), rules=absent)
-    return out
+    """The `security:` rules of the catalog (read and checked when it loads:
+    validations.catalog.entries.security_rule)."""
+    return catalog.security
 
 
 # --- the inbox: who sent each file --------------------------------------------------------------

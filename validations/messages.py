@@ -24,13 +24,11 @@ from functools import cache
 from pathlib import Path, PurePath
 from typing import Any
 
-import yaml
-
 from validations.fmt import fmt_num, fmt_pct
+from validations.yaml_source import read_yaml
 
 CATALOG_PATH = Path(__file__).with_name("messages.yaml")
 LANGS = ("vi", "en")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _JOIN = {
     "": (", ", ", "),
     "comma": (", ", ", "),
@@ -63,7 +61,7 @@ def msg(reason: str, /, **params: Any) -> Message:
 @cache
 def catalog() -> dict[str, dict[str, Any]]:
     """The catalog, checked: every entry has vi, en and an example naming each parameter."""
-    data = yaml.load(CATALOG_PATH.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    data = read_yaml(CATALOG_PATH.read_text(encoding="utf-8"), CATALOG_PATH) or {}  # no code twice
     for code, entry in data.items():
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in LANGS):
             raise ValueError(f"{CATALOG_PATH}: {code}: needs vi and en templates")

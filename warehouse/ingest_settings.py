@@ -43,6 +43,8 @@ class IngestSettings:
         for key in ("archive", "inbox_root"):
             if kw.get(key) is not None:
                 kw[key] = Path(kw[key])
+        if kw.get("catalog") is not None:  # a file; None: $TONGHOP_CATALOG, else the default
+            kw["catalog"] = str(kw["catalog"])
         return cls(warehouse=wh, staging=staging_dir(staging, wh), outbox=outbox_dir(outbox), **kw)
 
 

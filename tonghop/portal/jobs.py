@@ -113,6 +113,7 @@ class Runner:
             "outbox": str(self.settings.outbox),
             "warehouse": str(self.settings.warehouse),
             "received_at": {upload.inbox_path: upload.received.isoformat()},
+            **({"catalog": self.settings.catalog} if self.settings.catalog else {}),
         }
         try:
             run_id = _run_deployment(self.settings.ingest_deployment, params)
@@ -207,6 +208,7 @@ class Runner:
                 "unit_code": unit_code,
                 "warehouse": str(self.settings.warehouse),
                 "actor": actor,
+                **({"catalog": self.settings.catalog} if self.settings.catalog else {}),
             }
             try:
                 run_id = _run_deployment(self.settings.consolidate_deployment, params)

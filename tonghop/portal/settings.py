@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from validations.catalog import catalog_file, load_catalog
 from validations.errors import UsageError
 from warehouse.db import warehouse_path
 
@@ -34,6 +35,8 @@ class PortalSettings:
     outbox: Path
     archive: Path
     staging: Path
+    # the catalog uploads are judged and stored by (--catalog; None: $TONGHOP_CATALOG, else the
+    # national default form: validations.catalog.catalog_file, as `validate` and `ingest` read it)
     catalog: str | None = None
     ingest: str = "auto"  # auto | deployment | schedule | inline
     ingest_deployment: str = "ingest-submissions/ingest-inbox"
@@ -84,6 +87,8 @@ class PortalSettings:
             kwargs.setdefault("base_url", env("TONGHOP_PORTAL_URL"))
         if env("TONGHOP_INGEST"):
             kwargs.setdefault("ingest", env("TONGHOP_INGEST"))
+        if kwargs.get("catalog"):  # absolute: the worker process and Prefect runs read it too
+            kwargs["catalog"] = str(catalog_file(kwargs["catalog"]))  # type: ignore[arg-type]
         s = cls(
             warehouse=wh,
             accounts=acc,
@@ -95,6 +100,7 @@ class PortalSettings:
         )
         if s.ingest not in INGEST_MODES:
             raise UsageError("usage.ingest_mode", value=s.ingest, allowed=list(INGEST_MODES))
+        load_catalog(s.catalog)  # a bad catalog is refused now, in the words of `validate`
         if not s.secret:
             s.secret = env("TONGHOP_PORTAL_SECRET") or secret_from_file(acc)
         return s

@@ -4,16 +4,23 @@
   target attainment, how a figure aggregates over time), each with its SQL twin;
 - `model`: the typed objects (Indicator, Rule, OutlierRule, Catalog);
 - `kinds`: the registry of rule kinds (what a check of each kind needs) and the built-in kinds;
-- `load`: the YAML file (validations/catalogs/default.yaml, or a provincial catalog that
-  `include:`s it) into those objects, every key checked.
+- `read`: a catalog file's YAML, strictly (validations.yaml_source: no key given twice, lines
+  kept), every key and section checked, the catalogs it `include:`s merged under it;
+- `entries`: each entry into its typed object; `values`: the values entries are made of, each
+  checked (type, range, case, the placeholders of message texts); `entry`: where an entry is
+  (file, line, key) and CatalogError;
+- `load`: which file (`catalog_file`: --catalog, $TONGHOP_CATALOG, the national default), the
+  sections together and every reference between entries checked.
 """
 
 from validations.catalog.kinds import RuleKind, register_rule_kind, rule_kinds
 from validations.catalog.load import (
+    CATALOG_ENV,
     DEFAULT_CATALOG,
     OUTLIER_METHODS,
     OUTLIER_THRESHOLDS,
     CatalogError,
+    catalog_file,
     load_catalog,
     read_catalog_data,
 )
@@ -29,6 +36,7 @@ from validations.catalog.model import (
     Indicator,
     OutlierRule,
     Rule,
+    SecurityRule,
     Term,
     UnitTarget,
 )
@@ -43,6 +51,7 @@ from validations.catalog.semantics import (
 
 __all__ = [
     "AGGREGATIONS",
+    "CATALOG_ENV",
     "DEFAULT_CATALOG",
     "DIRECTIONS",
     "FLOAT_EPS",
@@ -62,10 +71,12 @@ __all__ = [
     "PlausibleChange",
     "Rule",
     "RuleKind",
+    "SecurityRule",
     "Target",
     "Term",
     "Tolerance",
     "UnitTarget",
+    "catalog_file",
     "load_catalog",
     "read_catalog_data",
     "register_rule_kind",

@@ -52,17 +52,6 @@ class Localisation:
         return 1.0 / self.history_ratio <= r <= self.history_ratio
 
 
-def merge_localisation(base: Any, value: Any) -> dict[str, Any]:
-    """A catalog's `localisation:` over the one it includes, key by key."""
-    base = base if isinstance(base, dict) else {}
-    value = value if isinstance(value, dict) else {}
-    out = {**base, **value}
-    for sub in ("weights", "indicators", "history"):
-        if isinstance(base.get(sub), dict) or isinstance(value.get(sub), dict):
-            out[sub] = {**(base.get(sub) or {}), **(value.get(sub) or {})}
-    return out
-
-
 def parse_localisation(raw: Any, kinds: set[str], codes: set[str]) -> Localisation:
     """The section as settings; EntryError (a code of the message catalog) saying what is
     wrong."""
@@ -74,18 +63,25 @@ def parse_localisation(raw: Any, kinds: set[str], codes: set[str]) -> Localisati
     weights = dict(DEFAULT_WEIGHTS)
     for kind, w in _mapping(raw.get("weights"), "weights").items():
         if kind not in kinds:
-            raise EntryError("catalog.kind_unknown", kind=str(kind), kinds=sorted(kinds))
+            raise EntryError("catalog.kind_unknown", kind=str(kind), kinds=sorted(kinds)).on(
+                "weights"
+            )
         weights[kind] = _positive(w, f"weights.{kind}")
     indicators = {}
     for code, w in _mapping(raw.get("indicators"), "indicators").items():
         if code not in codes:
-            raise EntryError("catalog.localisation_indicator", code=str(code))
+            raise EntryError("catalog.localisation_indicator", code=str(code)).on("indicators")
         indicators[code] = _positive(w, f"indicators.{code}")
     history = _mapping(raw.get("history"), "history")
-    _known(history, HISTORY_KEYS)
+    try:
+        _known(history, HISTORY_KEYS)
+    except EntryError as exc:
+        raise exc.on("history") from None
     alternatives = raw.get("alternatives", 3)
     if isinstance(alternatives, bool) or not isinstance(alternatives, int) or alternatives < 1:
-        raise EntryError("catalog.localisation_alternatives", value=repr(alternatives))
+        raise EntryError("catalog.localisation_alternatives", value=repr(alternatives)).on(
+            "alternatives"
+        )
     return Localisation(
         weights=weights,
         indicators=indicators,
@@ -101,18 +97,20 @@ def _known(raw: dict[str, Any], allowed: set[str]) -> None:
     unknown = sorted(str(k) for k in set(raw) - allowed)
     if unknown:
         keys = [f"'{k}'" for k in unknown]
-        raise EntryError("catalog.unknown_key", keys=keys, allowed=sorted(allowed))
+        raise EntryError("catalog.unknown_key", keys=keys, allowed=sorted(allowed)).on(unknown[0])
 
 
 def _mapping(raw: Any, key: str) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise EntryError("catalog.localisation_mapping", key=key)
+        raise EntryError("catalog.localisation_mapping", key=key).on(key)
     return raw
 
 
 def _positive(raw: Any, key: str) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw > 0:
-        raise EntryError("catalog.localisation_positive", key=key, value=repr(raw))
+        raise EntryError("catalog.localisation_positive", key=key, value=repr(raw)).on(
+            key.split(".")[0]
+        )
     return float(raw)

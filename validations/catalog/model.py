@@ -206,6 +206,19 @@ class OutlierRule:
 
 
 @dataclass(frozen=True, slots=True)
+class SecurityRule:
+    """One rule of the catalog's `security:` section (who may submit what:
+    validations/authority.py)."""
+
+    id: str
+    severity: str
+    message_vi: str
+    message_en: str
+    hint_vi: str
+    hint_en: str
+
+
+@dataclass(frozen=True, slots=True)
 class UnitTarget:
     """A unit's own target (`targets:`): a province's resolution sets its own goals. `units`
     are unit codes; a province's code covers every unit of the province. Valid between the
@@ -241,6 +254,7 @@ class Catalog:
     unit_targets: tuple[UnitTarget, ...] = ()  # `targets:` units' own goals, with sources
     partial_months: str = "sum_reported"  # PARTIAL_MONTHS (`calendar: partial_months`)
     localisation: Localisation = field(default_factory=Localisation)  # which figure is wrong
+    security: dict[str, SecurityRule] = field(default_factory=dict)  # `security:` by id
 
     def target_for(self, code: str, unit_code: str, province_code: str, day: date) -> Target | None:
         """The target an indicator has for a unit on a day (the period's closing date), as set:

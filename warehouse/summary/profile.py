@@ -17,22 +17,24 @@ Every key is optional: what is missing comes from the unit's name (`defaults`). 
 found by `find_profile`: the file given (`tonghop report --profile FILE`), else
 <folder>/<unit code>.yaml in the profiles folder (`--profiles DIR`, else $TONGHOP_PROFILES,
 else `profiles/` beside the warehouse file), else the defaults. Unknown keys fail the load,
-naming the file and the key, as the catalog does.
+naming the file and the key, as the catalog does; so does a key given twice (YAML would keep the
+last one silently) and an impossible date.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from validations.catalog.load import check_keys
+from validations.catalog.read import check_keys
 from validations.errors import TonghopError
 from validations.units import Unit
+from validations.yaml_source import KeyTwice, read_yaml
 from warehouse.db import warehouse_path
 
 ENV_PROFILES = "TONGHOP_PROFILES"
@@ -132,11 +134,15 @@ def load_profile(path: str | Path, unit: Unit) -> Profile:
     """A profile file over the unit's defaults, every key checked."""
     p = Path(path)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        data = read_yaml(p.read_text(encoding="utf-8"), p) or {}
     except FileNotFoundError as exc:
         raise ProfileError("profile.file_not_found", where=str(p)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError("profile.file_unreadable", where=str(p), detail=exc) from exc
+    except KeyTwice as exc:
+        raise ProfileError(
+            "profile.key_twice", path=exc.path, line=exc.line, key=exc.key, first=exc.first
+        ) from exc
     except yaml.YAMLError as exc:
         raise ProfileError("profile.not_yaml", where=str(p), detail=exc) from exc
     if not isinstance(data, dict):
@@ -155,8 +161,10 @@ def load_profile(path: str | Path, unit: Unit) -> Profile:
     if data.get("date") is not None:
         raw = data["date"]
         try:
+            if isinstance(raw, datetime):
+                raise ValueError(raw)
             changes["date"] = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-        except ValueError as exc:
+        except ValueError as exc:  # 2025-13-01 reaches here as its text
             raise ProfileError("profile.date", where=str(p), value=repr(raw)) from exc
     if "recipients" in data:
         rec = data["recipients"]

@@ -42,23 +42,27 @@ def parse_expr(text: Any, codes: set[str]) -> tuple[Term, ...]:
 
 def _need(entry: dict[str, Any], key: str) -> Any:
     if key not in entry or entry[key] in (None, ""):
-        raise EntryError("catalog.missing_key", key=key)
+        raise EntryError("catalog.missing_key", key=key).on(key)
     return entry[key]
 
 
 def parse_compare(entry: dict[str, Any], codes: set[str]) -> dict[str, Any]:
-    left = parse_expr(_need(entry, "left"), codes)
-    right = parse_expr(_need(entry, "right"), codes)
+    sides = {}
+    for key in ("left", "right"):
+        try:
+            sides[key] = parse_expr(_need(entry, key), codes)
+        except EntryError as exc:
+            raise exc.on(key) from None
     op = _need(entry, "op")
-    if op not in OPS:
-        raise EntryError("catalog.op_unknown", op=str(op), ops=sorted(OPS))
+    if not isinstance(op, str) or op not in OPS:
+        raise EntryError("catalog.op_unknown", op=str(op), ops=sorted(OPS)).on("op")
     when = None
-    if entry.get("when"):
+    if entry.get("when") is not None:  # `when: 0` is no guard: said, not ignored
         m = _WHEN.fullmatch(str(entry["when"]))
         if not m or m[1] not in codes:
-            raise EntryError("catalog.when_unreadable", when=str(entry["when"]))
+            raise EntryError("catalog.when_unreadable", when=str(entry["when"])).on("when")
         when = Condition(m[1], m[2], float(m[3]))
-    return {"left": left, "op": op, "right": right, "when": when}
+    return {"left": sides["left"], "op": op, "right": sides["right"], "when": when}
 
 
 def expr_label(catalog: Catalog, terms: tuple[Term, ...], lang: str) -> str:
@@ -98,6 +102,7 @@ def compare_linear(rule: Rule) -> Any:
     stage="wide",
     keys=("left", "op", "right", "when"),
     parse=parse_compare,
+    fields=("left", "right", "left_value", "right_value"),
 )
 def compare(rule: Rule, catalog: Catalog) -> list[RuleCheck]:
     """left op right, where both sides are present (and the guard `when` holds)."""

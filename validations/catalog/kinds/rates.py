@@ -21,7 +21,7 @@ from validations.fmt import fmt_num
 
 def parse_rate_consistency(entry: dict[str, Any], _codes: set[str]) -> dict[str, Any]:
     if entry.get("formula") not in ("ratio", "change"):
-        raise EntryError("catalog.rate_consistency_formula")
+        raise EntryError("catalog.rate_consistency_formula").on("formula")
     return {}
 
 
@@ -71,6 +71,7 @@ def rate_linear(rule: Rule, ind: Indicator) -> Any:
     required=True,
     keys=("formula",),
     parse=parse_rate_consistency,
+    fields=("left", "right", "left_value", "right_value"),
 )
 def rate_consistency(rule: Rule, catalog: Catalog) -> list[RuleCheck]:
     """A reported rate = the catalog's formula of its parts, within its tolerance; one check per

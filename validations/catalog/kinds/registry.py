@@ -53,6 +53,9 @@ class RuleKind:
     keys: frozenset[str] = (
         frozenset()
     )  # catalog keys of a rule of this kind, beyond the common ones
+    # placeholders its messages may hold beyond the common ones ({label}, {value}, ...): what
+    # its Findings' `fields` fill; the catalog refuses any other when it loads
+    fields: frozenset[str] = frozenset()
     parse: Parse | None = None
     # long: the pass over the long frame, which values it checks, the expected text, the domain
     passes: Callable[[Any], Any] | None = None
@@ -96,6 +99,7 @@ def register_rule_kind(
     applies: Callable[[Any], Any] | None = None,
     expected: Callable[[Any], str | None] | None = None,
     bounds: Callable[[Indicator], Bounds | None] | None = None,
+    fields: tuple[str, ...] | frozenset[str] | None = None,
 ) -> Any:
     """Register a rule kind; used as a decorator on the kind's function.
 
@@ -103,6 +107,8 @@ def register_rule_kind(
     or the rule does not apply), with `applies` (which rows it checks), `expected` (a failing
     row -> the Issue's expected text) and `bounds` (an indicator -> the domain it demands).
     `stage="wide"`: the function compiles a catalog rule into its RuleChecks.
+    `fields`: the placeholders its messages may hold beyond the common ones (what its
+    Findings' `fields` fill): a catalog message with any other is refused when it loads.
     The kind is named after the function (or `name`). Registering a name twice is an error
     (use `unregistered` in tests)."""
     if fn is None:
@@ -117,6 +123,7 @@ def register_rule_kind(
             applies=applies,
             expected=expected,
             bounds=bounds,
+            fields=fields,
         )
     if stage not in STAGES:
         raise ValueError(f"stage '{stage}' is not one of {', '.join(STAGES)}")
@@ -130,6 +137,7 @@ def register_rule_kind(
             doc=doc if doc is not None else (fn.__doc__ or "").strip(),
             required=required,
             keys=frozenset(keys),
+            fields=frozenset(fields or ()),
             parse=parse,
             passes=fn if stage == "long" else None,
             applies=applies,
