@@ -551,10 +551,9 @@ def test_property_any_kill_point_of_the_worker_leaves_every_acknowledged_upload_
         portal = c.app.state.portal
 
         @settings(
-            max_examples=int(os.environ.get("TONGHOP_KILL_EXAMPLES", "4")),
+            max_examples=int(os.environ.get("TONGHOP_KILL_EXAMPLES", "3")),
             deadline=None,
             suppress_health_check=list(HealthCheck),
-            derandomize=True,
         )
         @given(rounds=st.lists(st.tuples(st.integers(1, 3), where), min_size=1, max_size=2))
         def prop(rounds):
