@@ -32,7 +32,9 @@ log = logging.getLogger("tonghop.portal")
 POLL = 0.25  # seconds between looks at the queue
 
 
-def _lock(settings: PortalSettings):  # type: ignore[no-untyped-def]
+def _lock(settings: PortalSettings, parent: int | None = None):  # type: ignore[no-untyped-def]
+    """The worker's lock file, held for the process's life; None when the `parent` web process
+    died while this worker waited for it."""
     path = Path(settings.accounts).parent / "portal-worker.lock"
     fh = open(path, "w")  # noqa: SIM115 (held for the process's life)
     while True:
@@ -40,6 +42,9 @@ def _lock(settings: PortalSettings):  # type: ignore[no-untyped-def]
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fh
         except BlockingIOError:
+            if parent is not None and os.getppid() != parent:
+                fh.close()
+                return None
             time.sleep(5)
 
 
@@ -48,7 +53,9 @@ def run(
 ) -> None:
     """The worker's loop (until SIGTERM, `stop_after` seconds for tests, or the death of the
     `parent` process that started it)."""
-    lock = _lock(settings)
+    lock = _lock(settings, parent)
+    if lock is None:
+        return
     portal = Portal(settings)
     portal.checker.warm()
     portal.reader.refresh()
