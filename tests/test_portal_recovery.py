@@ -208,6 +208,37 @@ def test_a_copy_of_a_stored_file_resumed_after_a_death_is_still_one_version(
         check_all_stored_once(s, portal, ids)
 
 
+def test_a_rejection_for_a_date_rule_resumed_after_its_load_is_not_stored_twice(
+    portal_root, tmp_path, monkeypatch
+):
+    """A version rejected because its period has not started is no precedent: the same content
+    ingested again is a second version. So a run dying after such a load is not re-run blindly:
+    the upload is found stored, and its file archived."""
+    from tonghop.portal.accounts import Accounts
+    from validations.intake import file_hash
+
+    s = make_settings(portal_root, worker="process")
+    add_users(s)
+    Accounts(s.accounts).add("xa.03388", "03388", "submitter", "mat-khau-123")  # after the reform
+    future = tmp_path / "03388_2027-03.csv"
+    src = (JUNE / "03388_2024-06.csv").read_text(encoding="utf-8-sig")
+    future.write_text(src.replace("2024-06", "2027-03"), encoding="utf-8")
+    with _client(s) as c:
+        portal = c.app.state.portal
+        login(c, "xa.03388")
+        r = upload(c, future)
+        i = int(r.url.path.rsplit("/", 1)[1])
+        assert portal.uploads.get(i).verdict == "rejected" and "chưa bắt đầu" in text_of(r.text)
+        dying_at(monkeypatch, "ingest:after:load-warehouse")
+        with pytest.raises(Died):
+            portal.runner.ingest_now()
+        bury(s)
+        monkeypatch.undo()
+        portal.runner.ingest_now()
+        check_all_stored_once(s, portal, [i])
+        assert stored_copies(s, [file_hash(future)]) == {file_hash(future): 1}
+
+
 def test_an_upload_dying_twice_is_resumed_and_its_page_says_so(portal_root, tmp_path, monkeypatch):
     s = make_settings(portal_root, worker="process")
     add_users(s)
@@ -551,7 +582,7 @@ def test_property_any_kill_point_of_the_worker_leaves_every_acknowledged_upload_
         portal = c.app.state.portal
 
         @settings(
-            max_examples=int(os.environ.get("TONGHOP_KILL_EXAMPLES", "3")),
+            max_examples=int(os.environ.get("TONGHOP_KILL_EXAMPLES", "4")),
             deadline=None,
             suppress_health_check=list(HealthCheck),
         )
