@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -86,22 +87,25 @@ class Portal:
 
     def _watch_worker(self, spawn_worker: Callable[[PortalSettings], Any]) -> None:
         """Start the worker process again when it dies (killed, out of memory): the new one
-        takes again whatever the dead one had taken. A worker that keeps dying at once is
-        started again less and less often (up to once a minute)."""
-        pause = WORKER_CHECK
-        while not self._stopping.wait(pause):
+        takes again whatever the dead one had taken. A worker that dies within a minute of its
+        start is started again later and later (doubling, up to once a minute)."""
+        delay, born = WORKER_CHECK, time.monotonic()
+        while not self._stopping.wait(WORKER_CHECK):
             proc = self._worker
             if proc is None or proc.is_alive():  # is_alive() also reaps a dead one
-                pause = WORKER_CHECK
                 continue
-            if self._stopping.is_set():
-                return
+            lived = time.monotonic() - born
+            delay = WORKER_CHECK if lived > 60.0 else min(60.0, delay * 2)
             log.warning(
-                "the background worker died (exit code %s): starting another", proc.exitcode
+                "the background worker died (exit code %s): another starts in %.0f s",
+                proc.exitcode,
+                delay,
             )
+            if self._stopping.wait(delay - WORKER_CHECK):
+                return
             self._worker = spawn_worker(self.settings)
             self.worker_restarts += 1
-            pause = min(60.0, pause * 2)
+            born = time.monotonic()
 
     def stop(self) -> None:
         stopping = getattr(self, "_stopping", None)
