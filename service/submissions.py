@@ -105,3 +105,18 @@ def current(con: duckdb.DuckDBPyConnection, unit_code: str, period: str) -> dict
         [unit_code, period],
     )
     return rows[0] if rows else None
+
+
+def stored_since(
+    con: duckdb.DuckDBPyConnection, unit_code: str, period: str, content_hash: str, since: Any
+) -> dict[str, Any] | None:
+    """The version holding this content loaded at or after `since` (an upload's receipt): the
+    one the upload's own ingest stored (or a copy sent with it in one batch); None otherwise."""
+    rows = _records(
+        con,
+        "SELECT submission_id, version, status, is_current, received_at, loaded_at, supersedes,"
+        " batch_id FROM fct_submission WHERE unit_code = ? AND period = ? AND content_hash = ?"
+        " AND loaded_at >= ? ORDER BY version LIMIT 1",
+        [unit_code, period, content_hash, since],
+    )
+    return rows[0] if rows else None

@@ -16,6 +16,9 @@ Two ways to publish one:
   None, while a writer holds it), copies it and closes it. For the copy's duration (about 10 ms
   per 10 MB here) a writer's open fails; the flows' load and consolidate tasks retry on that.
 
+A publisher killed midway (SIGKILL) leaves the pointer on the previous snapshot (it is replaced
+last) and at most a temporary copy, which the next publication removes; the next `refresh`
+(every portal process does one when it starts) publishes what the killed writer committed.
 Plain Python and DuckDB, no Prefect.
 """
 
@@ -135,6 +138,10 @@ def _copy(live: Path) -> Snapshot:
     """Copy the (quiet) live file and its WAL, fold the WAL in, and make it the current one."""
     folder = snapshot_dir(live)
     with _folder_lock(folder):
+        # Under the lock no other publisher is copying: a temporary copy here is what a
+        # publisher killed mid-copy left behind.
+        for stale in folder.glob(".tmp-*"):
+            stale.unlink(missing_ok=True)
         state = source_state(live)
         gens = _generations(folder)
         gen = (gens[-1] if gens else 0) + 1

@@ -6,7 +6,9 @@ no script needed): modules are named by what they hold. `settings` (where things
 warehouse so the warehouse keeps its single writer), `accounts`, `auth` (sessions, CSRF,
 tokens, login throttle), `scope` (which units a user may see), `checker` (the warm validator),
 `reader` (the warehouse snapshot the pages read), `uploads`, `jobs` (ingest and consolidation
-runs), `notices` (e-mail), `pages/` (one module per kind of user; charts from
+runs), `claims` (who took which background work; a dead process's taken again), `recovery`
+(an upload resumed after a death, stored once), `worker` (the background process),
+`testpoints` (where the kill tests strike), `notices` (e-mail), `pages/` (one module per kind of user; charts from
 warehouse/charts.py, the one chart module), `api`, `app`.
 Importing `tonghop.portal` itself imports nothing heavy: `tonghop user` needs only `accounts`.
 """

@@ -4,7 +4,9 @@ the application layer's way to the warehouse, the uploads, the runs, the notices
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,6 +25,8 @@ from validations.catalog import load_catalog
 from validations.units import load_units
 
 T = TypeVar("T")
+log = logging.getLogger("tonghop.portal")
+WORKER_CHECK = 2.0  # seconds between looks at the worker process
 
 
 class Portal:
@@ -59,24 +63,54 @@ class Portal:
         )
         self.cache: dict[tuple, object] = {}  # (kind, snapshot generation, ...) -> rendered
         self.cache_lock = threading.Lock()
+        self.worker_restarts = 0
 
     def start(self, spawn_worker: Callable[[PortalSettings], Any] | None = None) -> None:
         """Warm the validator, take a first snapshot, start the background work: the worker
-        process (`spawn_worker`: tonghop.portal.worker.start), or threads of this process
-        (`worker="thread"`)."""
+        process (`spawn_worker`: tonghop.portal.worker.start, started again whenever it dies),
+        or threads of this process (`worker="thread"`)."""
         self.checker.warm()
         self.reader.refresh()
         self._worker = None
+        self._stopping = threading.Event()
         if not self.settings.background:
             return
         if self.settings.worker == "process" and spawn_worker is not None:
             self._worker = spawn_worker(self.settings)
+            threading.Thread(
+                target=self._watch_worker, args=(spawn_worker,), name="watch-worker", daemon=True
+            ).start()
         else:
             self.reader.start(self.settings.snapshot_poll, self.settings.snapshot_quiet)
             self.runner.start()
             self.notices.start()
 
+    def _watch_worker(self, spawn_worker: Callable[[PortalSettings], Any]) -> None:
+        """Start the worker process again when it dies (killed, out of memory): the new one
+        takes again whatever the dead one had taken. A worker that dies within a minute of its
+        start is started again later and later (doubling, up to once a minute)."""
+        delay, born = WORKER_CHECK, time.monotonic()
+        while not self._stopping.wait(WORKER_CHECK):
+            proc = self._worker
+            if proc is None or proc.is_alive():  # is_alive() also reaps a dead one
+                continue
+            lived = time.monotonic() - born
+            delay = WORKER_CHECK if lived > 60.0 else min(60.0, delay * 2)
+            log.warning(
+                "the background worker died (exit code %s): another starts in %.0f s",
+                proc.exitcode,
+                delay,
+            )
+            if self._stopping.wait(delay - WORKER_CHECK):
+                return
+            self._worker = spawn_worker(self.settings)
+            self.worker_restarts += 1
+            born = time.monotonic()
+
     def stop(self) -> None:
+        stopping = getattr(self, "_stopping", None)
+        if stopping is not None:
+            stopping.set()
         proc = getattr(self, "_worker", None)
         if proc is not None:
             proc.terminate()

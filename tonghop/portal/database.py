@@ -1,4 +1,5 @@
-"""The portal's own SQLite file: accounts, sessions, API tokens, uploads, jobs, notices, audit.
+"""The portal's own SQLite file: accounts, sessions, API tokens, uploads, jobs, notices, the mail
+waiting to go out and the audit trail.
 
 It lives outside the DuckDB warehouse (`accounts.sqlite` beside it by default), so the warehouse
 keeps its single writer and the portal can record a login or an upload while a flow writes.
@@ -73,7 +74,11 @@ CREATE TABLE IF NOT EXISTS uploads (
     received_at   TEXT NOT NULL,
     ingest_state  TEXT NOT NULL,             -- none | queued | running | submitted | scheduled | loaded | failed
     ingest_detail TEXT,
-    flow_run_id   TEXT
+    flow_run_id   TEXT,
+    attempts      INTEGER NOT NULL DEFAULT 0, -- times a process took it (tonghop.portal.claims)
+    claimed_by    TEXT,                      -- the process that took it last: host/boot/pid/start
+    claimed_at    TEXT,
+    beat_at       REAL                       -- its last heartbeat (time.time())
 );
 CREATE INDEX IF NOT EXISTS idx_uploads_unit ON uploads (unit_code, period);
 CREATE TABLE IF NOT EXISTS jobs (
@@ -87,7 +92,11 @@ CREATE TABLE IF NOT EXISTS jobs (
     detail      TEXT,
     flow_run_id TEXT,
     created_at  TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    claimed_by  TEXT,
+    claimed_at  TEXT,
+    beat_at     REAL
 );
 CREATE TABLE IF NOT EXISTS notices (
     kind      TEXT NOT NULL,                 -- verdict | missing
@@ -97,7 +106,45 @@ CREATE TABLE IF NOT EXISTS notices (
     sent_at   TEXT NOT NULL,
     detail    TEXT
 );
+CREATE TABLE IF NOT EXISTS mail (            -- e-mail waiting to go out (tonghop.portal.notices)
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    recipients  TEXT NOT NULL,               -- JSON list
+    subject     TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    state       TEXT NOT NULL,               -- queued | running | sent | failed
+    detail      TEXT,
+    created_at  TEXT NOT NULL,
+    sent_at     TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    claimed_by  TEXT,
+    claimed_at  TEXT,
+    beat_at     REAL
+);
 """
+# Columns added since a table was first created: added to an older file when it is opened.
+ADDED_COLUMNS = {
+    "uploads": (
+        "attempts INTEGER NOT NULL DEFAULT 0",
+        "claimed_by TEXT",
+        "claimed_at TEXT",
+        "beat_at REAL",
+    ),
+    "jobs": (
+        "attempts INTEGER NOT NULL DEFAULT 0",
+        "claimed_by TEXT",
+        "claimed_at TEXT",
+        "beat_at REAL",
+    ),
+}
+
+
+def _add_columns(con: sqlite3.Connection) -> None:
+    """The columns of ADDED_COLUMNS an older file lacks (by name: whatever its version)."""
+    for table, columns in ADDED_COLUMNS.items():
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({table})").fetchall()}
+        for decl in columns:
+            if decl.split()[0] not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {decl}")
 
 
 def stamp(at: datetime | None = None) -> str:
@@ -127,6 +174,7 @@ class Database:
         self._con.execute("PRAGMA synchronous=NORMAL")
         with self.connect() as con:
             con.executescript(SCHEMA)
+            _add_columns(con)
             con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     @contextmanager

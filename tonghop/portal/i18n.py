@@ -279,6 +279,19 @@ WORDS: dict[str, tuple[str, str]] = {
         "Delivered to the inbox; the scheduled ingest (every 15 minutes) will store it.",
     ),
     "st_failed": ("Chưa lưu được vào kho: {why}", "Not stored yet: {why}"),
+    "st_waiting": ("Đang chờ lưu vào kho: {why}", "Waiting to be stored: {why}"),
+    "st_retrying": (
+        "Đang lưu lại vào kho (lần thứ {n}): lần trước cổng dừng giữa chừng. Tệp vẫn an toàn"
+        " và chỉ được lưu một lần…",
+        "Being stored again (attempt {n}): the portal stopped midway last time. The file is"
+        " safe and will be stored once…",
+    ),
+    "st_interrupted": (
+        "Việc lưu bị gián đoạn vì cổng dừng giữa chừng. Tệp vẫn an toàn trong hộp thư đến và"
+        " sẽ tự động được lưu khi bộ phận xử lý nền chạy lại…",
+        "Storing was interrupted: the portal stopped midway. The file is safe in the inbox and"
+        " will be stored automatically when the background worker runs again…",
+    ),
     "st_stored": ("Đã lưu vào kho lúc {at}. {line}", "Stored in the warehouse at {at}. {line}"),
     # submissions
     "submissions_title": ("Báo cáo đã gửi", "My submissions"),
@@ -367,6 +380,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "job_running": ("đang chạy", "running"),
     "job_completed": ("xong", "completed"),
     "job_failed": ("lỗi", "failed"),
+    "job_interrupted": (
+        "bị gián đoạn vì cổng dừng giữa chừng; sẽ tự chạy lại",
+        "interrupted: the portal stopped midway; it will run again by itself",
+    ),
+    "job_rerunning": ("đang chạy lại (lần thứ {n})", "running again (attempt {n})"),
     "job_submitted": ("đã giao cho Prefect", "handed to Prefect"),
     "job_counts": (
         "{received}/{expected} đơn vị cấp dưới có số liệu, {issues} vấn đề",

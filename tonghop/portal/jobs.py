@@ -6,14 +6,20 @@ Where a run happens depends on the ingest mode (`tonghop serve --ingest`):
   the archive and the time it was received as parameters), and a consolidation is a run of
   `consolidate-on-demand`; a Prefect worker executes them and the page shows the run's state;
 - `schedule`: nothing is started; the `ingest-inbox` schedule (every 15 minutes) stores the file;
-- `inline` (the default without Prefect): the portal stores the files itself, in one background
-  thread that takes every file waiting (so a burst of uploads is one batch), with the same
-  library steps as the ingest flow: validate (the warm validator), sender check, outlier check,
-  staging Parquet, the single-writer load, the submitters' reports, the archive. It publishes a
-  warehouse snapshot right after its commit. While another process writes the warehouse it
-  retries (2, 5, 15 s), then leaves the files in the inbox for the scheduled ingest.
+- `inline` (the default without Prefect): the portal stores the files itself, in its background
+  worker (tonghop.portal.worker, or a thread of the web process), which takes every upload
+  waiting (so a burst of uploads is one batch), with the same library steps as the ingest flow:
+  validate (the warm validator), sender check, outlier check, staging Parquet, the
+  single-writer load, the submitters' reports, the archive. It publishes a warehouse snapshot
+  right after its commit. While another process writes the warehouse it retries (2, 5, 15 s),
+  then gives the uploads back and tries again BUSY_PAUSE seconds later.
 Whichever way, the pages learn that a file is stored from the warehouse (its content hash in
 fct_submission), never from the run alone.
+
+Inline uploads and consolidations are claimed rows of the portal's database
+(tonghop.portal.claims): whatever a process that died had taken is taken again by the next
+worker that looks, an upload resumed without being stored twice (tonghop.portal.recovery), and
+work that killed its worker MAX_ATTEMPTS times is given up with a message saying so.
 """
 
 from __future__ import annotations
@@ -23,15 +29,20 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from service.consolidation import consolidate
 from service.ingest import ingest
+from service.steps import Step, Steps
+from tonghop.portal import testpoints
 from tonghop.portal.checker import Checker
+from tonghop.portal.claims import Claims, Taken
 from tonghop.portal.database import Database, stamp
 from tonghop.portal.reader import SnapshotWarehouse
+from tonghop.portal.recovery import JobError, Recovery, failure
 from tonghop.portal.settings import PortalSettings
 from tonghop.portal.uploads import Upload, Uploads
 from validations.errors import TonghopError, error_record
@@ -41,6 +52,22 @@ from warehouse.ingest_settings import IngestSettings
 
 log = logging.getLogger("tonghop.portal")
 RETRY_DELAYS = (2.0, 5.0, 15.0)
+BUSY_PAUSE = 30.0  # seconds before uploads given back on a busy warehouse are tried again
+IDLE = 5.0  # seconds between looks for work left waiting (the thread mode)
+T = TypeVar("T")
+
+
+class KillPoints(Steps):
+    """The ingest's steps, each between two test points (tonghop.portal.testpoints)."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+
+    def run(self, step: Step, fn: Callable[..., T], *args: Any) -> T:
+        testpoints.point(f"ingest:before:{step.name}", self.names)
+        out = fn(*args)
+        testpoints.point(f"ingest:after:{step.name}", self.names)
+        return out
 
 
 class Runner:
@@ -59,34 +86,64 @@ class Runner:
         self.uploads = uploads
         self.checker = checker
         self.wh = wh
-        self._queue: queue.Queue[int | None] = queue.Queue()
+        self.upload_claims = Claims(
+            db, "uploads", "ingest_state", "inbox_path IS NOT NULL", "ingest_detail"
+        )
+        self.job_claims = Claims(db, "jobs", "state", "mode = 'inline'")
+        self.recovery = Recovery(db, uploads, self._writer(), self._ingest_settings)
+        self._wake: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._jobs: queue.Queue[int | None] = queue.Queue()
-        self._job_thread: threading.Thread | None = None
         self.retry_delays = RETRY_DELAYS
+        self._busy_until = 0.0
 
     @property
     def mode(self) -> str:
         return self.settings.ingest_mode
 
-    # --- lifecycle -----------------------------------------------------------------------------
+    # --- lifecycle (the thread mode: the web process does its own background work) -----------
     def start(self) -> None:
+        """The background thread; it first takes whatever was left waiting (a restart)."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._ingest_loop, name="ingest", daemon=True)
+            self._thread = threading.Thread(target=self._loop, name="jobs", daemon=True)
             self._thread.start()
-        if self._job_thread is None:
-            self._job_thread = threading.Thread(target=self._job_loop, name="jobs", daemon=True)
-            self._job_thread.start()
-        if self.mode == "inline":  # files delivered before a restart
-            for up in self.uploads.waiting():
-                self._queue.put(up.id)
+            self._wake.put("start")
 
     def stop(self) -> None:
-        for q, t in ((self._queue, self._thread), (self._jobs, self._job_thread)):
-            if t is not None:
-                q.put(None)
-                t.join(timeout=30)
-        self._thread = self._job_thread = None
+        if self._thread is not None:
+            self._wake.put(None)
+            self._thread.join(timeout=30)
+        self._thread = None
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                why = self._wake.get(timeout=IDLE)
+            except queue.Empty:
+                why = "idle"
+            if why is None:
+                return
+            if why == "upload":
+                time.sleep(0.2)  # let a burst of uploads arrive: one batch, one load
+            stop = False
+            while not self._wake.empty():  # one round for every wake-up waiting
+                if self._wake.get_nowait() is None:
+                    stop = True
+            self.work()
+            if stop:
+                return
+
+    def work(self) -> None:
+        """One round of the background work: the uploads waiting, then the consolidations.
+        Never raises (a failure is the upload's or the job's state)."""
+        try:
+            if time.monotonic() >= self._busy_until:
+                self.ingest_now()
+        except Exception:  # the loop never dies
+            log.exception("in-process ingest failed")
+        try:
+            self.consolidate_waiting()
+        except Exception:
+            log.exception("consolidation failed")
 
     # --- ingest --------------------------------------------------------------------------------
     def ingest(self, upload: Upload) -> None:
@@ -97,9 +154,9 @@ class Runner:
         if mode == "inline":
             if self.settings.worker == "process":
                 return  # left `queued`: the worker process takes it (tonghop.portal.worker)
-            self._queue.put(upload.id)
             if self._thread is None:
                 self.start()
+            self._wake.put("upload")
         elif mode == "schedule":
             self.uploads.set_state([upload.id], "scheduled")
         else:
@@ -122,61 +179,95 @@ class Runner:
             return
         self.uploads.set_state([upload.id], "submitted", None, run_id)
 
-    def _ingest_loop(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            time.sleep(0.2)  # let a burst of uploads arrive: one batch, one load
-            ids = [first]
-            stop = False
-            while True:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                ids.append(more)
-            try:
-                self.ingest_now(sorted(set(ids)))
-            except Exception as exc:  # the loop never dies
-                log.exception("in-process ingest failed")
-                self.uploads.set_state(ids, "failed", error_record(exc))
-            if stop:
-                return
+    def waiting(self) -> bool:
+        """Whether an upload waits to be stored (queued, or taken by a process that died)."""
+        return bool(self.upload_claims.claimable())
 
-    def ingest_now(self, ids: list[int]) -> dict[str, Any] | None:
-        """Store these delivered uploads in one batch, in this thread (the inline mode)."""
-        ups = [u for u in (self.uploads.get(i) for i in ids) if u and u.inbox_path]
-        ups = [u for u in ups if Path(u.inbox_path).exists()]  # type: ignore[arg-type]
-        if not ups:
+    def ingest_now(self, ids: list[int] | None = None) -> dict[str, Any] | None:
+        """Store the delivered uploads waiting (of `ids`, or all) in this thread (the inline
+        mode): those a dead process had taken first, resumed one at a time (so that a death
+        while resuming counts against that upload alone: tonghop.portal.recovery), then those
+        queued, in one batch. The batch's summary, if one ran."""
+        for orphan in self.upload_claims.orphaned(ids):
+            self._resume(self.upload_claims.take([orphan]))
+        taken = self.upload_claims.take(ids)
+        if not taken:
             return None
-        self.uploads.set_state([u.id for u in ups], "running")
+        self._resume([t for t in taken if t.retried])  # died meanwhile
+        fresh = [u for t in taken if not t.retried and (u := self.uploads.get(t.id))]
+        testpoints.point("ingest:claimed", [u.inbox_path or "" for u in fresh])
+        return self._store_batch(fresh) if fresh else None
+
+    def _resume(self, taken: list[Taken]) -> None:
+        again = [(u, t) for t in taken if (u := self.uploads.get(t.id))]
+        if not again:
+            return
+        try:
+            self.recovery.resume(again, self._store_batch)
+        except WarehouseLockedError as exc:
+            self._busy([u for u, _ in again], exc)
+        except Exception as exc:
+            log.exception("resuming uploads failed")
+            self.uploads.set_state([u.id for u, _ in again], "failed", failure(exc))
+
+    def _store_batch(self, ups: list[Upload]) -> dict[str, Any] | None:
+        """Ingest these uploads (taken by this process) in one batch."""
+        here = [u for u in ups if u.inbox_path and Path(u.inbox_path).is_file()]
+        for up in ups:
+            if up not in here:  # delivered, then gone: stored meanwhile, or lost
+                row = self.recovery.stored(up)
+                if row is not None:
+                    self.recovery.finish(up, row)
+                else:
+                    detail = error_record(JobError("job.file_gone", upload=up.id))
+                    self.uploads.set_state([up.id], "failed", detail)
+        if not here:
+            return None
+        names = [u.inbox_path or "" for u in here]
         for delay in (*self.retry_delays, None):
             try:
-                res = self._store([Path(u.inbox_path) for u in ups], ups)  # type: ignore[arg-type]
+                res = self._store([Path(n) for n in names], here)
             except WarehouseLockedError as exc:
                 if delay is None:
-                    self.uploads.set_state(
-                        [u.id for u in ups],
-                        "scheduled",
-                        f"{exc} The file stays in the inbox for the scheduled ingest.",
-                    )
+                    self._busy(here, exc)
                     return None
                 time.sleep(delay)
                 continue
-            self.uploads.set_state([u.id for u in ups], "loaded", res["batch_id"])
+            except Exception as exc:
+                log.exception("ingest of uploads %s failed", [u.id for u in here])
+                self.uploads.set_state([u.id for u in here], "failed", failure(exc))
+                return None
+            testpoints.point("ingest:stored", names)
+            self._record(here, res)
             return res
         return None
 
-    def _store(self, paths: list[Path], ups: list[Upload]) -> dict[str, Any]:
-        """The ingest run (service.ingest, as `tonghop ingest` and the flow run it), the files
-        read by the warm validator and judged against the snapshot; the load publishes a new
-        snapshot right after its commit. WarehouseLockedError while another process writes."""
+    def _busy(self, ups: list[Upload], exc: Exception) -> None:
+        """The warehouse stayed locked: give the uploads back, try again in BUSY_PAUSE s."""
+        detail = error_record(JobError("job.busy", pause=int(BUSY_PAUSE)))
+        self.upload_claims.give_back([u.id for u in ups], detail)
+        self._busy_until = time.monotonic() + BUSY_PAUSE
+        log.warning("warehouse busy: %d upload(s) wait %.0f s: %s", len(ups), BUSY_PAUSE, exc)
+
+    def _record(self, ups: list[Upload], res: dict[str, Any]) -> None:
+        """Each upload's state from the run's summary: loaded, or failed with why when the
+        run read the file and did not store it (unreadable, or refused to its sender)."""
+        why: dict[str, str] = {}
+        for u in res.get("unreadable") or []:
+            why[str(u.get("file"))] = "job.not_stored.unreadable"
+        for r in res.get("refused") or []:
+            why[str(r.get("file"))] = "job.not_stored.refused"
+        for up in ups:
+            code = why.get(up.inbox_path or "")
+            if code is not None:
+                detail = JobError(code, upload=up.id)
+                self.uploads.set_state([up.id], "failed", error_record(detail))
+            else:
+                self.uploads.set_state([up.id], "loaded", res["batch_id"])
+
+    def _ingest_settings(self, ups: list[Upload]) -> IngestSettings:
         s = self.settings
-        settings = IngestSettings.resolve(
+        return IngestSettings.resolve(
             s.warehouse,
             s.staging,
             s.outbox,
@@ -187,9 +278,23 @@ class Runner:
             received_at={u.inbox_path: u.received for u in ups},
             workers=1,
         )
-        once = SnapshotWarehouse(self.wh.reader, self.wh.catalog, self.wh.units, ())
+
+    def _writer(self) -> SnapshotWarehouse:
+        """The warehouse as this runner writes it (no lock retries: the runner retries)."""
+        return SnapshotWarehouse(self.wh.reader, self.wh.catalog, self.wh.units, ())
+
+    def _store(self, paths: list[Path], ups: list[Upload]) -> dict[str, Any]:
+        """The ingest run (service.ingest, as `tonghop ingest` and the flow run it), the files
+        read by the warm validator and judged against the snapshot; the load publishes a new
+        snapshot right after its commit. WarehouseLockedError while another process writes."""
+        once = self._writer()
         return ingest(
-            [str(p) for p in paths], settings, reading=self.checker.reading(once), wh=once, log=log
+            [str(p) for p in paths],
+            self._ingest_settings(ups),
+            reading=self.checker.reading(once),
+            wh=once,
+            runner=KillPoints([str(p) for p in paths]),
+            log=log,
         )
 
     # --- consolidation -------------------------------------------------------------------------
@@ -216,18 +321,14 @@ class Runner:
             except Exception as exc:
                 self._job_state(job_id, "failed", error_record(exc))
         elif self.settings.worker != "process":  # else the worker process takes it
-            self._jobs.put(int(job_id))  # type: ignore[arg-type]
-            if self._job_thread is None:
+            if self._thread is None:
                 self.start()
+            self._wake.put("job")
         return int(job_id)  # type: ignore[arg-type]
 
     def queued_jobs(self) -> list[int]:
-        """Inline consolidation jobs nobody has started yet."""
-        with self.db.connect() as con:
-            rows = con.execute(
-                "SELECT id FROM jobs WHERE state = 'queued' AND mode = 'inline' ORDER BY id"
-            ).fetchall()
-        return [r["id"] for r in rows]
+        """Inline consolidation jobs waiting: queued, or taken by a process that died."""
+        return self.job_claims.claimable()
 
     def job(self, job_id: int) -> dict[str, Any] | None:
         with self.db.connect() as con:
@@ -258,23 +359,31 @@ class Runner:
                 [state, detail, run_id, done, job_id],
             )
 
-    def _job_loop(self) -> None:
-        while True:
-            job_id = self._jobs.get()
-            if job_id is None:
-                return
-            try:
-                self.consolidate_now(job_id)
-            except Exception as exc:
-                log.exception("consolidation job %s failed", job_id)
-                self._job_state(job_id, "failed", error_record(exc))
+    def consolidate_waiting(self) -> None:
+        """Run every inline consolidation waiting, one at a time."""
+        for t in self.job_claims.take():
+            self._consolidate(t)
 
     def consolidate_now(self, job_id: int) -> None:
+        """Consolidate this job now, in this thread, if it waits."""
+        for t in self.job_claims.take([job_id]):
+            self._consolidate(t)
+
+    def _consolidate(self, t: Taken) -> None:
         """Consolidate in this thread (the inline mode): service.consolidation, the same
-        sequence as the consolidate flow (the quality checkpoint included), then a snapshot."""
-        job = self.job(job_id)
+        sequence as the consolidate flow (the quality checkpoint included), then a snapshot.
+        Consolidating again is harmless (the period's rollup is rebuilt whole), so a job a
+        dead process had taken is simply run again, unless it killed MAX_ATTEMPTS workers."""
+        job = self.job(t.id)
         assert job is not None
-        self._job_state(job_id, "running")
+        testpoints.point("consolidate:claimed")
+        if t.exhausted:
+            why = JobError("job.consolidation_gave_up", n=t.attempts - 1)
+            self._job_state(t.id, "failed", error_record(why))
+            self.db.audit(
+                "portal", "consolidate_failed", job["unit_code"], job["period"], f"job {t.id}"
+            )
+            return
         wh = SnapshotWarehouse(self.wh.reader, self.wh.catalog, self.wh.units, self.retry_delays)
         try:
             (res,) = consolidate(
@@ -287,15 +396,20 @@ class Runner:
                 actor=job["actor"],
             )
         except TonghopError as exc:  # refused (an approved period), or the file stayed locked
-            self._job_state(job_id, "failed", error_record(exc))
+            self._job_state(t.id, "failed", error_record(exc))
             return
+        except Exception as exc:
+            log.exception("consolidation job %s failed", t.id)
+            self._job_state(t.id, "failed", failure(exc))
+            return
+        testpoints.point("consolidate:done")
         counts = {
             "received": res["received"],
             "expected": res["expected"],
             "issues": len(res["issues"]),
         }
-        self._job_state(job_id, "completed", json.dumps(counts))
-        self.db.audit(job["actor"], "consolidate", job["unit_code"], job["period"], f"job {job_id}")
+        self._job_state(t.id, "completed", json.dumps(counts))
+        self.db.audit(job["actor"], "consolidate", job["unit_code"], job["period"], f"job {t.id}")
 
 
 def _run_deployment(name: str, parameters: dict[str, Any]) -> str:

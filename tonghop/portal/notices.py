@@ -7,10 +7,16 @@
   shows them). Sent once per steward and period.
 Without an SMTP server configured (`tonghop serve --smtp HOST:PORT`, or $TONGHOP_SMTP) nothing
 is sent. Mail goes out from a background thread: an upload never waits for the mail server.
+Each message is first a row of the portal's database (`mail`), sent right away by the process
+that wrote it and marked sent; one the server refused is tried again every MAIL_RETRY seconds,
+and one a process that died had taken is taken again (tonghop.portal.claims), by the
+background worker. A message the server accepted just before its sender was killed, before it
+was marked sent, is sent once more: mail is delivered at least once, never silently dropped.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import threading
@@ -20,8 +26,9 @@ from email.message import EmailMessage
 from typing import Any
 
 from service.status import period_status
-from tonghop.portal import periods
+from tonghop.portal import periods, testpoints
 from tonghop.portal.accounts import STEWARDS, Accounts
+from tonghop.portal.claims import Claims
 from tonghop.portal.database import Database, stamp
 from tonghop.portal.reader import NoData, WarehouseReader
 from tonghop.portal.settings import PortalSettings
@@ -36,14 +43,21 @@ from validations.validator import default_today
 log = logging.getLogger("tonghop.portal")
 
 VERDICT_WORDS = {"unreadable": "KHÔNG ĐỌC ĐƯỢC", "refused": "KHÔNG ĐƯỢC GỬI"}
+MAIL_RETRY = 60.0  # seconds between sweeps of the mail waiting (refused, or left by a death)
+MAIL_TRIES = 5  # a message is given up after this many tries
 
 
 class Mailer:
-    """Sends plain-text mail through one SMTP server."""
+    """Sends plain-text mail through one SMTP server, each message kept in the portal's
+    database until the server took it (`db`; without one, sent from memory)."""
 
-    def __init__(self, settings: PortalSettings):
+    def __init__(self, settings: PortalSettings, db: Database | None = None):
         self.settings = settings
+        self.db = db
+        self.claims = Claims(db, "mail") if db is not None else None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mail")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self.sent = 0
 
     @property
@@ -51,10 +65,66 @@ class Mailer:
         return bool(self.settings.smtp_host)
 
     def send(self, to: list[str], subject: str, body: str) -> Future[None] | None:
-        """Queue one message; None when mail is off or nobody is addressed."""
+        """Queue one message (sent from a thread at once); None when mail is off or nobody is
+        addressed."""
         if not self.enabled or not to:
             return None
-        return self._pool.submit(self._send, to, subject, body)
+        if self.db is None:
+            return self._pool.submit(self._send, to, subject, body)
+        with self.db.connect() as con:
+            mail_id = con.execute(
+                "INSERT INTO mail (recipients, subject, body, state, created_at)"
+                " VALUES (?, ?, ?, 'queued', ?)",
+                [json.dumps(to), subject, body, stamp()],
+            ).lastrowid
+        return self._pool.submit(self.deliver, [int(mail_id)])  # type: ignore[arg-type]
+
+    def deliver(self, ids: list[int] | None = None) -> None:
+        """Send the messages waiting (of `ids`, or all): queued, refused before, or taken by a
+        process that died; each marked sent once the server took it."""
+        if self.claims is None or self.db is None or not self.enabled:
+            return
+        for t in self.claims.take(ids):
+            with self.db.connect() as con:
+                row = dict(con.execute("SELECT * FROM mail WHERE id = ?", [t.id]).fetchone())
+            testpoints.point("mail:claimed")
+            if t.attempts > MAIL_TRIES:
+                self._mail_state(t.id, "failed", row["detail"])
+                log.error(
+                    "mail %s to %s given up after %d tries", t.id, row["recipients"], MAIL_TRIES
+                )
+                continue
+            try:
+                self._send(json.loads(row["recipients"]), row["subject"], row["body"])
+            except (OSError, smtplib.SMTPException) as exc:
+                self._mail_state(t.id, "queued", f"{type(exc).__name__}: {exc}"[:500])
+                continue
+            testpoints.point("mail:sent")
+            self._mail_state(t.id, "sent")
+
+    def _mail_state(self, mail_id: int, state: str, detail: str | None = None) -> None:
+        assert self.db is not None
+        with self.db.connect() as con:
+            con.execute(
+                "UPDATE mail SET state = ?, detail = ?, claimed_by = NULL,"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? END WHERE id = ?",
+                [state, detail, state, stamp(), mail_id],
+            )
+
+    def start(self) -> None:
+        """The sweep of the mail waiting: at once (what a death left), then every MAIL_RETRY s."""
+        if self._thread is None and self.enabled and self.db is not None:
+            self._thread = threading.Thread(target=self._loop, name="mail", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.deliver()
+            except Exception as exc:  # the sweep never dies
+                log.warning("mail: %s: %s", type(exc).__name__, exc)
+            if self._stop.wait(MAIL_RETRY):
+                return
 
     def _send(self, to: list[str], subject: str, body: str) -> None:
         s = self.settings
@@ -76,6 +146,10 @@ class Mailer:
             raise
 
     def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
         self._pool.shutdown(wait=True)
 
 
@@ -98,7 +172,7 @@ class Notices:
         self.reader = reader
         self.catalog = catalog
         self.units = units
-        self.mailer = mailer or Mailer(settings)
+        self.mailer = mailer or Mailer(settings, db)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -201,6 +275,7 @@ class Notices:
 
     # --- background ----------------------------------------------------------------------------
     def start(self) -> None:
+        self.mailer.start()
         if self._thread is None and self.mailer.enabled:
             self._thread = threading.Thread(target=self._loop, name="notices", daemon=True)
             self._thread.start()

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from tonghop.portal import testpoints
 from validations.catalog import Catalog
 from validations.units import ReferenceUnits
 from warehouse import snapshot as snapshots
@@ -212,6 +213,7 @@ class SnapshotWarehouse(WarehouseFile):
             yield con
 
     def committed(self, con: duckdb.DuckDBPyConnection) -> None:
+        testpoints.point("snapshot:publish")  # a kill here: the next start publishes it
         self.reader.publish(con)
 
     def closed(self) -> None:

@@ -7,33 +7,24 @@ the slow work (tonghop.portal.worker holds a lock file; the others' workers wait
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
-from pathlib import Path
 
 import uvicorn
 
 from tonghop.portal.app import create_app
-from tonghop.portal.settings import PortalSettings
-
-ENV = "TONGHOP_PORTAL_SETTINGS"
-_PATHS = ("warehouse", "accounts", "inbox", "outbox", "archive", "staging")
+from tonghop.portal.settings import ENV, PortalSettings
 
 
 def app_from_env():  # type: ignore[no-untyped-def]
     """uvicorn's factory in each web process."""
-    data = json.loads(os.environ[ENV])
-    for k in _PATHS:
-        data[k] = Path(data[k])
-    return create_app(PortalSettings(**data))
+    return create_app(PortalSettings.from_env())
 
 
 def run(settings: PortalSettings, host: str, port: int, workers: int = 1) -> None:
     if workers <= 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return
-    os.environ[ENV] = json.dumps(dataclasses.asdict(settings), default=str)
+    os.environ[ENV] = settings.to_json()
     uvicorn.run(
         "tonghop.portal.server:app_from_env",
         factory=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -12,6 +14,8 @@ from validations.errors import UsageError
 from warehouse.db import warehouse_path
 
 INGEST_MODES = ("auto", "deployment", "schedule", "inline")
+ENV = "TONGHOP_PORTAL_SETTINGS"  # the settings as JSON, for processes started by name
+_PATHS = ("warehouse", "accounts", "inbox", "outbox", "archive", "staging")
 
 
 def accounts_path(path: str | Path | None = None, warehouse: str | Path | None = None) -> Path:
@@ -104,6 +108,22 @@ class PortalSettings:
         if not s.secret:
             s.secret = env("TONGHOP_PORTAL_SECRET") or secret_from_file(acc)
         return s
+
+    def to_json(self) -> str:
+        """The settings as JSON (for $TONGHOP_PORTAL_SETTINGS)."""
+        return json.dumps(dataclasses.asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> PortalSettings:
+        data = json.loads(text)
+        for k in _PATHS:
+            data[k] = Path(data[k])
+        return cls(**data)
+
+    @classmethod
+    def from_env(cls) -> PortalSettings:
+        """The settings a parent process put in $TONGHOP_PORTAL_SETTINGS."""
+        return cls.from_json(os.environ[ENV])
 
     @property
     def ingest_mode(self) -> str:

@@ -63,6 +63,10 @@ class Upload:
     ingest_state: str
     ingest_detail: str | None
     flow_run_id: str | None
+    attempts: int = 0  # times a process took it to store it (tonghop.portal.claims)
+    claimed_by: str | None = None
+    claimed_at: str | None = None
+    beat_at: float | None = None
 
     @property
     def delivered(self) -> bool:
@@ -291,7 +295,8 @@ class Uploads:
             )
 
     def waiting(self) -> list[Upload]:
-        """Delivered uploads the in-process ingest has not finished (after a restart)."""
+        """Delivered uploads the in-process ingest has not finished: queued, or running (under
+        a live claim, or a dead one: tonghop.portal.claims)."""
         with self.db.connect() as con:
             rows = con.execute(
                 "SELECT * FROM uploads WHERE ingest_state IN ('queued', 'running')"

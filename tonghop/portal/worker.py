@@ -4,9 +4,15 @@ It stores delivered uploads (the inline ingest), runs the consolidations steward
 watches the live warehouse and publishes its snapshots, and sends the missing-units notices.
 The web processes only answer requests (and write approvals, which are quick), so a burst of
 uploads and its ingest never compete for one Python interpreter. Work is handed over through
-the portal's database: the worker takes the uploads and jobs left `queued` (so nothing is lost
-when either side restarts). One worker per accounts file: it holds a lock file, and a second
-one waits until the first is gone.
+the portal's database: the worker takes the uploads, jobs and mail left `queued`, and those a
+process that died had taken (tonghop.portal.claims), so nothing acknowledged is lost when either
+side restarts or is killed. One worker per accounts file: it holds a lock file, and a second one
+waits until the first is gone. A worker whose web process died stops after its current piece
+of work (the web process that starts next starts its own); a web process whose worker died
+starts another one (tonghop.portal.context).
+
+`python -m tonghop.portal.worker` runs the worker alone, its settings read from
+$TONGHOP_PORTAL_SETTINGS (JSON, as `tonghop serve --workers N` passes them).
 """
 
 from __future__ import annotations
@@ -21,13 +27,14 @@ from pathlib import Path
 
 from tonghop.portal.context import Portal
 from tonghop.portal.settings import PortalSettings
-from validations.errors import error_record
 
 log = logging.getLogger("tonghop.portal")
 POLL = 0.25  # seconds between looks at the queue
 
 
-def _lock(settings: PortalSettings):  # type: ignore[no-untyped-def]
+def _lock(settings: PortalSettings, parent: int | None = None):  # type: ignore[no-untyped-def]
+    """The worker's lock file, held for the process's life; None when the `parent` web process
+    died while this worker waited for it."""
     path = Path(settings.accounts).parent / "portal-worker.lock"
     fh = open(path, "w")  # noqa: SIM115 (held for the process's life)
     while True:
@@ -35,12 +42,20 @@ def _lock(settings: PortalSettings):  # type: ignore[no-untyped-def]
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fh
         except BlockingIOError:
+            if parent is not None and os.getppid() != parent:
+                fh.close()
+                return None
             time.sleep(5)
 
 
-def run(settings: PortalSettings, stop_after: float | None = None) -> None:
-    """The worker's loop (until SIGTERM, or `stop_after` seconds for tests)."""
-    lock = _lock(settings)
+def run(
+    settings: PortalSettings, stop_after: float | None = None, parent: int | None = None
+) -> None:
+    """The worker's loop (until SIGTERM, `stop_after` seconds for tests, or the death of the
+    `parent` process that started it)."""
+    lock = _lock(settings, parent)
+    if lock is None:
+        return
     portal = Portal(settings)
     portal.checker.warm()
     portal.reader.refresh()
@@ -56,21 +71,12 @@ def run(settings: PortalSettings, stop_after: float | None = None) -> None:
     end = time.monotonic() + stop_after if stop_after else None
     try:
         while not stopping and (end is None or time.monotonic() < end):
-            ids = [u.id for u in portal.uploads.waiting() if u.ingest_state == "queued"]
-            if ids:
+            if parent is not None and os.getppid() != parent:
+                log.warning("the web process %s is gone: the worker stops", parent)
+                break
+            if portal.runner.waiting():
                 time.sleep(0.2)  # a burst of uploads: one batch, one load
-                ids = [u.id for u in portal.uploads.waiting() if u.ingest_state == "queued"]
-                try:
-                    portal.runner.ingest_now(ids)
-                except Exception as exc:
-                    log.exception("ingest failed")
-                    portal.uploads.set_state(ids, "failed", error_record(exc))
-            for job in portal.runner.queued_jobs():
-                try:
-                    portal.runner.consolidate_now(job)
-                except Exception as exc:
-                    log.exception("consolidation failed")
-                    portal.runner._job_state(job, "failed", error_record(exc))
+            portal.runner.work()
             time.sleep(POLL)
     finally:
         portal.notices.stop()
@@ -79,15 +85,20 @@ def run(settings: PortalSettings, stop_after: float | None = None) -> None:
         lock.close()
 
 
-def _main(settings: PortalSettings) -> None:
+def _main(settings: PortalSettings, parent: int | None = None) -> None:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    run(settings)
+    run(settings, parent=parent)
 
 
 def start(settings: PortalSettings) -> multiprocessing.process.BaseProcess:
     """The worker in a process of its own (spawned: no state shared with the web process)."""
     proc = multiprocessing.get_context("spawn").Process(
-        target=_main, args=(settings,), name="tonghop-portal-worker", daemon=True
+        target=_main, args=(settings, os.getpid()), name="tonghop-portal-worker", daemon=True
     )
     proc.start()
     return proc
+
+
+if __name__ == "__main__":  # the worker alone (tests/test_portal_recovery.py kills it)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _main(PortalSettings.from_env())

@@ -18,6 +18,7 @@ from service import approval, consolidation, figures
 from service import status as st
 from tonghop.portal import periods
 from tonghop.portal.auth import checked_form, client_addr, flash
+from tonghop.portal.claims import claim_alive
 from tonghop.portal.deps import Lang, PortalDep, Steward, Words
 from tonghop.portal.i18n import translator
 from tonghop.portal.jobs import when
@@ -112,7 +113,13 @@ def _job_text(
     detail = record_text(job.get("detail"), lang)  # a failure in the reader's language
     if detail.startswith("{"):  # the inline consolidation's counts
         detail = t("job_counts", **json.loads(detail))
-    job["text"] = t(f"job_{job['state']}") + (f" — {detail}" if detail else "")
+    state = job["state"]
+    if state == "running" and job.get("mode") == "inline":
+        if not claim_alive(job.get("claimed_by"), job.get("beat_at")):
+            state = "interrupted"  # its process died: the next worker runs it again
+        elif (job.get("attempts") or 0) > 1:
+            state = "rerunning"
+    job["text"] = t(f"job_{state}", n=job.get("attempts") or 0) + (f" — {detail}" if detail else "")
     if job.get("run_state"):
         job["text"] += f" (Prefect: {job['run_state']})"
     if job.get("finished_at"):

@@ -17,6 +17,7 @@ from service import approval, submissions
 from tonghop.portal import jobs, periods
 from tonghop.portal.accounts import User
 from tonghop.portal.auth import checked_form, client_addr, flash
+from tonghop.portal.claims import claim_alive
 from tonghop.portal.context import Portal
 from tonghop.portal.deps import CurrentUser, Lang, PortalDep, Submitter, Words
 from tonghop.portal.i18n import translator
@@ -267,8 +268,15 @@ def delivery_state(portal: Portal, up: Upload, lang: str) -> dict[str, Any]:
             state=f": {run_state}" if run_state else "",
         )
         return {"kind": "pending", "text": text, "row": None}
-    key = "st_running" if state in ("running", "loaded") else "st_queued"
-    return {"kind": "pending", "text": t(key), "row": None}
+    if up.ingest_detail and state in ("queued", "running"):  # given back: why it waits
+        text = t("st_waiting", why=record_text(up.ingest_detail, lang))
+    elif state == "running" and not claim_alive(up.claimed_by, up.beat_at):
+        text = t("st_interrupted")  # its process died; the next worker takes it again
+    elif state == "running" and up.attempts > 1:
+        text = t("st_retrying", n=up.attempts)
+    else:
+        text = t("st_running" if state in ("running", "loaded") else "st_queued")
+    return {"kind": "pending", "text": text, "row": None}
 
 
 @router.get("/uploads/{upload_id}", include_in_schema=False)
