@@ -66,7 +66,7 @@ def test_a_provincial_catalog_validate_accepts_is_ingested_with_it(tmp_path, fra
     base = ["ingest", "--no-prefect", "--json", "--warehouse", str(wh), "--outbox", str(outbox)]
     res = runner.invoke(app, [*base, "--catalog", str(LAI_CHAU), str(fraud)], env=env)
     assert res.exit_code == 0, res.output
-    (sub,) = json.loads(res.output)["submissions"]
+    (sub,) = json.loads(res.stdout)["submissions"]
     assert (sub["unit_code"], sub["status"]) == ("03388", "accepted")
     assert stored_value(wh, "03388", "cyber_fraud_cases") == 4
     report = json.loads((outbox / "03388" / "2025-07_v1.json").read_text(encoding="utf-8"))

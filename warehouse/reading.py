@@ -26,7 +26,7 @@ import pandas as pd
 
 from validations.authority import Inbox
 from validations.authority import check_senders as _check
-from validations.catalog import load_catalog
+from validations.catalog import catalog_file, load_catalog
 from validations.crosswalk import load_crosswalk
 from validations.fmt import one_line
 from validations.intake import BatchOutcome, merge_outcomes, validate_paths
@@ -110,10 +110,11 @@ def _validator(settings: IngestSettings) -> Any:
 
 
 def _validator_for(catalog: str | None, today: str | None) -> Any:
-    key = (catalog, today)
+    # keyed by the file itself: None means $TONGHOP_CATALOG as it is now, else the national form
+    key = (str(catalog_file(catalog)), today)
     if key not in _WORKER:  # one Validator per worker process, reused across chunks
         _WORKER[key] = Validator(
-            catalog=load_catalog(catalog),
+            catalog=load_catalog(key[0]),
             today=date.fromisoformat(today) if today else None,
         )
     return _WORKER[key]
