@@ -22,10 +22,12 @@ from validations.units import ReferenceUnits, Unit
 from warehouse.approval import approval_state
 from warehouse.rollup import (
     RULE_IMPLAUSIBLE,
+    notes,
     read_completeness,
     read_completeness_many,
     read_rollup,
 )
+from warehouse.rollup.reading import nothing_reported
 from warehouse.rollup.scope import locate
 from warehouse.summary.model import Summary, SummaryError
 from warehouse.summary.sentences import SENTENCES
@@ -70,6 +72,9 @@ def build_summary(
     p, on, unit = locate(period, unit_code, catalog, units, SummaryError)
     df = read_rollup(con, p.code, unit.code)
     if df.empty or df["value"].notna().sum() == 0:
+        nothing = nothing_reported(con, p.code, unit.code)  # consolidated, nobody reported
+        if nothing is not None:
+            raise SummaryError(nothing.reason, **nothing.params)
         raise SummaryError("summary.not_consolidated", unit=unit.code, period=p.code)
     kids = units.children(unit.code, on)
     comps = read_completeness_many(con, p.code, [k.code for k in kids if k.level != "C"])
@@ -94,6 +99,9 @@ def build_summary(
         df["consolidated_at"].max(),
         warnings=_warnings(con, p.code, unit.code),
         approval=approval_state(con, unit.code, p.code),
+        approval_notes=[
+            m.render("vi") for m in notes.messages(con, unit.code, p.code, catalog.close_day)
+        ],
         child_words=unit_types(kids, kids[0].level if kids else None),
         leaf_words=unit_types(leaves, "C"),
     )
