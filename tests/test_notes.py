@@ -109,7 +109,12 @@ def test_a_correction_of_last_year_leaves_the_approved_period_as_approved_with_a
     (note,) = notes(con, DISTRICT, NOW)
     assert (note["source_unit_code"], note["source_period"], note["version"]) == (FIXED, THEN, 2)
     assert FIXED in note["units"] and "crime_cases" in note["indicators"]
-    md = render_markdown(build_summary(con, NOW, DISTRICT, CATALOG, UNITS), UNITS)
+    summary = build_summary(con, NOW, DISTRICT, CATALOG, UNITS)
+    # the chart's last year is the base the period was approved with, not the corrected month
+    approved_base = sum(10 + k for k in range(len(COMMUNES_106)))
+    trend = summary.trend.set_index(["period", "indicator"])["value"]
+    assert trend[(THEN, "crime_cases")] == approved_base
+    md = render_markdown(summary, UNITS)
     said = (
         f"Số liệu cùng kỳ năm 2023 đã được sửa sau khi phê duyệt ({FIXED} kỳ 2023-06, v2 ngày "
         "02/07/2024 10:15): số liệu 106 kỳ 2024-06 vẫn là số liệu đã phê duyệt; mở lại kỳ (hủy "

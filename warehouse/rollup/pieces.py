@@ -89,18 +89,23 @@ def _sql(name: str) -> str:
     return files("warehouse.rollup").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
-def pieces_sql(then: str) -> str:
-    """The CTEs choosing each unit's pieces (sql/pieces.sql), followed by sql/<then>.sql."""
-    return _sql("pieces") + "\n" + _sql(then)
-
-
-def pieces_params(
-    period: Period, unit_codes: list[str], catalog: Catalog
-) -> tuple[list[Piece], dict[str, Any]]:
-    """The pieces of the period and the parameters of sql/pieces.sql for these units: the
-    pieces, which lies inside which, and (for a period straddling the reform) each unit's
-    predecessors with their shares."""
+def pieces_query(
+    period: Period, unit_codes: list[str], catalog: Catalog, then: str
+) -> tuple[str, dict[str, Any]]:
+    """The SQL choosing each unit's pieces of the period (sql/pieces.sql; for a month,
+    sql/pieces_one.sql), followed by sql/<then>.sql, and its parameters: the pieces, which
+    lies inside which, and (for a period straddling the reform) each unit's predecessors
+    with their shares."""
     parts = pieces(period, catalog.close_day)
+    params: dict[str, Any] = {
+        "units": list(unit_codes),
+        "pieces": [p.code for p in parts],
+        "piece_months": [len(p.months) for p in parts],
+        "piece_order": [p.order for p in parts],
+        "piece_mapped": [p.mapped for p in parts],
+    }
+    if len(parts) == 1:  # a month: nothing inside it, nothing mapped
+        return _sql("pieces_one") + "\n" + _sql(then), params
     inner, outer = [], []
     for a in parts:
         for b in parts:
@@ -117,15 +122,11 @@ def pieces_params(
                 link_unit.append(u)
                 link_old.append(x.old_code)
                 link_share.append(float(x.share))
-    return parts, {
-        "units": list(unit_codes),
-        "pieces": [p.code for p in parts],
-        "piece_months": [len(p.months) for p in parts],
-        "piece_order": [p.order for p in parts],
-        "piece_mapped": [p.mapped for p in parts],
+    params |= {
         "inner": inner,
         "outer": outer,
         "link_unit": link_unit,
         "link_old": link_old,
         "link_share": link_share,
     }
+    return _sql("pieces") + "\n" + _sql(then), params

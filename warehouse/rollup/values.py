@@ -25,7 +25,7 @@ import pandas as pd
 
 from validations.catalog import Catalog
 from validations.period import Period
-from warehouse.rollup.pieces import pieces_params, pieces_sql
+from warehouse.rollup.pieces import pieces_query
 from warehouse.status import ACCEPTED_SQL
 
 VALUE_COLUMNS = ["unit_code", "indicator", "value", "origin"]
@@ -59,9 +59,9 @@ def effective_values(
     """Effective values of units for a period, and their source submissions, in one query."""
     if not unit_codes:
         return EffectiveValues(pd.DataFrame(columns=VALUE_COLUMNS))
-    _, params = pieces_params(period, list(unit_codes), catalog)
+    query, params = pieces_query(period, list(unit_codes), catalog, "effective_values")
     df = con.execute(
-        pieces_sql("effective_values"),
+        query,
         {
             **params,
             "period": period.code,
@@ -100,10 +100,8 @@ def arrivals(
     n = period.months
     if not unit_codes:
         return Arrivals({}, {}, n)
-    _, params = pieces_params(period, list(unit_codes), catalog)
-    rows = con.execute(
-        pieces_sql("arrivals").replace("{accepted}", ACCEPTED_SQL), params
-    ).fetchall()
+    query, params = pieces_query(period, list(unit_codes), catalog, "arrivals")
+    rows = con.execute(query.replace("{accepted}", ACCEPTED_SQL), params).fetchall()
     sent = {str(u): int(m) for u, m, _ in rows}
     received = {str(u): at for u, m, at in rows if int(m) >= n}
     return Arrivals(received, sent, n)

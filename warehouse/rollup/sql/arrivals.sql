@@ -3,12 +3,12 @@
 -- accepted version: a correction sent later does not make it late; a mapped piece: the last
 -- of its predecessors').
 , firsts AS (
-    SELECT unit_code, period,
-           min(received_at) FILTER (WHERE validation_status IN {accepted}) AS first_at
-    FROM fct_submission
-    WHERE period IN (SELECT unnest($pieces::VARCHAR[]))
-      AND unit_code IN (SELECT DISTINCT source_code FROM chosen)
-    GROUP BY unit_code, period
+    SELECT s.unit_code, s.period,
+           min(s.received_at) FILTER (WHERE s.validation_status IN {accepted}) AS first_at
+    FROM fct_submission s
+    SEMI JOIN chosen c ON c.source_code = s.unit_code AND c.period = s.period
+    WHERE s.period IN (SELECT unnest($pieces::VARCHAR[]))
+    GROUP BY s.unit_code, s.period
 )
 SELECT v.unit_code, v.months, t.first_at
 FROM covered v JOIN (
