@@ -62,6 +62,7 @@ def summarise(res: ConsolidationResult) -> dict[str, Any]:
         "months_expected": c.leaves_months_expected,
         "months_received": c.leaves_months_received,
         "submissions": len(res.lineage),
+        "kept": res.kept,  # approved: left as approved (a difference is noted, not written)
         "indicators": len(res.rows),
         "issues": [i.to_dict() for i in res.issues],
         "children": [summarise(ch) for ch in res.children],

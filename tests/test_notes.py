@@ -170,8 +170,12 @@ def test_consolidating_the_unit_above_leaves_an_approved_district_as_it_is(appro
     before = _locked_rows(con, tree, NOW)
     con.close()
     wh = WarehouseFile(tmp_path / "wh.duckdb", CATALOG, UNITS)
-    service_consolidation.consolidate(
+    (done,) = service_consolidation.consolidate(
         wh, [NOW], [PROVINCE], CATALOG, UNITS, default_today(), quality=False
+    )
+    kept = {ch["unit_code"]: ch["kept"] for ch in done["children"]}
+    assert (
+        kept[DISTRICT] and not done["kept"] and not any(v for k, v in kept.items() if k != DISTRICT)
     )
     with wh.reading() as c:
         assert _locked_rows(c, tree, NOW) == before

@@ -211,9 +211,10 @@ def test_a_unit_the_reform_abolished_says_so_for_a_later_period_everywhere(
     assert words in err.value.message("vi") and successor in err.value.message("vi")
     con.close()
     wh = str(tmp_path / "wh.duckdb")
-    for cmd in ("rollup", "report", "status", "consolidate"):
+    for cmd in ("rollup", "report", "status", "consolidate", "export"):
+        more = ["-o", str(tmp_path / "out")] if cmd == "export" else []
         out = CliRunner().invoke(
-            app, [cmd, "--period", "2026-03", "--unit", unit, "--warehouse", wh]
+            app, [cmd, "--period", "2026-03", "--unit", unit, "--warehouse", wh, *more]
         )
         assert out.exit_code != 0, cmd
         assert words in out.output and successor in out.output, (cmd, out.output)

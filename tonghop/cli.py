@@ -439,6 +439,7 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
         )
         + f", {res['indicators']} indicators, {len(res['issues'])} issues"
         + (f", from {res['submissions']} submissions" if res.get("submissions") else "")
+        + ("; approved: kept as approved, not rewritten" if res.get("kept") else "")
     )
     for issue in res["issues"]:
         _echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")

@@ -38,6 +38,7 @@ class ConsolidationResult:
     issues: list[Issue]
     children: list[ConsolidationResult] = field(default_factory=list)
     lineage: list[str] = field(default_factory=list)  # submission ids read
+    kept: bool = False  # locked by an approval: computed, not written (notes.py)
 
     @property
     def rollup(self) -> pd.DataFrame:
@@ -145,6 +146,7 @@ def consolidate_many(
                 unit_issues,
                 [found[c.code] for c in s.children if c.level != "C" and c.code in found],
                 lv.lineage.get(s.unit.code, []),
+                s.unit.code in keep,
             )
     return [found[code] for code in codes]
 
