@@ -545,8 +545,10 @@ def rollup(
     unit: UnitCode,
     warehouse: Warehouse = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    catalog: CatalogFile = None,
 ) -> None:
-    """Print a consolidated unit's rollup (read-only; run consolidate first)."""
+    """Print a consolidated unit's rollup (read-only; run consolidate first). An approved
+    period that a later correction would change says so first (stderr for csv and json)."""
     if fmt not in ("table", "csv", "json"):
         raise _fail("usage.format", value=fmt, allowed=["table", "csv", "json"])
     from service import figures
@@ -555,7 +557,7 @@ def rollup(
     from validations.units import load_units
 
     code = _period_code(period)
-    cat = load_catalog()
+    cat = load_catalog(catalog)
 
     def read(con: Any) -> tuple[Any, list[Any], Any]:
         df = figures.rollup(con, unit, code)
