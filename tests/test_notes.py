@@ -11,6 +11,8 @@ from datetime import datetime
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_warehouse_support import (
     CATALOG,
     COMMUNES_106,
@@ -219,3 +221,57 @@ def test_a_month_inside_an_approved_half_year_is_locked_too(tmp_path):
     (said,) = messages(con, DISTRICT, "2024-03", CATALOG.close_day)
     assert "hủy phê duyệt 106 kỳ 2024-H1" in said.render("vi")  # the approval that locks it
     con.close()
+
+
+def _rollup_rows(con: duckdb.DuckDBPyConnection, units: list[str], period: str) -> list:
+    return con.execute(
+        "SELECT * EXCLUDE (consolidated_at) FROM fct_rollup WHERE period = ?"
+        " AND unit_code IN (SELECT unnest(?)) ORDER BY ALL",
+        [period, units],
+    ).fetchall()
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    corrections=st.lists(
+        st.tuples(st.sampled_from(COMMUNES_106), st.integers(0, 60)), min_size=1, max_size=4
+    )
+)
+def test_any_corrections_of_last_year_leave_the_approved_period_then_unapproving_catches_up(
+    tmp_path_factory, corrections
+):
+    """Whatever corrections of last year arrive, one by one: the approved period's rows stay
+    as approved; once unapproved, they are what a fresh consolidation gives."""
+    root = tmp_path_factory.mktemp("prop")
+    con = warehouse(root)
+    try:
+        refreshing_load(
+            con,
+            root,
+            [
+                result(c, p, _cases(k, p == THEN), path=f"{c}_{p}.csv")
+                for p in (THEN, NOW)
+                for k, c in enumerate(COMMUNES_106)
+            ],
+            "season",
+        )
+        for p in (THEN, NOW):
+            consolidate(con, p, PROVINCE, CATALOG, UNITS)
+        approve(con, DISTRICT, NOW, actor="huyen.106")
+        tree = [DISTRICT, *COMMUNES_106]
+        before = _locked_rows(con, tree, NOW)
+        for n, (commune, cases) in enumerate(corrections):
+            fix = result(commune, THEN, {"crime_cases": cases, "crime_solved": 0}, path=f"f{n}.csv")
+            refreshing_load(con, root, [fix], f"fix{n}")
+            assert _locked_rows(con, tree, NOW) == before
+        con.close()
+        wh = WarehouseFile(root / "wh.duckdb", CATALOG, UNITS)
+        service_approval.unapprove(wh, DISTRICT, NOW, "huyen.106", CATALOG, UNITS)
+        con = duckdb.connect(str(root / "wh.duckdb"))
+        assert notes(con, DISTRICT, NOW) == []
+        after = _rollup_rows(con, tree, NOW)
+        consolidate(con, NOW, PROVINCE, CATALOG, UNITS)  # what a fresh consolidation gives
+        assert _rollup_rows(con, tree, NOW) == after
+    finally:
+        con.close()
