@@ -35,6 +35,8 @@ from validations.crosswalk import load_crosswalk
 from validations.period import Period
 from validations.units import structure_on
 
+ONE_PARAMS = ("period",)  # the only parameter a month's suffix (sql/*_one.sql) takes
+
 
 @dataclass(frozen=True, slots=True)
 class Piece:
@@ -85,15 +87,26 @@ def mapped_months(period: Period, close_day: int) -> list[str]:
 
 
 @cache
+def _has_sql(name: str) -> bool:
+    return files("warehouse.rollup").joinpath("sql", f"{name}.sql").is_file()
+
+
+@cache
 def _sql(name: str) -> str:
     return files("warehouse.rollup").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
 def pieces_query(
-    period: Period, unit_codes: list[str], catalog: Catalog, then: str
+    period: Period,
+    unit_codes: list[str],
+    catalog: Catalog,
+    then: str,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The SQL choosing each unit's pieces of the period (sql/pieces.sql; for a month,
-    sql/pieces_one.sql), followed by sql/<then>.sql, and its parameters: the pieces, which
+    sql/pieces_one.sql), followed by sql/<then>.sql (<then>_one.sql), and its parameters
+    where there is one; `extra`: the suffix's own parameters, of which a month's suffix takes
+    only ONE_PARAMS): the pieces, which
     lies inside which, and (for a period straddling the reform) each unit's predecessors
     with their shares."""
     parts = pieces(period, catalog.close_day)
@@ -104,8 +117,11 @@ def pieces_query(
         "piece_order": [p.order for p in parts],
         "piece_mapped": [p.mapped for p in parts],
     }
-    if len(parts) == 1:  # a month: nothing inside it, nothing mapped
-        return _sql("pieces_one") + "\n" + _sql(then), params
+    extra = extra or {}
+    if len(parts) == 1:  # a month: nothing inside it, nothing mapped, nothing to build
+        params |= {k: v for k, v in extra.items() if k in ONE_PARAMS}
+        suffix = f"{then}_one" if _has_sql(f"{then}_one") else then
+        return _sql("pieces_one") + "\n" + _sql(suffix), params
     inner, outer = [], []
     for a in parts:
         for b in parts:
@@ -129,4 +145,4 @@ def pieces_query(
         "link_old": link_old,
         "link_share": link_share,
     }
-    return _sql("pieces") + "\n" + _sql(then), params
+    return _sql("pieces") + "\n" + _sql(then), params | extra

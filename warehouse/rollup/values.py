@@ -59,18 +59,20 @@ def effective_values(
     """Effective values of units for a period, and their source submissions, in one query."""
     if not unit_codes:
         return EffectiveValues(pd.DataFrame(columns=VALUE_COLUMNS))
-    query, params = pieces_query(period, list(unit_codes), catalog, "effective_values")
-    df = con.execute(
-        query,
+    query, params = pieces_query(
+        period,
+        list(unit_codes),
+        catalog,
+        "effective_values",
         {
-            **params,
             "period": period.code,
             "min_months": period.months if catalog.partial_months == "leave_out" else 1,
             "stocks": catalog.stocks(),
             "rates": catalog.codes(aggregation="ratio"),
             "flags": catalog.codes(aggregation="count_share"),
         },
-    ).df()
+    )
+    df = con.execute(query, params).df()
     is_source = df["origin"] == "source"
     sources: dict[str, list[str]] = {}
     for u, sid in zip(

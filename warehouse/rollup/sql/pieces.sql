@@ -47,12 +47,13 @@ has AS (
     SELECT t.* FROM theirs t
     SEMI JOIN whole w ON w.unit_code = t.unit_code AND w.period = t.period
 ),
+covered_by_more AS (  -- (unit, piece) inside a coarser piece the unit has
+    SELECT DISTINCT o.unit_code, i.inner_p AS period
+    FROM has o JOIN inside i ON i.outer_p = o.period
+),
 chosen AS (
     SELECT h.* FROM has h
-    WHERE NOT EXISTS (
-        SELECT 1 FROM inside i JOIN has o ON o.period = i.outer_p
-        WHERE i.inner_p = h.period AND o.unit_code = h.unit_code
-    )
+    ANTI JOIN covered_by_more x ON x.unit_code = h.unit_code AND x.period = h.period
 ),
 covered AS (
     SELECT c.unit_code, sum(p.months) AS months
