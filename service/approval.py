@@ -30,7 +30,8 @@ from validations.units import ReferenceUnits, structure_on
 from warehouse import approval
 from warehouse.access import WarehouseFile
 from warehouse.approval import ApprovalError
-from warehouse.rollup import refresh
+from warehouse.db import transaction
+from warehouse.rollup import refresh, reopened
 
 ACTIONS = ("approve", "accept", "unaccept", "unapprove")
 # actions a steward confirms on a page of their own before they are done (the portal)
@@ -261,19 +262,24 @@ def unapprove(
     confirmed: str | None = None,
 ) -> Approval:
     """Unlock a period: the held versions no other approval locks become current, and the
-    rollups their release made stale are re-consolidated in the same transaction."""
+    rollups their release made stale, and those an approval kept with a note (a correction of
+    last year's figures meanwhile: warehouse.rollup.notes), are re-consolidated in the same
+    transaction."""
     who = actor.strip()
 
     def work(con: duckdb.DuckDBPyConnection) -> list[str]:
         _confirmed(con, "unapprove", unit_code, period, catalog, confirmed)
-        return approval.unapprove(
-            con,
-            unit_code,
-            period,
-            actor,
-            close_day=catalog.close_day,
-            after=lambda c, changed: refresh(c, changed, catalog, units, actor=who),
-        )
+        with transaction(con):
+            released = approval.unapprove(
+                con,
+                unit_code,
+                period,
+                actor,
+                close_day=catalog.close_day,
+                after=lambda c, changed: refresh(c, changed, catalog, units, actor=who),
+            )
+            reopened(con, catalog, units, actor=who)  # what the notes said would change
+        return released
 
     released = wh.write(work, "unapprove", create=False)
     return Approval("unapprove", unit_code, parse_period(period).code, who, released)

@@ -57,7 +57,12 @@ def summarise(res: ConsolidationResult) -> dict[str, Any]:
         "communes_expected": c.leaves_expected,
         "communes_received": c.leaves_received,
         "completeness_pct": c.pct,
+        "months": c.months,
+        "partial": dict(c.partial),  # unit -> months sent (some only: summed as sent)
+        "months_expected": c.leaves_months_expected,
+        "months_received": c.leaves_months_received,
         "submissions": len(res.lineage),
+        "kept": res.kept,  # approved: left as approved (a difference is noted, not written)
         "indicators": len(res.rows),
         "issues": [i.to_dict() for i in res.issues],
         "children": [summarise(ch) for ch in res.children],

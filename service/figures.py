@@ -15,9 +15,13 @@ import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
+from validations.messages import Message, msg
 from validations.period import parse_period
+from validations.reform import abolished
 from validations.units import ReferenceUnits
 from warehouse.export import export_period
+from warehouse.rollup import notes
+from warehouse.rollup.reading import nothing_reported
 from warehouse.summary import Summary, build_summary
 
 # the columns of `tonghop rollup` and GET /api/rollup
@@ -55,6 +59,35 @@ def rollup(con: duckdb.DuckDBPyConnection, unit_code: str, period: str) -> pd.Da
         " ORDER BY indicator",
         [unit_code, parse_period(period).code],
     ).df()
+
+
+def no_rollup(
+    con: duckdb.DuckDBPyConnection,
+    unit_code: str,
+    period: str,
+    catalog: Catalog,
+    units: ReferenceUnits,
+) -> Message:
+    """Why a unit's period has no rollup, as something that can be done: a unit the 2025
+    reform abolished before the period says so and names who took over (validations.reform);
+    a period consolidated while nobody had reported says how many did (consolidating again
+    would change nothing: an arrival consolidates it again by itself); any other is to be
+    consolidated (`not_found.rollup`)."""
+    code = parse_period(period).code
+    return (
+        abolished(unit_code, code, units, catalog.close_day)
+        or nothing_reported(con, code, unit_code)
+        or msg("not_found.rollup", unit=unit_code, period=code)
+    )
+
+
+def approval_notes(
+    con: duckdb.DuckDBPyConnection, unit_code: str, period: str, catalog: Catalog
+) -> list[Message]:
+    """The notes of an approved period whose figures a later correction would change (last
+    year's figures corrected after the approval): what changed and which approval to reopen
+    (warehouse.rollup.notes). Empty for an open period, or an approved one nothing moved."""
+    return notes.messages(con, unit_code, parse_period(period).code, catalog.close_day)
 
 
 def rollup_rows(

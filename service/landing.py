@@ -4,9 +4,10 @@ After logging in, every user lands on a page with work on it: a submitter on the
 must send now (the latest closed month) or, when its unit no longer exists, the latest period
 it or the units beside it sent; a steward on the latest period with activity (submissions) below its unit; a reader
 of figures on the unit's latest consolidated period. A unit the 2025 reform abolished (every
-district, many communes) lands on its last period, with its `Reform`: when it ended and the
-units that took over its territory (a commune's new commune, from the reform's crosswalk; a
-district's province, whose communes now report to it straight).
+district, many communes) lands on its last period, with its `Reform` (validations.reform:
+when it ended and the units that took over its territory: a commune's new commune, from the
+reform's crosswalk; a district's province, whose communes now report to it straight; and the
+one sentence that says so, `abolished`).
 
 `periods` is what a period picker offers for a unit: the recent months in which the unit
 exists and every period with activity below it, newest first, so that a picker never offers
@@ -15,15 +16,17 @@ a period the unit does not exist in (and never only such periods).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 
 from validations.catalog import Catalog
-from validations.crosswalk import load_crosswalk
 from validations.period import Period, PeriodError, latest_closed_month, parse_period
-from validations.units import ReferenceUnits, Unit
+from validations.reform import Reform, abolished, reform_of
+from validations.units import ReferenceUnits
+
+__all__ = ["Landing", "Reform", "abolished", "landing", "periods", "reform_of"]
 
 PAGES = ("form", "steward", "province")
 # periods with activity in the unit's tree, from every structure the unit exists in
@@ -33,15 +36,6 @@ JOIN dim_unit d ON d.unit_code = s.unit_code AND d.structure = s.structure
 WHERE d.unit_code = $u OR d.parent_code = $u OR d.province_code = $u
 """
 _CONSOLIDATED_SQL = "SELECT DISTINCT period FROM fct_completeness WHERE unit_code = $u"
-
-
-@dataclass
-class Reform:
-    """A unit the 2025 reform abolished: when it ended, and who took over its territory."""
-
-    unit: Unit  # its last version
-    ended: date  # its last day
-    successors: list[Unit] = field(default_factory=list)
 
 
 @dataclass
@@ -74,24 +68,6 @@ def _newest(codes: set[str] | list[str], close_day: int) -> str | None:
 def exists_on(units: ReferenceUnits, code: str, period: str | Period, close_day: int) -> bool:
     p = period if isinstance(period, Period) else parse_period(period)
     return units.get(code, p.end(close_day)) is not None
-
-
-def reform_of(code: str, units: ReferenceUnits, today: date) -> Reform | None:
-    """The unit's end by the 2025 reform (None while it exists today)."""
-    versions = units.versions(code)
-    if not versions or any(v.valid_to is None or v.valid_to >= today for v in versions):
-        return None
-    last = max(versions, key=lambda v: v.valid_to)  # type: ignore[arg-type, return-value]
-    on = last.valid_to
-    assert on is not None
-    later = date.fromordinal(on.toordinal() + 1)
-    xw = load_crosswalk()
-    links = sorted(xw.successors(code), key=lambda k: (not k.is_default, -k.share))
-    succ = [u for k in links if k.share > 0 or k.is_default if (u := units.get(k.new_code, later))]
-    if not succ and last.level == "D":  # districts were abolished: their province took over
-        prov = [k.new_code for k in xw.successors(last.province_code)] or [last.province_code]
-        succ = [u for c in prov if (u := units.get(c, later))]
-    return Reform(last, on, list({u.code: u for u in succ}.values()))
 
 
 def activity(con: duckdb.DuckDBPyConnection, unit_code: str) -> list[str]:

@@ -78,7 +78,11 @@ def test_a_unit_absent_from_a_period_is_no_dead_end(client):
     r = client.get("/steward?unit=105&period=2026-11")
     assert r.status_code == 404
     page = text_of(r.text)
-    assert "Đơn vị 105 không có trong cơ cấu hành chính của kỳ 2026-11" in page
+    assert (  # the reform's sentence: why, since when, who took over (validations.reform)
+        "105 Thành phố Lai Châu không còn từ 01/07/2025 (bỏ cấp huyện khi sắp xếp đơn vị hành "
+        "chính năm 2025) nên không có số liệu kỳ 2026-11: các xã nay báo cáo thẳng về 12 Tỉnh "
+        "Lai Châu" in page
+    )
     assert 'href="/steward?unit=105&amp;period=2024-06"' in r.text  # its latest period
     # the picker offers only periods in which the district existed
     offered = re.findall(r'<option value="(\d{4}-[^"]+)"', r.text)

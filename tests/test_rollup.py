@@ -24,13 +24,14 @@ from validations.period import parse_period
 from warehouse.rollup import (
     RULE_CROSS_LEVEL,
     RollupError,
-    buildable_months,
     completeness,
     consolidate,
+    pieces,
     preview,
     previous_periods,
     read_completeness,
     rollup,
+    straddles,
 )
 
 P = "2024-06"
@@ -348,7 +349,8 @@ def test_two_level_period_rolls_communes_straight_into_the_province(tmp_path):
     assert units_written == sorted([(PROVINCE,)] + [(u.code,) for u in sent])
     name = con.execute("SELECT DISTINCT unit_name FROM v_rollup WHERE level = 'P'").fetchall()
     assert name == [("Tỉnh Lai Châu",)]
-    with pytest.raises(RollupError, match="does not exist"):
+    # the district was abolished by the reform: said so, with who took over
+    with pytest.raises(RollupError, match="no longer exists since 2025-07-01.*Tỉnh Lai Châu"):
         consolidate(con, period, DISTRICT, CATALOG, UNITS)
 
 
@@ -500,14 +502,22 @@ def test_likely_cause_falls_back_to_peers_and_is_omitted_without_departure(tmp_p
 
 
 @pytest.mark.parametrize(
-    ("period", "months"),
+    ("period", "inside", "mapped"),
     [
-        ("2024-06", []),
-        ("2024-Q2", ["2024-04", "2024-05", "2024-06"]),
-        ("2025-Q2", ["2025-04", "2025-05", "2025-06"]),  # all legacy
-        ("2025-Q3", ["2025-07", "2025-08", "2025-09"]),  # all two-level
-        ("2025", []),  # straddles the reform: never summed across it
+        ("2024-06", [], []),
+        ("2024-Q2", ["2024-04", "2024-05", "2024-06"], []),
+        ("2025-Q2", ["2025-04", "2025-05", "2025-06"], []),  # all legacy
+        ("2025-Q3", ["2025-07", "2025-08", "2025-09"], []),  # all two-level (closing the 14th)
+        (  # the first half closed before the reform: mapped through the crosswalk
+            "2025",
+            ["2025-H1", "2025-H2", *(f"2025-Q{q}" for q in range(1, 5))]
+            + [f"2025-{m:02d}" for m in range(1, 13)],
+            ["2025-H1", "2025-Q1", "2025-Q2"] + [f"2025-{m:02d}" for m in range(1, 7)],
+        ),
     ],
 )
-def test_multi_month_periods_are_built_within_one_structure(period, months):
-    assert buildable_months(parse_period(period), CATALOG.close_day) == months
+def test_multi_month_periods_are_built_from_the_periods_inside_them(period, inside, mapped):
+    parts = pieces(parse_period(period), CATALOG.close_day)
+    assert [p.code for p in parts] == [period, *inside]
+    assert [p.code for p in parts if p.mapped] == mapped
+    assert straddles(parse_period(period), CATALOG.close_day) == bool(mapped)

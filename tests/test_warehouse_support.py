@@ -168,3 +168,26 @@ def approve_districts(
             accept(con, d.code, period, actor=f"steward.{province}")
             done.append(d.code)
     return done
+
+
+def refreshing_load(
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    results: list[ValidationResult],
+    batch_id: str,
+    received_at: datetime | None = None,
+) -> list[SubmissionOutcome]:
+    """`load` as the ingest runs it: the rollups the batch makes stale are consolidated again
+    in the same transaction (warehouse.rollup.refresh; approved ones get a note instead)."""
+    from warehouse.rollup import refresh
+
+    batch = write_staging(
+        results,
+        tmp_path / "staging",
+        batch_id,
+        {r.path: digest(r) for r in results},
+        received_at=received_at or datetime(2024, 6, 16, 9, 0),
+    )
+    return load_batch(
+        con, batch, after=lambda c, changed: refresh(c, changed, CATALOG, UNITS, actor="refresh")
+    )

@@ -399,12 +399,33 @@ def consolidate(
     _print_consolidation(res)
 
 
+def _some(codes: list[str], n: int = 10) -> str:
+    """The first n codes, and how many more."""
+    return ", ".join(codes[:n]) + (f" and {len(codes) - n} more" if len(codes) > n else "")
+
+
 def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[type-arg]
     pct = res["completeness_pct"]
+    months = res.get("months") or 1
+    partial = res.get("partial") or {}
+    missing = [m for m in res["missing"] if m not in partial]
+    sent: dict[int, list[str]] = {}
+    for code, n in partial.items():
+        sent.setdefault(n, []).append(code)
     _echo(
         f"{indent}{res['unit_code']} {res['period']}: {res['received']}/{res['expected']} reported"
+        + (f" all {months} months" if months > 1 else "")
         + (f" ({pct:.1f}%)" if pct is not None else "")
-        + (f", missing {', '.join(res['missing'])}" if res["missing"] else "")
+        + "".join(
+            f", {len(codes)} sent {n}/{months} months ({_some(codes)})"
+            for n, codes in sorted(sent.items(), reverse=True)
+        )
+        + (
+            f"; monthly figures {res['months_received']}/{res['months_expected']}"
+            if months > 1 and res.get("months_expected")
+            else ""
+        )
+        + (f", missing {', '.join(missing)}" if missing else "")
         + (f", late {', '.join(res['late'])}" if res["late"] else "")
         + (
             f", {len(res['via_children'])} complete through their communes"
@@ -418,6 +439,7 @@ def _print_consolidation(res: dict, indent: str = "") -> None:  # type: ignore[t
         )
         + f", {res['indicators']} indicators, {len(res['issues'])} issues"
         + (f", from {res['submissions']} submissions" if res.get("submissions") else "")
+        + ("; approved: kept as approved, not rewritten" if res.get("kept") else "")
     )
     for issue in res["issues"]:
         _echo(f"{indent}  [{issue['severity']}] {issue['rule']}: {issue['message_vi']}")
@@ -523,17 +545,31 @@ def rollup(
     unit: UnitCode,
     warehouse: Warehouse = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    catalog: CatalogFile = None,
 ) -> None:
-    """Print a consolidated unit's rollup (read-only; run consolidate first)."""
+    """Print a consolidated unit's rollup (read-only; run consolidate first). An approved
+    period that a later correction would change says so first (stderr for csv and json)."""
     if fmt not in ("table", "csv", "json"):
         raise _fail("usage.format", value=fmt, allowed=["table", "csv", "json"])
     from service import figures
+    from validations.catalog import load_catalog
     from validations.fmt import fmt_num
+    from validations.units import load_units
 
     code = _period_code(period)
-    df = _read_warehouse(warehouse, lambda con: figures.rollup(con, unit, code))
-    if df.empty:
-        raise _fail("not_found.rollup", 1, unit=unit, period=code)
+    cat = load_catalog(catalog)
+
+    def read(con: Any) -> tuple[Any, list[Any], Any]:
+        df = figures.rollup(con, unit, code)
+        why = figures.no_rollup(con, unit, code, cat, load_units()) if df.empty else None
+        return df, figures.approval_notes(con, unit, code, cat), why
+
+    df, notes, why = _read_warehouse(warehouse, read)
+    if why is not None:
+        raise _fail(why.reason, 1, **why.params)
+    lang = _lang({})
+    for note in notes:  # an approved period a later correction would change: said first
+        typer.echo(f"! {note.render(lang)}", err=fmt != "table")
     if fmt == "json":
         typer.echo(
             json_safe(df.to_json(orient="records", force_ascii=False, indent=2, date_format="iso"))

@@ -14,7 +14,8 @@ import duckdb
 
 from validations.errors import RefusedError
 from validations.period import parse_period
-from validations.units import structure_on
+from validations.reform import abolished
+from validations.units import load_units, structure_on
 
 VIEWS = {
     "rollup": "v_rollup",
@@ -54,6 +55,9 @@ def export_period(
     structure = structure_on(p.end())
     codes = tree_codes(con, unit_code, structure)
     if not codes:
+        gone = abolished(unit_code, p, load_units())  # the 2025 reform ended it: say so
+        if gone is not None:
+            raise ExportError(gone.reason, **gone.params)
         raise ExportError("export.unit_unknown", unit=unit_code, period=p.code)
     out = Path(out_dir)
     counts: dict[str, int] = {}

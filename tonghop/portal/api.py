@@ -211,10 +211,15 @@ def api_rollup(
     portal.scope.require(user.unit_code, unit, p)
     try:
         df = portal.read(figures.rollup, unit, p)
+        why = (
+            portal.read(figures.no_rollup, unit, p, portal.catalog, portal.units)
+            if df.empty
+            else None
+        )
     except NoData:
         raise HTTPException(404, msg("portal.no_data")) from None
-    if df.empty:
-        raise HTTPException(404, NotFoundError("not_found.rollup", unit=unit, period=p))
+    if why is not None:
+        raise HTTPException(404, NotFoundError(why.reason, **why.params))
     text = df.to_json(orient="records", force_ascii=False, indent=2, date_format="iso")
     return Response(text, media_type="application/json")
 

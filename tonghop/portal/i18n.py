@@ -506,6 +506,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "Đã hủy tiếp nhận {unit} {period}: đơn vị đó nay có thể hủy phê duyệt.",
         "{unit} {period} un-accepted: that unit may now unapprove it.",
     ),
+    "reopen_badge": ("Cần mở lại để cập nhật", "Reopen to update"),
     "locked_until": (
         "Kỳ đã khóa: không tổng hợp lại được đến khi {lock} được hủy phê duyệt ({by}). {who}",
         "The period is locked: it cannot be consolidated again until {lock} is unapproved "

@@ -2,8 +2,10 @@
 
 A package of modules named by what they hold:
 - `scope`: what a consolidation covers (unit, period, structure, children), period helpers;
-- `values`: the values a unit has for a period (its own submission, or built from its months
-  as the catalog's `over_time` says: flows summed, stocks the last month) and their sources;
+- `pieces`: the periods inside a period a unit may have sent (half-years, quarters, months),
+  across the 2025 reform through the crosswalk;
+- `values`: the values a unit has for a period (its own submission, or built from its pieces
+  as the catalog's `over_time` says: flows summed, stocks the last piece's) and their sources;
 - `completeness`: which children reported, on time or late (a district whose communes all
   reported counts as received);
 - `aggregation`: across units, as the catalog's `aggregation` says (sum, ratio of sums,
@@ -17,7 +19,10 @@ A package of modules named by what they hold:
   fct_rollup_lineage and audit_log;
 - `consolidation`: compute + check + write in ONE transaction (`consolidate`,
   `consolidate_many`, `preview`);
-- `refresh`: re-consolidate what a load or a release changed (rollups are never stale);
+- `notes`: an approved period is never rewritten; what a consolidation would change in it is
+  noted, to reopen it;
+- `refresh`: re-consolidate what a load or a release changed (rollups are never stale, the
+  approved ones aside: they get a note), and what an unapprove reopened;
 - `reading`: what every output reads (one truth: fct_rollup).
 Every formula (rates, tolerances, attainment, change) is the catalog's (validations.catalog).
 """
@@ -31,6 +36,7 @@ from warehouse.rollup.consolidation import (
     consolidate_many,
     preview,
 )
+from warehouse.rollup.pieces import Piece, pieces, straddles
 from warehouse.rollup.plausibility import RULE_IMPLAUSIBLE
 from warehouse.rollup.reading import (
     read_completeness,
@@ -38,11 +44,10 @@ from warehouse.rollup.reading import (
     read_rollup,
     rollup,
 )
-from warehouse.rollup.refresh import affected, refresh
+from warehouse.rollup.refresh import affected, refresh, reopened
 from warehouse.rollup.scope import (
     RollupError,
     Scope,
-    buildable_months,
     containing_periods,
     previous_periods,
     scope_of,
@@ -56,22 +61,25 @@ __all__ = [
     "RULE_IMPLAUSIBLE",
     "Completeness",
     "ConsolidationResult",
+    "Piece",
     "RollupError",
     "Scope",
     "affected",
-    "buildable_months",
     "completeness",
     "completeness_many",
     "consolidate",
     "consolidate_many",
     "containing_periods",
     "effective_values",
+    "pieces",
     "preview",
     "previous_periods",
     "read_completeness",
     "read_completeness_many",
     "read_rollup",
     "refresh",
+    "reopened",
     "rollup",
     "scope_of",
+    "straddles",
 ]

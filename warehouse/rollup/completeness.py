@@ -107,7 +107,7 @@ def completeness_many(
                 grandkids[c.code] = [g.code for g in units.children(c.code, s.closing)]
     everyone = [c.code for s in scopes for c in s.children]
     everyone += [g for gs in grandkids.values() for g in gs]
-    arrived = arrivals(con, list(dict.fromkeys(everyone)), period, catalog.close_day)
+    arrived = arrivals(con, list(dict.fromkeys(everyone)), period, catalog)
     got, sent, n_months = arrived.received, arrived.months_sent, arrived.months
     out = []
     for s in scopes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -16,8 +17,10 @@ from warehouse.rollup.aggregation import KID_COLUMNS, rollup_frame
 from warehouse.rollup.completeness import Completeness
 from warehouse.rollup.computation import Level, compute_tree
 from warehouse.rollup.consistency import check_consistency
+from warehouse.rollup.notes import locked_units
+from warehouse.rollup.notes import record as record_notes
 from warehouse.rollup.plausibility import check_plausibility
-from warehouse.rollup.scope import scope_of
+from warehouse.rollup.scope import Scope, scope_of
 from warehouse.rollup.writing import write_levels
 from warehouse.store import pause_for_test
 
@@ -35,6 +38,7 @@ class ConsolidationResult:
     issues: list[Issue]
     children: list[ConsolidationResult] = field(default_factory=list)
     lineage: list[str] = field(default_factory=list)  # submission ids read
+    kept: bool = False  # locked by an approval: computed, not written (notes.py)
 
     @property
     def rollup(self) -> pd.DataFrame:
@@ -42,6 +46,10 @@ class ConsolidationResult:
         if "_frame" not in self.__dict__:
             self.__dict__["_frame"] = rollup_frame(self.rows)
         return self.__dict__["_frame"]
+
+
+def _kid_codes(s: Scope) -> list[str]:
+    return [c.code for c in s.children]
 
 
 def _kids_lookup(level: Level):  # type: ignore[no-untyped-def]
@@ -72,12 +80,18 @@ def consolidate_many(
     rel_tol: float | None = None,
     severity: Severity | str = Severity.WARNING,
     history: int = 12,
+    because: Iterable[tuple[str | None, str | None]] = (),
 ) -> list[ConsolidationResult]:
     """Consolidate several districts or provinces of one period (the whole country: the 63
     provinces) in ONE transaction, level by level: every district of all of them first, with a
     handful of set-based queries per level, not a handful per unit. One result per unit code,
     in order. Tolerances come from the catalog, per indicator; `abs_tol` / `rel_tol`, when
-    given, replace them all for this run."""
+    given, replace them all for this run.
+
+    A unit locked by an approval (itself or a unit above it, for the period or one containing
+    it) is computed but never rewritten: where its figures would change, a note names the
+    change (notes.py; `because`: the changed (unit, period) pairs that led here, the
+    refresh's)."""
     codes = list(dict.fromkeys(unit_codes))
     scopes = [scope_of(period, code, catalog, units) for code in codes]
     override = (
@@ -109,7 +123,15 @@ def consolidate_many(
             more = check_plausibility(con, lv.scopes, catalog, lv.rows, history)
             for mine, found in zip(lv_issues, more, strict=True):
                 mine.extend(found)
-        write_levels(con, levels, issues, actor, at)
+        tree = [c for lv in levels for s in lv.scopes for c in (s.unit.code, *_kid_codes(s))]
+        keep = (
+            locked_units(con, list(dict.fromkeys(tree)), period, levels[0].scopes[0].structure)
+            if levels
+            else set()
+        )
+        if keep:
+            record_notes(con, levels, keep, because, catalog, units, at)
+        write_levels(con, levels, issues, actor, at, keep)
         pause_for_test()  # test hook ($TONGHOP_TEST_PAUSE_IN_TXN): SIGKILL before COMMIT
     found: dict[str, ConsolidationResult] = {}
     for lv, lv_issues in zip(levels, issues, strict=True):  # lowest level first
@@ -124,6 +146,7 @@ def consolidate_many(
                 unit_issues,
                 [found[c.code] for c in s.children if c.level != "C" and c.code in found],
                 lv.lineage.get(s.unit.code, []),
+                s.unit.code in keep,
             )
     return [found[code] for code in codes]
 

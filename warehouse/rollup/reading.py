@@ -12,6 +12,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from validations.messages import Message, msg
 from warehouse.rollup.aggregation import ROLLUP_COLUMNS
 from warehouse.rollup.completeness import Completeness
 from warehouse.rollup.scope import RollupError
@@ -106,3 +107,31 @@ def read_completeness(
 ) -> Completeness | None:
     """The stored completeness of a consolidated unit, or None."""
     return read_completeness_many(con, period, [unit_code]).get(unit_code)
+
+
+def nothing_reported(con: duckdb.DuckDBPyConnection, period: str, unit_code: str) -> Message | None:
+    """For a unit consolidated for the period without any figure (none of its units reported
+    the period or the periods inside it): that sentence, with the count; None otherwise (not
+    consolidated, or it has figures)."""
+    row = con.execute(
+        "SELECT expected, received, consolidated_at FROM fct_completeness"
+        " WHERE unit_code = ? AND period = ?",
+        [unit_code, period],
+    ).fetchall()
+    if not row:
+        return None
+    has = con.execute(
+        "SELECT count(*) FROM fct_rollup WHERE unit_code = ? AND period = ? AND value IS NOT NULL",
+        [unit_code, period],
+    ).fetchall()[0][0]
+    if has:
+        return None
+    expected, received, at = row[0]
+    return msg(
+        "rollup.nothing_reported",
+        unit=unit_code,
+        period=period,
+        received=int(received or 0),
+        expected=int(expected or 0),
+        at=at,
+    )

@@ -20,21 +20,8 @@ from validations.catalog import Catalog
 from validations.period import Period, PeriodError, parse_period
 from validations.units import ReferenceUnits
 from warehouse.rollup.consolidation import ConsolidationResult, consolidate_many
-from warehouse.rollup.scope import containing_periods
-
-
-def _chain(unit_code: str, period: Period, catalog: Catalog, units: ReferenceUnits) -> list[str]:
-    """The units whose consolidation a change of `unit_code` in `period` makes stale, highest
-    first: its province, its district, itself when it has units below it."""
-    unit = units.get(unit_code, period.end(catalog.close_day))
-    if unit is None:
-        return []
-    chain = [unit.province_code]
-    if unit.parent_code and unit.parent_code != unit.province_code:
-        chain.append(unit.parent_code)
-    if unit.level != "C":
-        chain.append(unit.code)
-    return list(dict.fromkeys(c for c in chain if c))
+from warehouse.rollup.notes import locked_units
+from warehouse.rollup.scope import containing_periods, stale_chain
 
 
 def affected(
@@ -68,9 +55,10 @@ def affected(
     for k, (unit_code, period) in enumerate(pairs):
         if not unit_code or period not in stale:
             continue
+        changed = stale[period][0]
         for q in stale[period]:
             if q.code in consolidated:
-                chain = _chain(unit_code, q, catalog, units)
+                chain = stale_chain(unit_code, changed, q, catalog, units)
                 if chain:
                     chains[(k, q.code)] = chain
     if not chains:
@@ -114,7 +102,46 @@ def refresh(
 ) -> list[ConsolidationResult]:
     """Re-consolidate what the changed (unit_code, period) pairs affect; inside the caller's
     transaction when there is one (warehouse.db.transaction joins it)."""
+    changes = list(changes)
     done: list[ConsolidationResult] = []
     for period, tops in affected(con, changes, catalog, units).items():
-        done += consolidate_many(con, period, tops, catalog, units, actor=actor)
+        done += consolidate_many(con, period, tops, catalog, units, actor=actor, because=changes)
     return done
+
+
+def reopened(
+    con: duckdb.DuckDBPyConnection,
+    catalog: Catalog,
+    units: ReferenceUnits,
+    actor: str = "refresh",
+) -> list[ConsolidationResult]:
+    """Consolidate again the noted periods (notes.py) that no approval locks any more (after
+    an unapprove), so that the figures a note said would change are brought in and the notes
+    go; inside the caller's transaction."""
+    rows = con.execute(
+        "SELECT DISTINCT unit_code, period, structure FROM fct_approval_note ORDER BY 1, 2"
+    ).fetchall()
+    if not rows:
+        return []
+    by_period: dict[str, list[str]] = {}
+    for unit_code, period, structure in rows:
+        if not locked_units(con, [unit_code], period, structure):
+            by_period.setdefault(period, []).append(unit_code)
+    done: list[ConsolidationResult] = []
+    for period, codes in sorted(by_period.items()):
+        p = parse_period(period)
+        tops = set()
+        for code in codes:
+            chain = stale_chain(code, p, p, catalog, units)
+            top = next((c for c in chain if _consolidated(con, c, period)), code)
+            tops.add(top)
+        done += consolidate_many(con, period, sorted(tops), catalog, units, actor=actor)
+    return done
+
+
+def _consolidated(con: duckdb.DuckDBPyConnection, unit_code: str, period: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT 1 FROM fct_completeness WHERE unit_code = ? AND period = ?", [unit_code, period]
+        ).fetchall()
+    )

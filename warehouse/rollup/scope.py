@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from validations.catalog import Catalog
+from validations.crosswalk import load_crosswalk
 from validations.errors import TonghopError
 from validations.period import Period, PeriodError, parse_period
+from validations.reform import abolished
 from validations.units import ReferenceUnits, Unit, structure_on
 
 
@@ -40,7 +42,8 @@ def locate(
     error: type[Exception] = ValueError,
 ) -> tuple[Period, date, Unit]:
     """(period, its closing date, the unit in force then), or `error` (RollupError by default)
-    saying which of the two is wrong."""
+    saying which of the two is wrong (a unit the 2025 reform abolished: that it no longer
+    exists and who took over, validations.reform)."""
     err = RollupError if error is ValueError else error
     try:
         p = parse_period(period)
@@ -49,6 +52,9 @@ def locate(
     closing = p.end(catalog.close_day)
     unit = units.get(unit_code, closing)
     if unit is None:
+        gone = abolished(unit_code, p, units, catalog.close_day)
+        if gone is not None:  # the 2025 reform ended it: say so, and who took over
+            raise err(gone.reason, **gone.params)
         raise err("rollup.unit_not_on", unit=unit_code, closing=closing, period=p.code)
     return p, closing, unit
 
@@ -62,6 +68,36 @@ def scope_of(period: str, unit_code: str, catalog: Catalog, units: ReferenceUnit
     return Scope(p, closing, structure_on(closing), unit, units.children(unit_code, closing))
 
 
+def stale_chain(
+    unit_code: str, changed: Period, period: Period, catalog: Catalog, units: ReferenceUnits
+) -> list[str]:
+    """The units whose consolidation of `period` a change of `unit_code` in `changed` makes
+    stale, highest first: its province, its district, itself when it has units below it.
+    Across the 2025 reform (a month of 2025-H1 in the year 2025 or in next year's periods,
+    whose figures or comparisons read it through the crosswalk) the chain is its territory's
+    now: the new province(s) of its province and, for a commune, its new commune(s)."""
+    close = catalog.close_day
+    unit = units.get(unit_code, changed.end(close))
+    if unit is None:
+        return []
+    if structure_on(period.end(close)) != structure_on(changed.end(close)):
+        xw = load_crosswalk(catalog.divided_communes)
+        news = [x.new_code for x in xw.successors(unit.province_code) if x.share > 0]
+        if unit.level == "C":
+            news += [x.new_code for x in xw.successors(unit.code) if x.share > 0]
+        on = period.end(close)
+        return list(dict.fromkeys(c for c in news if units.get(c, on) is not None))
+    unit = units.get(unit_code, period.end(close))
+    if unit is None:
+        return []
+    chain = [unit.province_code]
+    if unit.parent_code and unit.parent_code != unit.province_code:
+        chain.append(unit.parent_code)
+    if unit.level != "C":
+        chain.append(unit.code)
+    return list(dict.fromkeys(c for c in chain if c))
+
+
 def previous_periods(period: Period, n: int) -> list[Period]:
     """The n periods of the same kind before `period`, most recent first."""
     per_year = {"M": 12, "Q": 4, "H": 2, "Y": 1}[period.kind]
@@ -71,18 +107,6 @@ def previous_periods(period: Period, n: int) -> list[Period]:
         y, i = divmod(idx - k, per_year)
         out.append(Period(y, period.kind, i + 1))
     return out
-
-
-def buildable_months(period: Period, close_day: int) -> list[str]:
-    """The months a multi-month period can be built from: none for a month, and none when the
-    period straddles the 2025 reform (a code may name another commune before and after it)."""
-    if period.kind == "M":
-        return []
-    own = structure_on(period.end(close_day))
-    months = period.month_codes()
-    if any(structure_on(parse_period(m).end(close_day)) != own for m in months):
-        return []
-    return months
 
 
 def containing_periods(period: Period) -> list[Period]:

@@ -2,14 +2,15 @@
 
 A unit's effective values for a period are those of its current accepted submission for that
 period; else, for a quarter, half-year or year that it did not submit directly, values built
-from its current monthly submissions, provided the period does not straddle the 2025 reform
-(the year 2025 closes in the two-level structure, but its first months were reported by legacy
-units, some of whose codes now name other communes). A unit that sent only some of the months
+from its current submissions of the periods inside it (pieces.py: half-years, quarters,
+months; the coarser report of the same months wins), across the 2025 reform too: the year 2025
+of a unit of the two-level structure takes its first half from its predecessors' reports
+(validations/crosswalk.py, shares applied). A unit whose pieces cover only some of the months
 is treated as the catalog says (`calendar: partial_months`): `sum_reported` (the default, as
 DHIS2 does: the months it sent; the unit is listed as partial, with its months, and the report
 says so: a commune that sent five of six months keeps its cases in its district's half-year) or
-`leave_out` (no figure for the period). Over the months, each indicator aggregates as the
-catalog says (`over_time`): flows are summed, stocks take the last month's value (the last one
+`leave_out` (no figure for the period). Over the pieces, each indicator aggregates as the
+catalog says (`over_time`): flows are summed, stocks take the last piece's value (the last one
 sent); rates are never summed or averaged: they are recomputed from the aggregated parts
 (aggregation.py).
 """
@@ -18,24 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from importlib.resources import files
 
 import duckdb
 import pandas as pd
 
 from validations.catalog import Catalog
 from validations.period import Period
-from warehouse.rollup.scope import buildable_months
+from warehouse.rollup.pieces import pieces_query
 from warehouse.status import ACCEPTED_SQL
 
 VALUE_COLUMNS = ["unit_code", "indicator", "value", "origin"]
-
-
-@cache
-def sql(name: str) -> str:
-    """The text of warehouse/rollup/sql/<name>.sql."""
-    return files("warehouse.rollup").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -66,18 +59,20 @@ def effective_values(
     """Effective values of units for a period, and their source submissions, in one query."""
     if not unit_codes:
         return EffectiveValues(pd.DataFrame(columns=VALUE_COLUMNS))
-    months = buildable_months(period, catalog.close_day)
-    df = con.execute(
-        sql("effective_values"),
+    query, params = pieces_query(
+        period,
+        list(unit_codes),
+        catalog,
+        "effective_values",
         {
             "period": period.code,
-            "units": list(unit_codes),
-            "months": months or [""],
-            "min_months": len(months) if catalog.partial_months == "leave_out" else 1,
-            "stocks": catalog.stocks() or [""],
-            "rates": catalog.codes(aggregation="ratio") or [""],
+            "min_months": period.months if catalog.partial_months == "leave_out" else 1,
+            "stocks": catalog.stocks(),
+            "rates": catalog.codes(aggregation="ratio"),
+            "flags": catalog.codes(aggregation="count_share"),
         },
-    ).df()
+    )
+    df = con.execute(query, params).df()
     is_source = df["origin"] == "source"
     sources: dict[str, list[str]] = {}
     for u, sid in zip(
@@ -90,9 +85,10 @@ def effective_values(
 
 @dataclass
 class Arrivals:
-    """Which units have a period: `received` (a current accepted version of the period, or of
-    all its months) -> first acceptance time; `months_sent` -> the months each unit has (all
-    of them for a direct version; for a month, 1) out of `months`."""
+    """Which units have a period: `received` (a current accepted version of the period, or
+    of pieces covering all its months) -> when the last of them was first accepted;
+    `months_sent` -> the months each unit has (all of them for a direct version) out of
+    `months`."""
 
     received: dict[str, datetime | None]
     months_sent: dict[str, int]
@@ -100,40 +96,14 @@ class Arrivals:
 
 
 def arrivals(
-    con: duckdb.DuckDBPyConnection, unit_codes: list[str], period: Period, close_day: int
+    con: duckdb.DuckDBPyConnection, unit_codes: list[str], period: Period, catalog: Catalog
 ) -> Arrivals:
     """Received units and the months each unit sent (one query)."""
-    months = buildable_months(period, close_day)
-    n = len(months) or 1
+    n = period.months
     if not unit_codes:
         return Arrivals({}, {}, n)
-    rows = con.execute(
-        f"""
-        SELECT unit_code, period,
-               bool_or(is_current) AS has_current,
-               min(received_at) FILTER (WHERE validation_status IN {ACCEPTED_SQL}) AS first_at
-        FROM fct_submission
-        WHERE unit_code IN (SELECT unnest($units)) AND period IN (SELECT unnest($periods))
-        GROUP BY unit_code, period
-        """,
-        {"units": list(unit_codes), "periods": [period.code, *months]},
-    ).fetchall()
-    direct: dict[str, datetime | None] = {}
-    by_month: dict[str, dict[str, datetime | None]] = {}
-    for unit, per, has_current, first_at in rows:
-        if not has_current:
-            continue
-        if per == period.code:
-            direct[unit] = first_at
-        else:
-            by_month.setdefault(unit, {})[per] = first_at
-    out = dict(direct)
-    sent = {u: n for u in direct}
-    for unit, got in by_month.items():
-        if unit in out:
-            continue
-        sent[unit] = len(got)
-        if months and len(got) == len(months):
-            times = [t for t in got.values() if t is not None]
-            out[unit] = max(times) if times else None
-    return Arrivals(out, sent, n)
+    query, params = pieces_query(period, list(unit_codes), catalog, "arrivals")
+    rows = con.execute(query.replace("{accepted}", ACCEPTED_SQL), params).fetchall()
+    sent = {str(u): int(m) for u, m, _ in rows}
+    received = {str(u): at for u, m, at in rows if int(m) >= n}
+    return Arrivals(received, sent, n)

@@ -16,7 +16,13 @@ from validations.issue import ROW_COLUMNS, Issue, issue_row
 from warehouse.rollup.aggregation import ROLLUP_COLUMNS, rollup_frame
 from warehouse.rollup.computation import Level
 
-TABLES = ("fct_rollup", "fct_completeness", "fct_consolidation_issue", "fct_rollup_lineage")
+TABLES = (
+    "fct_rollup",
+    "fct_completeness",
+    "fct_consolidation_issue",
+    "fct_rollup_lineage",
+    "fct_approval_note",  # written anew: what a note said would change now is the figure
+)
 
 
 def insert_frame(
@@ -77,19 +83,26 @@ def write_levels(
     issues: list[list[list[Issue]]],
     actor: str,
     at: datetime,
+    keep: set[str] | frozenset[str] = frozenset(),
 ) -> None:
-    """Replace the consolidation of every unit (and commune) of `levels`, one period."""
+    """Replace the consolidation of every unit (and commune) of `levels`, one period, except
+    the units of `keep` (locked by an approval: their rows stay as approved)."""
     if not levels:
         return
     period = levels[0].scopes[0].period.code
-    frames = [lv.frame() for lv in levels]
+    frames = [
+        f.loc[~f["unit_code"].isin(keep)] if keep else f for f in (lv.frame() for lv in levels)
+    ]
     lineage: dict[str, list[str]] = {}
     for lv in levels:
-        lineage.update(lv.lineage)
+        lineage.update({u: ids for u, ids in lv.lineage.items() if u not in keep})
     # every unit of the tree, communes included: a commune with no figures any more loses its rows
     codes = sorted(
-        {s.unit.code for lv in levels for s in lv.scopes}
-        | {c.code for lv in levels for s in lv.scopes for c in s.children}
+        (
+            {s.unit.code for lv in levels for s in lv.scopes}
+            | {c.code for lv in levels for s in lv.scopes for c in s.children}
+        )
+        - set(keep)
     )
     for table in TABLES:
         con.execute(
@@ -140,6 +153,7 @@ def write_levels(
             ]
             for lv in levels
             for s, comp in zip(lv.scopes, lv.comps, strict=True)
+            if s.unit.code not in keep
         ],
         columns=[f"c{k}" for k in range(25)],
         dtype=object,
@@ -161,7 +175,9 @@ def write_levels(
         (s.unit.code, s.structure, i)
         for lv, lv_issues in zip(levels, issues, strict=True)
         for s, unit_issues in zip(lv.scopes, lv_issues, strict=True)
+        if s.unit.code not in keep
         for i in unit_issues
+        if (i.unit_code or s.unit.code) not in keep
     ]
     insert_frame(
         con,
@@ -175,6 +191,8 @@ def write_levels(
         for s, unit_rows, comp, unit_issues in zip(
             lv.scopes, lv.rows, lv.comps, lv_issues, strict=True
         ):
+            if s.unit.code in keep:
+                continue
             pct = "-" if comp.pct is None else f"{comp.pct:.1f}%"
             audit.append(
                 [

@@ -22,10 +22,12 @@ from validations.units import ReferenceUnits, Unit
 from warehouse.approval import approval_state
 from warehouse.rollup import (
     RULE_IMPLAUSIBLE,
+    notes,
     read_completeness,
     read_completeness_many,
     read_rollup,
 )
+from warehouse.rollup.reading import nothing_reported
 from warehouse.rollup.scope import locate
 from warehouse.summary.model import Summary, SummaryError
 from warehouse.summary.sentences import SENTENCES
@@ -70,6 +72,9 @@ def build_summary(
     p, on, unit = locate(period, unit_code, catalog, units, SummaryError)
     df = read_rollup(con, p.code, unit.code)
     if df.empty or df["value"].notna().sum() == 0:
+        nothing = nothing_reported(con, p.code, unit.code)  # consolidated, nobody reported
+        if nothing is not None:
+            raise SummaryError(nothing.reason, **nothing.params)
         raise SummaryError("summary.not_consolidated", unit=unit.code, period=p.code)
     kids = units.children(unit.code, on)
     comps = read_completeness_many(con, p.code, [k.code for k in kids if k.level != "C"])
@@ -94,6 +99,9 @@ def build_summary(
         df["consolidated_at"].max(),
         warnings=_warnings(con, p.code, unit.code),
         approval=approval_state(con, unit.code, p.code),
+        approval_notes=[
+            m.render("vi") for m in notes.messages(con, unit.code, p.code, catalog.close_day)
+        ],
         child_words=unit_types(kids, kids[0].level if kids else None),
         leaf_words=unit_types(leaves, "C"),
     )
@@ -112,15 +120,37 @@ def months_back(p: Period, months: int, years_back: int = 0) -> list[str]:
 
 def _trend(con: duckdb.DuckDBPyConnection, p: Period, unit_code: str, months: int) -> pd.DataFrame:
     """The unit's stored monthly figures of TREND_INDICATORS up to the period's last month, and
-    those of the same months a year before (last year's series of the charts)."""
-    codes = months_back(p, months) + months_back(p, months, 1)
+    those of the same months a year before (last year's series of the charts): the figure each
+    month compares with as its consolidation recorded it (`last_year_value`: the same
+    territory across the 2025 reform, and, in an approved period, the base it was approved
+    with), else the unit's own stored figure of that month."""
+    now, then = months_back(p, months), months_back(p, months, 1)
     df = con.execute(
-        "SELECT period, indicator, value FROM fct_rollup WHERE unit_code = $u"
+        "SELECT period, indicator, value, last_year_value FROM fct_rollup WHERE unit_code = $u"
         " AND period IN (SELECT unnest($p)) AND indicator IN (SELECT unnest($i))"
-        " AND value IS NOT NULL ORDER BY period, indicator",
-        {"u": unit_code, "p": list(dict.fromkeys(codes)), "i": list(TREND_INDICATORS)},
+        " ORDER BY period, indicator",
+        {"u": unit_code, "p": list(dict.fromkeys(now + then)), "i": list(TREND_INDICATORS)},
     ).df()
-    return df.reindex(columns=["period", "indicator", "value"])
+    recorded = df.loc[df["period"].isin(now) & df["last_year_value"].notna()]
+    base = pd.DataFrame(
+        {
+            "period": [f"{int(q[:4]) - 1}{q[4:]}" for q in recorded["period"]],
+            "indicator": recorded["indicator"].to_numpy(),
+            "value": recorded["last_year_value"].to_numpy(),
+        }
+    )
+    own = df.loc[df["value"].notna(), ["period", "indicator", "value"]]
+    keys = set(zip(base["period"], base["indicator"], strict=True))
+    own = own.loc[
+        [(a, b) not in keys for a, b in zip(own["period"], own["indicator"], strict=True)]
+    ]
+    out = (
+        pd.concat([f for f in (own, base) if len(f)], ignore_index=True)
+        if len(own) or len(base)
+        else pd.DataFrame(columns=["period", "indicator", "value"])
+    )
+    out = out.sort_values(["period", "indicator"], kind="stable").reset_index(drop=True)
+    return out.reindex(columns=["period", "indicator", "value"])
 
 
 def _warnings(con: duckdb.DuckDBPyConnection, period: str, unit_code: str) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ built once from a Summary and rendered as Markdown, HTML, xlsx and Word (render.
     III. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN              written by people (a placeholder, and
                                                        the targets not met as a reminder)
     IV.  PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI         written by people (a placeholder)
-    Ghi chú: what last year means, months missing, figures that changed beyond the catalog's
+    Ghi chú: a correction after the approval that the approved figures do not show (to
+    reopen), the months before the 2025 reform, what last year means, months missing, figures that changed beyond the catalog's
     plausibility threshold (footnoted), the source of every target judged
     Phụ lục: the tables
 
@@ -32,6 +33,7 @@ from warehouse.summary.sentences import (
     completeness_sentences,
     last_year_note,
     pct,
+    reform_note,
 )
 from warehouse.summary.tables import Cell, children_table, group_tables, headers
 
@@ -198,15 +200,15 @@ def build_report(s: Summary, units: ReferenceUnits) -> Report:
         )
     )
     parts.append(Part("IV", PART_TITLES["IV"], [Paragraph(PLACEHOLDERS["IV"], placeholder=True)]))
-    notes = []
+    notes = list(s.approval_notes)  # an approved period a later correction would change
     if ok(s.consolidated_at) and s.consolidated_at:
         notes.append(
             f"Số liệu do hệ thống tổng hợp lúc {pd.Timestamp(s.consolidated_at):%H:%M ngày %d/%m/%Y} "
             f"từ báo cáo của các đơn vị (kỳ {s.period.code})."
         )
-    note = last_year_note(s, units)
-    if note:
-        notes.append(note)
+    for note in (reform_note(s, units), last_year_note(s, units)):
+        if note:
+            notes.append(note)
     notes += target_notes
     children = children_table(s) if not s.children.empty else None
     closing = (

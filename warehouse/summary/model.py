@@ -41,6 +41,8 @@ class Summary:
     sentences: list[tuple[str, str]] = field(default_factory=list)  # (group, sentence)
     warnings: list[dict[str, Any]] = field(default_factory=list)  # plausibility, footnoted
     approval: str | None = None  # approved | accepted | None (open)
+    # corrections after the approval the approved figures do not show (warehouse.rollup.notes)
+    approval_notes: list[str] = field(default_factory=list)
     child_words: str = "đơn vị"  # "huyện, thành phố" / "xã, phường"
     leaf_words: str = "xã"  # the communes under the unit: "xã, phường, thị trấn"
 

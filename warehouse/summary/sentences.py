@@ -20,8 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from validations.crosswalk import load_crosswalk
 from validations.fmt import fmt_num
+from validations.period import parse_period
 from validations.units import ReferenceUnits
+from warehouse.rollup.pieces import mapped_months
 from warehouse.summary.model import Summary, ok
 
 
@@ -552,3 +555,28 @@ def last_year_note(s: Summary, units: ReferenceUnits | None = None) -> str | Non
             f"'{s.catalog.divided_communes}', xem tài liệu)."
         )
     return text
+
+
+def reform_note(s: Summary, units: ReferenceUnits | None = None) -> str | None:
+    """For a period that began before the 2025 reform and closed after it (the year 2025):
+    that its first months are the same territory's figures before the reform, the sum of its
+    predecessors' (warehouse.rollup.pieces)."""
+    close = s.catalog.close_day
+    months = mapped_months(s.period, close)
+    if not months:
+        return None
+    first, last = parse_period(months[0]), parse_period(months[-1])
+    on = last.end(close)
+    links = load_crosswalk(s.catalog.divided_communes).predecessors(s.unit.code)
+    found = [(units.get(x.old_code, on) if units else None, x.old_code) for x in links]
+    names = ", ".join(f"{u.name} ({c})" if u else c for u, c in found)
+    label = s.period.label_vi
+    return (
+        f"{label[0].upper()}{label[1:]} trải qua sắp xếp đơn vị hành chính ngày 01/7/2025: số "
+        f"liệu từ tháng {first.index}/{first.year} đến tháng {last.index}/{last.year} (đến ngày "
+        f"{on:%d/%m/%Y}) là của cùng địa bàn trước khi sắp xếp"
+        + (f", tổng số liệu của {names}" if names else "")
+        + f" (số liệu của mỗi {s.leaf_words.split(',')[0]}: tổng số liệu của các đơn vị cũ trên "
+        f"địa bàn đó); từ tháng {last.index % 12 + 1}/{last.year} là số liệu của các đơn vị "
+        "hiện nay."
+    )

@@ -86,6 +86,7 @@ def rollup_page(
         return absent(request, portal, user, code, p, "province")
     rows = portal.read(figures.rollup_rows, u.code, p.code, default=[])
     comp = portal.read(figures.completeness_row, u.code, p.code, default=None)
+    notes = portal.read(figures.approval_notes, u.code, p.code, cat, default=[])
     known = portal.read(figures.consolidated_periods, u.code, default=[])
     order = {c: n for n, c in enumerate(cat.indicators)}
     rows.sort(key=lambda x: order.get(x["indicator"], 999))
@@ -136,6 +137,7 @@ def rollup_page(
         rows=rows,
         groups=list(groups.items()),
         completeness=completeness_line(comp, lang),
+        approval_notes=[m.render(lang) for m in notes],
         charts=chart_svgs,
         empty_text=t("no_rollup", unit=f"{u.code} {u.name}", period=p.code),
     )

@@ -13,12 +13,21 @@ from tonghop.portal import periods
 from tonghop.portal.i18n import translator
 from tonghop.portal.jobs import when
 from tonghop.portal.rendering import lang_of, render
+from validations.reform import abolished
+
+
+def absent_text(portal: Any, code: str, p: Any, lang: str) -> str:
+    """Why the unit has nothing for the period: the 2025 reform abolished it (since when, who
+    took over: validations.reform, the CLI's sentence), or it is not a unit of that period."""
+    gone = abolished(code, p, portal.units, portal.catalog.close_day)
+    return gone.render(lang) if gone else translator(lang)("no_form_unit", unit=code, period=p.code)
 
 
 def absent(request: Request, portal: Any, user: Any, code: str, p: Any, page: str) -> Response:
     """The unit does not exist in the period's structure: say so, offer its periods and a
     link to its latest one (404, but no dead end)."""
-    t = translator(lang_of(request))
+    lang = lang_of(request)
+    t = translator(lang)
     land = periods.landing_of(portal, page, code)
     return render(
         request,
@@ -32,7 +41,7 @@ def absent(request: Request, portal: Any, user: Any, code: str, p: Any, page: st
         period=p.code,
         periods=periods.picker(portal, code),
         action=f"/{page}",
-        text=t("no_form_unit", unit=code, period=p.code),
+        text=absent_text(portal, code, p, lang),
         latest=land.period,
     )
 

@@ -166,8 +166,13 @@ def grid_page(
                 for r in status.rows
                 if r.level != "C"
             }
+            # an approved period a later correction would change: said, never applied
+            notes = {
+                c: [m.render(lang) for m in figures.approval_notes(cur, c, p.code, portal.catalog)]
+                for c in [u.code, *(r.code for r in status.rows if r.level != "C")]
+            }
     except NoData:
-        status, issue_rows, own, locks, row_perms = None, [], {}, [], {}
+        status, issue_rows, own, locks, row_perms, notes = None, [], {}, [], {}, {}
     rows = []
     for r in status.rows if status else []:
         rows.append(
@@ -186,6 +191,7 @@ def grid_page(
                 "approval_text": approval_text(r.approval, lang),
                 "grid": f"/steward?unit={r.code}&period={p.code}" if r.level != "C" else None,
                 "actions": _row_actions(row_perms.get(r.code, {}), "row"),
+                "notes": notes.get(r.code, []),
             }
         )
     job, refresh = _job_text(portal.runner.last_job(u.code, p.code), t, lang)
@@ -218,6 +224,7 @@ def grid_page(
         actions=_row_actions(own, "own") if status else [],
         waiting=waiting,
         locked=lock_text("locked_until", locks, portal.units, on, lang) if locks else None,
+        approval_notes=notes.get(u.code, []),
         consolidated_at=when(status.consolidated_at) if status and status.consolidated_at else None,
         comp=completeness_line(status.completeness if status else None, lang),
         counts=[(k, status.count(k)) for k in STATES if status and status.count(k)],

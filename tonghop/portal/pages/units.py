@@ -18,7 +18,7 @@ from tonghop.portal import periods
 from tonghop.portal.changes import change_of_values
 from tonghop.portal.deps import CurrentUser, Lang, PortalDep, Words
 from tonghop.portal.jobs import when
-from tonghop.portal.pages.shared import held_text
+from tonghop.portal.pages.shared import absent_text, held_text
 from tonghop.portal.pages.steward import approval_text
 from tonghop.portal.pages.submitter import status_word, versions
 from tonghop.portal.rendering import render
@@ -141,6 +141,7 @@ def unit_page(
         periods=periods.picker(portal, code, p.code),
         mine=mine,
         exists=portal.scope.unit(code, p) is not None,
+        absent_text=absent_text(portal, code, p, lang),
         reference=_reference(portal, code, lang),
         rows=rows,
         values=values,
