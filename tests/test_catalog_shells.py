@@ -113,6 +113,7 @@ ARGS = {
     "unapprove": ["--period", "2025-07", "--unit", "12", "--actor", "a"],
     "status": ["--period", "2025-07"],
     "report": ["--period", "2025-07", "--unit", "12"],
+    "rollup": ["--period", "2025-07", "--unit", "12"],
     "serve": [],
 }
 

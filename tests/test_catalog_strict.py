@@ -590,7 +590,8 @@ ROOT = yaml.compose(NATIONAL, Loader=yaml.SafeLoader)
 
 def _mappings(node: yaml.Node, out: list[yaml.MappingNode]) -> list[yaml.MappingNode]:
     if isinstance(node, yaml.MappingNode):
-        out.append(node)
+        if node.value:  # an empty mapping ({}) has no key to give twice
+            out.append(node)
         for _, v in node.value:
             _mappings(v, out)
     elif isinstance(node, yaml.SequenceNode):
