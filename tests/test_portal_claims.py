@@ -113,14 +113,18 @@ def test_what_is_given_back_waits_uncounted_with_its_reason(tmp_path):
     assert {t.id: t.retried for t in mail.take()} == {a: False, b: True}
 
 
-def _take_all(path: str, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _take_all(path: str, out: multiprocessing.Queue, start, done) -> None:  # type: ignore[type-arg]
     db = Database(path)
     mail = Claims(db, "mail")
     got: list[int] = []
+    start.wait(timeout=120)  # all four take at once (spawned processes start one by one)
     for _ in range(40):
         got += [t.id for t in mail.take(limit=3)]
         time.sleep(0.001)
     out.put((os.getpid(), got))
+    # alive until every process has taken: the claims of a process that exited are dead ones,
+    # which the others rightly take again
+    done.wait(timeout=120)
 
 
 def test_four_processes_taking_at_once_take_each_row_once(tmp_path):
@@ -128,10 +132,12 @@ def test_four_processes_taking_at_once_take_each_row_once(tmp_path):
     ids = _mail(Database(path), 60)
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_take_all, args=(str(path), out)) for _ in range(4)]
+    start, done = ctx.Barrier(4), ctx.Event()
+    procs = [ctx.Process(target=_take_all, args=(str(path), out, start, done)) for _ in range(4)]
     for p in procs:
         p.start()
     results = [out.get(timeout=120) for _ in procs]
+    done.set()
     for p in procs:
         p.join(timeout=30)
     taken = [i for _, got in results for i in got]
