@@ -27,7 +27,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -37,7 +36,16 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-from portal import PASSWORD, SAMPLES, TODAY, build, p95, server_cpu  # noqa: E402
+from portal import (  # noqa: E402
+    PASSWORD,
+    SAMPLES,
+    TODAY,
+    build,
+    p95,
+    server_cpu,
+    start_server,
+    wait_until_up,
+)
 
 from service import entry  # noqa: E402
 from validations.catalog import load_catalog  # noqa: E402
@@ -243,41 +251,14 @@ def main() -> int:
         acc.add(f"xa.{c}", c, "submitter", PASSWORD)
     print(f"warehouse and {len(communes)} accounts ready in {time.perf_counter() - t0:.1f} s")
     url = f"http://127.0.0.1:{args.port}"
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "tonghop"),
-            "serve",
-            "--port",
-            str(args.port),
-            "--warehouse",
-            str(wh),
-            "--accounts",
-            str(DATA / "accounts.sqlite"),
-            "--inbox",
-            str(DATA / "inbox"),
-            "--outbox",
-            str(DATA / "outbox"),
-            "--archive",
-            str(DATA / "archive"),
-            "--ingest",
-            "inline",
-            "--workers",
-            str(args.workers),
-        ],
-        env=os.environ | {"TONGHOP_STAGING": str(DATA / "staging")},
-    )
+    server = start_server(DATA, wh, args.port, "inline", args.workers)
     results: dict = {
         "machine": {"nproc": os.cpu_count(), "load_at_start": os.getloadavg()},
         "web_processes": args.workers,
         "users": len(communes),
     }
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_until_up(url)
         clerks = [Clerk(url, c) for c in communes]  # each form opened: its history read once
         fields = {k.code: june(k.code) for k in clerks}
         warm = {k.code: fields[k.code][:2] for k in clerks}

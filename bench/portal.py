@@ -37,6 +37,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 DATA = ROOT / "data" / "bench" / "portal"
 SAMPLES = ROOT / "sample_submissions" / "valid"
 TODAY = "2024-06-20"
+TONGHOP = ROOT / ".venv" / "bin" / "tonghop"
 PASSWORD = "mat-khau-bench"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -112,6 +113,43 @@ def login(url: str, name: str) -> tuple[httpx.Client, str]:
     r = c.post("/login", data={"csrf_token": token, "name": name, "password": PASSWORD})
     r.raise_for_status()
     return c, CSRF.search(c.get("/submit").text)[1]
+
+
+def start_server(data: Path, wh: Path, port: int, ingest: str, workers: int) -> subprocess.Popen:
+    """`tonghop serve` on `wh`, its accounts, inbox, outbox, archive and staging in `data`."""
+    return subprocess.Popen(
+        [
+            str(TONGHOP),
+            "serve",
+            "--port",
+            str(port),
+            "--warehouse",
+            str(wh),
+            "--accounts",
+            str(data / "accounts.sqlite"),
+            "--inbox",
+            str(data / "inbox"),
+            "--outbox",
+            str(data / "outbox"),
+            "--archive",
+            str(data / "archive"),
+            "--ingest",
+            ingest,
+            "--workers",
+            str(workers),
+        ],
+        env=os.environ | {"TONGHOP_STAGING": str(data / "staging")},
+    )
+
+
+def wait_until_up(url: str) -> None:
+    """Until the server answers /healthz (about 2 minutes at the most)."""
+    for _ in range(240):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.5)
 
 
 def server_cpu(pid: int) -> dict[str, float]:
@@ -264,41 +302,13 @@ def main() -> int:
     acc.add("tinh.12", "12", "steward", PASSWORD)
     print(f"warehouse and {len(communes)} accounts ready in {time.perf_counter() - t0:.1f} s")
     url = f"http://127.0.0.1:{args.port}"
-    exe = ROOT / ".venv" / "bin" / "tonghop"
-    server = subprocess.Popen(
-        [
-            str(exe),
-            "serve",
-            "--port",
-            str(args.port),
-            "--warehouse",
-            str(wh),
-            "--accounts",
-            str(DATA / "accounts.sqlite"),
-            "--inbox",
-            str(DATA / "inbox"),
-            "--outbox",
-            str(DATA / "outbox"),
-            "--archive",
-            str(DATA / "archive"),
-            "--ingest",
-            args.ingest,
-            "--workers",
-            str(args.workers),
-        ],
-        env=os.environ | {"TONGHOP_STAGING": str(DATA / "staging")},
-    )
+    server = start_server(DATA, wh, args.port, args.ingest, args.workers)
     results: dict = {
         "machine": {"nproc": os.cpu_count(), "load_at_start": os.getloadavg()[0]},
         "web_processes": args.workers,
     }
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_until_up(url)
         for kind in ("csv", "xlsx", "csv_slip"):
             upload_round(url, files, kind, 1)  # warm-up: sessions, first ingest
             before = server_cpu(server.pid)
@@ -335,7 +345,7 @@ def main() -> int:
             t = time.perf_counter()
             ing = subprocess.run(
                 [
-                    str(exe),
+                    str(TONGHOP),
                     "ingest",
                     str(folder),
                     "--warehouse",
