@@ -30,7 +30,7 @@ from warehouse.access import WarehouseFile
 from warehouse.db import WarehouseError
 from warehouse.ingest_settings import IngestSettings
 from warehouse.reading import add_outliers
-from warehouse.store import SubmissionOutcome, predict_outcome
+from warehouse.store import SubmissionOutcome, predict_outcomes
 
 LOG = logging.getLogger("tonghop.check")
 
@@ -164,15 +164,20 @@ def judge(
         assert wh is not None
         try:
             with wh.reading() as con:
-                for r in outcome.results:
-                    predicted[r.path] = predict_outcome(
-                        con,
-                        r.unit_code,
-                        r.period,
-                        outcome.hashes.get(r.path),
-                        str(r.status),
-                        catalog.close_day,
-                    )
+                predicted = predict_outcomes(
+                    con,
+                    [
+                        (
+                            r.path,
+                            r.unit_code,
+                            r.period,
+                            outcome.hashes.get(r.path),
+                            str(r.status),
+                        )
+                        for r in outcome.results
+                    ],
+                    catalog.close_day,
+                )  # type: ignore[assignment]
         except WarehouseError as exc:
             log.warning("check: the warehouse could not be read: %s", exc)
             checked = False

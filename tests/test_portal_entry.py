@@ -379,36 +379,47 @@ def test_the_suspect_cell_of_the_error_localisation_is_marked(client):
 
 
 def test_field_checks_typed_at_the_same_moment_are_one_batch():
+    """The warm checker gathers what arrives in a burst (tonghop.portal.checker, `_wait`):
+    twenty drafts checked at one moment are one or two validations, and a check alone
+    is not kept waiting."""
     import threading
     import time
 
-    from tonghop.portal.pages.entry import Gathered
+    from tonghop.portal.checker import Checker
 
-    class Checker:
+    class Validator:
         def __init__(self):
             self.batches = []
 
         def validate(self, raws):
+            time.sleep(0.01)  # a validation takes its time: the others queue meanwhile
             self.batches.append(list(raws))
             return [f"checked {r}" for r in raws]
 
     checker = Checker()
-    g = Gathered(checker, window=0.05)
-    t = time.monotonic()
-    assert g.validate(["alone"]) == ["checked alone"]
-    assert time.monotonic() - t < 0.04  # nobody else typing: no wait
-    got = {}
+    fake = Validator()
+    checker._current = lambda: fake  # type: ignore[method-assign]
+    try:
+        t = time.monotonic()
+        assert checker.validate(["alone"]) == ["checked alone"]
+        assert time.monotonic() - t < 0.04  # nobody else typing: no wait
+        time.sleep(0.2)
+        got = {}
+        start = threading.Barrier(20)
 
-    def one(k):
-        got[k] = g.validate([k])[0]
+        def one(k):
+            start.wait()
+            got[k] = checker.validate([k])[0]
 
-    threads = [threading.Thread(target=one, args=(f"d{k}",)) for k in range(10)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert got == {f"d{k}": f"checked d{k}" for k in range(10)}
-    assert len(checker.batches) <= 3 and sum(map(len, checker.batches)) == 11
+        threads = [threading.Thread(target=one, args=(f"d{k}",)) for k in range(20)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert got == {f"d{k}": f"checked d{k}" for k in range(20)}
+        assert len(fake.batches) <= 1 + 3 and sum(map(len, fake.batches)) == 21
+    finally:
+        checker.close()
 
 
 def test_a_districts_form_shows_the_total_of_parts_beside_the_whole(client):

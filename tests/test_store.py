@@ -390,3 +390,39 @@ def test_every_period_containing_the_month_locks_it(tmp_path):
         assert is_locked(con, C1, "2024-12") == (locking == "2024")
         (o,) = load(con, tmp_path, [result(C1, P, base(n + 1))], f"h{n}")
         assert o.status == "held", locking
+
+
+def test_predicting_a_batch_foretells_what_loading_each_file_does(tmp_path):
+    """predict_outcomes (the dry run's three queries for a whole batch) gives each file the
+    version, status, duplicate and held flags that load_batch then gives it."""
+    from test_warehouse_support import digest
+
+    from warehouse.store import predict_outcome, predict_outcomes
+
+    con = warehouse(tmp_path)
+    a, b = COMMUNES_106[:2]
+    first = [result(c, "2024-06", {"crime_cases": 2}, path=f"{c}.csv") for c in (a, b)]
+    may = [result(c, "2024-05", {"crime_cases": 1}, path=f"{c}-5.csv") for c in (a, b)]
+    load(con, tmp_path, first + may, "b1")
+    consolidated(con, DISTRICT, "2024-05")
+    approve(con, DISTRICT, "2024-05", actor="steward.106")
+    files = [
+        result(a, "2024-06", {"crime_cases": 2}, path="same.csv"),  # a duplicate of version 1
+        result(b, "2024-06", {"crime_cases": 5}, path="new.csv"),  # version 2
+        result(a, "2024-05", {"crime_cases": 3}, path="held.csv"),  # May approved: held
+        result(b, "2024-07", {"crime_cases": 1}, path="july.csv", errors=1),  # rejected v1
+    ]
+    asked = [(r.path, r.unit_code, r.period, digest(r), str(r.status)) for r in files]
+    asked.append(("none.csv", None, None, None, "rejected"))
+    predicted = predict_outcomes(con, asked)
+    assert predicted["none.csv"] is None
+    for key, *rest in asked[:-1]:
+        assert predict_outcome(con, *rest) == predicted[key]  # one at a time: the same
+    got = {
+        r.path: (o.version, o.status, o.duplicate, o.current)
+        for r, o in zip(files, load(con, tmp_path, files, "b2"), strict=True)
+    }
+    assert {
+        k: (o.version, o.status, o.duplicate, o.current) for k, o in predicted.items() if o
+    } == got
+    assert got["same.csv"][2] and got["held.csv"][1] == "held" and got["new.csv"][0] == 2

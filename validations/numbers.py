@@ -131,7 +131,7 @@ def parse_numbers(raw: pd.Series, kinds: pd.Series) -> ParsedNumbers:
     if is_str.any():
         # Parse each distinct text once: a national batch repeats the same few thousand texts.
         codes, uniques = pd.factorize(obj[is_str])
-        u_values, u_status, u_one_dot = _parse_strings(pd.Series(uniques, dtype="str"))
+        u_values, u_status, u_one_dot = _parse_known(uniques)
         sub_status = u_status[codes]
         not_count = np.asarray(kinds, dtype=object)[is_str] != "count"
         sub_status[u_one_dot[codes] & not_count] = AMBIGUOUS
@@ -169,6 +169,32 @@ def _take_numeric(num: np.ndarray, values: np.ndarray, status: np.ndarray) -> No
     status[np.isnan(num)] = BLANK
     status[np.isinf(num)] = TOO_LARGE
     status[finite] = OK
+
+
+# The reading of each text seen lately (the same figures come back with every field check of
+# a form and every upload of a commune): (value, status, single-dot thousands), a pure function
+# of the text. Emptied when full.
+_KNOWN: dict[str, tuple[float, str, bool]] = {}
+_KNOWN_MAX = 200_000
+
+
+def _parse_known(uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_parse_strings` of distinct texts, each text parsed once per process (`_KNOWN`)."""
+    texts = [str(t) for t in uniques]
+    found = {t: _KNOWN.get(t) for t in texts}  # local: another thread may empty _KNOWN
+    new = [t for t, k in found.items() if k is None]
+    if new:
+        if len(_KNOWN) + len(new) > _KNOWN_MAX:
+            _KNOWN.clear()
+        v, st, od = _parse_strings(pd.Series(new, dtype="str"))
+        for t, a, b, c in zip(new, v.tolist(), st.tolist(), od.tolist(), strict=True):
+            found[t] = _KNOWN[t] = (a, b, c)
+    known = [found[t] for t in texts]
+    n = len(known)
+    values = np.fromiter((k[0] for k in known), dtype="float64", count=n)
+    status = np.array([k[1] for k in known], dtype=object)
+    one_dot = np.fromiter((k[2] for k in known), dtype=bool, count=n)
+    return values, status, one_dot
 
 
 def _parse_strings(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

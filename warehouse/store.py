@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -497,54 +497,106 @@ def predict_outcome(
     validation_status: str,
     close_day: int = DEFAULT_CLOSE_DAY,
 ) -> SubmissionOutcome | None:
-    """What `load_batch` would do with one submission received now, read-only (the dry run of
-    a file: tonghop.service.check): the stored version it duplicates (same content hash, not a
-    date-dependent rejection), or the version it would get, `held` when its unit and period
-    are locked, current when accepted and not held. The same rules and SQL pieces as `_load`
-    (date_rejected_sql, locked_sql); None when the file names no unit or period."""
-    if not unit_code or not period:
-        return None
-    try:
-        structure = structure_on(parse_period(period).end(close_day))
-    except PeriodError:
-        return None
-    if content_hash:
-        dup = con.execute(
+    """What `load_batch` would do with one submission received now (predict_outcomes of
+    one)."""
+    found = predict_outcomes(
+        con, [(0, unit_code, period, content_hash, validation_status)], close_day
+    )
+    return found.get(0)
+
+
+def predict_outcomes(
+    con: duckdb.DuckDBPyConnection,
+    files: Sequence[tuple[Hashable, str | None, str | None, str | None, str]],
+    close_day: int = DEFAULT_CLOSE_DAY,
+) -> dict[Hashable, SubmissionOutcome | None]:
+    """What `load_batch` would do with each submission received now, read-only (the dry run of
+    files: service.check), in three queries whatever their number: the stored version a file
+    duplicates (same content hash, not a date-dependent rejection), or the version it would
+    get, `held` when its unit and period are locked, current when accepted and not held. The
+    same rules and SQL pieces as `_load` (date_rejected_sql, locked_sql). `files`: (key,
+    unit_code, period, content_hash, validation status); the answer by key, None for a file
+    that names no unit or period (each file is judged alone, as if it were the only one)."""
+    out: dict[Hashable, SubmissionOutcome | None] = {}
+    probe: list[tuple[int, Hashable, str, str, str | None, str, str]] = []
+    for key, unit_code, period, content_hash, status in files:
+        out[key] = None
+        if not unit_code or not period:
+            continue
+        try:
+            structure = structure_on(parse_period(period).end(close_day))
+        except PeriodError:
+            continue
+        probe.append((len(probe), key, unit_code, period, content_hash, status, structure))
+    if not probe:
+        return out
+    cols = {
+        "seq": [p[0] for p in probe],
+        "u": [p[2] for p in probe],
+        "p": [p[3] for p in probe],
+        "h": [p[4] for p in probe],
+        "s": [p[6] for p in probe],
+    }
+    table = """(SELECT unnest($seq) AS seq, unnest($u::VARCHAR[]) AS unit_code,
+                unnest($p::VARCHAR[]) AS period, unnest($h::VARCHAR[]) AS content_hash,
+                unnest($s::VARCHAR[]) AS structure)"""
+    dups = {
+        int(seq): (version, status, sid, current)
+        for seq, version, status, sid, current in con.execute(
             f"""
-            SELECT e.version, e.status, e.submission_id, e.is_current FROM fct_submission e
-            WHERE e.unit_code = $u AND e.period = $p AND e.content_hash = $h
-              AND NOT {date_rejected_sql("e")}
-            ORDER BY e.version DESC LIMIT 1
+            SELECT t.seq, e.version, e.status, e.submission_id, e.is_current
+            FROM {table} t JOIN fct_submission e
+              ON e.unit_code = t.unit_code AND e.period = t.period
+             AND e.content_hash = t.content_hash
+            WHERE NOT {date_rejected_sql("e")}
+            QUALIFY row_number() OVER (PARTITION BY t.seq ORDER BY e.version DESC) = 1
             """,
-            {"u": unit_code, "p": period, "h": content_hash},
+            cols,
         ).fetchall()
-        if dup:
-            version, status, sid, current = dup[0]
-            return SubmissionOutcome(
+    }
+    versions = {
+        int(seq): (last, cur)
+        for seq, last, cur in con.execute(
+            f"""
+            SELECT t.seq, coalesce(max(e.version), 0),
+                   max(CASE WHEN e.is_current THEN e.version END)
+            FROM {table} t LEFT JOIN fct_submission e
+              ON e.unit_code = t.unit_code AND e.period = t.period
+            GROUP BY t.seq
+            """,
+            cols,
+        ).fetchall()
+    }
+    locked: set[int] = set()
+    years = sorted({p[3][:4] for p in probe})
+    if con.execute(  # no approval that year (the usual case): nothing to look up
+        "SELECT 1 FROM fct_approval WHERE state IN ('approved', 'accepted')"
+        " AND left(period, 4) IN (SELECT unnest($y::VARCHAR[])) LIMIT 1",
+        {"y": years},
+    ).fetchall():
+        locked = {int(r[0]) for r in con.execute(locked_sql(table), cols).fetchall()}
+    for seq, key, unit_code, period, _, validation_status, _ in probe:
+        if seq in dups:
+            version, status, sid, current = dups[seq]
+            out[key] = SubmissionOutcome(
                 unit_code, period, version, status, sid, True, None, None, bool(current)
             )
-    last, cur = con.execute(
-        "SELECT coalesce(max(version), 0), max(CASE WHEN is_current THEN version END)"
-        " FROM fct_submission WHERE unit_code = $u AND period = $p",
-        {"u": unit_code, "p": period},
-    ).fetchall()[0]
-    status = validation_status
-    if status in ACCEPTED_STATES:
-        probe = "(SELECT 0 AS seq, $u::VARCHAR AS unit_code, $p::VARCHAR AS period, $s::VARCHAR AS structure)"
-        locked = con.execute(
-            locked_sql(probe), {"u": unit_code, "p": period, "s": structure}
-        ).fetchall()
-        status = "held" if locked else status
-    current = status in ACCEPTED_STATES
-    version = int(last) + 1
-    return SubmissionOutcome(
-        unit_code,
-        period,
-        version,
-        status,
-        f"{unit_code}:{period}:v{version}",
-        False,
-        int(cur) if current and cur is not None else None,
-        None,
-        current,
-    )
+            continue
+        last, cur = versions.get(seq, (0, None))
+        status = validation_status
+        if status in ACCEPTED_STATES and seq in locked:
+            status = "held"
+        current = status in ACCEPTED_STATES
+        version = int(last) + 1
+        out[key] = SubmissionOutcome(
+            unit_code,
+            period,
+            version,
+            status,
+            f"{unit_code}:{period}:v{version}",
+            False,
+            int(cur) if current and cur is not None else None,
+            None,
+            current,
+        )
+    return out

@@ -3,8 +3,10 @@
 Building a Validator (catalog, reference units, compiled pandera schemas) costs about a second,
 and validating costs about 50 ms whether the batch holds one file or twenty: the schemas run
 once per batch. So the portal keeps one Validator in a thread of its own, and every upload that
-arrives while it is busy waits for the next batch. Twenty concurrent uploads cost about two
-batches instead of twenty validations. An upload's verdict is the whole dry run
+arrives while it is busy waits for the next batch; a batch also waits a few milliseconds for
+what arrives just after its first file, and for the uploads still being read (`_wait`), so
+that twenty uploads sent at one moment are one batch instead of a small one and a large one.
+The web form's field checks are batched the same way, with the uploads. An upload's verdict is the whole dry run
 (service.check.judge: the sender's authority, outliers and last year's figures against the
 warehouse's snapshot, the version it would get), run in the same thread for every upload
 waiting: one validation and one set of warehouse queries for twenty files. The results are the
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,9 @@ from warehouse.ingest_settings import IngestSettings
 from warehouse.reading import ReadOutcome, check_read
 
 MAX_BATCH = 200
+GATHER_GAP = 0.012  # in a burst, how long the checker waits after an arrival for the next one
+GATHER_MAX = 0.08  # the longest the first arrival of a batch waits for the others ...
+GATHER_READING = 0.25  # ... or for the callers still reading their files (workbooks)
 
 
 class Checker:
@@ -49,6 +55,9 @@ class Checker:
         self._lock = threading.Lock()
         self.batches = 0  # how many validator batches ran (the tests and the bench look)
         self.files = 0  # how many files they held
+        self.gather_gap, self.gather_max = GATHER_GAP, GATHER_MAX
+        self._coming = 0  # callers reading their files, about to queue them
+        self._arrivals = 0.0  # the monotonic time of the last arrival
 
     # --- the public side -------------------------------------------------------------------------
     def warm(self) -> None:
@@ -64,7 +73,7 @@ class Checker:
         """Validate read submissions in the validator's thread, batched with whatever else waits."""
         self._start()
         fut: Future[list[ValidationResult]] = Future()
-        self._queue.put((raws, fut))
+        self._put((raws, fut))
         return fut.result()
 
     def judge(
@@ -74,7 +83,14 @@ class Checker:
         other uploads waiting: the files are read here, in the request's thread."""
         self._start()
         fut: Future[dict[str, Verdict]] = Future()
-        self._queue.put((_Judge(read_paths(list(paths)), sender, wh), fut))  # type: ignore[arg-type]
+        with self._lock:
+            self._coming += 1  # the batch forming waits for these files
+        try:
+            job = _Judge(read_paths(list(paths)), sender, wh)
+        finally:
+            with self._lock:
+                self._coming -= 1
+        self._put((job, fut))  # type: ignore[arg-type]
         return fut.result()
 
     def outcome(self, paths: list[str | Path]) -> BatchOutcome:
@@ -105,21 +121,54 @@ class Checker:
             self._validator = Validator(catalog=self.catalog, today=today)
         return self._validator
 
+    def _put(self, item: Any) -> None:
+        with self._lock:
+            self._arrivals = time.monotonic()
+        self._queue.put(item)
+
+    def _wait(self, start: float) -> float:
+        """How long the batch forming since `start` waits for another arrival: while a caller
+        reads its files (up to GATHER_READING after `start`), else until `gather_gap` after
+        the last arrival, never past `gather_max` after `start` (a burst of uploads or field
+        checks arrives over some tens of milliseconds; alone, a check waits `gather_gap`)."""
+        now = time.monotonic()
+        with self._lock:
+            coming, last = self._coming, self._arrivals
+        if coming and now < start + GATHER_READING:
+            return min(start + GATHER_READING - now, 0.004)
+        left = start + self.gather_max - now
+        if left <= 0:
+            return 0.0
+        return max(0.0, min(left, last + self.gather_gap - now))
+
+    def _gather(self, first: Any) -> list[Any]:
+        """The batch that `first` starts: what is queued, and what arrives while `_wait` says
+        to wait (a burst of uploads or field checks: one validation instead of several)."""
+        work = [first]
+        start = time.monotonic()
+        while len(work) < MAX_BATCH:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                wait = self._wait(start)
+                if wait <= 0:
+                    break
+                try:
+                    more = self._queue.get(timeout=wait)
+                except queue.Empty:
+                    continue  # look again: a reader may still be on its way
+            if more is None:
+                self._queue.put(None)
+                break
+            work.append(more)
+        return work
+
     def _run(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
                 return
-            work = [first]
-            while len(work) < MAX_BATCH:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                work.append(more)
+            work = self._gather(first)
             self._validate_all([w for w in work if not isinstance(w[0], _Judge)])  # type: ignore[misc]
             judged = [w for w in work if isinstance(w[0], _Judge)]
             by_wh: dict[int, list[tuple[_Judge, Future]]] = {}

@@ -17,12 +17,14 @@ $TONGHOP_PORTAL_SETTINGS (JSON, as `tonghop serve --workers N` passes them).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tonghop.portal.context import Portal
@@ -30,6 +32,9 @@ from tonghop.portal.settings import PortalSettings
 
 log = logging.getLogger("tonghop.portal")
 POLL = 0.25  # seconds between looks at the queue
+NICE = 5  # the worker's priority below the web processes' (os.nice)
+SETTLE = 0.3  # a burst of uploads has ended when none arrived for this long ...
+SETTLE_MAX = 2.0  # ... or this long after the first: then it is stored as one batch
 
 
 def _lock(settings: PortalSettings, parent: int | None = None):  # type: ignore[no-untyped-def]
@@ -75,7 +80,7 @@ def run(
                 log.warning("the web process %s is gone: the worker stops", parent)
                 break
             if portal.runner.waiting():
-                time.sleep(0.2)  # a burst of uploads: one batch, one load
+                settle(portal.runner.upload_claims.claimable)
             portal.runner.work()
             time.sleep(POLL)
     finally:
@@ -85,8 +90,32 @@ def run(
         lock.close()
 
 
+def settle(waiting: Callable[[], list[int]]) -> int:
+    """Wait until uploads stop arriving (none new for SETTLE seconds, at most SETTLE_MAX):
+    a burst of uploads is stored as one batch, one load and one snapshot, after the verdicts
+    the web processes are giving meanwhile rather than competing with them. The number
+    waiting."""
+    seen = len(waiting())
+    end = time.monotonic() + SETTLE_MAX
+    while time.monotonic() < end:
+        time.sleep(min(SETTLE, max(0.0, end - time.monotonic())))
+        now = len(waiting())
+        if now == seen:
+            break
+        seen = now
+    return seen
+
+
+def _lower_priority() -> None:
+    """Background work yields the processor to the web processes' requests: a burst of
+    uploads is stored while the next users wait for their verdicts, never before them."""
+    with contextlib.suppress(OSError):  # not allowed here: the web processes' priority
+        os.nice(NICE)
+
+
 def _main(settings: PortalSettings, parent: int | None = None) -> None:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    _lower_priority()
     run(settings, parent=parent)
 
 

@@ -27,9 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import Future
 from typing import Annotated, Any
-from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -64,8 +62,6 @@ MAX_CHANGES = 200
 # Each form's history statistics (a few kB), per process, the least recently used dropped
 # (apart from Portal.cached, which holds the few costly summaries of a snapshot).
 MAX_REFERENCES = 4000
-GATHER_SECONDS = 0.012  # how long the first field check waits for others to validate with
-BUSY_SECONDS = 0.1  # ... when another one arrived this recently
 _REFERENCES: OrderedDict[tuple[Any, ...], entry.Reference | None] = OrderedDict()
 _REFERENCES_LOCK = threading.Lock()
 
@@ -89,55 +85,6 @@ class SaveIn(BaseModel):
 class FormIn(BaseModel):
     unit: str = Field(max_length=16)
     period: str = Field(max_length=16)
-
-
-class Gathered:
-    """The field checks of one process validated together: while others are being typed at the
-    same time (a check arrived within the last BUSY_SECONDS), the first check to arrive waits a
-    few milliseconds for the others, then hands them all to the warm validator as one batch (a
-    validation costs about the same for one draft as for twenty); alone, it goes at once."""
-
-    def __init__(self, checker: Any, window: float = GATHER_SECONDS):
-        self.checker = checker
-        self.window = window
-        self._lock = threading.Lock()
-        self._waiting: list[tuple[Any, Future[Any]]] = []
-        self._last = 0.0
-
-    def validate(self, raws: list[Any]) -> list[Any]:
-        (raw,) = raws
-        fut: Future[Any] = Future()
-        now = time.monotonic()
-        with self._lock:
-            self._waiting.append((raw, fut))
-            first = len(self._waiting) == 1
-            busy = now - self._last < BUSY_SECONDS
-            self._last = now
-        if first:
-            if busy:
-                time.sleep(self.window)
-            with self._lock:
-                batch, self._waiting = self._waiting, []
-            try:
-                results = self.checker.validate([r for r, _ in batch])
-            except BaseException as exc:  # never leave a check waiting
-                for _, f in batch:
-                    f.set_exception(exc)
-            else:
-                for (_, f), result in zip(batch, results, strict=True):
-                    f.set_result(result)
-        return [fut.result()]
-
-
-_GATHERED: WeakKeyDictionary[Any, Gathered] = WeakKeyDictionary()
-
-
-def gathered(checker: Any) -> Gathered:
-    with _REFERENCES_LOCK:
-        g = _GATHERED.get(checker)
-        if g is None:
-            g = _GATHERED[checker] = Gathered(checker)
-        return g
 
 
 def json_csrf(request: Request) -> None:
@@ -240,7 +187,7 @@ class Form:
             self.code,
             self.period.code,
             self.ordered(entries),
-            gathered(p.checker),
+            p.checker,  # batched with the other checks and uploads of the moment
             p.catalog,
             self.reference(),
         )
