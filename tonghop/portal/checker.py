@@ -37,7 +37,8 @@ from warehouse.ingest_settings import IngestSettings
 from warehouse.reading import ReadOutcome, check_read
 
 MAX_BATCH = 200
-GATHER_GAP = 0.012  # in a burst, how long the checker waits after an arrival for the next one
+GATHER_GAP = 0.012  # how long the checker waits after an upload's arrival for the next one ...
+GATHER_GAP_CHECK = 0.004  # ... after a field check's (small, and typed one at a time)
 GATHER_MAX = 0.08  # the longest the first arrival of a batch waits for the others ...
 GATHER_READING = 0.25  # ... or for the callers still reading their files (workbooks)
 
@@ -55,9 +56,9 @@ class Checker:
         self._lock = threading.Lock()
         self.batches = 0  # how many validator batches ran (the tests and the bench look)
         self.files = 0  # how many files they held
-        self.gather_gap, self.gather_max = GATHER_GAP, GATHER_MAX
+        self.gather_max = GATHER_MAX
         self._coming = 0  # callers reading their files, about to queue them
-        self._arrivals = 0.0  # the monotonic time of the last arrival
+        self._gap_until = 0.0  # the monotonic time until which the batch forming waits
 
     # --- the public side -------------------------------------------------------------------------
     def warm(self) -> None:
@@ -73,7 +74,7 @@ class Checker:
         """Validate read submissions in the validator's thread, batched with whatever else waits."""
         self._start()
         fut: Future[list[ValidationResult]] = Future()
-        self._put((raws, fut))
+        self._put((raws, fut), GATHER_GAP_CHECK)
         return fut.result()
 
     def judge(
@@ -90,7 +91,7 @@ class Checker:
         finally:
             with self._lock:
                 self._coming -= 1
-        self._put((job, fut))  # type: ignore[arg-type]
+        self._put((job, fut), GATHER_GAP)  # type: ignore[arg-type]
         return fut.result()
 
     def outcome(self, paths: list[str | Path]) -> BatchOutcome:
@@ -121,25 +122,26 @@ class Checker:
             self._validator = Validator(catalog=self.catalog, today=today)
         return self._validator
 
-    def _put(self, item: Any) -> None:
+    def _put(self, item: Any, gap: float) -> None:
         with self._lock:
-            self._arrivals = time.monotonic()
+            self._gap_until = time.monotonic() + gap
         self._queue.put(item)
 
     def _wait(self, start: float) -> float:
         """How long the batch forming since `start` waits for another arrival: while a caller
-        reads its files (up to GATHER_READING after `start`), else until `gather_gap` after
-        the last arrival, never past `gather_max` after `start` (a burst of uploads or field
-        checks arrives over some tens of milliseconds; alone, a check waits `gather_gap`)."""
+        reads its files (up to GATHER_READING after `start`), else until the gap after the last
+        arrival (GATHER_GAP after an upload, GATHER_GAP_CHECK after a field check), never
+        past `gather_max` after `start` (a burst of uploads arrives over some tens of
+        milliseconds; alone, an upload waits GATHER_GAP)."""
         now = time.monotonic()
         with self._lock:
-            coming, last = self._coming, self._arrivals
+            coming, until = self._coming, self._gap_until
         if coming and now < start + GATHER_READING:
             return min(start + GATHER_READING - now, 0.004)
         left = start + self.gather_max - now
         if left <= 0:
             return 0.0
-        return max(0.0, min(left, last + self.gather_gap - now))
+        return max(0.0, min(left, until - now))
 
     def _gather(self, first: Any) -> list[Any]:
         """The batch that `first` starts: what is queued, and what arrives while `_wait` says

@@ -32,7 +32,7 @@ from tonghop.portal.settings import PortalSettings
 
 log = logging.getLogger("tonghop.portal")
 POLL = 0.25  # seconds between looks at the queue
-NICE = 5  # the worker's priority below the web processes' (os.nice)
+NICE = 10  # the worker's priority below the web processes' (os.nice)
 SETTLE = 0.3  # a burst of uploads has ended when none arrived for this long ...
 SETTLE_MAX = 2.0  # ... or this long after the first: then it is stored as one batch
 
