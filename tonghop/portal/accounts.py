@@ -206,7 +206,7 @@ class Accounts:
 
     def by_session(self, sid: str) -> User | None:
         """The active user of this session id, or None (logged out, ended, expired, disabled)."""
-        with self.db.connect() as con:
+        with self.db.reading() as con:
             row = con.execute(
                 "SELECT u.* FROM sessions s JOIN users u ON u.name = s.name"
                 " WHERE s.id_hash = ? AND s.expires > ? AND NOT u.disabled",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -152,19 +153,40 @@ def stamp(at: datetime | None = None) -> str:
     return (at or now()).isoformat(timespec="seconds")
 
 
+class _Reader:
+    """One thread's read-only connection (closed when its thread ends or the database closes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.con = sqlite3.connect(path, timeout=15, check_same_thread=False)
+        self.con.row_factory = sqlite3.Row
+        self.con.execute("PRAGMA query_only=1")
+        self.closed = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.con.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
 class Database:
     """The portal's SQLite file, through one connection per process (safe across threads).
 
-    Calls from the threads of one process take turns on that connection (a lock): SQLite has
+    Writes from the threads of one process take turns on that connection (a lock): SQLite has
     one writer at a time anyway, and its busy handler would otherwise make twenty concurrent
     uploads sleep in turn for tens of milliseconds each; opening and closing a connection per
     call would checkpoint the WAL at every close. Processes share the file through SQLite's own
-    locking (WAL mode: readers never wait for the writer)."""
+    locking (WAL mode: readers never wait for the writer); the reads every request makes go
+    through a read-only connection of their thread (`reading`), outside the turns."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._turn = threading.RLock()
         self._depth = 0
+        self._local = threading.local()
+        self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = sqlite3.connect(self.path, timeout=15, check_same_thread=False)
         self._con.row_factory = sqlite3.Row
@@ -186,15 +208,35 @@ class Database:
                 yield self._con
                 return
             self._depth += 1
+            self._local.writing = True
             try:
                 with self._con:
                     yield self._con
             finally:
+                self._local.writing = False
                 self._depth -= 1
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of this thread, which never waits for the writers' turns
+        (WAL: it reads the last commit): for the reads every request makes (its session, an
+        upload, a draft), so that twenty requests at once do not queue behind each other's
+        writes. Inside this thread's `connect()`, that transaction's connection."""
+        if getattr(self._local, "writing", False):
+            with self.connect() as con:
+                yield con
+            return
+        mine = getattr(self._local, "reader", None)
+        if mine is None or mine.closed:
+            mine = self._local.reader = _Reader(self.path)
+            self._readers.add(mine)
+        yield mine.con
 
     def close(self) -> None:
         with self._turn:
             self._con.close()
+        for reader in list(self._readers):
+            reader.close()
 
     def audit(
         self,

@@ -129,7 +129,7 @@ class Drafts:
 
     # --- reading ---------------------------------------------------------------------------
     def fields(self, unit_code: str, period: str) -> dict[str, Field]:
-        with self.db.connect() as con:
+        with self.db.reading() as con:
             rows = con.execute(
                 "SELECT * FROM entry_drafts WHERE unit_code = ? AND period = ?",
                 [unit_code, period],
@@ -138,7 +138,7 @@ class Drafts:
 
     def since(self, unit_code: str, period: str, seq: int, client: str) -> list[Field]:
         """The fields another page changed after change `seq`."""
-        with self.db.connect() as con:
+        with self.db.reading() as con:
             rows = con.execute(
                 "SELECT * FROM entry_drafts WHERE unit_code = ? AND period = ? AND seq > ?"
                 " AND client <> ? ORDER BY seq",

@@ -267,7 +267,7 @@ class Uploads:
 
     # --- reading -------------------------------------------------------------------------------
     def get(self, upload_id: int) -> Upload | None:
-        with self.db.connect() as con:
+        with self.db.reading() as con:
             row = con.execute("SELECT * FROM uploads WHERE id = ?", [upload_id]).fetchone()
         return _upload(row) if row else None
 
