@@ -177,7 +177,7 @@ def judge(
                         for r in outcome.results
                     ],
                     catalog.close_day,
-                )  # type: ignore[assignment]
+                )
         except WarehouseError as exc:
             log.warning("check: the warehouse could not be read: %s", exc)
             checked = False

@@ -116,3 +116,21 @@ def test_the_worker_process_stores_what_the_web_process_delivered(portal_root):
         worker.run(s, stop_after=8)
         page = text_of(c.get(r.url.path).text)
     assert "Đã lưu thành phiên bản 1" in page
+
+
+def test_the_worker_stores_a_burst_once_it_has_settled(monkeypatch):
+    """worker.settle waits while uploads keep arriving, and no longer than SETTLE_MAX."""
+    import time
+
+    from tonghop.portal import worker
+
+    monkeypatch.setattr(worker, "SETTLE", 0.05)
+    monkeypatch.setattr(worker, "SETTLE_MAX", 0.5)
+    arriving = iter([1, 2, 3, 4, 4])  # four uploads, then quiet
+    t = time.monotonic()
+    worker.settle(lambda: list(range(next(arriving))))
+    assert 0.15 <= time.monotonic() - t < 0.4  # four looks 0.05 s apart, then it stops
+    t = time.monotonic()
+    endless = iter(range(1, 1000))
+    worker.settle(lambda: list(range(next(endless))))  # never settles: SETTLE_MAX
+    assert 0.45 <= time.monotonic() - t < 0.9

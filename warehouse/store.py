@@ -33,7 +33,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -43,11 +43,11 @@ from validations.period import DEFAULT_CLOSE_DAY, PeriodError, parse_period
 from validations.units import structure_on
 from warehouse.db import now, transaction
 from warehouse.staging import MANIFEST, read_manifest
+from warehouse.status import ACCEPTED_STATES, LOCKING_SQL
 
+K = TypeVar("K", bound=Hashable)  # the caller's key of each file (predict_outcomes)
 PAUSE_ENV = "TONGHOP_TEST_PAUSE_IN_TXN"
 PAUSE_MARKER_ENV = "TONGHOP_TEST_PAUSE_MARKER"
-ACCEPTED_STATES = ("accepted", "accepted_with_warnings")
-LOCKING_STATES = ("approved", "accepted")
 # Rules whose verdict depends on the day the file was read: such a rejection is no precedent
 # for identical content sent later.
 DATE_RULES = ("period_future",)
@@ -132,7 +132,7 @@ def locked_sql(table: str) -> str:
             ) k
         ) w
         JOIN fct_approval ap ON ap.unit_code = w.ancestor AND ap.period = w.period
-        WHERE ap.state IN ('approved', 'accepted')
+        WHERE ap.state IN {LOCKING_SQL}
     """
 
 
@@ -507,9 +507,9 @@ def predict_outcome(
 
 def predict_outcomes(
     con: duckdb.DuckDBPyConnection,
-    files: Sequence[tuple[Hashable, str | None, str | None, str | None, str]],
+    files: Sequence[tuple[K, str | None, str | None, str | None, str]],
     close_day: int = DEFAULT_CLOSE_DAY,
-) -> dict[Hashable, SubmissionOutcome | None]:
+) -> dict[K, SubmissionOutcome | None]:
     """What `load_batch` would do with each submission received now, read-only (the dry run of
     files: service.check), in three queries whatever their number: the stored version a file
     duplicates (same content hash, not a date-dependent rejection), or the version it would
@@ -517,26 +517,22 @@ def predict_outcomes(
     same rules and SQL pieces as `_load` (date_rejected_sql, locked_sql). `files`: (key,
     unit_code, period, content_hash, validation status); the answer by key, None for a file
     that names no unit or period (each file is judged alone, as if it were the only one)."""
-    out: dict[Hashable, SubmissionOutcome | None] = {}
-    probe: list[tuple[int, Hashable, str, str, str | None, str, str]] = []
+    out: dict[K, SubmissionOutcome | None] = {key: None for key, *_ in files}
+    asked: list[tuple[K, str, str, str]] = []  # key, unit, period, validation status; seq = index
+    cols: dict[str, list[Any]] = {"seq": [], "u": [], "p": [], "h": [], "s": []}
     for key, unit_code, period, content_hash, status in files:
-        out[key] = None
         if not unit_code or not period:
             continue
         try:
             structure = structure_on(parse_period(period).end(close_day))
         except PeriodError:
             continue
-        probe.append((len(probe), key, unit_code, period, content_hash, status, structure))
-    if not probe:
+        for col, value in zip("uphs", (unit_code, period, content_hash, structure), strict=True):
+            cols[col].append(value)
+        cols["seq"].append(len(asked))
+        asked.append((key, unit_code, period, status))
+    if not asked:
         return out
-    cols = {
-        "seq": [p[0] for p in probe],
-        "u": [p[2] for p in probe],
-        "p": [p[3] for p in probe],
-        "h": [p[4] for p in probe],
-        "s": [p[6] for p in probe],
-    }
     table = """(SELECT unnest($seq) AS seq, unnest($u::VARCHAR[]) AS unit_code,
                 unnest($p::VARCHAR[]) AS period, unnest($h::VARCHAR[]) AS content_hash,
                 unnest($s::VARCHAR[]) AS structure)"""
@@ -568,14 +564,13 @@ def predict_outcomes(
         ).fetchall()
     }
     locked: set[int] = set()
-    years = sorted({p[3][:4] for p in probe})
-    if con.execute(  # no approval that year (the usual case): nothing to look up
-        "SELECT 1 FROM fct_approval WHERE state IN ('approved', 'accepted')"
-        " AND left(period, 4) IN (SELECT unnest($y::VARCHAR[])) LIMIT 1",
-        {"y": years},
+    if con.execute(  # no approval in those years (the usual case): nothing is locked
+        f"SELECT 1 FROM fct_approval WHERE state IN {LOCKING_SQL}"
+        " AND left(period, 4) IN (SELECT left(unnest($p::VARCHAR[]), 4)) LIMIT 1",
+        {"p": cols["p"]},
     ).fetchall():
         locked = {int(r[0]) for r in con.execute(locked_sql(table), cols).fetchall()}
-    for seq, key, unit_code, period, _, validation_status, _ in probe:
+    for seq, (key, unit_code, period, validation_status) in enumerate(asked):
         if seq in dups:
             version, status, sid, current = dups[seq]
             out[key] = SubmissionOutcome(

@@ -6,12 +6,12 @@ once per batch. So the portal keeps one Validator in a thread of its own, and ev
 arrives while it is busy waits for the next batch; a batch also waits a few milliseconds for
 what arrives just after its first file, and for the uploads still being read (`_wait`), so
 that twenty uploads sent at one moment are one batch instead of a small one and a large one.
-The web form's field checks are batched the same way, with the uploads. An upload's verdict is the whole dry run
-(service.check.judge: the sender's authority, outliers and last year's figures against the
-warehouse's snapshot, the version it would get), run in the same thread for every upload
-waiting: one validation and one set of warehouse queries for twenty files. The results are the
-same Verdicts and Issues that `tonghop validate --warehouse` prints (a batch of one is the
-CLI's case).
+The web form's field checks are batched the same way, with the uploads. An upload's verdict
+is the whole dry run (service.check.judge: the sender's authority, outliers and last year's
+figures against the warehouse's snapshot, the version it would get), run in the same thread
+for every upload waiting: one validation and one set of warehouse queries for twenty files.
+The results are the same Verdicts and Issues that `tonghop validate --warehouse` prints (a
+batch of one is the CLI's case).
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ class Checker:
         self._lock = threading.Lock()
         self.batches = 0  # how many validator batches ran (the tests and the bench look)
         self.files = 0  # how many files they held
-        self.gather_max = GATHER_MAX
         self._coming = 0  # callers reading their files, about to queue them
         self._gap_until = 0.0  # the monotonic time until which the batch forming waits
 
@@ -131,14 +130,14 @@ class Checker:
         """How long the batch forming since `start` waits for another arrival: while a caller
         reads its files (up to GATHER_READING after `start`), else until the gap after the last
         arrival (GATHER_GAP after an upload, GATHER_GAP_CHECK after a field check), never
-        past `gather_max` after `start` (a burst of uploads arrives over some tens of
+        past GATHER_MAX after `start` (a burst of uploads arrives over some tens of
         milliseconds; alone, an upload waits GATHER_GAP)."""
         now = time.monotonic()
         with self._lock:
             coming, until = self._coming, self._gap_until
         if coming and now < start + GATHER_READING:
             return min(start + GATHER_READING - now, 0.004)
-        left = start + self.gather_max - now
+        left = start + GATHER_MAX - now
         if left <= 0:
             return 0.0
         return max(0.0, min(left, until - now))

@@ -90,11 +90,10 @@ def run(
         lock.close()
 
 
-def settle(waiting: Callable[[], list[int]]) -> int:
+def settle(waiting: Callable[[], list[int]]) -> None:
     """Wait until uploads stop arriving (none new for SETTLE seconds, at most SETTLE_MAX):
     a burst of uploads is stored as one batch, one load and one snapshot, after the verdicts
-    the web processes are giving meanwhile rather than competing with them. The number
-    waiting."""
+    the web processes are giving meanwhile rather than competing with them."""
     seen = len(waiting())
     end = time.monotonic() + SETTLE_MAX
     while time.monotonic() < end:
@@ -103,7 +102,6 @@ def settle(waiting: Callable[[], list[int]]) -> int:
         if now == seen:
             break
         seen = now
-    return seen
 
 
 def _lower_priority() -> None:
