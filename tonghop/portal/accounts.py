@@ -249,7 +249,7 @@ class Accounts:
         """The active user holding this token, or None."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        with self.db.connect() as con:
+        with self.db.reading() as con:
             row = con.execute(
                 "SELECT u.* FROM tokens t JOIN users u ON u.name = t.name"
                 " WHERE t.token_hash = ? AND NOT t.revoked AND NOT u.disabled",

@@ -22,7 +22,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.check import Verdict, judge
 from validations.catalog import load_catalog
@@ -35,6 +35,9 @@ from warehouse.access import WarehouseFile
 from warehouse.arrival import listed_hashes
 from warehouse.ingest_settings import IngestSettings
 from warehouse.reading import ReadOutcome, check_read
+
+if TYPE_CHECKING:
+    from tonghop.portal.shared_checker import SharedChecker
 
 MAX_BATCH = 200
 GATHER_GAP = 0.012  # how long the checker waits after an upload's arrival for the next one ...
@@ -57,6 +60,7 @@ class Checker:
         self.batches = 0  # how many validator batches ran (the tests and the bench look)
         self.files = 0  # how many files they held
         self._coming = 0  # callers reading their files, about to queue them
+        self.shared: SharedChecker | None = None  # the web processes' validator process
         self._gap_until = 0.0  # the monotonic time until which the batch forming waits
 
     # --- the public side -------------------------------------------------------------------------
@@ -80,18 +84,35 @@ class Checker:
         self, paths: list[str | Path], sender: str | None, wh: WarehouseFile | None
     ) -> dict[str, Verdict]:
         """The dry run of files (service.check) in the validator's thread, batched with the
-        other uploads waiting: the files are read here, in the request's thread."""
+        other uploads waiting: the files are read here, in the request's thread. With a
+        `shared` checker (tonghop.portal.shared_checker: the web processes' one validator
+        process) judging `wh`'s file, there, batched with every web process's uploads."""
+        shared = self.shared
+        if shared is not None and wh is not None and shared.serves(wh):
+            found = shared.judge(paths, sender)
+            if found is not None:
+                return found  # else that process is gone: judged here
+        self.coming(1)  # the batch forming waits for these files
+        try:
+            read = read_paths(list(paths))
+        finally:
+            self.coming(-1)
+        return self.judge_read(read, sender, wh)
+
+    def judge_read(
+        self, read: ReadBatch, sender: str | None, wh: WarehouseFile | None
+    ) -> dict[str, Verdict]:
+        """`judge` of files already read."""
         self._start()
         fut: Future[dict[str, Verdict]] = Future()
-        with self._lock:
-            self._coming += 1  # the batch forming waits for these files
-        try:
-            job = _Judge(read_paths(list(paths)), sender, wh)
-        finally:
-            with self._lock:
-                self._coming -= 1
-        self._put((job, fut), GATHER_GAP)  # type: ignore[arg-type]
+        self._put((_Judge(read, sender, wh), fut), GATHER_GAP)
         return fut.result()
+
+    def coming(self, n: int) -> None:
+        """`n` more (or, negative, fewer) callers reading files they are about to judge: the
+        batch forming waits for them (up to GATHER_READING)."""
+        with self._lock:
+            self._coming += n
 
     def outcome(self, paths: list[str | Path]) -> BatchOutcome:
         """validations.intake.validate_paths through the warm validator."""

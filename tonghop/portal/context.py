@@ -20,6 +20,7 @@ from tonghop.portal.notices import Notices
 from tonghop.portal.reader import NoData, SnapshotWarehouse, WarehouseReader
 from tonghop.portal.scope import Scope
 from tonghop.portal.settings import PortalSettings
+from tonghop.portal.shared_checker import SharedChecker
 from tonghop.portal.uploads import Uploads
 from validations.catalog import load_catalog
 from validations.units import load_units
@@ -41,6 +42,8 @@ class Portal:
         self.drafts = Drafts(self.db)  # the web form's drafts (tonghop.portal.pages.entry)
         self.scope = Scope(self.units, self.catalog.close_day)
         self.checker = Checker(settings.catalog)
+        # `tonghop serve --workers N`: the uploads are judged in the one validator process
+        self.checker.shared = SharedChecker.from_env()
         self.write_lock = threading.RLock()
         self.reader = WarehouseReader(settings.warehouse, self.write_lock)
         # how the application layer (service/) reaches the warehouse from here

@@ -8,6 +8,7 @@ SQLite in WAL mode lets several portal processes share it. Plain stdlib `sqlite3
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
@@ -17,6 +18,11 @@ from datetime import datetime
 from pathlib import Path
 
 from warehouse.db import now
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: SQLite's own busy handler alone
+    fcntl = None  # type: ignore[assignment]
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -171,23 +177,77 @@ class _Reader:
         self.close()
 
 
+class _Turn:
+    """The writers' turn on one SQLite file, shared by every Database on it in this process: a
+    re-entrant lock for its threads and, held with it, an exclusive `flock` on `<file>.lock` for
+    the other processes (the web processes, the worker, a CLI). SQLite has one writer at a time
+    anyway, but a writer that finds the file locked sleeps in SQLite's busy handler (1, 2, 5,
+    10, 15 ms ... before each new try), so that twenty uploads over two processes waited tens
+    of milliseconds each; a process waiting for the flock is woken the moment it is released."""
+
+    def __init__(self, path: Path) -> None:
+        self.lock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+        if fcntl is not None:
+            try:
+                self.fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:  # a read-only folder: SQLite's busy handler alone
+                self.fd = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self.lock:
+            if self.depth == 0 and self.fd is not None:
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_EX)
+                except OSError:  # a file system without flock: SQLite's busy handler alone
+                    os.close(self.fd)
+                    self.fd = None
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0 and self.fd is not None:
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def __del__(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+_TURNS: weakref.WeakValueDictionary[str, _Turn] = weakref.WeakValueDictionary()
+_TURNS_LOCK = threading.Lock()
+
+
+def _turn_of(path: Path) -> _Turn:
+    """The turn of the file at `path` in this process (one per file, while a Database uses it)."""
+    key = str(path.resolve())
+    with _TURNS_LOCK:
+        turn = _TURNS.get(key)
+        if turn is None:
+            turn = _TURNS[key] = _Turn(path)
+        return turn
+
+
 class Database:
     """The portal's SQLite file, through one connection per process (safe across threads).
 
-    Writes from the threads of one process take turns on that connection (a lock): SQLite has
-    one writer at a time anyway, and its busy handler would otherwise make twenty concurrent
-    uploads sleep in turn for tens of milliseconds each; opening and closing a connection per
-    call would checkpoint the WAL at every close. Processes share the file through SQLite's own
-    locking (WAL mode: readers never wait for the writer); the reads every request makes go
-    through a read-only connection of their thread (`reading`), outside the turns."""
+    Writes take turns (`_Turn`: the threads of this process and the other processes on the
+    file, each woken as soon as the writer before it is done); opening and closing a connection
+    per call would checkpoint the WAL at every close. Readers never wait for the writer (WAL
+    mode): the reads every request makes go through a read-only connection of their thread
+    (`reading`), outside the turns."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._turn = threading.RLock()
         self._depth = 0
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._turn = _turn_of(self.path)
         self._con = sqlite3.connect(self.path, timeout=15, check_same_thread=False)
         self._con.row_factory = sqlite3.Row
         self._con.execute("PRAGMA journal_mode=WAL")
@@ -203,7 +263,7 @@ class Database:
     def connect(self) -> Iterator[sqlite3.Connection]:
         """The connection in a transaction: committed on success, rolled back on error (a
         nested call joins the outer transaction)."""
-        with self._turn:
+        with self._turn.held():
             if self._depth:
                 yield self._con
                 return
@@ -233,7 +293,7 @@ class Database:
         yield mine.con
 
     def close(self) -> None:
-        with self._turn:
+        with self._turn.lock:
             self._con.close()
         for reader in list(self._readers):
             reader.close()
