@@ -115,3 +115,32 @@ def test_the_validator_process_is_started_again_when_it_dies(served, tmp_path):
     wait_for(lambda: shared.stats() is not None, timeout=120)
     (f,) = _uploads(tmp_path)[1:2]
     assert shared.judge([f], "105")[str(f)].status == "accepted"
+
+
+def test_the_web_forms_checks_are_validated_there_as_here(served):
+    """A field check (Checker.validate) goes to the validator process too: the same results."""
+    from validations.readers import read_submission
+
+    service, shared, wh = served
+    raws = [
+        read_submission(f) for f in sorted((SAMPLES / "valid" / "2024-06" / "105").glob("*.csv"))
+    ][:3]
+    before = shared.stats()
+    web = Checker()
+    web.shared = shared
+    got = web.validate(raws)
+    assert shared.stats()["files"] == before["files"] + len(raws)
+    alone = Checker().validate_here(raws)
+    assert [r.to_dict() for r in got] == [r.to_dict() for r in alone]
+
+
+def test_the_worker_process_validates_at_its_own_priority(monkeypatch, portal_root):
+    """The background worker's ingests never go to the validator process."""
+    from tonghop.portal import worker
+
+    monkeypatch.setenv(ENV, '{"address": "x", "key": "00", "warehouse": "w"}')
+    seen = {}
+    monkeypatch.setattr(worker, "_lower_priority", lambda: None)
+    monkeypatch.setattr(worker, "run", lambda s, parent=None: seen.update(env=os.environ.get(ENV)))
+    worker._main(make_settings(portal_root))
+    assert seen == {"env": None}

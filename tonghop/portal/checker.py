@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 MAX_BATCH = 200
 GATHER_GAP = 0.012  # how long the checker waits after an upload's arrival for the next one ...
 GATHER_GAP_CHECK = 0.004  # ... after a field check's (small, and typed one at a time)
+GATHER_GAP_BURST = 0.025  # ... after an upload once a burst has begun (BURST waiting)
+BURST = 3
 GATHER_MAX = 0.08  # the longest the first arrival of a batch waits for the others ...
 GATHER_READING = 0.25  # ... or for the callers still reading their files (workbooks)
 
@@ -62,6 +64,7 @@ class Checker:
         self._coming = 0  # callers reading their files, about to queue them
         self.shared: SharedChecker | None = None  # the web processes' validator process
         self._gap_until = 0.0  # the monotonic time until which the batch forming waits
+        self._burst_until = 0.0  # ... when BURST uploads or more are waiting
 
     # --- the public side -------------------------------------------------------------------------
     def warm(self) -> None:
@@ -74,7 +77,17 @@ class Checker:
         return self.validate([read_submission(path)])[0]
 
     def validate(self, raws: list[RawSubmission]) -> list[ValidationResult]:
-        """Validate read submissions in the validator's thread, batched with whatever else waits."""
+        """Validate read submissions in the validator's thread, batched with whatever else waits
+        (with a `shared` checker, in the web processes' validator process)."""
+        shared = self.shared
+        if shared is not None and raws:
+            found = shared.validate(raws)
+            if found is not None:
+                return found  # else that process is gone: validated here
+        return self.validate_here(raws)
+
+    def validate_here(self, raws: list[RawSubmission]) -> list[ValidationResult]:
+        """`validate` in this process's validator thread."""
         self._start()
         fut: Future[list[ValidationResult]] = Future()
         self._put((raws, fut), GATHER_GAP_CHECK)
@@ -144,18 +157,24 @@ class Checker:
 
     def _put(self, item: Any, gap: float) -> None:
         with self._lock:
-            self._gap_until = time.monotonic() + gap
+            now = time.monotonic()
+            self._gap_until = now + gap
+            self._burst_until = now + GATHER_GAP_BURST if gap == GATHER_GAP else 0.0
         self._queue.put(item)
 
-    def _wait(self, start: float) -> float:
+    def _wait(self, start: float, waiting: int = 1) -> float:
         """How long the batch forming since `start` waits for another arrival: while a caller
         reads its files (up to GATHER_READING after `start`), else until the gap after the last
-        arrival (GATHER_GAP after an upload, GATHER_GAP_CHECK after a field check), never
-        past GATHER_MAX after `start` (a burst of uploads arrives over some tens of
-        milliseconds; alone, an upload waits GATHER_GAP)."""
+        arrival (GATHER_GAP after an upload, GATHER_GAP_CHECK after a field check; once BURST
+        uploads or more are `waiting`, GATHER_GAP_BURST: the last of twenty uploads sent at
+        one moment would otherwise wait for a whole batch of its own), never past GATHER_MAX
+        after `start` (a burst of uploads arrives over some tens of milliseconds; alone, an
+        upload waits GATHER_GAP)."""
         now = time.monotonic()
         with self._lock:
             coming, until = self._coming, self._gap_until
+            if waiting >= BURST:
+                until = max(until, self._burst_until)
         if coming and now < start + GATHER_READING:
             return min(start + GATHER_READING - now, 0.004)
         left = start + GATHER_MAX - now
@@ -172,7 +191,7 @@ class Checker:
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
-                wait = self._wait(start)
+                wait = self._wait(start, len(work))
                 if wait <= 0:
                     break
                 try:

@@ -8,14 +8,16 @@ whole cost while its own requests waited for the interpreter. So `tonghop serve`
 one web process starts this process beside them: each upload is read in its web process
 (workbooks in parallel), sent here over a Unix socket, and judged in one batch with the
 uploads of every other web process, on a core of its own, against the newest snapshot of the
-same warehouse. The verdicts are the same `service.check.Verdict`s: the local validator gives
+same warehouse; the web form's checks as typed are validated here too, in the same batches. The verdicts are the same `service.check.Verdict`s: the local validator gives
 the same answer, and is what a web process falls back on while this process cannot be reached
 (not started yet, died: `Service` starts it again), so an upload never waits for it.
 
     client -> here:  ("coming",)                 a file is being read: the batch waits for it
                      ("judge", ReadBatch, sender) its dry run
+                     ("validate", [RawSubmission])  validated (the web form's checks)
                      ("stats",)                  batches and files judged so far
-    here -> client:  ("ok", {path: Verdict}) | ("error", text) | ("stats", {...})
+    here -> client:  ("ok", {path: Verdict} | [ValidationResult]) | ("error", text)
+                     | ("stats", {...})
 """
 
 from __future__ import annotations
@@ -86,6 +88,23 @@ class SharedChecker:
             conn.send(("judge", read, sender))
             answer = self._answer(conn)
         except Exception as exc:  # gone, or sent something unpicklable: judged here
+            self._drop(conn, exc)
+            return None
+        if answer[0] != "ok":
+            self._warn(f"the validator process failed: {answer[1]}")
+            return None
+        return answer[1]  # type: ignore[no-any-return]
+
+    def validate(self, raws: list[Any]) -> list[Any] | None:
+        """Read submissions validated there (the web form's checks as typed); None when the
+        process cannot be reached or failed (the caller validates them itself)."""
+        conn = self._connection()
+        if conn is None:
+            return None
+        try:
+            conn.send(("validate", raws))
+            answer = self._answer(conn)
+        except Exception as exc:
             self._drop(conn, exc)
             return None
         if answer[0] != "ok":
@@ -179,6 +198,13 @@ def _serve_connection(conn: Connection, checker: Any, wh: SnapshotWarehouse) -> 
                     answer: tuple[str, Any] = ("ok", checker.judge_read(msg[1], msg[2], wh))
                 except Exception as exc:
                     log.exception("validator process: a batch failed")
+                    answer = ("error", f"{type(exc).__name__}: {exc}")
+                conn.send(answer)
+            elif msg[0] == "validate":
+                try:
+                    answer = ("ok", checker.validate_here(msg[1]))
+                except Exception as exc:
+                    log.exception("validator process: a validation failed")
                     answer = ("error", f"{type(exc).__name__}: {exc}")
                 conn.send(answer)
             elif msg[0] == "stats":

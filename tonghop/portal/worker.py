@@ -29,6 +29,7 @@ from pathlib import Path
 
 from tonghop.portal.context import Portal
 from tonghop.portal.settings import PortalSettings
+from tonghop.portal.shared_checker import ENV as SHARED_ENV
 
 log = logging.getLogger("tonghop.portal")
 POLL = 0.25  # seconds between looks at the queue
@@ -113,6 +114,9 @@ def _lower_priority() -> None:
 
 def _main(settings: PortalSettings, parent: int | None = None) -> None:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    # its ingests validate here, at its lower priority: not in the web processes' validator
+    # process (tonghop.portal.shared_checker), where the uploads' verdicts wait
+    os.environ.pop(SHARED_ENV, None)
     _lower_priority()
     run(settings, parent=parent)
 
