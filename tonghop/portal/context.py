@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tonghop.portal.accounts import Accounts
+from service.check import Verdict
+from tonghop.portal.accounts import Accounts, User
 from tonghop.portal.auth import Throttle
 from tonghop.portal.checker import Checker
 from tonghop.portal.database import Database
@@ -21,7 +22,7 @@ from tonghop.portal.reader import NoData, SnapshotWarehouse, WarehouseReader
 from tonghop.portal.scope import Scope
 from tonghop.portal.settings import PortalSettings
 from tonghop.portal.shared_checker import SharedChecker
-from tonghop.portal.uploads import Uploads
+from tonghop.portal.uploads import Upload, Uploads
 from validations.catalog import load_catalog
 from validations.units import load_units
 
@@ -122,6 +123,24 @@ class Portal:
         self.notices.stop()
         self.reader.stop()
         self.checker.close()
+
+    def receive(
+        self,
+        user: User,
+        file_name: str,
+        data: bytes,
+        lang: str = "vi",
+        addr: str | None = None,
+        size: int | None = None,
+    ) -> tuple[Upload, Verdict]:
+        """An upload from the web (a file sent, or the web form submitted as its file): checked,
+        recorded and delivered (Uploads.receive), handed to the runner to be stored, the
+        verdict mailed. One call from the request's thread."""
+        up, verdict = self.uploads.receive(user, file_name, data, lang, addr, size)
+        if up.delivered:
+            self.runner.ingest(up)
+        self.notices.verdict(up, verdict.result)
+        return up, verdict
 
     def read(self, fn: Callable[..., T], *args: Any, default: Any = NoData) -> T:
         """`fn(cursor, *args)` on the newest snapshot; `default` while there is none (NoData,

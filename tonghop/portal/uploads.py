@@ -95,6 +95,16 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path.parent, ignore_errors=True)
 
 
+def _not_delivered(exc: BaseException) -> dict[str, str]:
+    """Why a checked upload was not delivered, in every language."""
+    why = (
+        exc
+        if isinstance(exc, DeliveryError)
+        else DeliveryError("delivery.failed", reason=os_reason(exc))
+    )
+    return {lg: why.message(lg) for lg in LANGS}
+
+
 def _upload(row: Any) -> Upload:
     r = dict(row)
     r["report"] = json.loads(r["report"])
@@ -182,58 +192,63 @@ class Uploads:
             elif result is not None and not deliver:
                 record["not_delivered"] = {lg: render("upload.not_delivered", lg) for lg in LANGS}
             digest = verdict.content_hash or (file_hash(tmp) if result is not None else None)
-            with self.db.connect() as con:  # one transaction: the record, its delivery, audit
-                upload_id = int(
-                    con.execute(
-                        "INSERT INTO uploads (actor, sender, unit_code, period, file_name,"
-                        " content_hash, verdict, n_errors, n_warnings, report, received_at,"
-                        " ingest_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'none')",
-                        [
-                            user.name,
-                            user.unit_code,
-                            unit,
-                            period,
-                            file_name,
-                            digest,
-                            status,
-                            record.get("errors", 0),
-                            record.get("warnings", 0),
-                            "{}",
-                            stamp(received),
-                        ],
-                    ).lastrowid  # type: ignore[arg-type]
-                )
-                target = None
-                if deliver:
-                    try:
-                        target = self._deliver(user, upload_id, tmp, received)
-                    except (DeliveryError, OSError) as exc:
-                        deliver = False
-                        why = (
-                            exc
-                            if isinstance(exc, DeliveryError)
-                            else DeliveryError("delivery.failed", reason=os_reason(exc))
-                        )
-                        record["not_delivered"] = {lg: why.message(lg) for lg in LANGS}
-                con.execute(
-                    "UPDATE uploads SET report = ?, inbox_path = ?, ingest_state = ? WHERE id = ?",
-                    [
-                        json.dumps(record, ensure_ascii=False, default=str),
-                        str(target) if target else None,
-                        "queued" if target else "none",
-                        upload_id,
-                    ],
-                )
-                self.db.audit(
-                    user.name,
-                    "upload" if status != "refused" else "refuse",
-                    unit,
-                    period,
-                    f"upload {upload_id}: {file_name}: {status}"
-                    + (" (delivered)" if deliver else " (not delivered)"),
-                    addr,
-                    con=con,
-                )
+            staged = None
+            if deliver:  # copied beside the inbox before the writers' turn: only renamed in it
+                try:
+                    staged = self._stage(user, tmp, received)
+                except (DeliveryError, OSError) as exc:
+                    deliver = False
+                    record["not_delivered"] = _not_delivered(exc)
+            try:
+                with self.db.connect() as con:  # one transaction: the record, its delivery, audit
+                    upload_id = int(
+                        con.execute(
+                            "INSERT INTO uploads (actor, sender, unit_code, period, file_name,"
+                            " content_hash, verdict, n_errors, n_warnings, report, received_at,"
+                            " ingest_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'none')",
+                            [
+                                user.name,
+                                user.unit_code,
+                                unit,
+                                period,
+                                file_name,
+                                digest,
+                                status,
+                                record.get("errors", 0),
+                                record.get("warnings", 0),
+                                json.dumps(record, ensure_ascii=False, default=str),
+                                stamp(received),
+                            ],
+                        ).lastrowid  # type: ignore[arg-type]
+                    )
+                    if staged is not None:
+                        try:
+                            target = self._deliver(staged, upload_id, tmp.name, received)
+                            con.execute(
+                                "UPDATE uploads SET inbox_path = ?, ingest_state = 'queued'"
+                                " WHERE id = ?",
+                                [str(target), upload_id],
+                            )
+                        except OSError as exc:
+                            deliver = False
+                            record["not_delivered"] = _not_delivered(exc)
+                            con.execute(
+                                "UPDATE uploads SET report = ? WHERE id = ?",
+                                [json.dumps(record, ensure_ascii=False, default=str), upload_id],
+                            )
+                    self.db.audit(
+                        user.name,
+                        "upload" if status != "refused" else "refuse",
+                        unit,
+                        period,
+                        f"upload {upload_id}: {file_name}: {status}"
+                        + (" (delivered)" if deliver else " (not delivered)"),
+                        addr,
+                        con=con,
+                    )
+            finally:
+                if staged is not None:
+                    staged.unlink(missing_ok=True)  # left only when not delivered
         finally:
             _remove(tmp)
         got = self.get(int(upload_id))  # type: ignore[arg-type]
@@ -252,17 +267,22 @@ class Uploads:
             "delivery.no_token", path=str(self.inbox / "manifest.yaml"), unit=user.unit_code
         )
 
-    def _deliver(self, user: User, upload_id: int, tmp: Path, received: datetime) -> Path:
-        """Into inbox/<sender>/, under a hidden name first (the ingest skips hidden files), then
-        renamed: the ingest never sees half a file. Its mtime is the time it was received."""
+    def _stage(self, user: User, tmp: Path, received: datetime) -> Path:
+        """The checked file copied into inbox/<sender>/ under a hidden name (the ingest skips
+        hidden files), its mtime the time it was received: `_deliver` renames it."""
         folder = self.inbox / self._sender_folder(user)
         folder.mkdir(parents=True, exist_ok=True)
-        final = folder / safe_name(f"{received:%Y%m%dT%H%M%S}-u{upload_id}-{tmp.name}")
-        hidden = folder / f".{final.name}.part"
+        hidden = folder / f".{uuid.uuid4().hex}.part"
         shutil.copyfile(tmp, hidden)
         ts = received.timestamp()
         os.utime(hidden, (ts, ts))
-        os.replace(hidden, final)
+        return hidden
+
+    def _deliver(self, staged: Path, upload_id: int, name: str, received: datetime) -> Path:
+        """The staged file under its final name, in one rename: the ingest never sees half a
+        file."""
+        final = staged.parent / safe_name(f"{received:%Y%m%dT%H%M%S}-u{upload_id}-{name}")
+        os.replace(staged, final)
         return final
 
     # --- reading -------------------------------------------------------------------------------

@@ -504,7 +504,7 @@ def _submit(
     addr: str,
 ) -> int | None:
     """The draft (with what the page posted) as the canonical CSV, received and stored exactly
-    as that file uploaded (Uploads.receive, the runner, the verdict notice); the submission's
+    as that file uploaded (Portal.receive: checked, stored, mailed); the submission's
     follow-up marks kept beside it. The upload's id, or None when nothing was entered."""
     form = Form(portal, user, unit, period, lang)
     fields = form.fields()
@@ -526,12 +526,7 @@ def _submit(
     if not any(not e.blank for e in entries.values()):
         return None
     data = form.csv(entries)
-    up, verdict = portal.uploads.receive(
-        user, entry.file_name(form.code, form.period.code), data, lang, addr
-    )
-    if up.delivered:
-        portal.runner.ingest(up)
-    portal.notices.verdict(up, verdict.result)
+    up, _ = portal.receive(user, entry.file_name(form.code, form.period.code), data, lang, addr)
     seq = max((f.seq for f in fields.values()), default=0)
     portal.drafts.submitted(
         up.id, form.code, form.period.code, up.content_hash, seq, user.name, fields.values()

@@ -181,10 +181,11 @@ def submit_page(request: Request, portal: PortalDep, user: Submitter, t: Words) 
 async def receive(
     request: Request, portal: Portal, user: User, upload: Any, lang: str | None = None
 ) -> tuple[Upload, Any]:
-    """Read the uploaded file (at most the reader's limit plus one byte) and receive it."""
+    """Read the uploaded file (at most the reader's limit plus one byte) and receive it
+    (Portal.receive, in one trip to the thread pool)."""
     data = await upload.read(MAX_FILE_BYTES + 1)
-    up, result = await run_in_threadpool(
-        portal.uploads.receive,
+    return await run_in_threadpool(
+        portal.receive,
         user,
         upload.filename or "upload",
         data,
@@ -192,10 +193,6 @@ async def receive(
         client_addr(request),
         getattr(upload, "size", None),
     )
-    if up.delivered:
-        await run_in_threadpool(portal.runner.ingest, up)
-    portal.notices.verdict(up, result.result)
-    return up, result
 
 
 @router.post("/submit", include_in_schema=False)
