@@ -32,6 +32,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
@@ -79,50 +80,38 @@ class SharedChecker:
     def judge(self, paths: list[str | Path], sender: str | None) -> dict[str, Verdict] | None:
         """The files' verdicts, read here and judged there; None when the process cannot be
         reached or failed (the caller judges them itself)."""
-        conn = self._connection()
-        if conn is None:
-            return None
-        try:
-            conn.send(("coming",))
-            read = read_paths(list(paths))
-            conn.send(("judge", read, sender))
-            answer = self._answer(conn)
-        except Exception as exc:  # gone, or sent something unpicklable: judged here
-            self._drop(conn, exc)
-            return None
-        if answer[0] != "ok":
-            self._warn(f"the validator process failed: {answer[1]}")
-            return None
-        return answer[1]  # type: ignore[no-any-return]
+
+        def message(conn: Connection) -> tuple[Any, ...]:
+            conn.send(("coming",))  # the batch there waits for these files while read here
+            return ("judge", read_paths(list(paths)), sender)
+
+        return self._ask(message)  # type: ignore[no-any-return]
 
     def validate(self, raws: list[Any]) -> list[Any] | None:
         """Read submissions validated there (the web form's checks as typed); None when the
         process cannot be reached or failed (the caller validates them itself)."""
-        conn = self._connection()
-        if conn is None:
-            return None
-        try:
-            conn.send(("validate", raws))
-            answer = self._answer(conn)
-        except Exception as exc:
-            self._drop(conn, exc)
-            return None
-        if answer[0] != "ok":
-            self._warn(f"the validator process failed: {answer[1]}")
-            return None
-        return answer[1]  # type: ignore[no-any-return]
+        return self._ask(lambda conn: ("validate", raws))  # type: ignore[no-any-return]
 
     def stats(self) -> dict[str, int] | None:
         """How many batches and files the process has judged (None: not reachable)."""
+        return self._ask(lambda conn: ("stats",))  # type: ignore[no-any-return]
+
+    def _ask(self, message: Callable[[Connection], tuple[Any, ...]]) -> Any:
+        """The answer to `message(conn)` on this thread's connection; None when the process
+        cannot be reached, stops answering, or failed."""
         conn = self._connection()
         if conn is None:
             return None
         try:
-            conn.send(("stats",))
-            return self._answer(conn)[1]  # type: ignore[no-any-return]
-        except Exception as exc:
+            conn.send(message(conn))
+            kind, payload = self._answer(conn)
+        except Exception as exc:  # gone, or sent something unpicklable
             self._drop(conn, exc)
             return None
+        if kind == "error":
+            self._warn(f"the validator process failed: {payload}")
+            return None
+        return payload
 
     def _answer(self, conn: Connection) -> tuple[str, Any]:
         if not conn.poll(ANSWER_TIMEOUT):
