@@ -54,3 +54,21 @@ def test_concurrent_dry_runs_are_batched_and_equal_the_checks_one_at_a_time(
         assert verdict.record() == alone.record(), f.name
         assert verdict.outcome is not None and verdict.warehouse_checked
     checker.close()
+
+
+def test_a_burst_of_uploads_is_waited_for_longer_than_one_upload():
+    """After an upload's arrival the batch forming waits GATHER_GAP for the next one; once
+    BURST uploads wait, GATHER_GAP_BURST (the rest of a burst arrives over tens of ms);
+    after a field check, GATHER_GAP_CHECK whatever waits; never past GATHER_MAX."""
+    import time
+
+    from tonghop.portal import checker as mod
+
+    c = Checker()
+    start = time.monotonic()
+    c._put(("x", None), mod.GATHER_GAP)
+    assert c._wait(start, 1) <= mod.GATHER_GAP
+    assert mod.GATHER_GAP < c._wait(start, mod.BURST) <= mod.GATHER_GAP_BURST
+    c._put(("x", None), mod.GATHER_GAP_CHECK)
+    assert c._wait(start, mod.BURST) <= mod.GATHER_GAP_CHECK
+    assert c._wait(start - mod.GATHER_MAX, mod.BURST) == 0.0
