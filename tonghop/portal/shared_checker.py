@@ -16,8 +16,7 @@ the same answer, and is what a web process falls back on while this process cann
                      ("judge", ReadBatch, sender) its dry run
                      ("validate", [RawSubmission])  validated (the web form's checks)
                      ("stats",)                  batches and files judged so far
-    here -> client:  ("ok", {path: Verdict} | [ValidationResult]) | ("error", text)
-                     | ("stats", {...})
+    here -> client:  ("ok", {path: Verdict} | [ValidationResult] | {...}) | ("error", text)
 """
 
 from __future__ import annotations
@@ -176,32 +175,35 @@ def _serve_connection(conn: Connection, checker: Any, wh: SnapshotWarehouse) -> 
                 msg = conn.recv()
             except (EOFError, OSError):
                 return
-            if msg[0] == "coming":
+            kind = msg[0]
+            if kind == "coming":
                 reading += 1
                 checker.coming(1)
-            elif msg[0] == "judge":
-                if reading:
-                    reading -= 1
-                    checker.coming(-1)
-                try:
-                    answer: tuple[str, Any] = ("ok", checker.judge_read(msg[1], msg[2], wh))
-                except Exception as exc:
-                    log.exception("validator process: a batch failed")
-                    answer = ("error", f"{type(exc).__name__}: {exc}")
-                conn.send(answer)
-            elif msg[0] == "validate":
-                try:
-                    answer = ("ok", checker.validate_here(msg[1]))
-                except Exception as exc:
-                    log.exception("validator process: a validation failed")
-                    answer = ("error", f"{type(exc).__name__}: {exc}")
-                conn.send(answer)
-            elif msg[0] == "stats":
-                conn.send(("stats", {"batches": checker.batches, "files": checker.files}))
+                continue
+            if kind == "judge" and reading:
+                reading -= 1
+                checker.coming(-1)
+            try:
+                answer: tuple[str, Any] = ("ok", _work(kind, msg[1:], checker, wh))
+            except Exception as exc:
+                log.exception("validator process: %s failed", kind)
+                answer = ("error", f"{type(exc).__name__}: {exc}")
+            conn.send(answer)
     finally:
         if reading:
             checker.coming(-reading)
         conn.close()
+
+
+def _work(kind: str, args: tuple[Any, ...], checker: Any, wh: SnapshotWarehouse) -> Any:
+    """What a client's message asks for, done in this process."""
+    if kind == "judge":
+        return checker.judge_read(args[0], args[1], wh)
+    if kind == "validate":
+        return checker.validate_here(args[0])
+    if kind == "stats":
+        return {"batches": checker.batches, "files": checker.files}
+    raise ValueError(f"unknown request {kind!r}")
 
 
 def _orphaned(parent: int) -> None:
