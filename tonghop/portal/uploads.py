@@ -105,6 +105,11 @@ def _not_delivered(exc: BaseException) -> dict[str, str]:
     return {lg: why.message(lg) for lg in LANGS}
 
 
+def _report(record: dict[str, Any]) -> str:
+    """An upload's record as its `report` column holds it (`_upload` reads it back)."""
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
 def _upload(row: Any) -> Upload:
     r = dict(row)
     r["report"] = json.loads(r["report"])
@@ -180,6 +185,7 @@ class Uploads:
         (`size`: its real size when only its first bytes were read)."""
         received = now()
         verdict, tmp = self.check(user, file_name, data, size)
+        staged = None  # the copy beside the inbox, until renamed into it
         try:
             record = verdict.record(lang, name=file_name)
             result = verdict.result
@@ -192,64 +198,62 @@ class Uploads:
             elif result is not None and not deliver:
                 record["not_delivered"] = {lg: render("upload.not_delivered", lg) for lg in LANGS}
             digest = verdict.content_hash or (file_hash(tmp) if result is not None else None)
-            staged = None
             if deliver:  # copied beside the inbox before the writers' turn: only renamed in it
                 try:
                     staged = self._stage(user, tmp, received)
                 except (DeliveryError, OSError) as exc:
                     deliver = False
                     record["not_delivered"] = _not_delivered(exc)
-            try:
-                with self.db.connect() as con:  # one transaction: the record, its delivery, audit
-                    upload_id = int(
-                        con.execute(
-                            "INSERT INTO uploads (actor, sender, unit_code, period, file_name,"
-                            " content_hash, verdict, n_errors, n_warnings, report, received_at,"
-                            " ingest_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'none')",
-                            [
-                                user.name,
-                                user.unit_code,
-                                unit,
-                                period,
-                                file_name,
-                                digest,
-                                status,
-                                record.get("errors", 0),
-                                record.get("warnings", 0),
-                                json.dumps(record, ensure_ascii=False, default=str),
-                                stamp(received),
-                            ],
-                        ).lastrowid  # type: ignore[arg-type]
-                    )
-                    if staged is not None:
-                        try:
-                            target = self._deliver(staged, upload_id, tmp.name, received)
-                            con.execute(
-                                "UPDATE uploads SET inbox_path = ?, ingest_state = 'queued'"
-                                " WHERE id = ?",
-                                [str(target), upload_id],
-                            )
-                        except OSError as exc:
-                            deliver = False
-                            record["not_delivered"] = _not_delivered(exc)
-                            con.execute(
-                                "UPDATE uploads SET report = ? WHERE id = ?",
-                                [json.dumps(record, ensure_ascii=False, default=str), upload_id],
-                            )
-                    self.db.audit(
-                        user.name,
-                        "upload" if status != "refused" else "refuse",
-                        unit,
-                        period,
-                        f"upload {upload_id}: {file_name}: {status}"
-                        + (" (delivered)" if deliver else " (not delivered)"),
-                        addr,
-                        con=con,
-                    )
-            finally:
+            report = _report(record)
+            with self.db.connect() as con:  # one transaction: the record, its delivery, audit
+                upload_id = int(
+                    con.execute(
+                        "INSERT INTO uploads (actor, sender, unit_code, period, file_name,"
+                        " content_hash, verdict, n_errors, n_warnings, report, received_at,"
+                        " ingest_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'none')",
+                        [
+                            user.name,
+                            user.unit_code,
+                            unit,
+                            period,
+                            file_name,
+                            digest,
+                            status,
+                            record.get("errors", 0),
+                            record.get("warnings", 0),
+                            report,
+                            stamp(received),
+                        ],
+                    ).lastrowid  # type: ignore[arg-type]
+                )
                 if staged is not None:
-                    staged.unlink(missing_ok=True)  # left only when not delivered
+                    try:
+                        target = self._deliver(staged, upload_id, tmp.name, received)
+                        con.execute(
+                            "UPDATE uploads SET inbox_path = ?, ingest_state = 'queued'"
+                            " WHERE id = ?",
+                            [str(target), upload_id],
+                        )
+                    except OSError as exc:
+                        deliver = False
+                        record["not_delivered"] = _not_delivered(exc)
+                        con.execute(
+                            "UPDATE uploads SET report = ? WHERE id = ?",
+                            [_report(record), upload_id],
+                        )
+                self.db.audit(
+                    user.name,
+                    "upload" if status != "refused" else "refuse",
+                    unit,
+                    period,
+                    f"upload {upload_id}: {file_name}: {status}"
+                    + (" (delivered)" if deliver else " (not delivered)"),
+                    addr,
+                    con=con,
+                )
         finally:
+            if staged is not None:
+                staged.unlink(missing_ok=True)  # left only when not delivered
             _remove(tmp)
         got = self.get(int(upload_id))  # type: ignore[arg-type]
         assert got is not None
