@@ -72,3 +72,68 @@ def test_a_burst_of_uploads_is_waited_for_longer_than_one_upload():
     c._put(("x", None), mod.GATHER_GAP_CHECK)
     assert c._wait(start, mod.BURST) <= mod.GATHER_GAP_CHECK
     assert c._wait(start - mod.GATHER_MAX, mod.BURST) == 0.0
+
+
+def test_an_announced_upload_is_waited_for_until_it_is_judged_or_withdrawn():
+    """An upload announced at the start of its request (Checker.arriving) holds the batch
+    forming until it is judged or withdrawn, at most GATHER_READING after its announcement;
+    an announcement read after its upload's judging (another connection to the validator
+    process) is already over."""
+    import time
+
+    from tonghop.portal import checker as mod
+
+    c = Checker()
+    start = time.monotonic()
+    c.announce("a")
+    assert c._wait(start, 1) > 0  # "a" is on its way
+    c._put(("x", None), mod.GATHER_GAP, "a")  # judged: the announcement is over
+    assert c._announced == {}
+    c.announce("b")
+    c.withdraw("b")  # its request judged nothing
+    assert c._announced == {}
+    c._put(("y", None), mod.GATHER_GAP, "c")  # judged before its announcement was read
+    c.announce("c")
+    assert c._announced == {}
+    c.announce("d")  # never taken (its web process died): waited for GATHER_READING at most
+    assert c._wait(time.monotonic() - mod.GATHER_READING, 1) == 0.0
+    c._announced["d"] = time.monotonic() - mod.GATHER_READING - 0.01
+    assert c._wait(time.monotonic() - 0.01, 1) <= mod.GATHER_GAP_BURST
+    assert c._announced == {}
+
+
+def test_a_request_announces_its_upload_and_the_batch_waits_for_it(tmp_path):
+    """Two uploads, one announced (`arriving`) well before it is read: one batch, although
+    the other arrived long before it (more than GATHER_GAP)."""
+    import shutil
+    import threading
+    import time
+
+    from tonghop.portal import checker as mod
+
+    files = []
+    for f in sorted((SAMPLES / "valid" / "2024-06" / "105").glob("*.csv"))[:2]:
+        folder = tmp_path / f.stem
+        folder.mkdir()
+        files.append(shutil.copy(f, folder / f.name))
+    c = Checker()
+    c.warm()
+    before = c.batches
+    announced = threading.Event()
+
+    def late() -> None:
+        with c.arriving():
+            announced.set()
+            time.sleep(6 * mod.GATHER_GAP)  # its body still arriving
+            c.judge([files[1]], "105", None)
+
+    th = threading.Thread(target=late)
+    th.start()
+    announced.wait()
+    c.judge([files[0]], "105", None)
+    th.join()
+    assert c.batches - before == 1 and c._announced == {}
+    with c.arriving():  # a request that judges nothing withdraws its announcement
+        assert len(c._announced) == 1
+    assert c._announced == {}
+    c.close()

@@ -63,10 +63,11 @@ async def api_validate(
     message, hint, ...; outliers and last year's figures included), `rules` and `outcome`
     (the version it would get, held, duplicate); 422 with `status` unreadable and the
     reader's `message`."""
-    data = await file.read(MAX_FILE_BYTES + 1)
-    record = await run_in_threadpool(
-        portal.uploads.dry_run, user, file.filename or "upload", data, _lang(lang), file.size
-    )
+    with portal.checker.arriving():
+        data = await file.read(MAX_FILE_BYTES + 1)
+        record = await run_in_threadpool(
+            portal.uploads.dry_run, user, file.filename or "upload", data, _lang(lang), file.size
+        )
     return JSONResponse(record, 422 if record["status"] == "unreadable" else 200)
 
 
@@ -94,7 +95,8 @@ async def api_submit(
     _lang(lang)
     if not user.may_submit:
         raise HTTPException(403, msg("portal.role_no_submit"))
-    up, _ = await receive(request, portal, user, file, lang)
+    with portal.checker.arriving():
+        up, _ = await receive(request, portal, user, file, lang)
     record = dict(up.report)
     record["delivery"] = _delivery(portal, up, lang)
     if up.verdict == "refused":

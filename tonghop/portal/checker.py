@@ -16,10 +16,15 @@ batch of one is the CLI's case).
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +50,32 @@ GATHER_GAP_CHECK = 0.004  # ... after a field check's (small, and typed one at a
 GATHER_GAP_BURST = 0.025  # ... after an upload once a burst has begun (BURST waiting)
 BURST = 3
 GATHER_MAX = 0.08  # the longest the first arrival of a batch waits for the others ...
-GATHER_READING = 0.25  # ... or for the callers still reading their files (workbooks)
+GATHER_READING = 0.25  # ... or for the callers still reading their files (workbooks), or
+# for the uploads announced (`arriving`) and not judged yet, each for this long at the most
+_TOKENS = itertools.count(1)
+
+
+@dataclass
+class Arrival:
+    """An upload whose request has begun (Checker.arriving): announced to the batch forming
+    before its body is parsed and its file read, and taken by the request's first judge."""
+
+    token: str
+    shared: bool  # announced to the validator process (else to this process's checker)
+    taken: bool = False
+
+
+_ARRIVAL: ContextVar[Arrival | None] = ContextVar("tonghop_arrival", default=None)
+
+
+def _take_arrival(shared: bool) -> str | None:
+    """The token of the current request's announced upload, if announced where the judging
+    happens (`shared`: the validator process) and not taken yet; taken now."""
+    arrival = _ARRIVAL.get()
+    if arrival is None or arrival.taken or arrival.shared != shared:
+        return None
+    arrival.taken = True
+    return arrival.token
 
 
 class Checker:
@@ -65,6 +95,8 @@ class Checker:
         self.shared: SharedChecker | None = None  # the web processes' validator process
         self._gap_until = 0.0  # the monotonic time until which the batch forming waits
         self._burst_until = 0.0  # ... when BURST uploads or more are waiting
+        self._announced: dict[str, float] = {}  # token -> when its upload was announced
+        self._ended: dict[str, float] = {}  # ... judged or withdrawn before it was announced
 
     # --- the public side -------------------------------------------------------------------------
     def warm(self) -> None:
@@ -102,24 +134,78 @@ class Checker:
         process) judging `wh`'s file, there, batched with every web process's uploads."""
         shared = self.shared
         if shared is not None and wh is not None and shared.serves(wh):
-            found = shared.judge(paths, sender)
+            found = shared.judge(paths, sender, _take_arrival(shared=True))
             if found is not None:
                 return found  # else that process is gone: judged here
+        token = _take_arrival(shared=False)
         self.coming(1)  # the batch forming waits for these files
         try:
             read = read_paths(list(paths))
         finally:
             self.coming(-1)
-        return self.judge_read(read, sender, wh)
+        return self.judge_read(read, sender, wh, token)
 
     def judge_read(
-        self, read: ReadBatch, sender: str | None, wh: WarehouseFile | None
+        self,
+        read: ReadBatch,
+        sender: str | None,
+        wh: WarehouseFile | None,
+        token: str | None = None,
     ) -> dict[str, Verdict]:
-        """`judge` of files already read."""
+        """`judge` of files already read (`token`: the upload's announcement, `arriving`)."""
         self._start()
         fut: Future[dict[str, Verdict]] = Future()
-        self._put((_Judge(read, sender, wh), fut), GATHER_GAP)
+        self._put((_Judge(read, sender, wh), fut), GATHER_GAP, token)
         return fut.result()
+
+    @contextlib.contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Around a request that uploads a file, from its start (before its body is parsed):
+        the batch forming knows it is coming and waits for it (up to GATHER_READING) instead of
+        guessing from the gaps between arrivals, so that twenty uploads sent at one moment are
+        one batch, started as soon as the last of them is read. Announced to the validator
+        process when there is one; withdrawn at the end when the request judged nothing."""
+        token = f"{os.getpid()}-{next(_TOKENS)}"
+        shared = self.shared
+        to_shared = shared is not None and shared.announce(token)
+        if not to_shared:
+            self.announce(token)
+        arrival = Arrival(token, to_shared)
+        reset = _ARRIVAL.set(arrival)
+        try:
+            yield
+        finally:
+            _ARRIVAL.reset(reset)
+            if not arrival.taken:
+                if to_shared and shared is not None:
+                    shared.withdraw(token)
+                else:
+                    self.withdraw(token)
+
+    def announce(self, token: str) -> None:
+        """An upload is on its way (`arriving`): the batch forming waits for it. (The validator
+        process may read an announcement after the upload's judging, which comes by another
+        connection: then it is already over.)"""
+        with self._lock:
+            now = time.monotonic()
+            if self._ended.pop(token, None) is not None:
+                return
+            self._announced[token] = now
+            self._gap_until = max(self._gap_until, now + GATHER_GAP)
+            self._burst_until = max(self._burst_until, now + GATHER_GAP_BURST)
+
+    def withdraw(self, token: str) -> None:
+        """The announced upload will not be judged (or already is)."""
+        with self._lock:
+            self._end(token)
+
+    def _end(self, token: str) -> None:
+        """The announcement `token` is over (holding the lock)."""
+        if self._announced.pop(token, None) is None:
+            now = time.monotonic()
+            if len(self._ended) > 1000:
+                self._ended = {k: t for k, t in self._ended.items() if t > now - 60}
+            self._ended[token] = now
 
     def coming(self, n: int) -> None:
         """`n` more (or, negative, fewer) callers reading files they are about to judge: the
@@ -155,16 +241,22 @@ class Checker:
             self._validator = Validator(catalog=self.catalog, today=today)
         return self._validator
 
-    def _put(self, item: Any, gap: float) -> None:
+    def _put(self, item: Any, gap: float, token: str | None = None) -> None:
+        """Queue `item`; an announced upload (`token`) ends its announcement, and its gap
+        counts from when it was announced rather than from now."""
         with self._lock:
-            now = time.monotonic()
-            self._gap_until = now + gap
-            self._burst_until = now + GATHER_GAP_BURST if gap == GATHER_GAP else 0.0
-        self._queue.put(item)
+            if token is None or token not in self._announced:
+                now = time.monotonic()
+                self._gap_until = now + gap
+                self._burst_until = now + GATHER_GAP_BURST if gap == GATHER_GAP else 0.0
+            self._queue.put(item)
+            if token is not None:
+                self._end(token)
 
     def _wait(self, start: float, waiting: int = 1) -> float:
         """How long the batch forming since `start` waits for another arrival: while a caller
-        reads its files (up to GATHER_READING after `start`), else until the gap after the last
+        reads its files or an announced upload (`arriving`) is not judged yet (up to
+        GATHER_READING after `start`), else until the gap after the last
         arrival (GATHER_GAP after an upload, GATHER_GAP_CHECK after a field check; once BURST
         uploads or more are `waiting`, GATHER_GAP_BURST: the last of twenty uploads sent at
         one moment would otherwise wait for a whole batch of its own), never past GATHER_MAX
@@ -175,6 +267,10 @@ class Checker:
             coming, until = self._coming, self._gap_until
             if waiting >= BURST:
                 until = max(until, self._burst_until)
+            if self._announced:  # announcements older than GATHER_READING wait no more
+                old = now - GATHER_READING
+                self._announced = {k: t for k, t in self._announced.items() if t > old}
+                coming += len(self._announced)
         if coming and now < start + GATHER_READING:
             return min(start + GATHER_READING - now, 0.004)
         left = start + GATHER_MAX - now

@@ -12,8 +12,10 @@ same warehouse; the web form's checks as typed are validated here too, in the sa
 the same answer, and is what a web process falls back on while this process cannot be reached
 (not started yet, died: `Service` starts it again), so an upload never waits for it.
 
-    client -> here:  ("coming",)                 a file is being read: the batch waits for it
-                     ("judge", ReadBatch, sender) its dry run
+    client -> here:  ("announce", token)         an upload's request began (Checker.arriving)
+                     ("withdraw", token)         ... and ended without judging a file
+                     ("coming",)                 a file is being read: the batch waits for it
+                     ("judge", ReadBatch, sender, token)  its dry run (token: its announcement)
                      ("validate", [RawSubmission])  validated (the web form's checks)
                      ("stats",)                  batches and files judged so far
     here -> client:  ("ok", {path: Verdict} | [ValidationResult] | {...}) | ("error", text)
@@ -76,15 +78,39 @@ class SharedChecker:
         """Whether the process judges against `wh`: the snapshots of the same file."""
         return isinstance(wh, SnapshotWarehouse) and Path(wh.path).resolve() == self.warehouse
 
-    def judge(self, paths: list[str | Path], sender: str | None) -> dict[str, Verdict] | None:
-        """The files' verdicts, read here and judged there; None when the process cannot be
-        reached or failed (the caller judges them itself)."""
+    def judge(
+        self, paths: list[str | Path], sender: str | None, token: str | None = None
+    ) -> dict[str, Verdict] | None:
+        """The files' verdicts, read here and judged there (`token`: the upload's announcement,
+        Checker.arriving); None when the process cannot be reached or failed (the caller
+        judges them itself)."""
 
         def message(conn: Connection) -> tuple[Any, ...]:
             conn.send(("coming",))  # the batch there waits for these files while read here
-            return ("judge", read_paths(list(paths)), sender)
+            return ("judge", read_paths(list(paths)), sender, token)
 
         return self._ask(message)  # type: ignore[no-any-return]
+
+    def announce(self, token: str) -> bool:
+        """Tell the process an upload is on its way (Checker.arriving); False when it cannot be
+        reached (the caller's own checker is told instead)."""
+        return self._tell(("announce", token))
+
+    def withdraw(self, token: str) -> None:
+        """The announced upload will not be judged there."""
+        self._tell(("withdraw", token))
+
+    def _tell(self, message: tuple[Any, ...]) -> bool:
+        """Send `message`, which has no answer; False when the process cannot be reached."""
+        conn = self._connection()
+        if conn is None:
+            return False
+        try:
+            conn.send(message)
+        except Exception as exc:  # gone
+            self._drop(conn, exc)
+            return False
+        return True
 
     def validate(self, raws: list[Any]) -> list[Any] | None:
         """Read submissions validated there (the web form's checks as typed); None when the
@@ -180,6 +206,12 @@ def _serve_connection(conn: Connection, checker: Any, wh: SnapshotWarehouse) -> 
                 reading += 1
                 checker.coming(1)
                 continue
+            if kind == "announce":  # no answer; an announcement nobody takes (its web
+                checker.announce(msg[1])  # process died) holds batches GATHER_READING at most
+                continue
+            if kind == "withdraw":
+                checker.withdraw(msg[1])
+                continue
             if kind == "judge" and reading:
                 reading -= 1
                 checker.coming(-1)
@@ -198,7 +230,7 @@ def _serve_connection(conn: Connection, checker: Any, wh: SnapshotWarehouse) -> 
 def _work(kind: str, args: tuple[Any, ...], checker: Any, wh: SnapshotWarehouse) -> Any:
     """What a client's message asks for, done in this process."""
     if kind == "judge":
-        return checker.judge_read(args[0], args[1], wh)
+        return checker.judge_read(args[0], args[1], wh, *args[2:3])
     if kind == "validate":
         return checker.validate_here(args[0])
     if kind == "stats":

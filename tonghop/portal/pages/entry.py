@@ -478,10 +478,11 @@ async def entry_submit(
     notes = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("n:")}
     marks = {k[2:] for k, v in form_data.items() if k.startswith("f:") and v}
     t0 = time.perf_counter()
-    up_id = await run_in_threadpool(
-        _submit, portal, user, unit, period, values, notes, marks, posted, lang,
-        client_addr(request),
-    )  # fmt: skip
+    with portal.checker.arriving():
+        up_id = await run_in_threadpool(
+            _submit, portal, user, unit, period, values, notes, marks, posted, lang,
+            client_addr(request),
+        )  # fmt: skip
     t = translator(lang)
     if up_id is None:
         flash(request, t("e_nothing"), "error")

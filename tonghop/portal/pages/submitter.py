@@ -197,12 +197,13 @@ async def receive(
 
 @router.post("/submit", include_in_schema=False)
 async def submit(request: Request, portal: PortalDep, user: Submitter, t: Words) -> Response:
-    form = await checked_form(request)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        flash(request, t("no_file"), "error")
-        return RedirectResponse("/submit", 303)
-    up, _ = await receive(request, portal, user, upload)
+    with portal.checker.arriving():  # the batch forming waits for it from now on
+        form = await checked_form(request)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            flash(request, t("no_file"), "error")
+            return RedirectResponse("/submit", 303)
+        up, _ = await receive(request, portal, user, upload)
     return RedirectResponse(f"/uploads/{up.id}", 303)
 
 
