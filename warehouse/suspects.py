@@ -55,7 +55,9 @@ def relocate_with_history(
         usual: dict[str, dict[str, float]] = {}
         if not hist.empty:
             stats = hist.groupby(["unit_code", "indicator"])["value"].agg(["median", "count"])
-            for (unit, code), (median, n) in stats.iterrows():
+            for (unit, code), median, n in zip(
+                stats.index, stats["median"], stats["count"], strict=True
+            ):
                 if n >= MIN_HISTORY:
                     usual.setdefault(str(unit), {})[str(code)] = float(median)
         for r in group:

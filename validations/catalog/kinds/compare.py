@@ -13,7 +13,7 @@ import pandas as pd
 from validations.catalog.entry import EntryError
 from validations.catalog.kinds.check import Finding, RuleCheck
 from validations.catalog.kinds.frames import OPS as OP_FUNCTIONS
-from validations.catalog.kinds.frames import condition_array, expr_array, expr_value
+from validations.catalog.kinds.frames import condition_array, expr_array, one_row
 from validations.catalog.kinds.linear import Constraint, Linear
 from validations.catalog.kinds.registry import register_rule_kind
 from validations.catalog.model import Catalog, Condition, Rule, Term
@@ -119,9 +119,9 @@ def compare(rule: Rule, catalog: Catalog) -> list[RuleCheck]:
         return ~np.isnan(expr_array(wide, rule.left)) & ~np.isnan(expr_array(wide, rule.right))
 
     def finding(row: pd.Series) -> Finding:
-        one = row.to_frame().T
-        lv = float(expr_value(one, rule.left).iloc[0])
-        rv = float(expr_value(one, rule.right).iloc[0])
+        one = one_row(row)
+        lv = float(expr_array(one, rule.left)[0])
+        rv = float(expr_array(one, rule.right)[0])
         return Finding(
             indicator=rule.left[0].code,
             value=lv,

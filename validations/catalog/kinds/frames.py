@@ -24,6 +24,12 @@ OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+def one_row(row: pd.Series) -> pd.DataFrame:
+    """A row of a wide frame as a frame of its own, for the same column formulas a finding
+    reports (three times cheaper than `row.to_frame().T`)."""
+    return pd.DataFrame(row.to_numpy()[None, :], columns=row.index, index=[row.name])
+
+
 def column_array(wide: pd.DataFrame, code: str | None) -> np.ndarray:
     """An indicator's column as floats (NaN where missing, all NaN without the column)."""
     if code is None or code not in wide:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 OPS = ("<=", ">=", "==", "<", ">")
 
@@ -70,7 +71,7 @@ class Constraint:
         default=None, compare=False
     )
 
-    @property
+    @cached_property  # asked for each candidate correction the localisation tries
     def cells(self) -> tuple[str, ...]:
         codes: dict[str, None] = {}
         for lin in (*self.parts, *self.always, *((self.unless,) if self.unless else ())):

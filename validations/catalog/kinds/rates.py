@@ -11,7 +11,11 @@ import pandas as pd
 
 from validations.catalog.entry import EntryError
 from validations.catalog.kinds.check import Finding, RuleCheck
-from validations.catalog.kinds.frames import column_array, expected_rate, expected_rate_array
+from validations.catalog.kinds.frames import (
+    column_array,
+    expected_rate_array,
+    one_row,
+)
 from validations.catalog.kinds.linear import Constraint, Linear
 from validations.catalog.kinds.registry import register_rule_kind
 from validations.catalog.model import Catalog, Indicator, Rule
@@ -99,9 +103,9 @@ def _check(rule: Rule, ind: Indicator, catalog: Catalog) -> RuleCheck:
         return ~np.isnan(column_array(wide, ind.code)) & ~np.isnan(exp)
 
     def finding(row: pd.Series) -> Finding:
-        one = row.to_frame().T
+        one = one_row(row)
         num, den = ind.numerator or "", ind.denominator or ""
-        exp = float(expected_rate(one, ind).iloc[0])
+        exp = float(expected_rate_array(one, ind)[0])
         nv, dv = float(row.get(num, np.nan)), float(row.get(den, np.nan))
         return Finding(
             indicator=ind.code,
