@@ -469,16 +469,16 @@ def fmt(value: Any, lang: str) -> str:
 async def entry_submit(
     request: Request, portal: PortalDep, user: Submitter, lang: Lang
 ) -> Response:
-    form_data = await checked_form(request)
-    unit, period = str(form_data.get("unit") or ""), str(form_data.get("period") or "")
-    # the page without its script posts every field; with it, the draft (which it has saved,
-    # with what others saved since) is what is sent
-    posted = not form_data.get("script")
-    values = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("v:")}
-    notes = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("n:")}
-    marks = {k[2:] for k, v in form_data.items() if k.startswith("f:") and v}
-    t0 = time.perf_counter()
-    with portal.checker.arriving():
+    with portal.checker.arriving():  # the batch forming waits for it from now on
+        form_data = await checked_form(request)
+        unit, period = str(form_data.get("unit") or ""), str(form_data.get("period") or "")
+        # the page without its script posts every field; with it, the draft (which it has
+        # saved, with what others saved since) is what is sent
+        posted = not form_data.get("script")
+        values = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("v:")}
+        notes = {k[2:]: str(v) for k, v in form_data.items() if k.startswith("n:")}
+        marks = {k[2:] for k, v in form_data.items() if k.startswith("f:") and v}
+        t0 = time.perf_counter()
         up_id = await run_in_threadpool(
             _submit, portal, user, unit, period, values, notes, marks, posted, lang,
             client_addr(request),
