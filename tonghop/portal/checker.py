@@ -4,8 +4,9 @@ Building a Validator (catalog, reference units, compiled pandera schemas) costs 
 and validating costs about 50 ms whether the batch holds one file or twenty: the schemas run
 once per batch. So the portal keeps one Validator in a thread of its own, and every upload that
 arrives while it is busy waits for the next batch; a batch also waits a few milliseconds for
-what arrives just after its first file, and for the uploads still being read (`_wait`), so
-that twenty uploads sent at one moment are one batch instead of a small one and a large one.
+what arrives just after its first file, for the uploads still being read, and for those
+announced when their request began (`arriving`, `_wait`), so that twenty uploads sent at one
+moment are one batch instead of a small one and a large one.
 The web form's field checks are batched the same way, with the uploads. An upload's verdict
 is the whole dry run (service.check.judge: the sender's authority, outliers and last year's
 figures against the warehouse's snapshot, the version it would get), run in the same thread
