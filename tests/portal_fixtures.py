@@ -44,6 +44,26 @@ def sample_files(month: str) -> list[Path]:
     )
 
 
+def judge_with_a_late_announcement(checker, files: list, sender: str, wh) -> None:
+    """`checker` judges files[0] at once and, from a request announced first
+    (Checker.arriving), files[1] only six gaps later (its body still arriving)."""
+    from tonghop.portal.checker import GATHER_GAP
+
+    announced = threading.Event()
+
+    def late() -> None:
+        with checker.arriving():
+            announced.set()
+            time.sleep(6 * GATHER_GAP)
+            checker.judge([files[1]], sender, wh)
+
+    th = threading.Thread(target=late)
+    th.start()
+    announced.wait()
+    checker.judge([files[0]], sender, wh)
+    th.join()
+
+
 def build_warehouse(path: Path, months: tuple[str, ...] = MONTHS) -> Path:
     """May and June 2024 of Lai Châu (or `months`; without commune 03386's June report),
     loaded and the province consolidated, with library calls (no Prefect)."""

@@ -106,10 +106,8 @@ def test_a_request_announces_its_upload_and_the_batch_waits_for_it(tmp_path):
     """Two uploads, one announced (`arriving`) well before it is read: one batch, although
     the other arrived long before it (more than GATHER_GAP)."""
     import shutil
-    import threading
-    import time
 
-    from tonghop.portal import checker as mod
+    from portal_fixtures import judge_with_a_late_announcement
 
     files = []
     for f in sorted((SAMPLES / "valid" / "2024-06" / "105").glob("*.csv"))[:2]:
@@ -119,19 +117,7 @@ def test_a_request_announces_its_upload_and_the_batch_waits_for_it(tmp_path):
     c = Checker()
     c.warm()
     before = c.batches
-    announced = threading.Event()
-
-    def late() -> None:
-        with c.arriving():
-            announced.set()
-            time.sleep(6 * mod.GATHER_GAP)  # its body still arriving
-            c.judge([files[1]], "105", None)
-
-    th = threading.Thread(target=late)
-    th.start()
-    announced.wait()
-    c.judge([files[0]], "105", None)
-    th.join()
+    judge_with_a_late_announcement(c, files, "105", None)
     assert c.batches - before == 1 and c._announced == {}
     with c.arriving():  # a request that judges nothing withdraws its announcement
         assert len(c._announced) == 1

@@ -149,29 +149,14 @@ def test_the_worker_process_validates_at_its_own_priority(monkeypatch, portal_ro
 def test_an_upload_announced_to_the_validator_process_is_batched_there(served, tmp_path):
     """A request's announcement (Checker.arriving) reaches the validator process: an upload
     judged meanwhile waits there for the announced one, and both are one batch."""
-    import threading
-    import time
-
-    from tonghop.portal import checker as mod
+    from portal_fixtures import judge_with_a_late_announcement
 
     service, shared, wh = served
     files = _uploads(tmp_path)[1:3]
     web = Checker()
     web.shared = shared
     before = shared.stats()
-    announced = threading.Event()
-
-    def late() -> None:
-        with web.arriving():
-            announced.set()
-            time.sleep(6 * mod.GATHER_GAP)
-            web.judge([files[1]], "105", wh)
-
-    th = threading.Thread(target=late)
-    th.start()
-    announced.wait()
-    web.judge([files[0]], "105", wh)
-    th.join()
+    judge_with_a_late_announcement(web, files, "105", wh)
     after = shared.stats()
     assert before is not None and after is not None
     assert after["batches"] - before["batches"] == 1 and after["files"] - before["files"] == 2
