@@ -375,3 +375,30 @@ def test_the_catalogs_localisation_settings_are_checked(tmp_path):
     ):
         with pytest.raises(CatalogError, match=needle):
             catalog_with(bad)
+
+
+def test_the_solvers_import_is_not_taken_from_a_forms_budget(validator, monkeypatch):
+    """The first form of a process that one cell cannot explain imports SciPy's solver (0.4 s,
+    much more on a loaded machine): its suspects are still found within its own budget."""
+    import importlib
+    import sys
+    import time
+
+    import validations.localise as package
+    from conftest import SAMPLES
+
+    budget = validator.catalog.localisation.budget
+    real = importlib.import_module("validations.localise.program")
+    monkeypatch.delitem(sys.modules, "validations.localise.program")
+    monkeypatch.delattr(package, "program")
+
+    class Slow:  # finds the solver's module after more than a form's whole budget
+        def find_spec(self, name, path=None, target=None):
+            if name != "validations.localise.program":
+                return None
+            time.sleep(budget * 1.2)
+            return real.__spec__
+
+    monkeypatch.setattr(sys, "meta_path", [Slow(), *sys.meta_path])
+    res = validator.validate_file(SAMPLES / "invalid" / "count_not_integer.csv")
+    assert res.suspects, "the slow import left the form without suspects"

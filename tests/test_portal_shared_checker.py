@@ -104,6 +104,13 @@ def test_a_web_process_judges_alone_while_the_validator_process_cannot_be_reache
     web.shared = nobody
     verdict = web.judge([f], "105", wh)[str(f)]
     assert verdict.status == "accepted" and web.files == 1  # judged here
+    # announcements: sent by a thread of their own (the event loop never waits for them);
+    # once one could not be sent, the next ones are made to this process's checker
+    nobody.announce("a")
+    wait_for(lambda: not nobody.announce("b"), timeout=10)
+    with web.arriving():
+        assert len(web._announced) == 1
+    assert web._announced == {}
     web.close()
     reader.stop()
 

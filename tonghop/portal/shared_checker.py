@@ -28,6 +28,7 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
 import secrets
 import shutil
 import tempfile
@@ -47,6 +48,7 @@ from warehouse.access import WarehouseFile
 ENV = "TONGHOP_SHARED_CHECKER"  # {"address", "key", "warehouse"}: set for the web processes
 ANSWER_TIMEOUT = 120.0  # seconds a web process waits for a verdict before judging it itself
 WATCH = 2.0  # seconds between the supervisor's looks at the process
+NOTES_RETRY = 1.0  # seconds without announcements there after one could not be sent
 log = logging.getLogger("tonghop.portal")
 
 
@@ -60,6 +62,12 @@ class SharedChecker:
         self.warehouse = Path(warehouse).resolve()
         self._local = threading.local()
         self._warned = 0.0
+        # announcements go through a thread of their own: the event loop that makes them
+        # never waits for the socket (a stuck process would fill it)
+        self._notes: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._noter: threading.Thread | None = None
+        self._notes_lock = threading.Lock()
+        self._unreachable_until = 0.0  # the last note could not be sent: none until then
 
     @classmethod
     def from_env(cls) -> SharedChecker | None:
@@ -91,27 +99,6 @@ class SharedChecker:
 
         return self._ask(message)  # type: ignore[no-any-return]
 
-    def announce(self, token: str) -> bool:
-        """Tell the process an upload is on its way (Checker.arriving); False when it cannot be
-        reached (the caller's own checker is told instead)."""
-        return self._tell(("announce", token))
-
-    def withdraw(self, token: str) -> None:
-        """The announced upload will not be judged there."""
-        self._tell(("withdraw", token))
-
-    def _tell(self, message: tuple[Any, ...]) -> bool:
-        """Send `message`, which has no answer; False when the process cannot be reached."""
-        conn = self._connection()
-        if conn is None:
-            return False
-        try:
-            conn.send(message)
-        except Exception as exc:  # gone
-            self._drop(conn, exc)
-            return False
-        return True
-
     def validate(self, raws: list[Any]) -> list[Any] | None:
         """Read submissions validated there (the web form's checks as typed); None when the
         process cannot be reached or failed (the caller validates them itself)."""
@@ -120,6 +107,38 @@ class SharedChecker:
     def stats(self) -> dict[str, int] | None:
         """How many batches and files the process has judged (None: not reachable)."""
         return self._ask(lambda conn: ("stats",))  # type: ignore[no-any-return]
+
+    def announce(self, token: str) -> bool:
+        """Tell the process an upload is on its way (Checker.arriving), without waiting; False
+        when it could not be reached lately (the caller's own checker is told instead)."""
+        if time.monotonic() < self._unreachable_until:
+            return False
+        self._note(("announce", token))
+        return True
+
+    def withdraw(self, token: str) -> None:
+        """The announced upload will not be judged there."""
+        self._note(("withdraw", token))
+
+    def _note(self, message: tuple[Any, ...]) -> None:
+        """Queue `message` (it has no answer) for the notes' thread."""
+        with self._notes_lock:
+            if self._noter is None or not self._noter.is_alive():
+                self._noter = threading.Thread(target=self._send_notes, name="notes", daemon=True)
+                self._noter.start()
+        self._notes.put(message)
+
+    def _send_notes(self) -> None:
+        while True:
+            message = self._notes.get()
+            conn = self._connection()
+            if conn is not None:
+                try:
+                    conn.send(message)
+                    continue
+                except Exception as exc:  # gone
+                    self._drop(conn, exc)
+            self._unreachable_until = time.monotonic() + NOTES_RETRY
 
     def _ask(self, message: Callable[[Connection], tuple[Any, ...]]) -> Any:
         """The answer to `message(conn)` on this thread's connection; None when the process
