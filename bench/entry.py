@@ -37,6 +37,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from portal import (  # noqa: E402
+    KEEPALIVE,
     PASSWORD,
     SAMPLES,
     TODAY,
@@ -76,7 +77,7 @@ class Clerk:
 
     def __init__(self, url: str, code: str):
         self.code = code
-        self.c = httpx.Client(base_url=url, timeout=120, follow_redirects=True)
+        self.c = httpx.Client(base_url=url, timeout=120, follow_redirects=True, limits=KEEPALIVE)
         page = self.c.get("/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]  # type: ignore[index]
         self.c.post(

@@ -40,6 +40,11 @@ TODAY = "2024-06-20"
 TONGHOP = ROOT / ".venv" / "bin" / "tonghop"
 PASSWORD = "mat-khau-bench"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# A connection idle for uvicorn's keep-alive timeout (5 s, httpx's default expiry too) may be
+# closed by the server just as a client reuses it ("Server disconnected without sending a
+# response", once in a run whose twenty logins took over 5 s): the clients let theirs go sooner,
+# as browsers do.
+KEEPALIVE = httpx.Limits(keepalive_expiry=2.0)
 
 
 def p95(xs: list[float]) -> float:
@@ -108,7 +113,7 @@ def forms(root: Path, communes: list[str]) -> dict[str, dict[str, Path]]:
 
 
 def login(url: str, name: str) -> tuple[httpx.Client, str]:
-    c = httpx.Client(base_url=url, timeout=120, follow_redirects=True)
+    c = httpx.Client(base_url=url, timeout=120, follow_redirects=True, limits=KEEPALIVE)
     token = CSRF.search(c.get("/login").text)[1]
     r = c.post("/login", data={"csrf_token": token, "name": name, "password": PASSWORD})
     r.raise_for_status()
