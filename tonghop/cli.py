@@ -855,13 +855,14 @@ def serve(
         if isinstance(exc, TonghopError):
             raise
         raise _fail("usage.portal_settings", detail=exc) from None
-    from tonghop.portal.server import run
+    from tonghop.portal.server import listening, run
 
+    sock = listening(host, port)  # a port in use is said before anything starts
     typer.echo(
         f"tonghop portal on http://{host}:{port}/  warehouse {settings.warehouse}  "
         f"accounts {settings.accounts}  inbox {settings.inbox}  ingest {settings.ingest_mode}"
     )
-    run(settings, host, port, workers)
+    run(settings, sock, workers)
 
 
 user_app = typer.Typer(
