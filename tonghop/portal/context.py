@@ -79,6 +79,7 @@ class Portal:
         self._stopping = threading.Event()
         if not self.settings.background:
             return
+        self.reader.follow()  # the worker's snapshots are opened before the requests need them
         if self.settings.worker == "process" and spawn_worker is not None:
             self._worker = spawn_worker(self.settings)
             threading.Thread(

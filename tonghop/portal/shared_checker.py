@@ -196,6 +196,8 @@ def serve(address: str, key: bytes, settings_json: str, parent: int) -> None:
     checker = Checker(settings.catalog)
     checker.warm()
     reader = WarehouseReader(settings.warehouse)
+    reader.adopt()
+    reader.follow()  # a batch never waits for a new snapshot to open
     wh = SnapshotWarehouse(reader, checker.catalog, checker.units)
     threading.Thread(target=_orphaned, args=(parent,), name="parent", daemon=True).start()
     Path(address).unlink(missing_ok=True)  # a dead predecessor's socket
