@@ -89,17 +89,23 @@ def test_a_following_reader_opens_a_published_snapshot_before_any_request(tmp_pa
     r.stop()
 
 
-def test_a_request_during_the_followers_opening_waits_for_it(tmp_path, slow_open):
-    """Still the newest published snapshot, opened once: the request waits for the rest of
-    the follower's opening instead of reading the older one or opening its own."""
-    gate, opening = slow_open
-    live = tmp_path / "w.duckdb"
+def _following_while_it_opens(live, opening: list[int]) -> WarehouseReader:
+    """A following reader of snapshot 1 whose follower is opening snapshot 2 (held by the gate
+    of `slow_open`)."""
     _published_by_another_process(live, 1)
     r = WarehouseReader(live)
     assert _value(r) == 1
     r.follow(poll=0.01)
     _published_by_another_process(live, 2)
-    wait_for(lambda: opening == [1, 2], 10, 0.01)  # the follower is opening it
+    wait_for(lambda: opening == [1, 2], 10, 0.01)
+    return r
+
+
+def test_a_request_during_the_followers_opening_waits_for_it(tmp_path, slow_open):
+    """Still the newest published snapshot, opened once: the request waits for the rest of
+    the follower's opening instead of reading the older one or opening its own."""
+    gate, opening = slow_open
+    r = _following_while_it_opens(tmp_path / "w.duckdb", opening)
     threading.Timer(0.2, gate.set).start()
     assert _value(r) == 2 and opening == [1, 2] and r.opened == 2
     r.stop()
@@ -107,13 +113,7 @@ def test_a_request_during_the_followers_opening_waits_for_it(tmp_path, slow_open
 
 def test_a_reader_stopped_during_the_followers_opening_leaves_nothing_open(tmp_path, slow_open):
     gate, opening = slow_open
-    live = tmp_path / "w.duckdb"
-    _published_by_another_process(live, 1)
-    r = WarehouseReader(live)
-    assert _value(r) == 1
-    r.follow(poll=0.01)
-    _published_by_another_process(live, 2)
-    wait_for(lambda: opening == [1, 2], 10, 0.01)
+    r = _following_while_it_opens(tmp_path / "w.duckdb", opening)
     stopping = threading.Thread(target=r.stop)
     stopping.start()
     gate.set()
