@@ -28,10 +28,8 @@ from validations.catalog import Catalog, Rule
 from validations.catalog.kinds import RuleCheck, catalog_checks
 from validations.catalog.kinds.frames import (  # noqa: F401  (the validator's frame readers)
     column_array,
-    expected_rate,
     expected_rate_array,
     expr_array,
-    expr_value,
 )
 
 

@@ -48,11 +48,6 @@ def expr_array(wide: pd.DataFrame, terms: tuple[Term, ...]) -> np.ndarray:
     return total
 
 
-def expr_value(wide: pd.DataFrame, terms: tuple[Term, ...]) -> pd.Series:
-    """`expr_array` as a Series on the frame's index."""
-    return pd.Series(expr_array(wide, terms), index=wide.index)
-
-
 def condition_array(wide: pd.DataFrame, cond: Condition | None) -> np.ndarray:
     """Where a rule's guard (`when`) holds; everywhere without one, nowhere its value is missing."""
     if cond is None:
@@ -68,8 +63,3 @@ def expected_rate_array(wide: pd.DataFrame, ind: Indicator) -> np.ndarray:
     assert ind.formula is not None
     n, d = column_array(wide, ind.numerator), column_array(wide, ind.denominator)
     return ind.formula.array(n, d)
-
-
-def expected_rate(wide: pd.DataFrame, ind: Indicator) -> pd.Series:
-    """`expected_rate_array` as a Series on the frame's index."""
-    return pd.Series(expected_rate_array(wide, ind), index=wide.index)

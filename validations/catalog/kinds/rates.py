@@ -11,11 +11,7 @@ import pandas as pd
 
 from validations.catalog.entry import EntryError
 from validations.catalog.kinds.check import Finding, RuleCheck
-from validations.catalog.kinds.frames import (
-    column_array,
-    expected_rate_array,
-    one_row,
-)
+from validations.catalog.kinds.frames import column_array, expected_rate_array, one_row
 from validations.catalog.kinds.linear import Constraint, Linear
 from validations.catalog.kinds.registry import register_rule_kind
 from validations.catalog.model import Catalog, Indicator, Rule
