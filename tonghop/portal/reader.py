@@ -112,17 +112,17 @@ class WarehouseReader:
             cols = [d[0] for d in res.description]
             return [dict(zip(cols, row, strict=True)) for row in res.fetchall()]
 
-    def adopt(self) -> None:
+    def adopt(self, aside: bool = False) -> None:
         """Switch to the newest published snapshot if it is newer than the one in use (waiting
-        for another thread's opening of it rather than opening it twice)."""
+        for another thread's opening of it rather than opening it twice; `aside`: the
+        follower, which leaves it when the reader was stopped meanwhile)."""
         snap = snapshots.current(self.warehouse)
         if snap is None or (self._open and self._open.snap.generation >= snap.generation):
             return
-        self._adopt(snap)
+        self._adopt(snap, aside)
 
-    def _adopt(self, snap: snapshots.Snapshot, aside: bool = False) -> None:
-        """Open `snap` and swap it in, or wait while another thread does (`aside`: the follower,
-        which leaves it when the reader was stopped meanwhile)."""
+    def _adopt(self, snap: snapshots.Snapshot, aside: bool) -> None:
+        """Open `snap` and swap it in, or wait while another thread does."""
         with self._lock:
             if self._open and self._open.snap.generation >= snap.generation:
                 return
@@ -171,9 +171,7 @@ class WarehouseReader:
     def _follow(self, poll: float) -> None:
         while not self._stop.wait(poll):
             try:
-                snap, op = snapshots.current(self.warehouse), self._open
-                if snap is not None and (op is None or snap.generation > op.snap.generation):
-                    self._adopt(snap, aside=True)
+                self.adopt(aside=True)
             except Exception as exc:  # the follower never dies
                 log.warning("snapshot follower: %s: %s", type(exc).__name__, exc)
 
